@@ -1,0 +1,99 @@
+//! The [`Chain`] trait: the one door between gpu-market code and a Solana cluster.
+
+pub mod in_process;
+
+use crate::{error::ClientError, events};
+use anchor_lang::{
+    prelude::Clock,
+    solana_program::{instruction::Instruction, pubkey::Pubkey},
+    AccountDeserialize, AnchorDeserialize, Discriminator,
+};
+use solana_account::Account;
+use solana_keypair::Keypair;
+use solana_signature::Signature;
+use solana_signer::Signer;
+
+/// A landed transaction.
+#[derive(Debug, Clone)]
+pub struct TxOutcome {
+    /// Its signature.
+    pub signature: Signature,
+    /// Its program logs, which carry the emitted events.
+    pub logs: Vec<String>,
+}
+
+impl TxOutcome {
+    /// Every event of type `E` the transaction emitted.
+    pub fn events<E: Discriminator + AnchorDeserialize>(&self) -> Vec<E> {
+        events::decode(&self.logs)
+    }
+}
+
+/// Sends transactions to, and reads state from, a Solana cluster.
+pub trait Chain {
+    /// The fee payer of every transaction this chain sends.
+    fn payer(&self) -> &Keypair;
+
+    /// Signs `instructions` with the payer and `signers` and executes them atomically.
+    fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxOutcome, ClientError>;
+
+    /// The account at `address`, or `None` when there is none.
+    fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ClientError>;
+
+    /// The cluster's clock sysvar.
+    fn clock(&mut self) -> Result<Clock, ClientError>;
+
+    /// Lamports an account of `data_len` bytes needs to be rent-exempt.
+    fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError>;
+
+    /// Returns once the cluster's clock reads at least `unix_timestamp`. A test chain moves
+    /// its clock forward; a real cluster waits.
+    fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError>;
+
+    /// The cluster's current unix time.
+    fn now(&mut self) -> Result<i64, ClientError> {
+        Ok(self.clock()?.unix_timestamp)
+    }
+
+    /// Moves the clock `seconds` forward (see [`Chain::wait_until`]).
+    fn advance(&mut self, seconds: i64) -> Result<(), ClientError> {
+        let target = self.now()?.saturating_add(seconds);
+        self.wait_until(target)
+    }
+
+    /// Decodes the Anchor account of type `T` at `address`.
+    fn fetch<T: AccountDeserialize>(&mut self, address: &Pubkey) -> Result<T, ClientError>
+    where
+        Self: Sized,
+    {
+        let account = self
+            .account(address)?
+            .ok_or(ClientError::AccountNotFound(*address))?;
+        T::try_deserialize(&mut account.data.as_slice()).map_err(|err| ClientError::Decode {
+            address: *address,
+            expected: std::any::type_name::<T>(),
+            reason: err.to_string(),
+        })
+    }
+
+    /// Whether an account exists at `address`.
+    fn exists(&mut self, address: &Pubkey) -> Result<bool, ClientError> {
+        Ok(self.account(address)?.is_some())
+    }
+
+    /// Lamports held at `address` (zero when there is no account).
+    fn lamports(&mut self, address: &Pubkey) -> Result<u64, ClientError> {
+        Ok(self.account(address)?.map_or(0, |a| a.lamports))
+    }
+
+    /// Sends `lamports` from the payer to `to`.
+    fn transfer_lamports(&mut self, to: &Pubkey, lamports: u64) -> Result<TxOutcome, ClientError> {
+        let ix =
+            solana_system_interface::instruction::transfer(&self.payer().pubkey(), to, lamports);
+        self.send(&[ix], &[])
+    }
+}

@@ -1,0 +1,32 @@
+//! gpu-market client: PDA helpers, instruction builders, account decoding and event
+//! parsing for the gpu-market programs, and the [`Chain`] trait that scenario code, the CLI
+//! and the provider agent are written against.
+//!
+//! Builders are pure functions returning [`Instruction`]s; all I/O goes through [`Chain`].
+//! [`InProcessChain`] runs every program of the workspace inside an in-process Agave bank
+//! (solana-program-test), so the same code runs in `cargo test` and against a cluster.
+
+pub mod chain;
+pub mod error;
+pub mod events;
+pub mod pda;
+pub mod registry;
+pub mod staking;
+pub mod token;
+
+pub use anchor_lang::solana_program::instruction::Instruction;
+pub use anchor_lang::solana_program::pubkey::Pubkey;
+pub use chain::{in_process::InProcessChain, Chain, TxOutcome};
+pub use error::ClientError;
+pub use solana_keypair::Keypair;
+pub use solana_signer::Signer;
+
+/// Program ids of the gpu-market programs.
+pub mod program_ids {
+    use super::Pubkey;
+
+    /// The provider registry program.
+    pub const PROVIDER_REGISTRY: Pubkey = provider_registry::ID;
+    /// The staking program.
+    pub const STAKING: Pubkey = staking::ID;
+}

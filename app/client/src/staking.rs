@@ -1,0 +1,171 @@
+//! Instruction builders for the staking program.
+
+use crate::pda;
+use anchor_lang::{
+    solana_program::{instruction::Instruction, pubkey::Pubkey, system_program},
+    InstructionData, ToAccountMetas,
+};
+use staking::{
+    accounts, instruction, InitConfigArgs, RequestUnstakeArgs, SlashArgs, StakeArgs,
+    UpdateConfigArgs,
+};
+
+pub use staking::state::{SlashReason, StakeAccount, StakingConfig};
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: staking::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+/// Creates the staking config and pooled vault; `admin` pays and becomes the admin.
+pub fn init_config(
+    admin: &Pubkey,
+    stake_mint: &Pubkey,
+    treasury: &Pubkey,
+    token_program: &Pubkey,
+    args: InitConfigArgs,
+) -> Instruction {
+    build(
+        accounts::InitConfig {
+            admin: *admin,
+            config: pda::staking_config(),
+            stake_mint: *stake_mint,
+            vault: pda::staking_vault(),
+            treasury: *treasury,
+            token_program: *token_program,
+            system_program: system_program::ID,
+        },
+        instruction::InitConfig { args },
+    )
+}
+
+/// Changes staking parameters; `new_treasury` replaces the treasury token account.
+pub fn update_config(
+    admin: &Pubkey,
+    new_treasury: Option<Pubkey>,
+    args: UpdateConfigArgs,
+) -> Instruction {
+    build(
+        accounts::UpdateConfig {
+            admin: *admin,
+            config: pda::staking_config(),
+            new_treasury,
+        },
+        instruction::UpdateConfig { args },
+    )
+}
+
+/// Stakes `amount` of the stake mint from `source` (a token account of `owner`).
+pub fn stake(
+    owner: &Pubkey,
+    source: &Pubkey,
+    stake_mint: &Pubkey,
+    token_program: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    build(
+        accounts::Stake {
+            owner: *owner,
+            config: pda::staking_config(),
+            stake_account: pda::stake_account(owner),
+            stake_mint: *stake_mint,
+            vault: pda::staking_vault(),
+            source: *source,
+            token_program: *token_program,
+            system_program: system_program::ID,
+        },
+        instruction::Stake {
+            args: StakeArgs { amount },
+        },
+    )
+}
+
+/// Starts the unbonding cooldown for `amount` of `owner`'s active stake.
+pub fn request_unstake(owner: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::RequestUnstake {
+            owner: *owner,
+            config: pda::staking_config(),
+            stake_account: pda::stake_account(owner),
+        },
+        instruction::RequestUnstake {
+            args: RequestUnstakeArgs { amount },
+        },
+    )
+}
+
+/// Returns `owner`'s unbonding stake to active.
+pub fn cancel_unstake(owner: &Pubkey) -> Instruction {
+    build(
+        accounts::CancelUnstake {
+            owner: *owner,
+            config: pda::staking_config(),
+            stake_account: pda::stake_account(owner),
+        },
+        instruction::CancelUnstake {},
+    )
+}
+
+/// Pays `owner`'s unbonded stake to `destination` after the cooldown.
+pub fn withdraw(
+    owner: &Pubkey,
+    destination: &Pubkey,
+    stake_mint: &Pubkey,
+    token_program: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::Withdraw {
+            owner: *owner,
+            config: pda::staking_config(),
+            stake_account: pda::stake_account(owner),
+            stake_mint: *stake_mint,
+            vault: pda::staking_vault(),
+            destination: *destination,
+            token_program: *token_program,
+        },
+        instruction::Withdraw {},
+    )
+}
+
+/// Accounts of a slash, besides the slasher.
+#[derive(Debug, Clone, Copy)]
+pub struct SlashAccounts {
+    /// Owner of the stake being slashed.
+    pub owner: Pubkey,
+    /// The stake mint.
+    pub stake_mint: Pubkey,
+    /// The harmed party's token account.
+    pub recipient: Pubkey,
+    /// The configured treasury token account.
+    pub treasury: Pubkey,
+    /// The stake mint's token program.
+    pub token_program: Pubkey,
+}
+
+/// Slashes `amount` from a stake; `slasher` must be an authorised slasher PDA, so this
+/// instruction is only valid inside a CPI from the program that owns it.
+pub fn slash(
+    slasher: &Pubkey,
+    keys: SlashAccounts,
+    amount: u64,
+    reason: SlashReason,
+) -> Instruction {
+    build(
+        accounts::Slash {
+            slasher: *slasher,
+            config: pda::staking_config(),
+            stake_account: pda::stake_account(&keys.owner),
+            stake_mint: keys.stake_mint,
+            vault: pda::staking_vault(),
+            recipient: keys.recipient,
+            treasury: keys.treasury,
+            token_program: keys.token_program,
+        },
+        instruction::Slash {
+            args: SlashArgs { amount, reason },
+        },
+    )
+}

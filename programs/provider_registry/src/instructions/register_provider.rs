@@ -1,0 +1,94 @@
+//! Lists a GPU node. Signed by the provider's authority (cold wallet), whose active stake in
+//! the staking program must cover gpu_count x min_stake_per_gpu.
+
+use crate::{
+    error::RegistryError,
+    events::ProviderRegistered,
+    state::{Hardware, Provider, ProviderStatus, RegistryConfig, Reputation},
+};
+use anchor_lang::prelude::*;
+use staking::state::StakeAccount;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct RegisterProviderArgs {
+    pub operator: Pubkey,
+    pub endpoint: String,
+    pub region: u16,
+    pub hardware: Hardware,
+    pub benchmark_score: u32,
+    pub price_per_gpu_hour: u64,
+    pub payment_mint: Pubkey,
+}
+
+#[derive(Accounts)]
+pub struct RegisterProvider<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+    #[account(mut, seeds = [RegistryConfig::SEED], bump = config.bump)]
+    pub config: Account<'info, RegistryConfig>,
+    #[account(
+        init,
+        payer = authority,
+        space = Provider::SPACE,
+        seeds = [Provider::SEED, authority.key().as_ref()],
+        bump,
+    )]
+    pub provider: Box<Account<'info, Provider>>,
+    #[account(
+        seeds = [StakeAccount::SEED, authority.key().as_ref()],
+        bump = stake_account.bump,
+        seeds::program = staking::ID,
+    )]
+    pub stake_account: Account<'info, StakeAccount>,
+    pub system_program: Program<'info, System>,
+}
+
+impl RegisterProvider<'_> {
+    pub fn handler(ctx: Context<Self>, args: RegisterProviderArgs) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = ctx.accounts;
+        let provider = &mut accounts.provider;
+        provider.set_inner(Provider {
+            authority: accounts.authority.key(),
+            operator: args.operator,
+            endpoint: args.endpoint,
+            region: args.region,
+            hardware: args.hardware,
+            benchmark_score: args.benchmark_score,
+            attestation: None,
+            price_per_gpu_hour: args.price_per_gpu_hour,
+            payment_mint: args.payment_mint,
+            status: ProviderStatus::Active,
+            gpus_in_use: 0,
+            reputation: Reputation::default(),
+            last_heartbeat: now,
+            registered_at: now,
+            bump: ctx.bumps.provider,
+        });
+        provider.invariant()?;
+        let required = provider.required_stake(accounts.config.min_stake_per_gpu)?;
+        require!(
+            accounts.stake_account.active >= required,
+            RegistryError::StakeBelowMinimum
+        );
+        let config = &mut accounts.config;
+        config.provider_count = config
+            .provider_count
+            .checked_add(1)
+            .ok_or(error!(RegistryError::MathOverflow))?;
+
+        staking::emit_event!(ProviderRegistered {
+            provider: provider.key(),
+            authority: provider.authority,
+            operator: provider.operator,
+            region: provider.region,
+            hardware: provider.hardware.clone(),
+            benchmark_score: provider.benchmark_score,
+            price_per_gpu_hour: provider.price_per_gpu_hour,
+            payment_mint: provider.payment_mint,
+            active_stake: accounts.stake_account.active,
+            provider_count: config.provider_count,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,47 @@
+//! Marks GPUs of a provider as busy with a job. CPI-only: the signer must be the configured
+//! escrow authority, a PDA only the job escrow program can sign for.
+
+use crate::{
+    error::RegistryError,
+    events::CapacityReserved,
+    state::{Provider, RegistryConfig},
+};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct CapacityArgs {
+    pub gpus: u16,
+}
+
+#[derive(Accounts)]
+pub struct ReserveCapacity<'info> {
+    #[account(
+        constraint = escrow_authority.key() == config.escrow_authority
+            @ RegistryError::NotEscrowAuthority,
+    )]
+    pub escrow_authority: Signer<'info>,
+    #[account(seeds = [RegistryConfig::SEED], bump = config.bump)]
+    pub config: Account<'info, RegistryConfig>,
+    #[account(
+        mut,
+        seeds = [Provider::SEED, provider.authority.as_ref()],
+        bump = provider.bump,
+    )]
+    pub provider: Box<Account<'info, Provider>>,
+}
+
+impl ReserveCapacity<'_> {
+    pub fn handler(ctx: Context<Self>, args: CapacityArgs) -> Result<()> {
+        let provider = &mut ctx.accounts.provider;
+        provider.reserve(args.gpus)?;
+        provider.invariant()?;
+
+        staking::emit_event!(CapacityReserved {
+            provider: provider.key(),
+            gpus: args.gpus,
+            gpus_in_use_after: provider.gpus_in_use,
+            gpu_count: provider.hardware.gpu_count,
+        });
+        Ok(())
+    }
+}

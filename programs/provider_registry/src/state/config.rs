@@ -1,0 +1,55 @@
+use crate::{constants::MAX_AUDITORS, eligibility::EligibilityPolicy, error::RegistryError};
+use anchor_lang::prelude::*;
+
+/// Registry-wide parameters.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct RegistryConfig {
+    pub admin: Pubkey,
+    /// The staking program whose `StakeAccount`s back providers.
+    pub staking_program: Pubkey,
+    pub stake_mint: Pubkey,
+    /// Active stake required per declared GPU.
+    pub min_stake_per_gpu: u64,
+    /// How often a provider is expected to heartbeat, in seconds.
+    pub heartbeat_interval: i64,
+    /// How long past the interval a provider still counts as live.
+    pub liveness_grace: i64,
+    /// How long a provider stays in `Exiting` before it may retire.
+    pub exit_notice: i64,
+    #[max_len(MAX_AUDITORS)]
+    pub auditors: Vec<Pubkey>,
+    /// The job escrow's authority PDA: the only signer of reserve/release/record_outcome.
+    pub escrow_authority: Pubkey,
+    pub provider_count: u64,
+    pub bump: u8,
+}
+
+impl RegistryConfig {
+    pub const SEED: &'static [u8] = b"config";
+    pub const SPACE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
+
+    pub fn is_auditor(&self, key: &Pubkey) -> bool {
+        self.auditors.contains(key)
+    }
+
+    /// The part of the config the eligibility predicate needs.
+    pub fn policy(&self) -> EligibilityPolicy {
+        EligibilityPolicy {
+            min_stake_per_gpu: self.min_stake_per_gpu,
+            liveness_window: self.heartbeat_interval.saturating_add(self.liveness_grace),
+        }
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.heartbeat_interval > 0 && self.liveness_grace >= 0 && self.exit_notice >= 0,
+            RegistryError::InvalidTiming
+        );
+        require!(
+            self.auditors.len() <= MAX_AUDITORS,
+            RegistryError::TooManyAuditors
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,50 @@
+//! gpu-market staking: provider collateral with an unbonding cooldown, slashable by the
+//! market's escrow authority while it is staked or unbonding.
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+
+pub use instructions::*;
+pub use state::*;
+
+declare_id!("EGkm4cmWUGL2JWdW3fXbG76jbghKabb7vswJAogWAWVS");
+
+#[program]
+pub mod staking {
+    use super::*;
+
+    pub fn init_config(ctx: Context<InitConfig>, args: InitConfigArgs) -> Result<()> {
+        InitConfig::handler(ctx, args)
+    }
+
+    pub fn update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
+        UpdateConfig::handler(ctx, args)
+    }
+
+    pub fn stake(ctx: Context<Stake>, args: StakeArgs) -> Result<()> {
+        Stake::handler(ctx, args)
+    }
+
+    pub fn request_unstake(ctx: Context<RequestUnstake>, args: RequestUnstakeArgs) -> Result<()> {
+        RequestUnstake::handler(ctx, args)
+    }
+
+    pub fn cancel_unstake(ctx: Context<CancelUnstake>) -> Result<()> {
+        CancelUnstake::handler(ctx)
+    }
+
+    pub fn withdraw(ctx: Context<Withdraw>) -> Result<()> {
+        Withdraw::handler(ctx)
+    }
+
+    pub fn slash(ctx: Context<Slash>, args: SlashArgs) -> Result<()> {
+        Slash::handler(ctx, args)
+    }
+}

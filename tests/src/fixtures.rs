@@ -1,0 +1,264 @@
+//! A configured market on an in-process chain.
+
+use crate::proxy;
+use anchor_lang::solana_program::instruction::Instruction;
+use gpu_market_client::chain::in_process::{
+    solana_program_test::processor, BuiltinFunctionWithContext,
+};
+use gpu_market_client::{
+    pda,
+    registry::{self, GpuClass, Hardware, Provider},
+    staking::{self as staking_ix, StakeAccount, StakingConfig},
+    token, Chain, ClientError, InProcessChain, Keypair, Pubkey, Signer, TxOutcome,
+};
+use provider_registry::RegisterProviderArgs;
+
+/// One whole token of the 6-decimal stake mint.
+pub const TOKEN: u64 = 1_000_000;
+/// Required stake per declared GPU.
+pub const MIN_STAKE_PER_GPU: u64 = 100 * TOKEN;
+pub const UNBONDING_PERIOD: i64 = 7 * 24 * 3_600;
+pub const TREASURY_SHARE_BPS: u16 = 2_500;
+pub const HEARTBEAT_INTERVAL: i64 = 60;
+pub const LIVENESS_GRACE: i64 = 30;
+pub const EXIT_NOTICE: i64 = 24 * 3_600;
+/// Lamports every new wallet gets.
+pub const WALLET_LAMPORTS: u64 = 10_000_000_000;
+/// ISO-3166 numeric code of Germany.
+pub const REGION_DE: u16 = 276;
+
+/// A market with staking and the registry initialised, a stake mint, a treasury, one
+/// auditor, and the escrow proxy as escrow authority and slasher.
+pub struct Market {
+    pub chain: InProcessChain,
+    pub admin: Keypair,
+    pub auditor: Keypair,
+    pub stake_mint: Pubkey,
+    pub treasury: Pubkey,
+}
+
+/// A provider's keys: cold wallet (authority) and hot key (operator).
+pub struct Wallet {
+    pub keypair: Keypair,
+    /// Its associated token account of the stake mint.
+    pub tokens: Pubkey,
+}
+
+impl Wallet {
+    pub fn pubkey(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+}
+
+/// An H100 node with `gpus` GPUs.
+pub fn h100_node(gpus: u16) -> Hardware {
+    Hardware {
+        gpu_model: "NVIDIA H100 80GB HBM3".into(),
+        gpu_class: GpuClass::Datacenter,
+        gpu_count: gpus,
+        vram_mib: 81_920,
+        cpu_cores: 64,
+        ram_mib: 524_288,
+        disk_gib: 4_000,
+        bandwidth_mbps: 10_000,
+    }
+}
+
+/// Registration arguments for an H100 node in Germany at 2 tokens per GPU-hour.
+pub fn listing(operator: &Pubkey, gpus: u16, payment_mint: &Pubkey) -> RegisterProviderArgs {
+    RegisterProviderArgs {
+        operator: *operator,
+        endpoint: "https://node-1.example:8443".into(),
+        region: REGION_DE,
+        hardware: h100_node(gpus),
+        benchmark_score: 1_000,
+        price_per_gpu_hour: 2 * TOKEN,
+        payment_mint: *payment_mint,
+    }
+}
+
+impl Market {
+    /// Starts a chain and initialises the market on it.
+    pub fn new() -> Self {
+        let proxy: Option<BuiltinFunctionWithContext> = processor!(proxy::process);
+        let chain = InProcessChain::builder()
+            .with_native_program(
+                "escrow_proxy",
+                proxy::PROGRAM_ID,
+                proxy.expect("a processor"),
+            )
+            .start()
+            .expect("chain starts");
+        Self::initialise(chain)
+    }
+
+    fn initialise(mut chain: InProcessChain) -> Self {
+        let admin = Keypair::new();
+        let auditor = Keypair::new();
+        chain
+            .transfer_lamports(&admin.pubkey(), WALLET_LAMPORTS)
+            .expect("fund admin");
+        let stake_mint = token::create_mint(&mut chain, &admin.pubkey(), 6, &token::TOKEN_PROGRAM)
+            .expect("stake mint");
+        let treasury = token::create_token_account(
+            &mut chain,
+            &admin.pubkey(),
+            &stake_mint,
+            &token::TOKEN_PROGRAM,
+        )
+        .expect("treasury");
+        chain
+            .send(
+                &[staking_ix::init_config(
+                    &admin.pubkey(),
+                    &stake_mint,
+                    &treasury,
+                    &token::TOKEN_PROGRAM,
+                    staking::InitConfigArgs {
+                        unbonding_period: UNBONDING_PERIOD,
+                        treasury_share_bps: TREASURY_SHARE_BPS,
+                        slashers: vec![proxy::authority()],
+                    },
+                )],
+                &[&admin],
+            )
+            .expect("staking init_config");
+        chain
+            .send(
+                &[registry::init_config(
+                    &admin.pubkey(),
+                    provider_registry::InitConfigArgs {
+                        min_stake_per_gpu: MIN_STAKE_PER_GPU,
+                        heartbeat_interval: HEARTBEAT_INTERVAL,
+                        liveness_grace: LIVENESS_GRACE,
+                        exit_notice: EXIT_NOTICE,
+                        auditors: vec![auditor.pubkey()],
+                        escrow_authority: proxy::authority(),
+                    },
+                )],
+                &[&admin],
+            )
+            .expect("registry init_config");
+        Self {
+            chain,
+            admin,
+            auditor,
+            stake_mint,
+            treasury,
+        }
+    }
+
+    /// A new funded wallet holding `tokens` of the stake mint.
+    pub fn wallet(&mut self, tokens: u64) -> Wallet {
+        let keypair = Keypair::new();
+        self.chain
+            .transfer_lamports(&keypair.pubkey(), WALLET_LAMPORTS)
+            .expect("fund wallet");
+        let account = token::create_token_account(
+            &mut self.chain,
+            &keypair.pubkey(),
+            &self.stake_mint,
+            &token::TOKEN_PROGRAM,
+        )
+        .expect("token account");
+        if tokens > 0 {
+            token::mint_to(
+                &mut self.chain,
+                &self.stake_mint,
+                &self.admin,
+                &account,
+                tokens,
+                &token::TOKEN_PROGRAM,
+            )
+            .expect("mint stake tokens");
+        }
+        Wallet {
+            keypair,
+            tokens: account,
+        }
+    }
+
+    pub fn stake_ix(&self, owner: &Wallet, amount: u64) -> Instruction {
+        staking_ix::stake(
+            &owner.pubkey(),
+            &owner.tokens,
+            &self.stake_mint,
+            &token::TOKEN_PROGRAM,
+            amount,
+        )
+    }
+
+    pub fn stake(&mut self, owner: &Wallet, amount: u64) -> Result<TxOutcome, ClientError> {
+        let ix = self.stake_ix(owner, amount);
+        self.chain.send(&[ix], &[&owner.keypair])
+    }
+
+    /// A wallet that staked enough for `gpus` GPUs and registered an H100 node, with
+    /// itself as operator.
+    pub fn provider(&mut self, gpus: u16) -> Wallet {
+        let stake = MIN_STAKE_PER_GPU * u64::from(gpus);
+        let wallet = self.wallet(stake);
+        self.stake(&wallet, stake).expect("stake");
+        let args = listing(&wallet.pubkey(), gpus, &self.stake_mint);
+        self.send(
+            registry::register_provider(&wallet.pubkey(), args),
+            &wallet.keypair,
+        )
+        .expect("register");
+        wallet
+    }
+
+    /// Sends one instruction signed by `signer`.
+    pub fn send(&mut self, ix: Instruction, signer: &Keypair) -> Result<TxOutcome, ClientError> {
+        self.chain.send(&[ix], &[signer])
+    }
+
+    /// Sends `inner` through the escrow proxy, signed by the proxy's authority PDA.
+    pub fn send_as_escrow(&mut self, inner: Instruction) -> Result<TxOutcome, ClientError> {
+        self.chain.send(&[proxy::wrap(inner)], &[])
+    }
+
+    pub fn provider_account(&mut self, authority: &Pubkey) -> Provider {
+        self.chain
+            .fetch(&pda::provider(authority))
+            .expect("provider")
+    }
+
+    pub fn stake_account(&mut self, owner: &Pubkey) -> StakeAccount {
+        self.chain
+            .fetch(&pda::stake_account(owner))
+            .expect("stake account")
+    }
+
+    pub fn staking_config(&mut self) -> StakingConfig {
+        self.chain
+            .fetch(&pda::staking_config())
+            .expect("staking config")
+    }
+
+    pub fn balance(&mut self, token_account: &Pubkey) -> u64 {
+        token::balance(&mut self.chain, token_account).expect("balance")
+    }
+}
+
+impl Default for Market {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Asserts that `result` failed with the custom program error `expected` (an Anchor
+/// framework error or a gpu-market program error).
+#[track_caller]
+pub fn assert_error<T: std::fmt::Debug>(result: Result<T, ClientError>, expected: impl Into<u32>) {
+    let expected = expected.into();
+    match result {
+        Ok(value) => panic!("expected program error {expected}, but it succeeded: {value:?}"),
+        Err(err) => assert_eq!(
+            err.custom_code(),
+            Some(expected),
+            "expected program error {expected}, got {err}\nlogs:\n{}",
+            err.logs().join("\n")
+        ),
+    }
+}
