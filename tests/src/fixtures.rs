@@ -13,6 +13,8 @@ use gpu_market_client::{
 };
 use provider_registry::RegisterProviderArgs;
 
+pub use gpu_market_client::InstructionError;
+
 /// One whole token of the 6-decimal stake mint.
 pub const TOKEN: u64 = 1_000_000;
 /// Required stake per declared GPU.
@@ -196,16 +198,28 @@ impl Market {
     /// A wallet that staked enough for `gpus` GPUs and registered an H100 node, with
     /// itself as operator.
     pub fn provider(&mut self, gpus: u16) -> Wallet {
-        let stake = MIN_STAKE_PER_GPU * u64::from(gpus);
-        let wallet = self.wallet(stake);
-        self.stake(&wallet, stake).expect("stake");
-        let args = listing(&wallet.pubkey(), gpus, &self.stake_mint);
+        let wallet = self.wallet(MIN_STAKE_PER_GPU * u64::from(gpus));
+        self.register(&wallet, &wallet.pubkey(), gpus);
+        wallet
+    }
+
+    /// A registered H100 node with separate authority and operator keys.
+    pub fn provider_with_operator(&mut self, gpus: u16) -> (Wallet, Wallet) {
+        let authority = self.wallet(MIN_STAKE_PER_GPU * u64::from(gpus));
+        let operator = self.wallet(0);
+        self.register(&authority, &operator.pubkey(), gpus);
+        (authority, operator)
+    }
+
+    fn register(&mut self, authority: &Wallet, operator: &Pubkey, gpus: u16) {
+        self.stake(authority, MIN_STAKE_PER_GPU * u64::from(gpus))
+            .expect("stake");
+        let args = listing(operator, gpus, &self.stake_mint);
         self.send(
-            registry::register_provider(&wallet.pubkey(), args),
-            &wallet.keypair,
+            registry::register_provider(&authority.pubkey(), args),
+            &authority.keypair,
         )
         .expect("register");
-        wallet
     }
 
     /// Sends one instruction signed by `signer`.
@@ -262,3 +276,19 @@ pub fn assert_error<T: std::fmt::Debug>(result: Result<T, ClientError>, expected
         ),
     }
 }
+
+/// `ix` with every occurrence of account `from` replaced by `to`: for passing an account
+/// in the wrong place.
+pub fn swap_account(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {
+    let mut found = false;
+    for meta in ix.accounts.iter_mut().filter(|m| m.pubkey == *from) {
+        meta.pubkey = *to;
+        found = true;
+    }
+    assert!(found, "{from} is not an account of the instruction");
+    ix
+}
+
+/// What Anchor's `init` of an account that already exists fails with: it asks the system
+/// program to create a pre-funded account, an instruction the runtime refuses as invalid.
+pub const ALREADY_INITIALISED: InstructionError = InstructionError::InvalidInstructionData;

@@ -18,6 +18,7 @@ pub use anchor_lang::solana_program::instruction::Instruction;
 pub use anchor_lang::solana_program::pubkey::Pubkey;
 pub use chain::{in_process::InProcessChain, Chain, TxOutcome};
 pub use error::ClientError;
+pub use solana_instruction_error::InstructionError;
 pub use solana_keypair::Keypair;
 pub use solana_signer::Signer;
 

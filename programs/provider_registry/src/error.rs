@@ -57,6 +57,8 @@ pub enum RegistryError {
     ReleaseExceedsReserved,
     #[msg("GPU count of a reservation must be positive")]
     ZeroGpus,
+    #[msg("This authority already has a registered provider: update it instead")]
+    ProviderAlreadyRegistered,
     #[msg("Arithmetic overflow")]
     MathOverflow,
     #[msg("Provider bookkeeping is inconsistent")]

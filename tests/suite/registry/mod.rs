@@ -1,1 +1,14 @@
-
+mod attest_provider;
+mod begin_exit;
+mod heartbeat;
+mod init_config;
+mod pause_provider;
+mod record_outcome;
+mod register_provider;
+mod release_capacity;
+mod reserve_capacity;
+mod resume_provider;
+mod retire_provider;
+mod set_operator;
+mod update_config;
+mod update_provider;

@@ -1,1 +1,7 @@
+mod cancel_unstake;
+mod init_config;
+mod request_unstake;
+mod slash;
 mod stake;
+mod update_config;
+mod withdraw;

@@ -126,6 +126,9 @@ impl InProcessChain {
     /// A builder with every gpu-market program added.
     pub fn builder() -> InProcessChainBuilder {
         let mut program_test = ProgramTest::default();
+        // ProgramTest turns on debug logging of every instruction; keep `cargo test` quiet
+        // unless RUST_LOG asks for more.
+        agave_logger::setup_with_default("error");
         if std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some() {
             program_test.prefer_bpf(true);
         }
@@ -177,13 +180,17 @@ impl InProcessChain {
             .runtime
             .block_on(self.context.banks_client.get_latest_blockhash())
             .map_err(backend)?;
+        let mut tx = Transaction::new_with_payer(instructions, Some(&self.payer.pubkey()));
+        let required =
+            &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
+        // Sign with the payer and whichever of `signers` the message needs, once each.
         let mut all: Vec<&Keypair> = vec![&self.payer];
         for signer in signers {
-            if !all.iter().any(|k| k.pubkey() == signer.pubkey()) {
+            let key = signer.pubkey();
+            if required.contains(&key) && !all.iter().any(|k| k.pubkey() == key) {
                 all.push(signer);
             }
         }
-        let mut tx = Transaction::new_with_payer(instructions, Some(&self.payer.pubkey()));
         tx.try_sign(&all, blockhash)
             .map_err(|err| ClientError::Signing(err.to_string()))?;
         Ok(tx)

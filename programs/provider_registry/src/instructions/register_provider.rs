@@ -6,7 +6,10 @@ use crate::{
     events::ProviderRegistered,
     state::{Hardware, Provider, ProviderStatus, RegistryConfig, Reputation},
 };
-use anchor_lang::prelude::*;
+use anchor_lang::{
+    prelude::*,
+    system_program::{self, Allocate, Assign, CreateAccount, Transfer},
+};
 use staking::state::StakeAccount;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -26,14 +29,9 @@ pub struct RegisterProvider<'info> {
     pub authority: Signer<'info>,
     #[account(mut, seeds = [RegistryConfig::SEED], bump = config.bump)]
     pub config: Account<'info, RegistryConfig>,
-    #[account(
-        init,
-        payer = authority,
-        space = Provider::SPACE,
-        seeds = [Provider::SEED, authority.key().as_ref()],
-        bump,
-    )]
-    pub provider: Box<Account<'info, Provider>>,
+    /// CHECK: the provider PDA, created by the handler (see `create_pda_account`).
+    #[account(mut, seeds = [Provider::SEED, authority.key().as_ref()], bump)]
+    pub provider: UncheckedAccount<'info>,
     #[account(
         seeds = [StakeAccount::SEED, authority.key().as_ref()],
         bump = stake_account.bump,
@@ -44,11 +42,19 @@ pub struct RegisterProvider<'info> {
 }
 
 impl RegisterProvider<'_> {
+    fn validate(&self) -> Result<()> {
+        require!(
+            self.provider.owner == &system_program::ID && self.provider.data_is_empty(),
+            RegistryError::ProviderAlreadyRegistered
+        );
+        Ok(())
+    }
+
     pub fn handler(ctx: Context<Self>, args: RegisterProviderArgs) -> Result<()> {
+        ctx.accounts.validate()?;
         let now = Clock::get()?.unix_timestamp;
         let accounts = ctx.accounts;
-        let provider = &mut accounts.provider;
-        provider.set_inner(Provider {
+        let provider = Provider {
             authority: accounts.authority.key(),
             operator: args.operator,
             endpoint: args.endpoint,
@@ -64,7 +70,7 @@ impl RegisterProvider<'_> {
             last_heartbeat: now,
             registered_at: now,
             bump: ctx.bumps.provider,
-        });
+        };
         provider.invariant()?;
         let required = provider.required_stake(accounts.config.min_stake_per_gpu)?;
         require!(
@@ -77,8 +83,20 @@ impl RegisterProvider<'_> {
             .checked_add(1)
             .ok_or(error!(RegistryError::MathOverflow))?;
 
+        let authority_key = accounts.authority.key();
+        create_pda_account(
+            &accounts.authority.to_account_info(),
+            &accounts.provider.to_account_info(),
+            &accounts.system_program.to_account_info(),
+            Provider::SPACE,
+            &[Provider::SEED, authority_key.as_ref(), &[provider.bump]],
+        )?;
+        let info = accounts.provider.to_account_info();
+        let mut data = info.try_borrow_mut_data()?;
+        provider.try_serialize(&mut &mut data[..])?;
+
         staking::emit_event!(ProviderRegistered {
-            provider: provider.key(),
+            provider: accounts.provider.key(),
             authority: provider.authority,
             operator: provider.operator,
             region: provider.region,
@@ -91,4 +109,68 @@ impl RegisterProvider<'_> {
         });
         Ok(())
     }
+}
+
+/// Creates a rent-exempt account of `space` bytes owned by this program at the PDA signed
+/// for by `seeds`. Unlike Anchor's `init`, it also works where someone already sent
+/// lamports to the address (top up, allocate, assign), with the system instructions every
+/// cluster has, so nobody can block a registration by pre-funding its address.
+fn create_pda_account<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    system: &AccountInfo<'info>,
+    space: usize,
+    seeds: &[&[u8]],
+) -> Result<()> {
+    let rent = Rent::get()?.minimum_balance(space);
+    let space_u64 = u64::try_from(space).map_err(|_| error!(RegistryError::MathOverflow))?;
+    let current = target.lamports();
+    if current == 0 {
+        return system_program::create_account(
+            CpiContext::new_with_signer(
+                system.key(),
+                CreateAccount {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+                &[seeds],
+            ),
+            rent,
+            space_u64,
+            &crate::ID,
+        );
+    }
+    let top_up = rent.saturating_sub(current);
+    if top_up > 0 {
+        system_program::transfer(
+            CpiContext::new(
+                system.key(),
+                Transfer {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+            ),
+            top_up,
+        )?;
+    }
+    system_program::allocate(
+        CpiContext::new_with_signer(
+            system.key(),
+            Allocate {
+                account_to_allocate: target.clone(),
+            },
+            &[seeds],
+        ),
+        space_u64,
+    )?;
+    system_program::assign(
+        CpiContext::new_with_signer(
+            system.key(),
+            Assign {
+                account_to_assign: target.clone(),
+            },
+            &[seeds],
+        ),
+        &crate::ID,
+    )
 }
