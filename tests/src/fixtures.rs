@@ -79,6 +79,25 @@ pub fn listing(operator: &Pubkey, gpus: u16, payment_mint: &Pubkey) -> RegisterP
     }
 }
 
+/// The deployment parameters every test market uses.
+pub fn params(admin: &Keypair, auditor: &Keypair) -> gpu_market_migrations::Params {
+    gpu_market_migrations::Params {
+        stake_mint: None,
+        stake_mint_decimals: 6,
+        token_program: token::TOKEN_PROGRAM,
+        treasury_owner: admin.pubkey(),
+        unbonding_period: UNBONDING_PERIOD,
+        treasury_share_bps: TREASURY_SHARE_BPS,
+        slashers: vec![proxy::authority()],
+        min_stake_per_gpu: MIN_STAKE_PER_GPU,
+        heartbeat_interval: HEARTBEAT_INTERVAL,
+        liveness_grace: LIVENESS_GRACE,
+        exit_notice: EXIT_NOTICE,
+        auditors: vec![auditor.pubkey()],
+        escrow_authority: proxy::authority(),
+    }
+}
+
 impl Market {
     /// Starts a chain and initialises the market on it.
     pub fn new() -> Self {
@@ -100,53 +119,15 @@ impl Market {
         chain
             .transfer_lamports(&admin.pubkey(), WALLET_LAMPORTS)
             .expect("fund admin");
-        let stake_mint = token::create_mint(&mut chain, &admin.pubkey(), 6, &token::TOKEN_PROGRAM)
-            .expect("stake mint");
-        let treasury = token::create_token_account(
-            &mut chain,
-            &admin.pubkey(),
-            &stake_mint,
-            &token::TOKEN_PROGRAM,
-        )
-        .expect("treasury");
-        chain
-            .send(
-                &[staking_ix::init_config(
-                    &admin.pubkey(),
-                    &stake_mint,
-                    &treasury,
-                    &token::TOKEN_PROGRAM,
-                    staking::InitConfigArgs {
-                        unbonding_period: UNBONDING_PERIOD,
-                        treasury_share_bps: TREASURY_SHARE_BPS,
-                        slashers: vec![proxy::authority()],
-                    },
-                )],
-                &[&admin],
-            )
-            .expect("staking init_config");
-        chain
-            .send(
-                &[registry::init_config(
-                    &admin.pubkey(),
-                    provider_registry::InitConfigArgs {
-                        min_stake_per_gpu: MIN_STAKE_PER_GPU,
-                        heartbeat_interval: HEARTBEAT_INTERVAL,
-                        liveness_grace: LIVENESS_GRACE,
-                        exit_notice: EXIT_NOTICE,
-                        auditors: vec![auditor.pubkey()],
-                        escrow_authority: proxy::authority(),
-                    },
-                )],
-                &[&admin],
-            )
-            .expect("registry init_config");
+        let deployment =
+            gpu_market_migrations::initialise(&mut chain, &admin, &params(&admin, &auditor))
+                .expect("initialise the market");
         Self {
             chain,
             admin,
             auditor,
-            stake_mint,
-            treasury,
+            stake_mint: deployment.stake_mint,
+            treasury: deployment.treasury,
         }
     }
 

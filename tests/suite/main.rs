@@ -1,5 +1,6 @@
 //! Per-instruction tests of the gpu-market programs: each success path with the resulting
 //! state and balances, and each rejection with its exact error code.
 
+mod migrations;
 mod registry;
 mod staking;

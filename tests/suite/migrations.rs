@@ -1,0 +1,55 @@
+use gpu_market_client::{pda, Chain, Pubkey};
+use gpu_market_tests::*;
+
+fn snapshot(m: &mut Market, addresses: &[Pubkey]) -> Vec<Option<solana_account::Account>> {
+    addresses
+        .iter()
+        .map(|a| m.chain.account(a).unwrap())
+        .collect()
+}
+
+#[test]
+fn initialise_is_idempotent() {
+    let mut m = Market::new();
+    let addresses = [
+        pda::staking_config(),
+        pda::staking_vault(),
+        pda::registry_config(),
+        m.stake_mint,
+        m.treasury,
+    ];
+    let before = snapshot(&mut m, &addresses);
+    assert!(before.iter().all(Option::is_some));
+
+    let admin = m.admin.insecure_clone();
+    let auditor = m.auditor.insecure_clone();
+    let again =
+        gpu_market_migrations::initialise(&mut m.chain, &admin, &params(&admin, &auditor)).unwrap();
+    assert_eq!(again.created, Vec::<&str>::new());
+    assert_eq!(
+        (again.stake_mint, again.treasury),
+        (m.stake_mint, m.treasury)
+    );
+    assert_eq!(snapshot(&mut m, &addresses), before);
+}
+
+#[test]
+fn a_first_run_creates_everything() {
+    let mut chain = gpu_market_client::InProcessChain::start().unwrap();
+    let admin = gpu_market_client::Keypair::new();
+    let auditor = gpu_market_client::Keypair::new();
+    chain
+        .transfer_lamports(&gpu_market_client::Signer::pubkey(&admin), WALLET_LAMPORTS)
+        .unwrap();
+    let deployment =
+        gpu_market_migrations::initialise(&mut chain, &admin, &params(&admin, &auditor)).unwrap();
+    assert_eq!(
+        deployment.created,
+        vec![
+            "stake mint",
+            "treasury token account",
+            "staking config",
+            "registry config"
+        ]
+    );
+}
