@@ -10,6 +10,7 @@ pub mod events;
 pub mod instructions;
 pub mod math;
 pub mod state;
+pub mod utils;
 
 pub use instructions::*;
 pub use state::*;

@@ -103,3 +103,58 @@ fn stake_from_a_token_account_of_another_mint_is_refused() {
     let ix = swap_account(m.stake_ix(&owner, TOKEN), &owner.tokens, &foreign);
     assert_error(m.send(ix, &owner.keypair), AnchorError::ConstraintTokenMint);
 }
+
+#[test]
+fn stake_succeeds_when_the_stake_address_was_prefunded() {
+    let mut m = Market::new();
+    let owner = m.wallet(10 * TOKEN);
+    // Anyone can send lamports to the stake address before the first stake.
+    let lamports = m.chain.minimum_balance(0).unwrap();
+    m.chain
+        .transfer_lamports(&pda::stake_account(&owner.pubkey()), lamports)
+        .unwrap();
+    m.stake(&owner, 10 * TOKEN).unwrap();
+    assert_eq!(m.stake_account(&owner.pubkey()).active, 10 * TOKEN);
+}
+
+#[test]
+fn stake_into_a_forged_stake_account_is_refused() {
+    let mut m = Market::new();
+    let owner = m.wallet(10 * TOKEN);
+    let forged = StakeAccount {
+        owner: owner.pubkey(),
+        active: u64::MAX / 2,
+        unbonding: 0,
+        unbonding_ends_at: 0,
+        total_slashed: 0,
+        bump: 255,
+    };
+    let mut data = Vec::new();
+    anchor_lang::AccountSerialize::try_serialize(&forged, &mut data).unwrap();
+    m.chain.set_account(
+        &pda::stake_account(&owner.pubkey()),
+        solana_account::Account {
+            lamports: 10_000_000,
+            data,
+            owner: provider_registry::ID,
+            executable: false,
+            rent_epoch: 0,
+        },
+    );
+    assert_error(
+        m.stake(&owner, TOKEN),
+        AnchorError::AccountOwnedByWrongProgram,
+    );
+}
+
+#[test]
+fn stake_with_a_forged_config_at_another_address_is_refused() {
+    let mut m = Market::new();
+    let owner = m.wallet(10 * TOKEN);
+    // A copy of the real config, owned by staking, but not at the config PDA.
+    let real = m.chain.account(&pda::staking_config()).unwrap().unwrap();
+    let forged = gpu_market_client::Pubkey::new_unique();
+    m.chain.set_account(&forged, real);
+    let ix = swap_account(m.stake_ix(&owner, TOKEN), &pda::staking_config(), &forged);
+    assert_error(m.send(ix, &owner.keypair), AnchorError::ConstraintSeeds);
+}

@@ -6,11 +6,8 @@ use crate::{
     events::ProviderRegistered,
     state::{Hardware, Provider, ProviderStatus, RegistryConfig, Reputation},
 };
-use anchor_lang::{
-    prelude::*,
-    system_program::{self, Allocate, Assign, CreateAccount, Transfer},
-};
-use staking::state::StakeAccount;
+use anchor_lang::{prelude::*, system_program};
+use staking::{state::StakeAccount, utils::create_pda_account};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RegisterProviderArgs {
@@ -29,7 +26,7 @@ pub struct RegisterProvider<'info> {
     pub authority: Signer<'info>,
     #[account(mut, seeds = [RegistryConfig::SEED], bump = config.bump)]
     pub config: Account<'info, RegistryConfig>,
-    /// CHECK: the provider PDA, created by the handler (see `create_pda_account`).
+    /// CHECK: the provider PDA, created by the handler (`staking::utils::create_pda_account`).
     #[account(mut, seeds = [Provider::SEED, authority.key().as_ref()], bump)]
     pub provider: UncheckedAccount<'info>,
     #[account(
@@ -89,6 +86,7 @@ impl RegisterProvider<'_> {
             &accounts.provider.to_account_info(),
             &accounts.system_program.to_account_info(),
             Provider::SPACE,
+            &crate::ID,
             &[Provider::SEED, authority_key.as_ref(), &[provider.bump]],
         )?;
         let info = accounts.provider.to_account_info();
@@ -109,68 +107,4 @@ impl RegisterProvider<'_> {
         });
         Ok(())
     }
-}
-
-/// Creates a rent-exempt account of `space` bytes owned by this program at the PDA signed
-/// for by `seeds`. Unlike Anchor's `init`, it also works where someone already sent
-/// lamports to the address (top up, allocate, assign), with the system instructions every
-/// cluster has, so nobody can block a registration by pre-funding its address.
-fn create_pda_account<'info>(
-    payer: &AccountInfo<'info>,
-    target: &AccountInfo<'info>,
-    system: &AccountInfo<'info>,
-    space: usize,
-    seeds: &[&[u8]],
-) -> Result<()> {
-    let rent = Rent::get()?.minimum_balance(space);
-    let space_u64 = u64::try_from(space).map_err(|_| error!(RegistryError::MathOverflow))?;
-    let current = target.lamports();
-    if current == 0 {
-        return system_program::create_account(
-            CpiContext::new_with_signer(
-                system.key(),
-                CreateAccount {
-                    from: payer.clone(),
-                    to: target.clone(),
-                },
-                &[seeds],
-            ),
-            rent,
-            space_u64,
-            &crate::ID,
-        );
-    }
-    let top_up = rent.saturating_sub(current);
-    if top_up > 0 {
-        system_program::transfer(
-            CpiContext::new(
-                system.key(),
-                Transfer {
-                    from: payer.clone(),
-                    to: target.clone(),
-                },
-            ),
-            top_up,
-        )?;
-    }
-    system_program::allocate(
-        CpiContext::new_with_signer(
-            system.key(),
-            Allocate {
-                account_to_allocate: target.clone(),
-            },
-            &[seeds],
-        ),
-        space_u64,
-    )?;
-    system_program::assign(
-        CpiContext::new_with_signer(
-            system.key(),
-            Assign {
-                account_to_assign: target.clone(),
-            },
-            &[seeds],
-        ),
-        &crate::ID,
-    )
 }

@@ -5,8 +5,9 @@ use crate::{
     events::Staked,
     math,
     state::{StakeAccount, StakingConfig},
+    utils::create_pda_account,
 };
-use anchor_lang::prelude::*;
+use anchor_lang::{prelude::*, system_program};
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -26,14 +27,10 @@ pub struct Stake<'info> {
         has_one = vault @ StakingError::WrongVault,
     )]
     pub config: Account<'info, StakingConfig>,
-    #[account(
-        init_if_needed,
-        payer = owner,
-        space = StakeAccount::SPACE,
-        seeds = [StakeAccount::SEED, owner.key().as_ref()],
-        bump,
-    )]
-    pub stake_account: Account<'info, StakeAccount>,
+    /// CHECK: the owner's stake PDA: created on the first stake, else read and written back
+    /// by the handler (owner and discriminator checked there).
+    #[account(mut, seeds = [StakeAccount::SEED, owner.key().as_ref()], bump)]
+    pub stake_account: UncheckedAccount<'info>,
     #[account(mint::token_program = token_program)]
     pub stake_mint: InterfaceAccount<'info, Mint>,
     #[account(mut)]
@@ -52,19 +49,44 @@ pub struct Stake<'info> {
 impl Stake<'_> {
     fn validate(&self, args: &StakeArgs) -> Result<()> {
         require!(args.amount > 0, StakingError::ZeroAmount);
-        // A fresh account has a zero owner; an existing one must belong to the signer (the
-        // seeds already bind it, this keeps the stored field honest).
-        require!(
-            self.stake_account.owner == Pubkey::default()
-                || self.stake_account.owner == self.owner.key(),
-            StakingError::NotStakeOwner
-        );
         Ok(())
+    }
+
+    /// The owner's stake account, created empty on the first stake.
+    fn load_or_create(&self, bump: u8) -> Result<StakeAccount> {
+        let info = self.stake_account.to_account_info();
+        if info.owner == &system_program::ID {
+            let owner = self.owner.key();
+            create_pda_account(
+                &self.owner.to_account_info(),
+                &info,
+                &self.system_program.to_account_info(),
+                StakeAccount::SPACE,
+                &crate::ID,
+                &[StakeAccount::SEED, owner.as_ref(), &[bump]],
+            )?;
+            return Ok(StakeAccount {
+                owner,
+                active: 0,
+                unbonding: 0,
+                unbonding_ends_at: 0,
+                total_slashed: 0,
+                bump,
+            });
+        }
+        require_keys_eq!(
+            *info.owner,
+            crate::ID,
+            ErrorCode::AccountOwnedByWrongProgram
+        );
+        let data = info.try_borrow_data()?;
+        StakeAccount::try_deserialize(&mut &data[..])
     }
 
     pub fn handler(ctx: Context<Self>, args: StakeArgs) -> Result<()> {
         ctx.accounts.validate(&args)?;
         let accounts = ctx.accounts;
+        let mut stake = accounts.load_or_create(ctx.bumps.stake_account)?;
 
         let before = accounts.vault.amount;
         token_interface::transfer_checked(
@@ -84,13 +106,13 @@ impl Stake<'_> {
         accounts.vault.reload()?;
         let received = math::sub(accounts.vault.amount, before)?;
 
-        let stake = &mut accounts.stake_account;
-        if stake.owner == Pubkey::default() {
-            stake.owner = accounts.owner.key();
-            stake.bump = ctx.bumps.stake_account;
-        }
         stake.deposit(received)?;
         stake.invariant()?;
+        {
+            let info = accounts.stake_account.to_account_info();
+            let mut data = info.try_borrow_mut_data()?;
+            stake.try_serialize(&mut &mut data[..])?;
+        }
         let config = &mut accounts.config;
         config.total_active = math::add(config.total_active, received)?;
 

@@ -121,8 +121,10 @@ impl StakeAccount {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn account(active: u64, unbonding: u64) -> StakeAccount {
         StakeAccount {
@@ -167,6 +169,58 @@ mod tests {
             stake.slash(1).unwrap_err(),
             error!(StakingError::NothingToSlash)
         );
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Deposit(u64),
+        Unbond(u64),
+        Cancel,
+        Withdraw,
+        Slash(u64),
+        Wait(i64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (1..1_000_000u64).prop_map(Op::Deposit),
+            (0..1_500_000u64).prop_map(Op::Unbond),
+            Just(Op::Cancel),
+            Just(Op::Withdraw),
+            (0..2_000_000u64).prop_map(Op::Slash),
+            (0..200i64).prop_map(Op::Wait),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the order of operations, every token deposited is still staked,
+        /// unbonding, withdrawn or slashed: none is created or lost.
+        #[test]
+        fn tokens_are_conserved(ops in proptest::collection::vec(op(), 1..60)) {
+            let mut stake = account(0, 0);
+            let (mut now, mut deposited, mut withdrawn) = (0i64, 0u64, 0u64);
+            for op in ops {
+                // Rejected operations must leave the account as it was.
+                let before = (stake.active, stake.unbonding, stake.unbonding_ends_at);
+                let ok = match op {
+                    Op::Deposit(n) => stake.deposit(n).map(|_| deposited += n).is_ok(),
+                    Op::Unbond(n) => stake.begin_unbonding(n, now, 100).is_ok(),
+                    Op::Cancel => stake.cancel_unbonding().is_ok(),
+                    Op::Withdraw => stake.take_unbonded(now).map(|n| withdrawn += n).is_ok(),
+                    Op::Slash(n) => stake.slash(n).is_ok(),
+                    Op::Wait(s) => { now += s; true }
+                };
+                if !ok {
+                    prop_assert_eq!(before, (stake.active, stake.unbonding, stake.unbonding_ends_at));
+                }
+                stake.invariant().unwrap();
+                prop_assert_eq!(
+                    u128::from(stake.active) + u128::from(stake.unbonding)
+                        + u128::from(withdrawn) + u128::from(stake.total_slashed),
+                    u128::from(deposited)
+                );
+            }
+        }
     }
 
     #[test]
