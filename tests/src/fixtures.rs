@@ -37,6 +37,9 @@ pub struct Market {
     pub auditor: Keypair,
     pub stake_mint: Pubkey,
     pub treasury: Pubkey,
+    /// The mint providers list as their payment mint (the stake mint until
+    /// [`Market::with_escrow`] creates a separate one).
+    pub payment_mint: Pubkey,
 }
 
 /// A provider's keys: cold wallet (authority) and hot key (operator).
@@ -88,7 +91,7 @@ pub fn params(admin: &Keypair, auditor: &Keypair) -> gpu_market_migrations::Para
         treasury_owner: admin.pubkey(),
         unbonding_period: UNBONDING_PERIOD,
         treasury_share_bps: TREASURY_SHARE_BPS,
-        slashers: vec![proxy::authority()],
+        slashers: vec![proxy::authority(), pda::escrow_authority()],
         min_stake_per_gpu: MIN_STAKE_PER_GPU,
         heartbeat_interval: HEARTBEAT_INTERVAL,
         liveness_grace: LIVENESS_GRACE,
@@ -128,6 +131,7 @@ impl Market {
             auditor,
             stake_mint: deployment.stake_mint,
             treasury: deployment.treasury,
+            payment_mint: deployment.stake_mint,
         }
     }
 
@@ -195,7 +199,7 @@ impl Market {
     fn register(&mut self, authority: &Wallet, operator: &Pubkey, gpus: u16) {
         self.stake(authority, MIN_STAKE_PER_GPU * u64::from(gpus))
             .expect("stake");
-        let args = listing(operator, gpus, &self.stake_mint);
+        let args = listing(operator, gpus, &self.payment_mint);
         self.send(
             registry::register_provider(&authority.pubkey(), args),
             &authority.keypair,

@@ -1,6 +1,8 @@
 //! Per-instruction tests of the gpu-market programs: each success path with the resulting
 //! state and balances, and each rejection with its exact error code.
 
+mod escrow;
 mod migrations;
 mod registry;
+mod scenarios;
 mod staking;

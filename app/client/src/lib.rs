@@ -8,6 +8,7 @@
 
 pub mod chain;
 pub mod error;
+pub mod escrow;
 pub mod events;
 pub mod pda;
 pub mod registry;
@@ -26,6 +27,8 @@ pub use solana_signer::Signer;
 pub mod program_ids {
     use super::Pubkey;
 
+    /// The job escrow program.
+    pub const JOB_ESCROW: Pubkey = job_escrow::ID;
     /// The provider registry program.
     pub const PROVIDER_REGISTRY: Pubkey = provider_registry::ID;
     /// The staking program.

@@ -1,6 +1,7 @@
 //! Program-derived addresses of the gpu-market programs, from the programs' own seeds.
 
 use anchor_lang::solana_program::pubkey::Pubkey;
+use job_escrow::state::{Job, MarketConfig};
 use provider_registry::state::{Provider, RegistryConfig};
 use staking::state::{StakeAccount, StakingConfig};
 
@@ -31,4 +32,28 @@ pub fn provider(authority: &Pubkey) -> Pubkey {
         &provider_registry::ID,
     )
     .0
+}
+
+/// The job escrow's market config.
+pub fn market_config() -> Pubkey {
+    Pubkey::find_program_address(&[MarketConfig::SEED], &job_escrow::ID).0
+}
+
+/// The job escrow's authority PDA: the registry's escrow authority and a staking slasher.
+pub fn escrow_authority() -> Pubkey {
+    Pubkey::find_program_address(&[MarketConfig::AUTHORITY_SEED], &job_escrow::ID).0
+}
+
+/// Job `job_id` of `client`.
+pub fn job(client: &Pubkey, job_id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[Job::SEED, client.as_ref(), &job_id.to_le_bytes()],
+        &job_escrow::ID,
+    )
+    .0
+}
+
+/// The escrow vault of `job`.
+pub fn job_vault(job: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[Job::VAULT_SEED, job.as_ref()], &job_escrow::ID).0
 }

@@ -15,7 +15,13 @@ fn init_config_creates_the_config_and_pooled_vault() {
     assert_eq!(config.treasury, m.treasury);
     assert_eq!(config.unbonding_period, UNBONDING_PERIOD);
     assert_eq!(config.treasury_share_bps, TREASURY_SHARE_BPS);
-    assert_eq!(config.slashers, vec![gpu_market_tests::proxy::authority()]);
+    assert_eq!(
+        config.slashers,
+        vec![
+            gpu_market_tests::proxy::authority(),
+            pda::escrow_authority()
+        ]
+    );
     assert_eq!((config.total_active, config.total_unbonding), (0, 0));
     let vault = m.chain.account(&pda::staking_vault()).unwrap().unwrap();
     assert_eq!(vault.owner, token::TOKEN_PROGRAM);

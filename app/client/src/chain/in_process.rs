@@ -51,6 +51,10 @@ fn staking_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8])
     call_anchor_entry(staking::entry, program_id, accounts, data)
 }
 
+fn escrow_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    call_anchor_entry(job_escrow::entry, program_id, accounts, data)
+}
+
 fn registry_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     call_anchor_entry(provider_registry::entry, program_id, accounts, data)
 }
@@ -138,6 +142,7 @@ impl InProcessChain {
             provider_registry::ID,
             processor!(registry_processor),
         );
+        program_test.add_program("job_escrow", job_escrow::ID, processor!(escrow_processor));
         InProcessChainBuilder { program_test }
     }
 

@@ -1,0 +1,103 @@
+use anchor_lang::prelude::*;
+
+/// Job escrow errors: codes 8000-8999.
+#[error_code(offset = 8000)]
+pub enum EscrowError {
+    #[msg("Only the config admin may do this")]
+    NotAdmin,
+    #[msg("Windows and timeouts must be positive and max attempts at least 1")]
+    InvalidTiming,
+    #[msg("Protocol fee must be at most 2000 bps")]
+    InvalidFee,
+    #[msg("Too many allowed mints: at most 8")]
+    TooManyMints,
+    #[msg("The payment mint is not on the market's allow-list")]
+    MintNotAllowed,
+    #[msg("Job needs at least one GPU, a positive max price and a positive max duration")]
+    InvalidJobTerms,
+    #[msg("URI is longer than 128 bytes")]
+    UriTooLong,
+    #[msg("The deposit would overflow: lower the price, GPU count or duration")]
+    DepositTooLarge,
+    #[msg("The vault received less than the deposit: mints with transfer fees are not supported")]
+    TransferFeeNotSupported,
+    #[msg("Only the job's client may do this")]
+    NotClient,
+    #[msg("The job is not open")]
+    JobNotOpen,
+    #[msg("The job is not assigned")]
+    JobNotAssigned,
+    #[msg("The job is not running")]
+    JobNotRunning,
+    #[msg("The job has no submitted result")]
+    NoResultSubmitted,
+    #[msg("This instruction is for instant-mode jobs only")]
+    NotInstantMode,
+    #[msg("Only batch jobs submit results")]
+    NotBatchJob,
+    #[msg("The signer is not the operator of the assigned provider")]
+    NotAssignedProvider,
+    #[msg("The provider account is not the one assigned to this job")]
+    WrongProvider,
+    #[msg("The provider's price is above the job's max price")]
+    PriceAboveMax,
+    #[msg("The provider is paid in another mint")]
+    PaymentMintMismatch,
+    #[msg("Provider is paused")]
+    ProviderPaused,
+    #[msg("Provider is exiting")]
+    ProviderExiting,
+    #[msg("Provider has not sent a heartbeat within the liveness window")]
+    ProviderStale,
+    #[msg("Provider's active stake does not cover its GPUs")]
+    ProviderUnderStaked,
+    #[msg("Provider's GPU class does not match the job")]
+    GpuClassMismatch,
+    #[msg("Provider has fewer GPUs than the job needs")]
+    TooFewGpus,
+    #[msg("Provider has too few free GPUs")]
+    NoFreeCapacity,
+    #[msg("Provider's VRAM per GPU is below the job's minimum")]
+    InsufficientVram,
+    #[msg("Provider has too few CPU cores")]
+    InsufficientCpu,
+    #[msg("Provider has too little RAM")]
+    InsufficientRam,
+    #[msg("Provider is in another region")]
+    RegionMismatch,
+    #[msg("Provider's benchmark is below the job's floor")]
+    BenchmarkTooLow,
+    #[msg("The job requires an attested provider")]
+    NotAttested,
+    #[msg("The start timeout has passed")]
+    StartTimeoutPassed,
+    #[msg("The job's max duration has passed")]
+    DurationExceeded,
+    #[msg("The challenge window has not ended yet")]
+    ChallengeWindowOpen,
+    #[msg("Token account has the wrong owner for this payment")]
+    WrongTokenAccountOwner,
+    #[msg("Arithmetic overflow")]
+    MathOverflow,
+}
+
+impl From<provider_registry::eligibility::Ineligible> for EscrowError {
+    fn from(why: provider_registry::eligibility::Ineligible) -> Self {
+        use provider_registry::eligibility::Ineligible as I;
+        match why {
+            I::Paused => Self::ProviderPaused,
+            I::Exiting => Self::ProviderExiting,
+            I::Stale => Self::ProviderStale,
+            I::InsufficientStake => Self::ProviderUnderStaked,
+            I::GpuClassMismatch => Self::GpuClassMismatch,
+            I::TooFewGpus => Self::TooFewGpus,
+            I::NoFreeCapacity => Self::NoFreeCapacity,
+            I::InsufficientVram => Self::InsufficientVram,
+            I::InsufficientCpu => Self::InsufficientCpu,
+            I::InsufficientRam => Self::InsufficientRam,
+            I::RegionMismatch => Self::RegionMismatch,
+            I::BenchmarkTooLow => Self::BenchmarkTooLow,
+            I::NotAttested => Self::NotAttested,
+        }
+    }
+}

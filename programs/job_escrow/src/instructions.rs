@@ -1,0 +1,90 @@
+pub mod accept_job;
+pub mod approve_result;
+pub mod cancel_job;
+pub mod create_job;
+pub mod finalize_job;
+pub mod heartbeat_job;
+pub mod init_config;
+pub mod settle_job;
+pub mod start_job;
+pub mod submit_result;
+
+pub use accept_job::*;
+pub use cancel_job::*;
+pub use create_job::*;
+pub use heartbeat_job::*;
+pub use init_config::*;
+pub use settle_job::*;
+pub use start_job::*;
+pub use submit_result::*;
+
+use crate::state::Job;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, CloseAccount, Mint, TokenAccount, TransferChecked};
+
+/// Signs for a job PDA, which is the authority of its vault.
+pub(crate) struct JobSigner {
+    client: Pubkey,
+    job_id: [u8; 8],
+    bump: [u8; 1],
+}
+
+impl JobSigner {
+    pub fn new(job: &Job) -> Self {
+        Self {
+            client: job.client,
+            job_id: job.job_id.to_le_bytes(),
+            bump: [job.bump],
+        }
+    }
+
+    pub fn seeds(&self) -> [&[u8]; 4] {
+        [Job::SEED, self.client.as_ref(), &self.job_id, &self.bump]
+    }
+}
+
+/// Token movements out of one job's vault.
+pub(crate) struct Vault<'a, 'info> {
+    pub token_program: AccountInfo<'info>,
+    pub vault: &'a InterfaceAccount<'info, TokenAccount>,
+    pub mint: &'a InterfaceAccount<'info, Mint>,
+    pub job: AccountInfo<'info>,
+    pub signer: JobSigner,
+}
+
+impl<'info> Vault<'_, 'info> {
+    pub fn pay(&self, to: &InterfaceAccount<'info, TokenAccount>, amount: u64) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        let seeds = self.signer.seeds();
+        token_interface::transfer_checked(
+            CpiContext::new_with_signer(
+                self.token_program.key(),
+                TransferChecked {
+                    from: self.vault.to_account_info(),
+                    mint: self.mint.to_account_info(),
+                    to: to.to_account_info(),
+                    authority: self.job.clone(),
+                },
+                &[&seeds],
+            ),
+            amount,
+            self.mint.decimals,
+        )
+    }
+
+    /// Closes the (empty) vault; its rent goes to `rent_to`.
+    pub fn close(&self, rent_to: AccountInfo<'info>) -> Result<()> {
+        let seeds = self.signer.seeds();
+        token_interface::close_account(CpiContext::new_with_signer(
+            self.token_program.key(),
+            CloseAccount {
+                account: self.vault.to_account_info(),
+                destination: rent_to,
+                authority: self.job.clone(),
+            },
+            &[&seeds],
+        ))
+    }
+}

@@ -1,0 +1,160 @@
+//! Posts a job and escrows its maximum cost plus the crank tip. Any client, paying in an
+//! allow-listed mint.
+
+use crate::{
+    constants::MAX_URI_LEN,
+    error::EscrowError,
+    events::JobCreated,
+    math,
+    state::{Job, JobKind, JobMode, JobStatus, MarketConfig, Workload},
+};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use provider_registry::eligibility::Requirements;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct CreateJobArgs {
+    /// Chosen by the client; unique per client.
+    pub job_id: u64,
+    pub requirements: Requirements,
+    pub workload: Workload,
+    pub kind: JobKind,
+    pub mode: JobMode,
+    pub max_price_per_gpu_hour: u64,
+    pub max_duration: i64,
+}
+
+#[derive(Accounts)]
+#[instruction(args: CreateJobArgs)]
+pub struct CreateJob<'info> {
+    #[account(mut)]
+    pub client: Signer<'info>,
+    #[account(mut, seeds = [MarketConfig::SEED], bump = config.bump)]
+    pub config: Account<'info, MarketConfig>,
+    #[account(
+        init,
+        payer = client,
+        space = Job::SPACE,
+        seeds = [Job::SEED, client.key().as_ref(), &args.job_id.to_le_bytes()],
+        bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    #[account(
+        init,
+        payer = client,
+        seeds = [Job::VAULT_SEED, job.key().as_ref()],
+        bump,
+        token::mint = payment_mint,
+        token::authority = job,
+        token::token_program = token_program,
+    )]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mint::token_program = token_program)]
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        token::authority = client,
+        token::token_program = token_program,
+    )]
+    pub client_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl CreateJob<'_> {
+    fn validate(&self, args: &CreateJobArgs) -> Result<()> {
+        require!(
+            self.config.allows(&self.payment_mint.key()),
+            EscrowError::MintNotAllowed
+        );
+        require!(
+            args.requirements.gpu_count > 0
+                && args.max_price_per_gpu_hour > 0
+                && args.max_duration > 0,
+            EscrowError::InvalidJobTerms
+        );
+        require!(
+            args.workload.uri.len() <= MAX_URI_LEN,
+            EscrowError::UriTooLong
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: CreateJobArgs) -> Result<()> {
+        ctx.accounts.validate(&args)?;
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = ctx.accounts;
+        let seconds =
+            u64::try_from(args.max_duration).map_err(|_| error!(EscrowError::InvalidJobTerms))?;
+        let budget = math::max_cost(
+            args.max_price_per_gpu_hour,
+            args.requirements.gpu_count,
+            seconds,
+        )?;
+        let crank_tip = accounts.config.crank_tip;
+        let deposit =
+            math::add(budget, crank_tip).map_err(|_| error!(EscrowError::DepositTooLarge))?;
+
+        accounts.job.set_inner(Job {
+            client: accounts.client.key(),
+            job_id: args.job_id,
+            requirements: args.requirements,
+            workload: args.workload,
+            kind: args.kind,
+            mode: args.mode,
+            max_price_per_gpu_hour: args.max_price_per_gpu_hour,
+            max_duration: args.max_duration,
+            payment_mint: accounts.payment_mint.key(),
+            escrowed: deposit,
+            crank_tip,
+            paid_out: 0,
+            status: JobStatus::Open,
+            assignment: None,
+            created_at: now,
+            started_at: 0,
+            last_heartbeat: 0,
+            result: None,
+            attempts: 0,
+            bump: ctx.bumps.job,
+            vault_bump: ctx.bumps.vault,
+        });
+        let config = &mut accounts.config;
+        config.job_count = math::add(config.job_count, 1)?;
+
+        token_interface::transfer_checked(
+            CpiContext::new(
+                accounts.token_program.key(),
+                TransferChecked {
+                    from: accounts.client_tokens.to_account_info(),
+                    mint: accounts.payment_mint.to_account_info(),
+                    to: accounts.vault.to_account_info(),
+                    authority: accounts.client.to_account_info(),
+                },
+            ),
+            deposit,
+            accounts.payment_mint.decimals,
+        )?;
+        accounts.vault.reload()?;
+        require!(
+            accounts.vault.amount == deposit,
+            EscrowError::TransferFeeNotSupported
+        );
+
+        let job = &accounts.job;
+        staking::emit_event!(JobCreated {
+            job: job.key(),
+            client: job.client,
+            job_id: job.job_id,
+            kind: job.kind,
+            mode: job.mode,
+            gpu_count: job.requirements.gpu_count,
+            max_price_per_gpu_hour: job.max_price_per_gpu_hour,
+            max_duration: job.max_duration,
+            payment_mint: job.payment_mint,
+            escrowed: job.escrowed,
+            crank_tip,
+        });
+        Ok(())
+    }
+}

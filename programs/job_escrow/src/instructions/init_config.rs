@@ -1,0 +1,80 @@
+//! Creates the market config. Called once per cluster; the signer becomes the admin.
+
+use crate::{
+    constants::MAX_ALLOWED_MINTS,
+    error::EscrowError,
+    events::MarketConfigInitialized,
+    state::{MarketConfig, SlashAmounts},
+};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct InitConfigArgs {
+    pub treasury: Pubkey,
+    pub arbiter: Pubkey,
+    pub protocol_fee_bps: u16,
+    pub allowed_mints: Vec<Pubkey>,
+    pub bid_window: i64,
+    pub start_timeout: i64,
+    pub heartbeat_grace: i64,
+    pub challenge_window: i64,
+    pub max_attempts: u8,
+    pub slash: SlashAmounts,
+    pub crank_tip: u64,
+}
+
+#[derive(Accounts)]
+pub struct InitConfig<'info> {
+    #[account(mut)]
+    pub admin: Signer<'info>,
+    #[account(
+        init,
+        payer = admin,
+        space = MarketConfig::SPACE,
+        seeds = [MarketConfig::SEED],
+        bump,
+    )]
+    pub config: Account<'info, MarketConfig>,
+    /// CHECK: the escrow authority PDA; only its bump is recorded.
+    #[account(seeds = [MarketConfig::AUTHORITY_SEED], bump)]
+    pub escrow_authority: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+impl InitConfig<'_> {
+    pub fn handler(ctx: Context<Self>, args: InitConfigArgs) -> Result<()> {
+        require!(
+            args.allowed_mints.len() <= MAX_ALLOWED_MINTS,
+            EscrowError::TooManyMints
+        );
+        let config = &mut ctx.accounts.config;
+        config.set_inner(MarketConfig {
+            admin: ctx.accounts.admin.key(),
+            treasury: args.treasury,
+            arbiter: args.arbiter,
+            protocol_fee_bps: args.protocol_fee_bps,
+            allowed_mints: args.allowed_mints,
+            bid_window: args.bid_window,
+            start_timeout: args.start_timeout,
+            heartbeat_grace: args.heartbeat_grace,
+            challenge_window: args.challenge_window,
+            max_attempts: args.max_attempts,
+            slash: args.slash,
+            crank_tip: args.crank_tip,
+            job_count: 0,
+            bump: ctx.bumps.config,
+            authority_bump: ctx.bumps.escrow_authority,
+        });
+        config.invariant()?;
+
+        staking::emit_event!(MarketConfigInitialized {
+            admin: config.admin,
+            treasury: config.treasury,
+            arbiter: config.arbiter,
+            protocol_fee_bps: config.protocol_fee_bps,
+            allowed_mints: config.allowed_mints.clone(),
+            escrow_authority: ctx.accounts.escrow_authority.key(),
+        });
+        Ok(())
+    }
+}

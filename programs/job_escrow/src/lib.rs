@@ -1,0 +1,60 @@
+//! gpu-market job escrow: clients lock a job's maximum cost in a per-job vault; providers
+//! take the job, run it and are paid per second of GPU time delivered; the rest goes back
+//! to the client. Capacity and reputation are written to the registry through CPIs signed
+//! by this program's `["escrow_authority"]` PDA.
+#![allow(unexpected_cfgs)]
+
+use anchor_lang::prelude::*;
+
+pub mod constants;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+
+pub use instructions::*;
+pub use state::*;
+
+declare_id!("7LUWHXCiVkL4JxHuxy1bbMXH2CZtzruPnEipVhPdnjoj");
+
+#[program]
+pub mod job_escrow {
+    use super::*;
+
+    pub fn init_config(ctx: Context<InitConfig>, args: InitConfigArgs) -> Result<()> {
+        InitConfig::handler(ctx, args)
+    }
+
+    pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
+        CreateJob::handler(ctx, args)
+    }
+
+    pub fn cancel_job(ctx: Context<CancelJob>) -> Result<()> {
+        CancelJob::handler(ctx)
+    }
+
+    pub fn accept_job(ctx: Context<AcceptJob>) -> Result<()> {
+        AcceptJob::handler(ctx)
+    }
+
+    pub fn start_job(ctx: Context<StartJob>) -> Result<()> {
+        StartJob::handler(ctx)
+    }
+
+    pub fn heartbeat_job(ctx: Context<HeartbeatJob>) -> Result<()> {
+        HeartbeatJob::handler(ctx)
+    }
+
+    pub fn submit_result(ctx: Context<SubmitResult>, args: SubmitResultArgs) -> Result<()> {
+        SubmitResult::handler(ctx, args)
+    }
+
+    pub fn approve_result(ctx: Context<SettleJob>) -> Result<()> {
+        instructions::approve_result::handler(ctx)
+    }
+
+    pub fn finalize_job(ctx: Context<SettleJob>) -> Result<()> {
+        instructions::finalize_job::handler(ctx)
+    }
+}

@@ -1,0 +1,75 @@
+use crate::{
+    constants::{MAX_ALLOWED_MINTS, MAX_PROTOCOL_FEE_BPS},
+    error::EscrowError,
+};
+use anchor_lang::prelude::*;
+
+/// Stake slashed for each kind of provider fault, in stake-mint base units.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlashAmounts {
+    pub no_start: u64,
+    pub heartbeat_lost: u64,
+    pub no_result: u64,
+    pub dispute_lost: u64,
+}
+
+/// Market-wide parameters.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct MarketConfig {
+    pub admin: Pubkey,
+    /// Wallet whose token accounts receive protocol fees.
+    pub treasury: Pubkey,
+    /// Resolves disputes.
+    pub arbiter: Pubkey,
+    pub protocol_fee_bps: u16,
+    #[max_len(MAX_ALLOWED_MINTS)]
+    pub allowed_mints: Vec<Pubkey>,
+    /// How long an auction job takes bids.
+    pub bid_window: i64,
+    /// How long an assigned provider has to start.
+    pub start_timeout: i64,
+    /// How long a running job may go without a heartbeat.
+    pub heartbeat_grace: i64,
+    /// How long the client may dispute a batch result.
+    pub challenge_window: i64,
+    /// Provider attempts before a job is refunded instead of re-opened.
+    pub max_attempts: u8,
+    pub slash: SlashAmounts,
+    /// Paid from each job's deposit to whoever cranks an expiry; refunded otherwise.
+    pub crank_tip: u64,
+    pub job_count: u64,
+    pub bump: u8,
+    pub authority_bump: u8,
+}
+
+impl MarketConfig {
+    pub const SEED: &'static [u8] = b"config";
+    /// The PDA that signs this program's CPIs into the registry and staking.
+    pub const AUTHORITY_SEED: &'static [u8] = b"escrow_authority";
+    pub const SPACE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
+
+    pub fn allows(&self, mint: &Pubkey) -> bool {
+        self.allowed_mints.contains(mint)
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.protocol_fee_bps <= MAX_PROTOCOL_FEE_BPS,
+            EscrowError::InvalidFee
+        );
+        require!(
+            self.allowed_mints.len() <= MAX_ALLOWED_MINTS,
+            EscrowError::TooManyMints
+        );
+        require!(
+            self.bid_window > 0
+                && self.start_timeout > 0
+                && self.heartbeat_grace > 0
+                && self.challenge_window > 0
+                && self.max_attempts > 0,
+            EscrowError::InvalidTiming
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,6 @@
+mod accept_job;
+mod cancel_job;
+mod create_job;
+mod settle_job;
+mod start_job;
+mod submit_result;

@@ -1,0 +1,1 @@
+mod instant_batch;
