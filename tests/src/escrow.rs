@@ -16,6 +16,7 @@ pub const START_TIMEOUT: i64 = 300;
 pub const HEARTBEAT_GRACE: i64 = 120;
 pub const CHALLENGE_WINDOW: i64 = 3_600;
 pub const MAX_ATTEMPTS: u8 = 2;
+pub const DISPUTE_BOND: u64 = 5 * TOKEN;
 pub const SLASH: SlashAmounts = SlashAmounts {
     no_start: 10 * TOKEN,
     heartbeat_lost: 20 * TOKEN,
@@ -70,6 +71,7 @@ impl Market {
                     max_attempts: MAX_ATTEMPTS,
                     slash: SLASH,
                     crank_tip: CRANK_TIP,
+                    dispute_bond: DISPUTE_BOND,
                 },
             ),
             &admin,

@@ -6,10 +6,17 @@ use anchor_lang::{
     solana_program::{instruction::Instruction, pubkey::Pubkey, system_program},
     InstructionData, ToAccountMetas,
 };
-use job_escrow::{accounts, instruction, CreateJobArgs, InitConfigArgs, SubmitResultArgs};
+use job_escrow::{
+    accounts, instruction, CreateJobArgs, ExtendJobArgs, InitConfigArgs, PlaceBidArgs,
+    ResolveDisputeArgs, SubmitResultArgs, UpdateConfigArgs, WithdrawEarningsArgs,
+};
 
-pub use job_escrow::state::{
-    Assignment, Job, JobKind, JobMode, JobResult, JobStatus, MarketConfig, SlashAmounts, Workload,
+pub use job_escrow::{
+    events::{ExpiryReason, SettleReason},
+    state::{
+        Assignment, Bid, Job, JobKind, JobMode, JobResult, JobStatus, MarketConfig, SlashAmounts,
+        Workload,
+    },
 };
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
@@ -77,16 +84,97 @@ pub fn cancel_job(
     )
 }
 
+fn candidate(operator: &Pubkey, provider_authority: &Pubkey) -> accounts::Candidate {
+    accounts::Candidate {
+        operator: *operator,
+        registry_config: pda::registry_config(),
+        provider: pda::provider(provider_authority),
+        stake_account: pda::stake_account(provider_authority),
+    }
+}
+
+fn registry_cpi(provider_authority: &Pubkey) -> accounts::RegistryCpi {
+    accounts::RegistryCpi {
+        escrow_authority: pda::escrow_authority(),
+        registry_config: pda::registry_config(),
+        provider: pda::provider(provider_authority),
+        registry_program: provider_registry::ID,
+    }
+}
+
+/// Changes market parameters.
+pub fn update_config(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
+    build(
+        accounts::UpdateConfig {
+            admin: *admin,
+            config: pda::market_config(),
+        },
+        instruction::UpdateConfig { args },
+    )
+}
+
+/// The node of `provider_authority` bids `price_per_gpu_hour` on an auction `job`, signed by
+/// its operator.
+pub fn place_bid(
+    operator: &Pubkey,
+    provider_authority: &Pubkey,
+    job: &Pubkey,
+    price_per_gpu_hour: u64,
+) -> Instruction {
+    build(
+        accounts::PlaceBid {
+            job: *job,
+            candidate: candidate(operator, provider_authority),
+        },
+        instruction::PlaceBid {
+            args: PlaceBidArgs { price_per_gpu_hour },
+        },
+    )
+}
+
+/// Assigns an auction job to its best bid after the window (anyone).
+pub fn close_auction(caller: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::CloseAuction {
+            caller: *caller,
+            job: *job,
+        },
+        instruction::CloseAuction {},
+    )
+}
+
+/// Ends an open job nobody took by the end of its window; `caller` earns the tip into its
+/// associated token account.
+pub fn reclaim_job(
+    caller: &Pubkey,
+    client: &Pubkey,
+    job_id: u64,
+    payment_mint: &Pubkey,
+    token_program: &Pubkey,
+) -> Instruction {
+    let job = pda::job(client, job_id);
+    build(
+        accounts::ReclaimJob {
+            caller: *caller,
+            job,
+            client: *client,
+            vault: pda::job_vault(&job),
+            payment_mint: *payment_mint,
+            client_tokens: associated_address(client, payment_mint, token_program),
+            caller_tokens: associated_address(caller, payment_mint, token_program),
+            token_program: *token_program,
+        },
+        instruction::ReclaimJob {},
+    )
+}
+
 /// The provider node of `provider_authority` takes `job` (instant mode), signed by its
 /// operator.
 pub fn accept_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
     build(
         accounts::AcceptJob {
-            operator: *operator,
             job: *job,
-            registry_config: pda::registry_config(),
-            provider: pda::provider(provider_authority),
-            stake_account: pda::stake_account(provider_authority),
+            candidate: candidate(operator, provider_authority),
         },
         instruction::AcceptJob {},
     )
@@ -99,10 +187,7 @@ pub fn start_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -
             operator: *operator,
             config: pda::market_config(),
             job: *job,
-            escrow_authority: pda::escrow_authority(),
-            registry_config: pda::registry_config(),
-            provider: pda::provider(provider_authority),
-            registry_program: provider_registry::ID,
+            registry: registry_cpi(provider_authority),
         },
         instruction::StartJob {},
     )
@@ -160,12 +245,140 @@ fn settle_accounts(keys: &SettleAccounts) -> accounts::SettleJob {
         provider_tokens: ata(&keys.provider_authority),
         treasury_tokens: ata(&keys.treasury),
         client_tokens: ata(&keys.client),
-        escrow_authority: pda::escrow_authority(),
-        registry_config: pda::registry_config(),
-        provider: pda::provider(&keys.provider_authority),
-        registry_program: provider_registry::ID,
+        registry: registry_cpi(&keys.provider_authority),
         token_program: keys.token_program,
     }
+}
+
+/// Staking accounts a slash touches: the stake of `provider_authority`, paid to the
+/// client's associated stake-mint account and the staking treasury.
+#[derive(Debug, Clone, Copy)]
+pub struct SlashKeys {
+    pub stake_mint: Pubkey,
+    pub stake_token_program: Pubkey,
+    /// The staking config's treasury token account.
+    pub staking_treasury: Pubkey,
+}
+
+fn slash_cpi(keys: &SettleAccounts, slash: &SlashKeys) -> accounts::SlashCpi {
+    accounts::SlashCpi {
+        slasher: pda::escrow_authority(),
+        staking_config: pda::staking_config(),
+        stake_account: pda::stake_account(&keys.provider_authority),
+        stake_mint: slash.stake_mint,
+        staking_vault: pda::staking_vault(),
+        slash_recipient: associated_address(
+            &keys.client,
+            &slash.stake_mint,
+            &slash.stake_token_program,
+        ),
+        staking_treasury: slash.staking_treasury,
+        staking_program: staking::ID,
+        stake_token_program: slash.stake_token_program,
+    }
+}
+
+/// Ends a running lease early (the client).
+pub fn close_lease(keys: &SettleAccounts) -> Instruction {
+    build(settle_accounts(keys), instruction::CloseLease {})
+}
+
+/// Takes an expired job from its provider; `keys.caller` earns the tip into its associated
+/// token account.
+pub fn expire_job(keys: &SettleAccounts, slash: &SlashKeys) -> Instruction {
+    build(
+        accounts::ExpireJob {
+            settle: settle_accounts(keys),
+            caller_tokens: associated_address(
+                &keys.caller,
+                &keys.payment_mint,
+                &keys.token_program,
+            ),
+            slashing: slash_cpi(keys, slash),
+        },
+        instruction::ExpireJob {},
+    )
+}
+
+/// The arbiter (`keys.caller`) rules on a disputed result.
+pub fn resolve_dispute(keys: &SettleAccounts, slash: &SlashKeys, for_client: bool) -> Instruction {
+    build(
+        accounts::ResolveDispute {
+            settle: settle_accounts(keys),
+            slashing: slash_cpi(keys, slash),
+        },
+        instruction::ResolveDispute {
+            args: ResolveDisputeArgs { for_client },
+        },
+    )
+}
+
+/// The client disputes a batch result, posting the bond from its associated token account.
+pub fn dispute_result(
+    client: &Pubkey,
+    job_id: u64,
+    payment_mint: &Pubkey,
+    token_program: &Pubkey,
+) -> Instruction {
+    let job = pda::job(client, job_id);
+    build(
+        accounts::DisputeResult {
+            client: *client,
+            config: pda::market_config(),
+            job,
+            vault: pda::job_vault(&job),
+            payment_mint: *payment_mint,
+            client_tokens: associated_address(client, payment_mint, token_program),
+            token_program: *token_program,
+        },
+        instruction::DisputeResult {},
+    )
+}
+
+/// The client lengthens a job by `extra_seconds`, topping up the deposit.
+pub fn extend_job(
+    client: &Pubkey,
+    job_id: u64,
+    payment_mint: &Pubkey,
+    token_program: &Pubkey,
+    extra_seconds: i64,
+) -> Instruction {
+    let job = pda::job(client, job_id);
+    build(
+        accounts::ExtendJob {
+            client: *client,
+            job,
+            vault: pda::job_vault(&job),
+            payment_mint: *payment_mint,
+            client_tokens: associated_address(client, payment_mint, token_program),
+            token_program: *token_program,
+        },
+        instruction::ExtendJob {
+            args: ExtendJobArgs { extra_seconds },
+        },
+    )
+}
+
+/// A lease provider withdraws `amount` (gross) of its earnings; `signer` is its authority
+/// or operator.
+pub fn withdraw_earnings(signer: &Pubkey, keys: &SettleAccounts, amount: u64) -> Instruction {
+    let job = pda::job(&keys.client, keys.job_id);
+    let ata = |owner: &Pubkey| associated_address(owner, &keys.payment_mint, &keys.token_program);
+    build(
+        accounts::WithdrawEarnings {
+            signer: *signer,
+            config: pda::market_config(),
+            job,
+            vault: pda::job_vault(&job),
+            payment_mint: keys.payment_mint,
+            provider_tokens: ata(&keys.provider_authority),
+            treasury_tokens: ata(&keys.treasury),
+            token_program: keys.token_program,
+        },
+        instruction::WithdrawEarnings {
+            args: WithdrawEarningsArgs { amount },
+        },
+    )
 }
 
 /// The client accepts the result and settles the job.

@@ -75,6 +75,36 @@ pub enum EscrowError {
     DurationExceeded,
     #[msg("The challenge window has not ended yet")]
     ChallengeWindowOpen,
+    #[msg("This instruction is for auction-mode jobs only")]
+    NotAuctionMode,
+    #[msg("The bid window has closed")]
+    BidWindowClosed,
+    #[msg("The bid window is still open")]
+    BidWindowOpen,
+    #[msg("The auction received no bids: reclaim the job instead")]
+    NoBids,
+    #[msg("A bid must be strictly lower than the best bid")]
+    BidNotLower,
+    #[msg("Only lease jobs do this")]
+    NotLeaseJob,
+    #[msg("Cannot withdraw more than has been earned")]
+    WithdrawExceedsEarned,
+    #[msg("Only the assigned provider's authority or operator may do this")]
+    NotProviderKey,
+    #[msg("The challenge window has ended")]
+    ChallengeWindowClosed,
+    #[msg("The job is not disputed")]
+    NotDisputed,
+    #[msg("Only the arbiter may do this")]
+    NotArbiter,
+    #[msg("No deadline of this job has passed yet")]
+    NothingToExpire,
+    #[msg("The open job still has a provider or a bid, or its window is open")]
+    NotReclaimable,
+    #[msg("The lease has not reached its end")]
+    LeaseNotEnded,
+    #[msg("The stake account is not the assigned provider's")]
+    WrongStakeAccount,
     #[msg("Token account has the wrong owner for this payment")]
     WrongTokenAccountOwner,
     #[msg("Arithmetic overflow")]

@@ -66,15 +66,124 @@ pub struct ResultSubmitted {
     pub billable_seconds: u64,
 }
 
+/// Why a job settled in the provider's favour.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettleReason {
+    /// The client approved the batch result.
+    Approved,
+    /// Nobody disputed the batch result within the challenge window.
+    ChallengeWindowPassed,
+    /// The client ended the lease.
+    LeaseClosed,
+    /// The lease ran to its max duration.
+    LeaseEnded,
+    /// The arbiter ruled for the provider.
+    DisputeRejected,
+}
+
 #[event]
 pub struct JobSettled {
     pub job: Pubkey,
     pub client: Pubkey,
     pub provider: Pubkey,
+    pub reason: SettleReason,
+    /// GPU-seconds delivered in the attempt that completed.
     pub gpu_seconds: u64,
+    /// Paid to the provider now (earlier lease withdrawals not included).
     pub to_provider: u64,
     pub fee: u64,
+    /// Dispute bond forfeited to the provider.
+    pub bond_to_provider: u64,
     pub refund: u64,
-    /// The client approved; otherwise the challenge window ran out.
-    pub approved: bool,
+    /// Gross amount billed over the job's life.
+    pub billed_total: u64,
+}
+
+#[event]
+pub struct EarningsWithdrawn {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub gross: u64,
+    pub to_provider: u64,
+    pub fee: u64,
+    pub billed_total: u64,
+    pub vault_balance_after: u64,
+}
+
+#[event]
+pub struct JobExtended {
+    pub job: Pubkey,
+    pub extra_seconds: i64,
+    pub deposit: u64,
+    pub max_duration_after: i64,
+    pub escrowed_after: u64,
+}
+
+#[event]
+pub struct BidPlaced {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub price_per_gpu_hour: u64,
+    pub placed_at: i64,
+}
+
+/// Why a job's current provider lost it.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpiryReason {
+    NoStart,
+    HeartbeatLost,
+    NoResult,
+}
+
+#[event]
+pub struct JobExpired {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    pub reason: ExpiryReason,
+    /// Paid to the provider for service up to its last heartbeat (leases).
+    pub to_provider: u64,
+    pub fee: u64,
+    pub slash_requested: u64,
+    pub tip: u64,
+    pub cranker: Pubkey,
+    /// The job went back to Open for another provider.
+    pub requeued: bool,
+    /// Refunded to the client when it did not.
+    pub refund: u64,
+    pub attempts: u8,
+}
+
+#[event]
+pub struct JobReclaimed {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub refund: u64,
+    pub tip: u64,
+    pub cranker: Pubkey,
+}
+
+#[event]
+pub struct ResultDisputed {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub bond: u64,
+    pub vault_balance_after: u64,
+}
+
+#[event]
+pub struct DisputeResolved {
+    pub job: Pubkey,
+    pub arbiter: Pubkey,
+    pub for_client: bool,
+    pub refund: u64,
+    pub slash_requested: u64,
+}
+
+#[event]
+pub struct MarketConfigUpdated {
+    pub admin: Pubkey,
+    pub treasury: Pubkey,
+    pub arbiter: Pubkey,
+    pub protocol_fee_bps: u16,
+    pub allowed_mints: Vec<Pubkey>,
 }

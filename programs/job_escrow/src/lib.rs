@@ -26,6 +26,10 @@ pub mod job_escrow {
         InitConfig::handler(ctx, args)
     }
 
+    pub fn update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
+        UpdateConfig::handler(ctx, args)
+    }
+
     pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         CreateJob::handler(ctx, args)
     }
@@ -34,8 +38,20 @@ pub mod job_escrow {
         CancelJob::handler(ctx)
     }
 
+    pub fn place_bid(ctx: Context<PlaceBid>, args: PlaceBidArgs) -> Result<()> {
+        PlaceBid::handler(ctx, args)
+    }
+
     pub fn accept_job(ctx: Context<AcceptJob>) -> Result<()> {
         AcceptJob::handler(ctx)
+    }
+
+    pub fn close_auction(ctx: Context<CloseAuction>) -> Result<()> {
+        CloseAuction::handler(ctx)
+    }
+
+    pub fn reclaim_job(ctx: Context<ReclaimJob>) -> Result<()> {
+        ReclaimJob::handler(ctx)
     }
 
     pub fn start_job(ctx: Context<StartJob>) -> Result<()> {
@@ -56,5 +72,32 @@ pub mod job_escrow {
 
     pub fn finalize_job(ctx: Context<SettleJob>) -> Result<()> {
         instructions::finalize_job::handler(ctx)
+    }
+
+    pub fn withdraw_earnings(
+        ctx: Context<WithdrawEarnings>,
+        args: WithdrawEarningsArgs,
+    ) -> Result<()> {
+        WithdrawEarnings::handler(ctx, args)
+    }
+
+    pub fn extend_job(ctx: Context<ExtendJob>, args: ExtendJobArgs) -> Result<()> {
+        ExtendJob::handler(ctx, args)
+    }
+
+    pub fn close_lease(ctx: Context<SettleJob>) -> Result<()> {
+        instructions::close_lease::handler(ctx)
+    }
+
+    pub fn dispute_result(ctx: Context<DisputeResult>) -> Result<()> {
+        DisputeResult::handler(ctx)
+    }
+
+    pub fn resolve_dispute(ctx: Context<ResolveDispute>, args: ResolveDisputeArgs) -> Result<()> {
+        ResolveDispute::handler(ctx, args)
+    }
+
+    pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
+        ExpireJob::handler(ctx)
     }
 }

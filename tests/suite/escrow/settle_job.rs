@@ -39,8 +39,8 @@ fn the_client_approves_and_settles_at_once() {
     let event = &out.events::<JobSettled>()[0];
     // 2 tokens for one GPU-hour; 2.5% fee.
     assert_eq!(
-        (event.to_provider, event.fee, event.approved),
-        (1_950_000, 50_000, true)
+        (event.to_provider, event.fee, event.reason),
+        (1_950_000, 50_000, ix::SettleReason::Approved)
     );
     assert_eq!(m.balance(&d.client.tokens), 98 * TOKEN);
     assert!(!m.chain.exists(&pda::job(&d.client.pubkey(), 1)).unwrap());

@@ -8,21 +8,20 @@ use crate::{
     state::{Assignment, Job, JobMode},
 };
 use anchor_lang::prelude::*;
+// Composite account groups need their generated companions in scope.
+#[allow(unused_imports)]
+use crate::instructions::*;
 use provider_registry::{
     eligibility::satisfies,
     state::{Provider, RegistryConfig},
 };
 use staking::state::StakeAccount;
 
+/// A provider offering to take a job, signed by its operator, with what the eligibility
+/// predicate reads.
 #[derive(Accounts)]
-pub struct AcceptJob<'info> {
+pub struct Candidate<'info> {
     pub operator: Signer<'info>,
-    #[account(
-        mut,
-        seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
-        bump = job.bump,
-    )]
-    pub job: Box<Account<'info, Job>>,
     #[account(
         seeds = [RegistryConfig::SEED],
         bump = registry_config.bump,
@@ -44,16 +43,15 @@ pub struct AcceptJob<'info> {
     pub stake_account: Box<Account<'info, StakeAccount>>,
 }
 
-impl AcceptJob<'_> {
-    fn validate(&self, now: i64) -> Result<()> {
-        let job = &self.job;
-        require!(job.mode == JobMode::Instant, EscrowError::NotInstantMode);
+impl Candidate<'_> {
+    /// May this provider take `job` at `price`?
+    pub fn check(&self, job: &Job, price: u64, now: i64) -> Result<()> {
         require!(
             self.provider.payment_mint == job.payment_mint,
             EscrowError::PaymentMintMismatch
         );
         require!(
-            self.provider.price_per_gpu_hour <= job.max_price_per_gpu_hour,
+            price <= job.max_price_per_gpu_hour,
             EscrowError::PriceAboveMax
         );
         satisfies(
@@ -66,11 +64,33 @@ impl AcceptJob<'_> {
         .map_err(EscrowError::from)?;
         Ok(())
     }
+}
+
+#[derive(Accounts)]
+pub struct AcceptJob<'info> {
+    #[account(
+        mut,
+        seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    pub candidate: Candidate<'info>,
+}
+
+impl AcceptJob<'_> {
+    fn validate(&self, now: i64) -> Result<()> {
+        require!(
+            self.job.mode == JobMode::Instant,
+            EscrowError::NotInstantMode
+        );
+        self.candidate
+            .check(&self.job, self.candidate.provider.price_per_gpu_hour, now)
+    }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         ctx.accounts.validate(now)?;
-        let provider = &ctx.accounts.provider;
+        let provider = &ctx.accounts.candidate.provider;
         let job = &mut ctx.accounts.job;
         job.assign(Assignment {
             provider: provider.key(),

@@ -1,6 +1,6 @@
 //! Accepts a batch job's result and settles it at once. The client only.
 
-use crate::{error::EscrowError, instructions::SettleJob};
+use crate::{error::EscrowError, events::SettleReason, instructions::SettleJob, state::JobStatus};
 use anchor_lang::prelude::*;
 
 pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
@@ -10,6 +10,12 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
         accounts.job.client,
         EscrowError::NotClient
     );
-    accounts.validate_settlement()?;
-    accounts.settle(true)
+    require!(
+        accounts.job.status == JobStatus::ResultSubmitted,
+        EscrowError::NoResultSubmitted
+    );
+    accounts.validate_payees()?;
+    let now = Clock::get()?.unix_timestamp;
+    let until = accounts.job.served_until(now, 0)?;
+    accounts.settle(until, SettleReason::Approved, 0)
 }

@@ -1,21 +1,41 @@
-//! Settles a batch job whose challenge window passed without a dispute. Anyone may call it.
+//! Settles a job nobody else will: a batch job whose challenge window passed without a
+//! dispute, or a lease that reached its max duration. Anyone may call it.
 
-use crate::{error::EscrowError, instructions::SettleJob};
+use crate::{
+    error::EscrowError,
+    events::SettleReason,
+    instructions::SettleJob,
+    state::{JobKind, JobStatus},
+};
 use anchor_lang::prelude::*;
 
 pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
-    accounts.validate_settlement()?;
-    let submitted_at = accounts
-        .job
-        .result
-        .as_ref()
-        .map(|r| r.submitted_at)
-        .ok_or(error!(EscrowError::NoResultSubmitted))?;
-    let window_ends = submitted_at
-        .checked_add(accounts.config.challenge_window)
-        .ok_or(error!(EscrowError::MathOverflow))?;
-    require!(now >= window_ends, EscrowError::ChallengeWindowOpen);
-    accounts.settle(false)
+    accounts.validate_payees()?;
+    let job = &accounts.job;
+    let (until, reason) = match (job.kind, job.status) {
+        (JobKind::Batch, JobStatus::ResultSubmitted) => {
+            let submitted_at = job
+                .result
+                .as_ref()
+                .map(|r| r.submitted_at)
+                .ok_or(error!(EscrowError::NoResultSubmitted))?;
+            let window_ends = submitted_at
+                .checked_add(accounts.config.challenge_window)
+                .ok_or(error!(EscrowError::MathOverflow))?;
+            require!(now >= window_ends, EscrowError::ChallengeWindowOpen);
+            (submitted_at, SettleReason::ChallengeWindowPassed)
+        }
+        (JobKind::Lease, JobStatus::Running) => {
+            require!(now >= job.run_deadline()?, EscrowError::LeaseNotEnded);
+            (
+                job.served_until(now, accounts.config.heartbeat_grace)?,
+                SettleReason::LeaseEnded,
+            )
+        }
+        (JobKind::Batch, _) => return err!(EscrowError::NoResultSubmitted),
+        (JobKind::Lease, _) => return err!(EscrowError::JobNotRunning),
+    };
+    accounts.settle(until, reason, 0)
 }

@@ -21,6 +21,7 @@ pub struct InitConfigArgs {
     pub max_attempts: u8,
     pub slash: SlashAmounts,
     pub crank_tip: u64,
+    pub dispute_bond: u64,
 }
 
 #[derive(Accounts)]
@@ -61,6 +62,7 @@ impl InitConfig<'_> {
             max_attempts: args.max_attempts,
             slash: args.slash,
             crank_tip: args.crank_tip,
+            dispute_bond: args.dispute_bond,
             job_count: 0,
             bump: ctx.bumps.config,
             authority_bump: ctx.bumps.escrow_authority,

@@ -1,21 +1,23 @@
-//! The accounts and the bookkeeping shared by the two ways a batch job settles:
-//! `approve_result` (the client accepts) and `finalize_job` (anyone, once the challenge
-//! window has passed). Pays the provider for the GPU time delivered less the protocol fee,
-//! the fee to the treasury and the rest to the client; frees the GPUs, records the outcome
-//! and closes the vault and the job, rent back to the client.
+//! The accounts and the bookkeeping of every path that ends a job with the provider paid:
+//! `approve_result`, `finalize_job`, `close_lease` and an arbiter's ruling for the
+//! provider. Pays the provider for the service delivered less the protocol fee, the fee to
+//! the treasury and the rest to the client; frees the GPUs, records the outcome and closes
+//! the vault and the job, rent back to the client. `expire_job` and `resolve_dispute`
+//! reuse these accounts for their own endings.
 
 use crate::{
     error::EscrowError,
-    events::JobSettled,
-    instructions::{JobSigner, Vault},
-    state::{Job, JobStatus, MarketConfig},
+    events::{JobSettled, SettleReason},
+    instructions::{JobSigner, RegistryCpi, Vault},
+    math,
+    state::{Job, MarketConfig},
 };
 use anchor_lang::prelude::*;
+// Composite account groups need their generated companions in scope.
+#[allow(unused_imports)]
+use crate::instructions::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
-use provider_registry::{
-    program::ProviderRegistry,
-    state::{Outcome, Provider, RegistryConfig},
-};
+use provider_registry::state::Outcome;
 
 #[derive(Accounts)]
 pub struct SettleJob<'info> {
@@ -28,7 +30,6 @@ pub struct SettleJob<'info> {
         bump = job.bump,
         has_one = client @ EscrowError::NotClient,
         has_one = payment_mint,
-        close = client,
     )]
     pub job: Box<Account<'info, Job>>,
     /// The job's client: receives the rent of the job and the vault.
@@ -37,7 +38,7 @@ pub struct SettleJob<'info> {
     #[account(mut, seeds = [Job::VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
-    /// The provider authority's token account.
+    /// The assigned provider authority's token account.
     #[account(mut, token::mint = payment_mint, token::token_program = token_program)]
     pub provider_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
     /// The treasury's token account.
@@ -50,31 +51,16 @@ pub struct SettleJob<'info> {
         token::token_program = token_program,
     )]
     pub client_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
-    /// CHECK: this program's authority PDA; signs the registry CPIs.
-    #[account(seeds = [MarketConfig::AUTHORITY_SEED], bump = config.authority_bump)]
-    pub escrow_authority: UncheckedAccount<'info>,
-    #[account(
-        seeds = [RegistryConfig::SEED],
-        bump = registry_config.bump,
-        seeds::program = provider_registry::ID,
-    )]
-    pub registry_config: Box<Account<'info, RegistryConfig>>,
-    #[account(mut)]
-    pub provider: Box<Account<'info, Provider>>,
-    pub registry_program: Program<'info, ProviderRegistry>,
+    pub registry: RegistryCpi<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
-impl SettleJob<'_> {
-    /// Checks shared by both settling instructions.
-    pub fn validate_settlement(&self) -> Result<()> {
-        require!(
-            self.job.status == JobStatus::ResultSubmitted,
-            EscrowError::NoResultSubmitted
-        );
+impl<'info> SettleJob<'info> {
+    /// The assigned provider's account and payees must be the ones passed.
+    pub fn validate_payees(&self) -> Result<()> {
         let assignment = self.job.assignment()?;
         require_keys_eq!(
-            self.provider.key(),
+            self.registry.provider.key(),
             assignment.provider,
             EscrowError::WrongProvider
         );
@@ -91,9 +77,33 @@ impl SettleJob<'_> {
         Ok(())
     }
 
-    /// Pays everyone out and records the outcome; the job account closes on return.
-    pub fn settle(&mut self, approved: bool) -> Result<()> {
-        let settlement = self.job.settlement(self.config.protocol_fee_bps)?;
+    pub(crate) fn vault(&self) -> Vault<'_, 'info> {
+        Vault {
+            token_program: self.token_program.to_account_info(),
+            vault: &self.vault,
+            mint: &self.payment_mint,
+            job: self.job.to_account_info(),
+            signer: JobSigner::new(&self.job),
+        }
+    }
+
+    /// Refunds whatever the vault still holds to the client and closes the vault and the
+    /// job, their rent back to the client.
+    pub fn close_out(&mut self) -> Result<u64> {
+        self.vault.reload()?;
+        let refund = self.vault.amount;
+        let vault = self.vault();
+        vault.pay(&self.client_tokens, refund)?;
+        vault.close(self.client.to_account_info())?;
+        self.job.close(self.client.to_account_info())?;
+        Ok(refund)
+    }
+
+    /// Pays the provider for service until `until` (plus `bond` from a rejected dispute),
+    /// frees its GPUs, records a completion and closes the job.
+    pub fn settle(&mut self, until: i64, reason: SettleReason, bond: u64) -> Result<()> {
+        let payout = self.job.payout(until, self.config.protocol_fee_bps)?;
+        self.job.bill(&payout)?;
         let assignment = self.job.assignment()?;
         let time_to_start = self
             .job
@@ -101,62 +111,35 @@ impl SettleJob<'_> {
             .saturating_sub(assignment.assigned_at)
             .max(0)
             .unsigned_abs();
-        self.job.paid_out = settlement.to_provider;
+        let bump = self.config.authority_bump;
 
-        let vault = Vault {
-            token_program: self.token_program.to_account_info(),
-            vault: &self.vault,
-            mint: &self.payment_mint,
-            job: self.job.to_account_info(),
-            signer: JobSigner::new(&self.job),
-        };
-        vault.pay(&self.provider_tokens, settlement.to_provider)?;
-        vault.pay(&self.treasury_tokens, settlement.fee)?;
-        vault.pay(&self.client_tokens, settlement.refund)?;
-        vault.close(self.client.to_account_info())?;
-
-        let seeds: &[&[u8]] = &[MarketConfig::AUTHORITY_SEED, &[self.config.authority_bump]];
-        provider_registry::cpi::release_capacity(
-            CpiContext::new_with_signer(
-                provider_registry::ID,
-                provider_registry::cpi::accounts::ReleaseCapacity {
-                    escrow_authority: self.escrow_authority.to_account_info(),
-                    config: self.registry_config.to_account_info(),
-                    provider: self.provider.to_account_info(),
-                },
-                &[seeds],
-            ),
-            provider_registry::CapacityArgs {
-                gpus: self.job.requirements.gpu_count,
+        let vault = self.vault();
+        vault.pay(&self.provider_tokens, math::add(payout.to_provider, bond)?)?;
+        vault.pay(&self.treasury_tokens, payout.fee)?;
+        let gpus = self.job.requirements.gpu_count;
+        self.registry.release(gpus, bump)?;
+        self.registry.record(
+            Outcome::Completed {
+                gpu_seconds: payout.gpu_seconds,
+                time_to_start,
             },
+            bump,
         )?;
-        provider_registry::cpi::record_outcome(
-            CpiContext::new_with_signer(
-                provider_registry::ID,
-                provider_registry::cpi::accounts::RecordOutcome {
-                    escrow_authority: self.escrow_authority.to_account_info(),
-                    config: self.registry_config.to_account_info(),
-                    provider: self.provider.to_account_info(),
-                },
-                &[seeds],
-            ),
-            provider_registry::RecordOutcomeArgs {
-                outcome: Outcome::Completed {
-                    gpu_seconds: settlement.gpu_seconds,
-                    time_to_start,
-                },
-            },
-        )?;
+        let billed_total = self.job.billed;
+        let (job_key, client) = (self.job.key(), self.job.client);
+        let refund = self.close_out()?;
 
         staking::emit_event!(JobSettled {
-            job: self.job.key(),
-            client: self.job.client,
+            job: job_key,
+            client,
             provider: assignment.provider,
-            gpu_seconds: settlement.gpu_seconds,
-            to_provider: settlement.to_provider,
-            fee: settlement.fee,
-            refund: settlement.refund,
-            approved,
+            reason,
+            gpu_seconds: payout.gpu_seconds,
+            to_provider: payout.to_provider,
+            fee: payout.fee,
+            bond_to_provider: bond,
+            refund,
+            billed_total,
         });
         Ok(())
     }

@@ -4,13 +4,13 @@
 use crate::{
     error::EscrowError,
     events::JobStarted,
+    instructions::RegistryCpi,
     state::{Job, MarketConfig},
 };
 use anchor_lang::prelude::*;
-use provider_registry::{
-    program::ProviderRegistry,
-    state::{Provider, RegistryConfig},
-};
+// Composite account groups need their generated companions in scope.
+#[allow(unused_imports)]
+use crate::instructions::*;
 
 #[derive(Accounts)]
 pub struct StartJob<'info> {
@@ -23,31 +23,20 @@ pub struct StartJob<'info> {
         bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
-    /// CHECK: this program's authority PDA; signs the registry CPI.
-    #[account(seeds = [MarketConfig::AUTHORITY_SEED], bump = config.authority_bump)]
-    pub escrow_authority: UncheckedAccount<'info>,
-    #[account(
-        seeds = [RegistryConfig::SEED],
-        bump = registry_config.bump,
-        seeds::program = provider_registry::ID,
-    )]
-    pub registry_config: Box<Account<'info, RegistryConfig>>,
-    #[account(mut)]
-    pub provider: Box<Account<'info, Provider>>,
-    pub registry_program: Program<'info, ProviderRegistry>,
+    pub registry: RegistryCpi<'info>,
 }
 
 impl StartJob<'_> {
     fn validate(&self) -> Result<()> {
         let assignment = self.job.assignment()?;
         require_keys_eq!(
-            self.provider.key(),
+            self.registry.provider.key(),
             assignment.provider,
             EscrowError::WrongProvider
         );
         require_keys_eq!(
             self.operator.key(),
-            self.provider.operator,
+            self.registry.provider.operator,
             EscrowError::NotAssignedProvider
         );
         Ok(())
@@ -59,29 +48,14 @@ impl StartJob<'_> {
         let accounts = ctx.accounts;
         let assigned_at = accounts.job.assignment()?.assigned_at;
         accounts.job.start(now, accounts.config.start_timeout)?;
-
-        let seeds: &[&[u8]] = &[
-            MarketConfig::AUTHORITY_SEED,
-            &[accounts.config.authority_bump],
-        ];
-        provider_registry::cpi::reserve_capacity(
-            CpiContext::new_with_signer(
-                provider_registry::ID,
-                provider_registry::cpi::accounts::ReserveCapacity {
-                    escrow_authority: accounts.escrow_authority.to_account_info(),
-                    config: accounts.registry_config.to_account_info(),
-                    provider: accounts.provider.to_account_info(),
-                },
-                &[seeds],
-            ),
-            provider_registry::CapacityArgs {
-                gpus: accounts.job.requirements.gpu_count,
-            },
+        accounts.registry.reserve(
+            accounts.job.requirements.gpu_count,
+            accounts.config.authority_bump,
         )?;
 
         staking::emit_event!(JobStarted {
             job: accounts.job.key(),
-            provider: accounts.provider.key(),
+            provider: accounts.registry.provider.key(),
             started_at: now,
             time_to_start: now.saturating_sub(assigned_at),
         });

@@ -55,7 +55,7 @@ impl SubmitResult<'_> {
                 .as_ref()
                 .map(|r| r.uri.clone())
                 .unwrap_or_default(),
-            billable_seconds: job.billable_seconds()?,
+            billable_seconds: job.served_seconds(now)?,
         });
         Ok(())
     }

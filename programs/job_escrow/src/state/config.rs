@@ -38,6 +38,8 @@ pub struct MarketConfig {
     pub slash: SlashAmounts,
     /// Paid from each job's deposit to whoever cranks an expiry; refunded otherwise.
     pub crank_tip: u64,
+    /// What a client posts to dispute a result, in the job's payment mint.
+    pub dispute_bond: u64,
     pub job_count: u64,
     pub bump: u8,
     pub authority_bump: u8,

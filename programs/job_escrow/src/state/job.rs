@@ -28,10 +28,15 @@ pub enum JobMode {
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobStatus {
+    /// Waiting for a provider (or bids, in auction mode).
     Open,
+    /// A provider holds it and must start within the start timeout.
     Assigned,
     Running,
+    /// A batch result is in; the challenge window runs.
     ResultSubmitted,
+    /// The client challenged the result; the arbiter decides.
+    Disputed,
 }
 
 /// The provider a job is assigned to, at the agreed price.
@@ -39,12 +44,22 @@ pub enum JobStatus {
 pub struct Assignment {
     /// The provider account (registry PDA).
     pub provider: Pubkey,
-    /// Its authority, paid at settlement.
+    /// Its authority, whose stake backs the job and whose token account is paid.
     pub authority: Pubkey,
     /// Its operator, which starts, heartbeats and submits.
     pub operator: Pubkey,
     pub price_per_gpu_hour: u64,
     pub assigned_at: i64,
+}
+
+/// The lowest bid so far in an auction; the earliest wins a tie.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bid {
+    pub provider: Pubkey,
+    pub authority: Pubkey,
+    pub operator: Pubkey,
+    pub price_per_gpu_hour: u64,
+    pub placed_at: i64,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
@@ -55,8 +70,16 @@ pub struct JobResult {
     pub submitted_at: i64,
 }
 
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dispute {
+    /// Held in the vault until the arbiter rules.
+    pub bond: u64,
+    pub opened_at: i64,
+}
+
 /// A compute job and the terms of its escrow. Its tokens sit in the vault PDA
-/// `["vault", job]`, whose authority is the job itself.
+/// `["vault", job]`, whose authority is the job itself. The vault always holds
+/// `escrowed - billed` plus any dispute bond.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Job {
@@ -70,19 +93,37 @@ pub struct Job {
     /// Longest billable run, in seconds.
     pub max_duration: i64,
     pub payment_mint: Pubkey,
-    /// Deposited: max cost plus the crank tip.
+    /// Deposited so far: max cost plus the crank tip, plus extensions.
     pub escrowed: u64,
+    /// Still reserved for whoever cranks an expiry or a reclaim; zero once paid.
     pub crank_tip: u64,
-    pub paid_out: u64,
+    /// Gross amount billed so far (provider pay plus fees).
+    pub billed: u64,
     pub status: JobStatus,
+    /// When an open job stops taking bids (auction) or may be reclaimed.
+    pub bid_deadline: i64,
+    pub best_bid: Option<Bid>,
     pub assignment: Option<Assignment>,
     pub created_at: i64,
     pub started_at: i64,
     pub last_heartbeat: i64,
     pub result: Option<JobResult>,
+    pub dispute: Option<Dispute>,
+    /// Providers that have held this job.
     pub attempts: u8,
     pub bump: u8,
     pub vault_bump: u8,
+}
+
+/// What a provider is owed for service up to some moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Payout {
+    /// GPU-seconds delivered in this attempt.
+    pub gpu_seconds: u64,
+    /// Billed now: `to_provider + fee`.
+    pub gross: u64,
+    pub to_provider: u64,
+    pub fee: u64,
 }
 
 impl Job {
@@ -106,6 +147,7 @@ impl Job {
     pub fn assign(&mut self, assignment: Assignment) -> Result<()> {
         self.expect(JobStatus::Open, EscrowError::JobNotOpen)?;
         self.assignment = Some(assignment);
+        self.best_bid = None;
         self.attempts = self
             .attempts
             .checked_add(1)
@@ -114,19 +156,46 @@ impl Job {
         Ok(())
     }
 
+    /// Records `bid` if it beats the best bid so far (strictly lower price).
+    pub fn bid(&mut self, bid: Bid) -> Result<()> {
+        self.expect(JobStatus::Open, EscrowError::JobNotOpen)?;
+        require!(self.mode == JobMode::Auction, EscrowError::NotAuctionMode);
+        require!(
+            bid.placed_at < self.bid_deadline,
+            EscrowError::BidWindowClosed
+        );
+        require!(
+            bid.price_per_gpu_hour <= self.max_price_per_gpu_hour,
+            EscrowError::PriceAboveMax
+        );
+        if let Some(best) = self.best_bid {
+            require!(
+                bid.price_per_gpu_hour < best.price_per_gpu_hour,
+                EscrowError::BidNotLower
+            );
+        }
+        self.best_bid = Some(bid);
+        Ok(())
+    }
+
     /// Assigned -> Running, within the start timeout.
     pub fn start(&mut self, now: i64, start_timeout: i64) -> Result<()> {
         self.expect(JobStatus::Assigned, EscrowError::JobNotAssigned)?;
-        let deadline = self
-            .assignment()?
-            .assigned_at
-            .checked_add(start_timeout)
-            .ok_or(error!(EscrowError::MathOverflow))?;
-        require!(now <= deadline, EscrowError::StartTimeoutPassed);
+        require!(
+            now <= self.start_deadline(start_timeout)?,
+            EscrowError::StartTimeoutPassed
+        );
         self.status = JobStatus::Running;
         self.started_at = now;
         self.last_heartbeat = now;
         Ok(())
+    }
+
+    pub fn start_deadline(&self, start_timeout: i64) -> Result<i64> {
+        self.assignment()?
+            .assigned_at
+            .checked_add(start_timeout)
+            .ok_or(error!(EscrowError::MathOverflow))
     }
 
     /// When the billable run ends at the latest.
@@ -157,49 +226,81 @@ impl Job {
         Ok(())
     }
 
-    /// Seconds of GPU time delivered, from start to the result (capped at max duration).
-    pub fn billable_seconds(&self) -> Result<u64> {
-        let end = self
-            .result
-            .as_ref()
-            .map(|r| r.submitted_at)
-            .ok_or(error!(EscrowError::NoResultSubmitted))?;
-        let seconds = end
+    /// Until when service counts as delivered: a batch job's result time; for a lease, now,
+    /// but never past the last heartbeat plus `grace` nor the max duration.
+    pub fn served_until(&self, now: i64, grace: i64) -> Result<i64> {
+        if let Some(result) = &self.result {
+            return Ok(result.submitted_at);
+        }
+        let alive_until = self
+            .last_heartbeat
+            .checked_add(grace)
+            .ok_or(error!(EscrowError::MathOverflow))?;
+        Ok(now.min(alive_until).min(self.run_deadline()?))
+    }
+
+    /// Seconds served from the start until `until`, within the max duration.
+    pub fn served_seconds(&self, until: i64) -> Result<u64> {
+        let seconds = until
             .checked_sub(self.started_at)
             .ok_or(error!(EscrowError::MathOverflow))?
             .clamp(0, self.max_duration);
         u64::try_from(seconds).map_err(|_| error!(EscrowError::MathOverflow))
     }
 
-    /// How a completed job's deposit divides, for the result submitted.
-    pub fn settlement(&self, fee_bps: u16) -> Result<Settlement> {
+    /// What is owed for service until `until` beyond what was already billed. The total is
+    /// rounded down once, so per-second billing never pays for a fraction of a base unit.
+    pub fn payout(&self, until: i64, fee_bps: u16) -> Result<Payout> {
         let assignment = self.assignment()?;
-        let seconds = self.billable_seconds()?;
-        let cost = math::cost(
+        let seconds = self.served_seconds(until)?;
+        let total = math::cost(
             assignment.price_per_gpu_hour,
             self.requirements.gpu_count,
             seconds,
         )?;
-        let fee = math::bps_of(cost, fee_bps)?;
-        let to_provider = math::sub(cost, fee)?;
-        let refund = math::sub(self.escrowed, cost)?;
-        Ok(Settlement {
+        let gross = math::sub(total, self.billed)?;
+        let fee = math::bps_of(gross, fee_bps)?;
+        Ok(Payout {
             gpu_seconds: seconds
                 .checked_mul(u64::from(self.requirements.gpu_count))
                 .ok_or(error!(EscrowError::MathOverflow))?,
-            to_provider,
+            gross,
+            to_provider: math::sub(gross, fee)?,
             fee,
-            refund,
         })
     }
-}
 
-/// How a finished job's deposit divides. `to_provider + fee + refund == escrowed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Settlement {
-    pub gpu_seconds: u64,
-    pub to_provider: u64,
-    pub fee: u64,
-    /// Unused budget and the crank tip, back to the client.
-    pub refund: u64,
+    /// Books a payout.
+    pub fn bill(&mut self, payout: &Payout) -> Result<()> {
+        self.billed = math::add(self.billed, payout.gross)?;
+        require!(self.billed <= self.escrowed, EscrowError::MathOverflow);
+        Ok(())
+    }
+
+    /// Takes the crank tip, once.
+    pub fn take_tip(&mut self) -> u64 {
+        core::mem::take(&mut self.crank_tip)
+    }
+
+    /// Back to Open for another provider after a fault. A lease keeps only the duration it
+    /// has not served, so the remaining deposit still covers the rest.
+    pub fn requeue(&mut self, now: i64, bid_window: i64, served: u64) -> Result<()> {
+        if self.kind == JobKind::Lease {
+            let served = i64::try_from(served).map_err(|_| error!(EscrowError::MathOverflow))?;
+            self.max_duration = self
+                .max_duration
+                .checked_sub(served)
+                .ok_or(error!(EscrowError::MathOverflow))?;
+        }
+        self.status = JobStatus::Open;
+        self.assignment = None;
+        self.best_bid = None;
+        self.started_at = 0;
+        self.last_heartbeat = 0;
+        self.result = None;
+        self.bid_deadline = now
+            .checked_add(bid_window)
+            .ok_or(error!(EscrowError::MathOverflow))?;
+        Ok(())
+    }
 }

@@ -1,0 +1,99 @@
+//! Challenges a batch result inside the challenge window by posting the dispute bond. The
+//! client only. The arbiter then resolves it.
+
+use crate::{
+    error::EscrowError,
+    events::ResultDisputed,
+    math,
+    state::{Dispute, Job, JobStatus, MarketConfig},
+};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+#[derive(Accounts)]
+pub struct DisputeResult<'info> {
+    pub client: Signer<'info>,
+    #[account(seeds = [MarketConfig::SEED], bump = config.bump)]
+    pub config: Box<Account<'info, MarketConfig>>,
+    #[account(
+        mut,
+        seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+        has_one = client @ EscrowError::NotClient,
+        has_one = payment_mint,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut, seeds = [Job::VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(
+        mut,
+        token::mint = payment_mint,
+        token::authority = client,
+        token::token_program = token_program,
+    )]
+    pub client_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl DisputeResult<'_> {
+    fn validate(&self, now: i64) -> Result<()> {
+        require!(
+            self.job.status == JobStatus::ResultSubmitted,
+            EscrowError::NoResultSubmitted
+        );
+        let submitted_at = self
+            .job
+            .result
+            .as_ref()
+            .map(|r| r.submitted_at)
+            .ok_or(error!(EscrowError::NoResultSubmitted))?;
+        let window_ends = submitted_at
+            .checked_add(self.config.challenge_window)
+            .ok_or(error!(EscrowError::MathOverflow))?;
+        require!(now < window_ends, EscrowError::ChallengeWindowClosed);
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        ctx.accounts.validate(now)?;
+        let accounts = ctx.accounts;
+        let bond = accounts.config.dispute_bond;
+        accounts.job.dispute = Some(Dispute {
+            bond,
+            opened_at: now,
+        });
+        accounts.job.status = JobStatus::Disputed;
+
+        if bond > 0 {
+            let before = accounts.vault.amount;
+            token_interface::transfer_checked(
+                CpiContext::new(
+                    accounts.token_program.key(),
+                    TransferChecked {
+                        from: accounts.client_tokens.to_account_info(),
+                        mint: accounts.payment_mint.to_account_info(),
+                        to: accounts.vault.to_account_info(),
+                        authority: accounts.client.to_account_info(),
+                    },
+                ),
+                bond,
+                accounts.payment_mint.decimals,
+            )?;
+            accounts.vault.reload()?;
+            require!(
+                math::sub(accounts.vault.amount, before)? == bond,
+                EscrowError::TransferFeeNotSupported
+            );
+        }
+
+        staking::emit_event!(ResultDisputed {
+            job: accounts.job.key(),
+            client: accounts.client.key(),
+            bond,
+            vault_balance_after: accounts.vault.amount,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,155 @@
+//! Takes a job away from a provider that failed it: it never started within the start
+//! timeout, its heartbeats stopped for longer than the grace, or (batch) no result came by
+//! the max duration plus the grace. A lease provider is paid up to its last heartbeat;
+//! the provider is slashed (the harmed client receives its share), its failure recorded
+//! and its GPUs freed. The job goes back to Open while attempts remain, else the client is
+//! refunded. Anyone may call it and earns the crank tip.
+
+use crate::{
+    error::EscrowError,
+    events::{ExpiryReason, JobExpired},
+    instructions::{SettleJob, SlashCpi},
+    state::{JobKind, JobStatus, Payout},
+};
+use anchor_lang::prelude::*;
+// Composite account groups need their generated companions in scope.
+#[allow(unused_imports)]
+use crate::instructions::*;
+use anchor_spl::token_interface::TokenAccount;
+use provider_registry::state::Outcome;
+use staking::state::SlashReason;
+
+#[derive(Accounts)]
+pub struct ExpireJob<'info> {
+    pub settle: SettleJob<'info>,
+    /// Receives the crank tip; may be the client's own account.
+    #[account(mut, dup, token::mint = settle.payment_mint)]
+    pub caller_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub slashing: SlashCpi<'info>,
+}
+
+impl ExpireJob<'_> {
+    /// Which deadline passed, if any.
+    fn reason(&self, now: i64) -> Result<ExpiryReason> {
+        let job = &self.settle.job;
+        let config = &self.settle.config;
+        let silent_since = job
+            .last_heartbeat
+            .checked_add(config.heartbeat_grace)
+            .ok_or(error!(EscrowError::MathOverflow))?;
+        match job.status {
+            JobStatus::Assigned if now > job.start_deadline(config.start_timeout)? => {
+                Ok(ExpiryReason::NoStart)
+            }
+            JobStatus::Running if now > silent_since => Ok(ExpiryReason::HeartbeatLost),
+            JobStatus::Running
+                if job.kind == JobKind::Batch
+                    && now
+                        > job
+                            .run_deadline()?
+                            .checked_add(config.heartbeat_grace)
+                            .ok_or(error!(EscrowError::MathOverflow))? =>
+            {
+                Ok(ExpiryReason::NoResult)
+            }
+            _ => err!(EscrowError::NothingToExpire),
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.settle.validate_payees()?;
+        let assignment = self.settle.job.assignment()?;
+        require_keys_eq!(
+            self.slashing.stake_account.owner,
+            assignment.authority,
+            EscrowError::WrongStakeAccount
+        );
+        require_keys_eq!(
+            self.slashing.slash_recipient.owner,
+            self.settle.job.client,
+            EscrowError::WrongTokenAccountOwner
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = ctx.accounts;
+        let reason = accounts.reason(now)?;
+        accounts.validate()?;
+        let config = &accounts.settle.config;
+        let (bump, fee_bps, max_attempts, bid_window) = (
+            config.authority_bump,
+            config.protocol_fee_bps,
+            config.max_attempts,
+            config.bid_window,
+        );
+        let (slash_amount, slash_reason) = match reason {
+            ExpiryReason::NoStart => (config.slash.no_start, SlashReason::NoStart),
+            ExpiryReason::HeartbeatLost => {
+                (config.slash.heartbeat_lost, SlashReason::HeartbeatLost)
+            }
+            ExpiryReason::NoResult => (config.slash.no_result, SlashReason::NoResult),
+        };
+        let was_running = accounts.settle.job.status == JobStatus::Running;
+        let assignment = accounts.settle.job.assignment()?;
+
+        // A lease is paid for what it served up to its last heartbeat; a batch job that
+        // produced no result earns nothing.
+        let job = &mut accounts.settle.job;
+        let payout = if was_running && job.kind == JobKind::Lease {
+            job.payout(job.last_heartbeat, fee_bps)?
+        } else {
+            Payout {
+                gpu_seconds: 0,
+                gross: 0,
+                to_provider: 0,
+                fee: 0,
+            }
+        };
+        job.bill(&payout)?;
+        let served = if was_running {
+            job.served_seconds(job.last_heartbeat)?
+        } else {
+            0
+        };
+        let tip = job.take_tip();
+        let requeue = job.attempts < max_attempts;
+        let gpus = job.requirements.gpu_count;
+        if requeue {
+            job.requeue(now, bid_window, served)?;
+        }
+        let attempts = job.attempts;
+
+        let vault = accounts.settle.vault();
+        vault.pay(&accounts.settle.provider_tokens, payout.to_provider)?;
+        vault.pay(&accounts.settle.treasury_tokens, payout.fee)?;
+        vault.pay(&accounts.caller_tokens, tip)?;
+        if was_running {
+            accounts.settle.registry.release(gpus, bump)?;
+        }
+        accounts.settle.registry.record(Outcome::Failed, bump)?;
+        accounts.slashing.slash(slash_amount, slash_reason, bump)?;
+        let job_key = accounts.settle.job.key();
+        let refund = if requeue {
+            0
+        } else {
+            accounts.settle.close_out()?
+        };
+
+        staking::emit_event!(JobExpired {
+            job: job_key,
+            provider: assignment.provider,
+            reason,
+            to_provider: payout.to_provider,
+            fee: payout.fee,
+            slash_requested: slash_amount,
+            tip,
+            cranker: accounts.settle.caller.key(),
+            requeued: requeue,
+            refund,
+            attempts,
+        });
+        Ok(())
+    }
+}

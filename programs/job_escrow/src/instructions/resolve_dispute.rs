@@ -1,0 +1,92 @@
+//! The arbiter's ruling on a disputed result. For the client: the whole deposit and the
+//! bond go back, the provider is slashed and marked as having lost a dispute. For the
+//! provider: the job settles as if approved and the bond goes to the provider. The
+//! configured arbiter only.
+
+use crate::{
+    error::EscrowError,
+    events::{DisputeResolved, SettleReason},
+    instructions::{SettleJob, SlashCpi},
+    state::JobStatus,
+};
+use anchor_lang::prelude::*;
+// Composite account groups need their generated companions in scope.
+#[allow(unused_imports)]
+use crate::instructions::*;
+use provider_registry::state::Outcome;
+use staking::state::SlashReason;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct ResolveDisputeArgs {
+    pub for_client: bool,
+}
+
+#[derive(Accounts)]
+pub struct ResolveDispute<'info> {
+    /// `settle.caller` is the arbiter.
+    pub settle: SettleJob<'info>,
+    pub slashing: SlashCpi<'info>,
+}
+
+impl ResolveDispute<'_> {
+    fn validate(&self) -> Result<()> {
+        require_keys_eq!(
+            self.settle.caller.key(),
+            self.settle.config.arbiter,
+            EscrowError::NotArbiter
+        );
+        require!(
+            self.settle.job.status == JobStatus::Disputed,
+            EscrowError::NotDisputed
+        );
+        self.settle.validate_payees()?;
+        require_keys_eq!(
+            self.slashing.stake_account.owner,
+            self.settle.job.assignment()?.authority,
+            EscrowError::WrongStakeAccount
+        );
+        require_keys_eq!(
+            self.slashing.slash_recipient.owner,
+            self.settle.job.client,
+            EscrowError::WrongTokenAccountOwner
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: ResolveDisputeArgs) -> Result<()> {
+        ctx.accounts.validate()?;
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = ctx.accounts;
+        let job_key = accounts.settle.job.key();
+        let bond = accounts.settle.job.dispute.map_or(0, |d| d.bond);
+        let (refund, slash_requested) = if args.for_client {
+            let config = &accounts.settle.config;
+            let (bump, slash) = (config.authority_bump, config.slash.dispute_lost);
+            let gpus = accounts.settle.job.requirements.gpu_count;
+            accounts.settle.registry.release(gpus, bump)?;
+            accounts
+                .settle
+                .registry
+                .record(Outcome::DisputeLost, bump)?;
+            accounts
+                .slashing
+                .slash(slash, SlashReason::DisputeLost, bump)?;
+            (accounts.settle.close_out()?, slash)
+        } else {
+            let until = accounts.settle.job.served_until(now, 0)?;
+            accounts
+                .settle
+                .settle(until, SettleReason::DisputeRejected, bond)?;
+            (0, 0)
+        };
+
+        staking::emit_event!(DisputeResolved {
+            job: job_key,
+            arbiter: accounts.settle.caller.key(),
+            for_client: args.for_client,
+            refund,
+            slash_requested,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,113 @@
+//! Pays a running lease's provider for time already served (up to its last heartbeat plus
+//! the grace), less the protocol fee. The assigned provider's authority or operator.
+
+use crate::{
+    error::EscrowError,
+    events::EarningsWithdrawn,
+    instructions::{JobSigner, Vault},
+    math,
+    state::{Job, JobKind, JobStatus, MarketConfig, Payout},
+};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct WithdrawEarningsArgs {
+    /// Gross amount to bill the lease; the provider receives it less the protocol fee.
+    pub amount: u64,
+}
+
+#[derive(Accounts)]
+pub struct WithdrawEarnings<'info> {
+    pub signer: Signer<'info>,
+    #[account(seeds = [MarketConfig::SEED], bump = config.bump)]
+    pub config: Box<Account<'info, MarketConfig>>,
+    #[account(
+        mut,
+        seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
+        bump = job.bump,
+        has_one = payment_mint,
+    )]
+    pub job: Box<Account<'info, Job>>,
+    #[account(mut, seeds = [Job::VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, token::mint = payment_mint, token::token_program = token_program)]
+    pub provider_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut, token::mint = payment_mint, token::token_program = token_program)]
+    pub treasury_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl WithdrawEarnings<'_> {
+    fn validate(&self) -> Result<()> {
+        require!(self.job.kind == JobKind::Lease, EscrowError::NotLeaseJob);
+        require!(
+            self.job.status == JobStatus::Running,
+            EscrowError::JobNotRunning
+        );
+        let assignment = self.job.assignment()?;
+        let signer = self.signer.key();
+        require!(
+            signer == assignment.authority || signer == assignment.operator,
+            EscrowError::NotProviderKey
+        );
+        require_keys_eq!(
+            self.provider_tokens.owner,
+            assignment.authority,
+            EscrowError::WrongTokenAccountOwner
+        );
+        require_keys_eq!(
+            self.treasury_tokens.owner,
+            self.config.treasury,
+            EscrowError::WrongTokenAccountOwner
+        );
+        Ok(())
+    }
+
+    pub fn handler(ctx: Context<Self>, args: WithdrawEarningsArgs) -> Result<()> {
+        ctx.accounts.validate()?;
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = ctx.accounts;
+        let fee_bps = accounts.config.protocol_fee_bps;
+        let until = accounts
+            .job
+            .served_until(now, accounts.config.heartbeat_grace)?;
+        let earned = accounts.job.payout(until, fee_bps)?;
+        require!(args.amount > 0, EscrowError::WithdrawExceedsEarned);
+        require!(
+            args.amount <= earned.gross,
+            EscrowError::WithdrawExceedsEarned
+        );
+        let fee = math::bps_of(args.amount, fee_bps)?;
+        let payout = Payout {
+            gpu_seconds: earned.gpu_seconds,
+            gross: args.amount,
+            to_provider: math::sub(args.amount, fee)?,
+            fee,
+        };
+        accounts.job.bill(&payout)?;
+
+        let vault = Vault {
+            token_program: accounts.token_program.to_account_info(),
+            vault: &accounts.vault,
+            mint: &accounts.payment_mint,
+            job: accounts.job.to_account_info(),
+            signer: JobSigner::new(&accounts.job),
+        };
+        vault.pay(&accounts.provider_tokens, payout.to_provider)?;
+        vault.pay(&accounts.treasury_tokens, payout.fee)?;
+        accounts.vault.reload()?;
+
+        staking::emit_event!(EarningsWithdrawn {
+            job: accounts.job.key(),
+            provider: accounts.job.assignment()?.provider,
+            gross: payout.gross,
+            to_provider: payout.to_provider,
+            fee: payout.fee,
+            billed_total: accounts.job.billed,
+            vault_balance_after: accounts.vault.amount,
+        });
+        Ok(())
+    }
+}
