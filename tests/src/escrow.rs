@@ -84,13 +84,7 @@ impl Market {
     /// A funded client wallet holding `tokens` of the payment mint.
     pub fn client(&mut self, tokens: u64) -> Wallet {
         let wallet = self.wallet(0);
-        let account = token::create_token_account(
-            &mut self.chain,
-            &wallet.pubkey(),
-            &self.payment_mint,
-            &token::TOKEN_PROGRAM,
-        )
-        .expect("payment account");
+        let account = self.payment_account(&wallet.pubkey());
         if tokens > 0 {
             token::mint_to(
                 &mut self.chain,
@@ -98,7 +92,7 @@ impl Market {
                 &self.admin,
                 &account,
                 tokens,
-                &token::TOKEN_PROGRAM,
+                &self.payment_token_program,
             )
             .expect("mint payment tokens");
         }
@@ -114,7 +108,7 @@ impl Market {
             &mut self.chain,
             owner,
             &self.payment_mint,
-            &token::TOKEN_PROGRAM,
+            &self.payment_token_program,
         )
         .expect("payment account")
     }
@@ -123,7 +117,7 @@ impl Market {
         escrow::create_job(
             &client.pubkey(),
             &self.payment_mint,
-            &token::TOKEN_PROGRAM,
+            &self.payment_token_program,
             args,
         )
     }
@@ -153,10 +147,31 @@ impl Market {
             client: client.pubkey(),
             job_id,
             payment_mint: self.payment_mint,
-            token_program: token::TOKEN_PROGRAM,
+            token_program: self.payment_token_program,
             provider_authority: *provider,
             treasury: treasury_wallet(self),
         }
+    }
+
+    /// The staking accounts a slash of a provider touches.
+    pub fn slash_keys(&self) -> escrow::SlashKeys {
+        escrow::SlashKeys {
+            stake_mint: self.stake_mint,
+            stake_token_program: token::TOKEN_PROGRAM,
+            staking_treasury: self.treasury,
+        }
+    }
+
+    /// The associated stake-mint account of `owner` (where a slash of its provider pays it),
+    /// created if missing.
+    pub fn stake_mint_account(&mut self, owner: &Pubkey) -> Pubkey {
+        token::create_token_account(
+            &mut self.chain,
+            owner,
+            &self.stake_mint,
+            &token::TOKEN_PROGRAM,
+        )
+        .expect("stake-mint account")
     }
 
     /// Sum of the payment-mint balances of `accounts`.
@@ -194,4 +209,63 @@ pub fn batch_job(job_id: u64, gpus: u16) -> job_escrow::CreateJobArgs {
 /// Signs `ix` with `signer`.
 pub fn signed(m: &mut Market, ix: Instruction, signer: &Keypair) -> Result<TxOutcome, ClientError> {
     m.chain.send(&[ix], &[signer])
+}
+
+/// A lease on `gpus` GPUs for up to `hours` hours at most 3 tokens per GPU-hour.
+pub fn lease_job(job_id: u64, gpus: u16, hours: i64) -> job_escrow::CreateJobArgs {
+    job_escrow::CreateJobArgs {
+        kind: JobKind::Lease,
+        max_duration: hours * 3_600,
+        ..batch_job(job_id, gpus)
+    }
+}
+
+/// A job with its client and the accounts whose payment-mint balances must add up.
+pub struct Scenario {
+    pub client: Wallet,
+    pub job_id: u64,
+    pub job: Pubkey,
+    pub vault: Pubkey,
+    pub treasury: Pubkey,
+    /// Every payment-mint account the scenario moves tokens between.
+    pub accounts: Vec<Pubkey>,
+    pub supply: u64,
+}
+
+impl Scenario {
+    /// A client with 100 tokens, its stake-mint account, the treasury account, and the
+    /// payment accounts of `providers` and `others` (crankers), all counted.
+    pub fn new(m: &mut Market, job_id: u64, providers: &[&Wallet], others: &[&Wallet]) -> Self {
+        let client = m.client(100 * TOKEN);
+        m.stake_mint_account(&client.pubkey());
+        let treasury_owner = treasury_wallet(m);
+        let treasury = m.payment_account(&treasury_owner);
+        let job = pda::job(&client.pubkey(), job_id);
+        let vault = pda::job_vault(&job);
+        let mut accounts = vec![client.tokens, treasury, vault];
+        for w in providers.iter().chain(others) {
+            accounts.push(m.payment_account(&w.pubkey()));
+        }
+        let supply = m.total(&accounts);
+        Self {
+            client,
+            job_id,
+            job,
+            vault,
+            treasury,
+            accounts,
+            supply,
+        }
+    }
+
+    pub fn keys(&self, m: &Market, caller: &Pubkey, provider: &Pubkey) -> SettleAccounts {
+        m.settle_keys(caller, &self.client, self.job_id, provider)
+    }
+
+    /// Tokens were neither created nor lost, and the job and vault are gone.
+    pub fn assert_closed_and_conserved(&self, m: &mut Market) {
+        assert!(!m.chain.exists(&self.job).unwrap(), "job account left open");
+        assert!(!m.chain.exists(&self.vault).unwrap(), "vault left open");
+        assert_eq!(m.total(&self.accounts), self.supply, "tokens not conserved");
+    }
 }

@@ -40,6 +40,8 @@ pub struct Market {
     /// The mint providers list as their payment mint (the stake mint until
     /// [`Market::with_escrow`] creates a separate one).
     pub payment_mint: Pubkey,
+    /// The payment mint's token program.
+    pub payment_token_program: Pubkey,
 }
 
 /// A provider's keys: cold wallet (authority) and hot key (operator).
@@ -132,6 +134,7 @@ impl Market {
             stake_mint: deployment.stake_mint,
             treasury: deployment.treasury,
             payment_mint: deployment.stake_mint,
+            payment_token_program: token::TOKEN_PROGRAM,
         }
     }
 

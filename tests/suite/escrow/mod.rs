@@ -4,3 +4,4 @@ mod create_job;
 mod settle_job;
 mod start_job;
 mod submit_result;
+mod update_config;

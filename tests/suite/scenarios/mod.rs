@@ -1,1 +1,7 @@
+mod auction;
+mod dispute;
+mod expiry;
 mod instant_batch;
+mod lease;
+mod reclaim;
+mod token_2022;

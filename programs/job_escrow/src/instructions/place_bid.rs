@@ -3,6 +3,7 @@
 //! earliest of equal bids stands).
 
 use crate::{
+    error::EscrowError,
     events::BidPlaced,
     instructions::Candidate,
     state::{Bid, Job},
@@ -32,6 +33,11 @@ impl PlaceBid<'_> {
     pub fn handler(ctx: Context<Self>, args: PlaceBidArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = ctx.accounts;
+        // Timing first: a late bid is late whoever places it.
+        require!(
+            now < accounts.job.bid_deadline,
+            EscrowError::BidWindowClosed
+        );
         accounts
             .candidate
             .check(&accounts.job, args.price_per_gpu_hour, now)?;

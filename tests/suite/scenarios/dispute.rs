@@ -1,0 +1,124 @@
+//! Disputed batch results, ruled by the arbiter.
+
+use gpu_market_client::{escrow as ix, Chain, Signer};
+use gpu_market_tests::{escrow::*, *};
+use job_escrow::error::EscrowError;
+
+/// A batch job with a submitted result after one hour on one GPU.
+fn submitted(m: &mut Market) -> (Wallet, Scenario) {
+    let p = m.provider(1);
+    let s = Scenario::new(m, 1, &[&p], &[]);
+    m.create_job(&s.client, batch_job(1, 1)).unwrap();
+    let op = p.keypair.insecure_clone();
+    signed(m, ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job), &op).unwrap();
+    signed(m, ix::start_job(&op.pubkey(), &op.pubkey(), &s.job), &op).unwrap();
+    m.chain.advance(3_600).unwrap();
+    signed(
+        m,
+        ix::submit_result(&op.pubkey(), &s.job, [4; 32], "s3://d".into()),
+        &op,
+    )
+    .unwrap();
+    (p, s)
+}
+
+fn dispute(
+    m: &mut Market,
+    s: &Scenario,
+) -> Result<gpu_market_client::TxOutcome, gpu_market_client::ClientError> {
+    let (mint, program) = (m.payment_mint, m.payment_token_program);
+    signed(
+        m,
+        ix::dispute_result(&s.client.pubkey(), 1, &mint, &program),
+        &s.client.keypair,
+    )
+}
+
+#[test]
+fn a_dispute_won_by_the_client() {
+    let mut m = Market::with_escrow();
+    let (p, s) = submitted(&mut m);
+    dispute(&mut m, &s).unwrap();
+    assert_eq!(m.balance(&s.vault), 6 * TOKEN + CRANK_TIP + DISPUTE_BOND);
+
+    let arbiter = m.auditor.insecure_clone();
+    let slash = m.slash_keys();
+    let keys = s.keys(&m, &arbiter.pubkey(), &p.pubkey());
+    // Nobody but the arbiter rules.
+    let client_keys = s.keys(&m, &s.client.pubkey(), &p.pubkey());
+    assert_error(
+        signed(
+            &mut m,
+            ix::resolve_dispute(&client_keys, &slash, true),
+            &s.client.keypair,
+        ),
+        EscrowError::NotArbiter,
+    );
+    signed(&mut m, ix::resolve_dispute(&keys, &slash, true), &arbiter).unwrap();
+
+    // Deposit and bond back in full; the provider slashed and marked.
+    assert_eq!(m.balance(&s.client.tokens), 100 * TOKEN);
+    let stake_account = m.stake_mint_account(&s.client.pubkey());
+    assert_eq!(m.balance(&stake_account), SLASH.dispute_lost * 3 / 4);
+    let provider = m.provider_account(&p.pubkey());
+    assert_eq!(
+        (provider.reputation.disputes_lost, provider.gpus_in_use),
+        (1, 0)
+    );
+    assert_eq!(
+        m.stake_account(&p.pubkey()).active,
+        MIN_STAKE_PER_GPU - SLASH.dispute_lost
+    );
+    s.assert_closed_and_conserved(&mut m);
+}
+
+#[test]
+fn a_dispute_won_by_the_provider() {
+    let mut m = Market::with_escrow();
+    let (p, s) = submitted(&mut m);
+    dispute(&mut m, &s).unwrap();
+    let arbiter = m.auditor.insecure_clone();
+    let slash = m.slash_keys();
+    let keys = s.keys(&m, &arbiter.pubkey(), &p.pubkey());
+    signed(&mut m, ix::resolve_dispute(&keys, &slash, false), &arbiter).unwrap();
+
+    // Paid as if approved, plus the client's bond.
+    let p_tokens = m.payment_account(&p.pubkey());
+    assert_eq!(m.balance(&p_tokens), 1_950_000 + DISPUTE_BOND);
+    assert_eq!(m.balance(&s.treasury), 50_000);
+    assert_eq!(
+        m.balance(&s.client.tokens),
+        100 * TOKEN - 2 * TOKEN - DISPUTE_BOND
+    );
+    let provider = m.provider_account(&p.pubkey());
+    assert_eq!(
+        (
+            provider.reputation.jobs_completed,
+            provider.reputation.disputes_lost
+        ),
+        (1, 0)
+    );
+    assert_eq!(m.stake_account(&p.pubkey()).active, MIN_STAKE_PER_GPU);
+    s.assert_closed_and_conserved(&mut m);
+}
+
+#[test]
+fn a_dispute_after_the_window_is_refused() {
+    let mut m = Market::with_escrow();
+    let (_p, s) = submitted(&mut m);
+    m.chain.advance(CHALLENGE_WINDOW).unwrap();
+    assert_error(dispute(&mut m, &s), EscrowError::ChallengeWindowClosed);
+}
+
+#[test]
+fn resolving_an_undisputed_job_is_refused() {
+    let mut m = Market::with_escrow();
+    let (p, s) = submitted(&mut m);
+    let arbiter = m.auditor.insecure_clone();
+    let slash = m.slash_keys();
+    let keys = s.keys(&m, &arbiter.pubkey(), &p.pubkey());
+    assert_error(
+        signed(&mut m, ix::resolve_dispute(&keys, &slash, true), &arbiter),
+        EscrowError::NotDisputed,
+    );
+}
