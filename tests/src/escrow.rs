@@ -230,6 +230,10 @@ pub struct Scenario {
     /// Every payment-mint account the scenario moves tokens between.
     pub accounts: Vec<Pubkey>,
     pub supply: u64,
+    /// Every stake-mint account a slash moves tokens between: the staking vault, the
+    /// client's account and the staking treasury.
+    pub stake_accounts: Vec<Pubkey>,
+    pub stake_supply: u64,
 }
 
 impl Scenario {
@@ -237,7 +241,9 @@ impl Scenario {
     /// payment accounts of `providers` and `others` (crankers), all counted.
     pub fn new(m: &mut Market, job_id: u64, providers: &[&Wallet], others: &[&Wallet]) -> Self {
         let client = m.client(100 * TOKEN);
-        m.stake_mint_account(&client.pubkey());
+        let client_stake = m.stake_mint_account(&client.pubkey());
+        let stake_accounts = vec![pda::staking_vault(), client_stake, m.treasury];
+        let stake_supply = m.total(&stake_accounts);
         let treasury_owner = treasury_wallet(m);
         let treasury = m.payment_account(&treasury_owner);
         let job = pda::job(&client.pubkey(), job_id);
@@ -255,6 +261,8 @@ impl Scenario {
             treasury,
             accounts,
             supply,
+            stake_accounts,
+            stake_supply,
         }
     }
 
@@ -266,6 +274,15 @@ impl Scenario {
     pub fn assert_closed_and_conserved(&self, m: &mut Market) {
         assert!(!m.chain.exists(&self.job).unwrap(), "job account left open");
         assert!(!m.chain.exists(&self.vault).unwrap(), "vault left open");
-        assert_eq!(m.total(&self.accounts), self.supply, "tokens not conserved");
+        assert_eq!(
+            m.total(&self.accounts),
+            self.supply,
+            "payment tokens not conserved"
+        );
+        assert_eq!(
+            m.total(&self.stake_accounts),
+            self.stake_supply,
+            "stake tokens not conserved"
+        );
     }
 }

@@ -204,12 +204,21 @@ pub fn heartbeat_job(operator: &Pubkey, job: &Pubkey) -> Instruction {
     )
 }
 
-/// Submits a batch job's result, signed by the assigned operator.
-pub fn submit_result(operator: &Pubkey, job: &Pubkey, hash: [u8; 32], uri: String) -> Instruction {
+/// Submits a batch job's result, signed by the assigned operator of the node of
+/// `provider_authority`.
+pub fn submit_result(
+    operator: &Pubkey,
+    provider_authority: &Pubkey,
+    job: &Pubkey,
+    hash: [u8; 32],
+    uri: String,
+) -> Instruction {
     build(
         accounts::SubmitResult {
             operator: *operator,
+            config: pda::market_config(),
             job: *job,
+            registry: registry_cpi(provider_authority),
         },
         instruction::SubmitResult {
             args: SubmitResultArgs { hash, uri },

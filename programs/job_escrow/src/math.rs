@@ -64,8 +64,8 @@ mod tests {
         assert_eq!(max_cost(1, 1, 1).unwrap(), 1);
         assert_eq!(cost(2_000_000, 4, 5_400).unwrap(), 12_000_000);
         assert_eq!(max_cost(2_000_000, 4, 5_400).unwrap(), 12_000_000);
-        assert_eq!(cost(1_000_001, 3, 7).unwrap(), 5);
-        assert_eq!(max_cost(1_000_001, 3, 7).unwrap(), 6);
+        assert_eq!(cost(1_000_001, 3, 7).unwrap(), 5_833);
+        assert_eq!(max_cost(1_000_001, 3, 7).unwrap(), 5_834);
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn submitted(m: &mut Market, seconds: i64) -> Done {
     m.chain.advance(seconds).unwrap();
     signed(
         m,
-        ix::submit_result(&op.pubkey(), &job, [1; 32], "s3://r".into()),
+        ix::submit_result(&op.pubkey(), &op.pubkey(), &job, [1; 32], "s3://r".into()),
         &op,
     )
     .unwrap();

@@ -32,7 +32,13 @@ fn the_assigned_operator_submits_a_result() {
     m.chain.advance(900).unwrap();
     let out = signed(
         &mut m,
-        ix::submit_result(&provider.pubkey(), &job, [5; 32], "s3://out".into()),
+        ix::submit_result(
+            &provider.pubkey(),
+            &provider.pubkey(),
+            &job,
+            [5; 32],
+            "s3://out".into(),
+        ),
         &provider.keypair,
     )
     .unwrap();
@@ -41,6 +47,8 @@ fn the_assigned_operator_submits_a_result() {
     let result = j.result.unwrap();
     assert_eq!((result.hash, result.uri.as_str()), ([5; 32], "s3://out"));
     assert_eq!(out.events::<ResultSubmitted>()[0].billable_seconds, 900);
+    // The GPUs are free for other work while the challenge window runs.
+    assert_eq!(m.provider_account(&provider.pubkey()).gpus_in_use, 0);
 }
 
 #[test]
@@ -51,7 +59,13 @@ fn a_result_from_a_provider_not_assigned_is_refused() {
     assert_error(
         signed(
             &mut m,
-            ix::submit_result(&other.pubkey(), &job, [5; 32], "s3://x".into()),
+            ix::submit_result(
+                &other.pubkey(),
+                &other.pubkey(),
+                &job,
+                [5; 32],
+                "s3://x".into(),
+            ),
             &other.keypair,
         ),
         EscrowError::NotAssignedProvider,
@@ -66,7 +80,13 @@ fn a_result_after_the_max_duration_is_refused() {
     assert_error(
         signed(
             &mut m,
-            ix::submit_result(&provider.pubkey(), &job, [5; 32], "s3://x".into()),
+            ix::submit_result(
+                &provider.pubkey(),
+                &provider.pubkey(),
+                &job,
+                [5; 32],
+                "s3://x".into(),
+            ),
             &provider.keypair,
         ),
         EscrowError::DurationExceeded,

@@ -81,7 +81,7 @@ fn the_lowest_earliest_bid_wins_and_is_paid() {
     m.chain.advance(3_600).unwrap();
     signed(
         &mut m,
-        ix::submit_result(&op.pubkey(), &s.job, [3; 32], "s3://a".into()),
+        ix::submit_result(&op.pubkey(), &op.pubkey(), &s.job, [3; 32], "s3://a".into()),
         &op,
     )
     .unwrap();

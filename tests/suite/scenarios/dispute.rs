@@ -15,7 +15,7 @@ fn submitted(m: &mut Market) -> (Wallet, Scenario) {
     m.chain.advance(3_600).unwrap();
     signed(
         m,
-        ix::submit_result(&op.pubkey(), &s.job, [4; 32], "s3://d".into()),
+        ix::submit_result(&op.pubkey(), &op.pubkey(), &s.job, [4; 32], "s3://d".into()),
         &op,
     )
     .unwrap();

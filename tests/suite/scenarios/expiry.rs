@@ -80,7 +80,7 @@ fn a_provider_that_never_starts_is_slashed_and_the_job_goes_to_another() {
     m.chain.advance(3_600).unwrap();
     signed(
         &mut m,
-        ix::submit_result(&op.pubkey(), &s.job, [1; 32], "s3://2".into()),
+        ix::submit_result(&op.pubkey(), &op.pubkey(), &s.job, [1; 32], "s3://2".into()),
         &op,
     )
     .unwrap();

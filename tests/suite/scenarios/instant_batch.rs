@@ -37,7 +37,13 @@ fn instant_batch_job_settles_exactly() {
     m.chain.advance(1_801).unwrap();
     signed(
         &mut m,
-        ix::submit_result(&op.pubkey(), &job, [9; 32], "s3://out/1".into()),
+        ix::submit_result(
+            &op.pubkey(),
+            &op.pubkey(),
+            &job,
+            [9; 32],
+            "s3://out/1".into(),
+        ),
         &op,
     )
     .unwrap();

@@ -64,7 +64,13 @@ fn instant_batch_job_in_a_token_2022_mint() {
     m.chain.advance(1_800).unwrap();
     signed(
         &mut m,
-        ix::submit_result(&op.pubkey(), &s.job, [2; 32], "s3://t22".into()),
+        ix::submit_result(
+            &op.pubkey(),
+            &op.pubkey(),
+            &s.job,
+            [2; 32],
+            "s3://t22".into(),
+        ),
         &op,
     )
     .unwrap();

@@ -29,28 +29,32 @@ pub struct ExpireJob<'info> {
 }
 
 impl ExpireJob<'_> {
-    /// Which deadline passed, if any.
+    /// Which deadline passed, if any. Going quiet only counts before the end of the run: a
+    /// lease that was served to its end is finalized, not expired.
     fn reason(&self, now: i64) -> Result<ExpiryReason> {
         let job = &self.settle.job;
         let config = &self.settle.config;
-        let silent_since = job
-            .last_heartbeat
-            .checked_add(config.heartbeat_grace)
-            .ok_or(error!(EscrowError::MathOverflow))?;
         match job.status {
             JobStatus::Assigned if now > job.start_deadline(config.start_timeout)? => {
                 Ok(ExpiryReason::NoStart)
             }
-            JobStatus::Running if now > silent_since => Ok(ExpiryReason::HeartbeatLost),
-            JobStatus::Running
-                if job.kind == JobKind::Batch
-                    && now
-                        > job
-                            .run_deadline()?
-                            .checked_add(config.heartbeat_grace)
-                            .ok_or(error!(EscrowError::MathOverflow))? =>
-            {
-                Ok(ExpiryReason::NoResult)
+            JobStatus::Running => {
+                let grace = config.heartbeat_grace;
+                let silent_since = job
+                    .last_heartbeat
+                    .checked_add(grace)
+                    .ok_or(error!(EscrowError::MathOverflow))?;
+                let deadline = job.run_deadline()?;
+                if now > silent_since && silent_since < deadline {
+                    return Ok(ExpiryReason::HeartbeatLost);
+                }
+                let result_due = deadline
+                    .checked_add(grace)
+                    .ok_or(error!(EscrowError::MathOverflow))?;
+                if job.kind == JobKind::Batch && now > result_due {
+                    return Ok(ExpiryReason::NoResult);
+                }
+                err!(EscrowError::NothingToExpire)
             }
             _ => err!(EscrowError::NothingToExpire),
         }

@@ -62,8 +62,6 @@ impl ResolveDispute<'_> {
         let (refund, slash_requested) = if args.for_client {
             let config = &accounts.settle.config;
             let (bump, slash) = (config.authority_bump, config.slash.dispute_lost);
-            let gpus = accounts.settle.job.requirements.gpu_count;
-            accounts.settle.registry.release(gpus, bump)?;
             accounts
                 .settle
                 .registry

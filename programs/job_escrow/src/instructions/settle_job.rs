@@ -10,7 +10,7 @@ use crate::{
     events::{JobSettled, SettleReason},
     instructions::{JobSigner, RegistryCpi, Vault},
     math,
-    state::{Job, MarketConfig},
+    state::{Job, JobStatus, MarketConfig},
 };
 use anchor_lang::prelude::*;
 // Composite account groups need their generated companions in scope.
@@ -100,7 +100,8 @@ impl<'info> SettleJob<'info> {
     }
 
     /// Pays the provider for service until `until` (plus `bond` from a rejected dispute),
-    /// frees its GPUs, records a completion and closes the job.
+    /// frees its GPUs if a lease still holds them (a batch job freed them with its result),
+    /// records a completion and closes the job.
     pub fn settle(&mut self, until: i64, reason: SettleReason, bond: u64) -> Result<()> {
         let payout = self.job.payout(until, self.config.protocol_fee_bps)?;
         self.job.bill(&payout)?;
@@ -116,8 +117,10 @@ impl<'info> SettleJob<'info> {
         let vault = self.vault();
         vault.pay(&self.provider_tokens, math::add(payout.to_provider, bond)?)?;
         vault.pay(&self.treasury_tokens, payout.fee)?;
-        let gpus = self.job.requirements.gpu_count;
-        self.registry.release(gpus, bump)?;
+        if self.job.status == JobStatus::Running {
+            self.registry
+                .release(self.job.requirements.gpu_count, bump)?;
+        }
         self.registry.record(
             Outcome::Completed {
                 gpu_seconds: payout.gpu_seconds,

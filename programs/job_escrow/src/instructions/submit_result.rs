@@ -1,12 +1,16 @@
 //! Submits a batch job's result (output hash and URI) before its max duration ends, which
-//! opens the challenge window. The assigned provider's operator only.
+//! opens the challenge window and frees the provider's GPUs for other work. The assigned
+//! provider's operator only.
 
 use crate::{
     error::EscrowError,
     events::ResultSubmitted,
-    state::{Job, JobResult},
+    state::{Job, JobResult, MarketConfig},
 };
 use anchor_lang::prelude::*;
+// Composite account groups need their generated companions in scope.
+#[allow(unused_imports)]
+use crate::instructions::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct SubmitResultArgs {
@@ -18,20 +22,29 @@ pub struct SubmitResultArgs {
 #[derive(Accounts)]
 pub struct SubmitResult<'info> {
     pub operator: Signer<'info>,
+    #[account(seeds = [MarketConfig::SEED], bump = config.bump)]
+    pub config: Box<Account<'info, MarketConfig>>,
     #[account(
         mut,
         seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
+    pub registry: RegistryCpi<'info>,
 }
 
 impl SubmitResult<'_> {
     fn validate(&self) -> Result<()> {
+        let assignment = self.job.assignment()?;
         require_keys_eq!(
             self.operator.key(),
-            self.job.assignment()?.operator,
+            assignment.operator,
             EscrowError::NotAssignedProvider
+        );
+        require_keys_eq!(
+            self.registry.provider.key(),
+            assignment.provider,
+            EscrowError::WrongProvider
         );
         Ok(())
     }
@@ -39,23 +52,29 @@ impl SubmitResult<'_> {
     pub fn handler(ctx: Context<Self>, args: SubmitResultArgs) -> Result<()> {
         ctx.accounts.validate()?;
         let now = Clock::get()?.unix_timestamp;
-        let job = &mut ctx.accounts.job;
+        let accounts = ctx.accounts;
+        let job = &mut accounts.job;
         job.submit(JobResult {
             hash: args.hash,
             uri: args.uri,
             submitted_at: now,
         })?;
+        let billable_seconds = job.served_seconds(now)?;
+        let uri = job
+            .result
+            .as_ref()
+            .map(|r| r.uri.clone())
+            .unwrap_or_default();
+        accounts
+            .registry
+            .release(job.requirements.gpu_count, accounts.config.authority_bump)?;
 
         staking::emit_event!(ResultSubmitted {
-            job: job.key(),
-            provider: job.assignment()?.provider,
+            job: accounts.job.key(),
+            provider: accounts.registry.provider.key(),
             hash: args.hash,
-            uri: job
-                .result
-                .as_ref()
-                .map(|r| r.uri.clone())
-                .unwrap_or_default(),
-            billable_seconds: job.served_seconds(now)?,
+            uri,
+            billable_seconds,
         });
         Ok(())
     }
