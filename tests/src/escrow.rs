@@ -286,3 +286,10 @@ impl Scenario {
         );
     }
 }
+
+/// The node whose authority and operator are both `provider` takes `job` and starts it.
+pub fn take_and_start(m: &mut Market, provider: &Keypair, job: &Pubkey) {
+    let key = provider.pubkey();
+    signed(m, escrow::accept_job(&key, &key, job), provider).expect("accept");
+    signed(m, escrow::start_job(&key, &key, job), provider).expect("start");
+}

@@ -43,6 +43,41 @@ use crate::state::Job;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, CloseAccount, Mint, TokenAccount, TransferChecked};
 
+/// Moves `amount` from the client's token account into a job's vault, refusing a mint whose
+/// transfer fee would leave the vault short of what the job's books say it holds.
+pub(crate) fn deposit<'info>(
+    token_program: &AccountInfo<'info>,
+    from: &InterfaceAccount<'info, TokenAccount>,
+    mint: &InterfaceAccount<'info, Mint>,
+    vault: &mut InterfaceAccount<'info, TokenAccount>,
+    client: &AccountInfo<'info>,
+    amount: u64,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let before = vault.amount;
+    token_interface::transfer_checked(
+        CpiContext::new(
+            token_program.key(),
+            TransferChecked {
+                from: from.to_account_info(),
+                mint: mint.to_account_info(),
+                to: vault.to_account_info(),
+                authority: client.clone(),
+            },
+        ),
+        amount,
+        mint.decimals,
+    )?;
+    vault.reload()?;
+    require!(
+        crate::math::sub(vault.amount, before)? == amount,
+        crate::error::EscrowError::TransferFeeNotSupported
+    );
+    Ok(())
+}
+
 /// Signs for a job PDA, which is the authority of its vault.
 pub(crate) struct JobSigner {
     client: Pubkey,

@@ -18,8 +18,7 @@ fn submitted(m: &mut Market, seconds: i64) -> Done {
     m.create_job(&client, batch_job(1, 1)).unwrap();
     let job = pda::job(&client.pubkey(), 1);
     let op = provider.keypair.insecure_clone();
-    signed(m, ix::accept_job(&op.pubkey(), &op.pubkey(), &job), &op).unwrap();
-    signed(m, ix::start_job(&op.pubkey(), &op.pubkey(), &job), &op).unwrap();
+    take_and_start(m, &op, &job);
     m.chain.advance(seconds).unwrap();
     signed(
         m,

@@ -10,18 +10,7 @@ fn running(m: &mut Market) -> (Wallet, gpu_market_client::Pubkey) {
     let client = m.client(100 * TOKEN);
     m.create_job(&client, batch_job(1, 1)).unwrap();
     let job = pda::job(&client.pubkey(), 1);
-    signed(
-        m,
-        ix::accept_job(&provider.pubkey(), &provider.pubkey(), &job),
-        &provider.keypair,
-    )
-    .unwrap();
-    signed(
-        m,
-        ix::start_job(&provider.pubkey(), &provider.pubkey(), &job),
-        &provider.keypair,
-    )
-    .unwrap();
+    take_and_start(m, &provider.keypair, &job);
     (provider, job)
 }
 

@@ -10,8 +10,7 @@ fn submitted(m: &mut Market) -> (Wallet, Scenario) {
     let s = Scenario::new(m, 1, &[&p], &[]);
     m.create_job(&s.client, batch_job(1, 1)).unwrap();
     let op = p.keypair.insecure_clone();
-    signed(m, ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job), &op).unwrap();
-    signed(m, ix::start_job(&op.pubkey(), &op.pubkey(), &s.job), &op).unwrap();
+    take_and_start(m, &op, &s.job);
     m.chain.advance(3_600).unwrap();
     signed(
         m,

@@ -65,18 +65,7 @@ fn a_provider_that_never_starts_is_slashed_and_the_job_goes_to_another() {
     let op = p2.keypair.insecure_clone();
     m.send(registry::heartbeat(&op.pubkey(), &op.pubkey()), &op)
         .unwrap();
-    signed(
-        &mut m,
-        ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    take_and_start(&mut m, &op, &s.job);
     m.chain.advance(3_600).unwrap();
     signed(
         &mut m,
@@ -111,18 +100,7 @@ fn a_lease_whose_heartbeats_stop_is_paid_only_up_to_the_last_one() {
     let s = Scenario::new(&mut m, 1, &[&p], &[&cranker]);
     m.create_job(&s.client, lease_job(1, 1, 2)).unwrap();
     let op = p.keypair.insecure_clone();
-    signed(
-        &mut m,
-        ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    take_and_start(&mut m, &op, &s.job);
     m.chain.advance(900).unwrap();
     signed(&mut m, ix::heartbeat_job(&op.pubkey(), &s.job), &op).unwrap();
     // Silence: the grace is 120 s.
@@ -179,18 +157,7 @@ fn no_result_by_the_deadline_with_retries_exhausted_refunds_the_client() {
     let slash = m.slash_keys();
 
     // First provider: starts, then goes silent.
-    signed(
-        &mut m,
-        ix::accept_job(&p1.pubkey(), &p1.pubkey(), &s.job),
-        &p1.keypair,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&p1.pubkey(), &p1.pubkey(), &s.job),
-        &p1.keypair,
-    )
-    .unwrap();
+    take_and_start(&mut m, &p1.keypair, &s.job);
     m.chain.advance(HEARTBEAT_GRACE + 1).unwrap();
     let keys = s.keys(&m, &cranker.pubkey(), &p1.pubkey());
     signed(&mut m, ix::expire_job(&keys, &slash), &cranker.keypair).unwrap();
@@ -198,18 +165,7 @@ fn no_result_by_the_deadline_with_retries_exhausted_refunds_the_client() {
     // Second provider: heartbeats faithfully but never delivers a result.
     m.send(registry::heartbeat(&p2.pubkey(), &p2.pubkey()), &p2.keypair)
         .unwrap();
-    signed(
-        &mut m,
-        ix::accept_job(&p2.pubkey(), &p2.pubkey(), &s.job),
-        &p2.keypair,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&p2.pubkey(), &p2.pubkey(), &s.job),
-        &p2.keypair,
-    )
-    .unwrap();
+    take_and_start(&mut m, &p2.keypair, &s.job);
     let keys = s.keys(&m, &cranker.pubkey(), &p2.pubkey());
     let deadline = m.job(&s.client.pubkey(), 1).started_at + 2 * 3_600 + HEARTBEAT_GRACE;
     while m.chain.now().unwrap() < deadline {

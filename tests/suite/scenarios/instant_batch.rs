@@ -24,13 +24,7 @@ fn instant_batch_job_settles_exactly() {
     assert_eq!(m.balance(&client.tokens), 100 * TOKEN - deposit);
 
     let op = provider.keypair.insecure_clone();
-    signed(
-        &mut m,
-        ix::accept_job(&op.pubkey(), &op.pubkey(), &job),
-        &op,
-    )
-    .unwrap();
-    signed(&mut m, ix::start_job(&op.pubkey(), &op.pubkey(), &job), &op).unwrap();
+    take_and_start(&mut m, &op, &job);
     assert_eq!(m.provider_account(&provider.pubkey()).gpus_in_use, 4);
     m.chain.advance(1_800).unwrap();
     signed(&mut m, ix::heartbeat_job(&op.pubkey(), &job), &op).unwrap();

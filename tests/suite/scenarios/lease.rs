@@ -13,18 +13,7 @@ fn two_withdrawals_then_the_client_closes_early() {
     m.create_job(&s.client, lease_job(1, 1, 2)).unwrap();
     let deposit = 6 * TOKEN + CRANK_TIP;
     let op = p.keypair.insecure_clone();
-    signed(
-        &mut m,
-        ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    take_and_start(&mut m, &op, &s.job);
     let keys = s.keys(&m, &s.client.pubkey(), &p.pubkey());
 
     m.chain.advance(600).unwrap();
@@ -80,18 +69,7 @@ fn a_lease_that_runs_to_its_end() {
     let s = Scenario::new(&mut m, 1, &[&p], &[&cranker]);
     m.create_job(&s.client, lease_job(1, 1, 1)).unwrap();
     let op = p.keypair.insecure_clone();
-    signed(
-        &mut m,
-        ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    take_and_start(&mut m, &op, &s.job);
     let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
     for _ in 0..3 {
         m.chain.advance(1_200).unwrap();
@@ -124,18 +102,7 @@ fn finalizing_a_lease_before_its_end_is_refused() {
     let s = Scenario::new(&mut m, 1, &[&p], &[]);
     m.create_job(&s.client, lease_job(1, 1, 1)).unwrap();
     let op = p.keypair.insecure_clone();
-    signed(
-        &mut m,
-        ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    take_and_start(&mut m, &op, &s.job);
     let keys = s.keys(&m, &s.client.pubkey(), &p.pubkey());
     assert_error(
         signed(&mut m, ix::finalize_job(&keys), &s.client.keypair),

@@ -49,18 +49,7 @@ fn instant_batch_job_in_a_token_2022_mint() {
     assert_eq!(vault.owner, token::TOKEN_2022_PROGRAM);
 
     let op = p.keypair.insecure_clone();
-    signed(
-        &mut m,
-        ix::accept_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
-    signed(
-        &mut m,
-        ix::start_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    take_and_start(&mut m, &op, &s.job);
     m.chain.advance(1_800).unwrap();
     signed(
         &mut m,

@@ -5,11 +5,12 @@ use crate::{
     constants::MAX_URI_LEN,
     error::EscrowError,
     events::JobCreated,
+    instructions::deposit,
     math,
     state::{Job, JobKind, JobMode, JobStatus, MarketConfig, Workload},
 };
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use provider_registry::eligibility::Requirements;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -93,7 +94,7 @@ impl CreateJob<'_> {
             seconds,
         )?;
         let crank_tip = accounts.config.crank_tip;
-        let deposit =
+        let deposit_amount =
             math::add(budget, crank_tip).map_err(|_| error!(EscrowError::DepositTooLarge))?;
 
         accounts.job.set_inner(Job {
@@ -106,7 +107,7 @@ impl CreateJob<'_> {
             max_price_per_gpu_hour: args.max_price_per_gpu_hour,
             max_duration: args.max_duration,
             payment_mint: accounts.payment_mint.key(),
-            escrowed: deposit,
+            escrowed: deposit_amount,
             crank_tip,
             billed: 0,
             status: JobStatus::Open,
@@ -127,24 +128,14 @@ impl CreateJob<'_> {
         let config = &mut accounts.config;
         config.job_count = math::add(config.job_count, 1)?;
 
-        token_interface::transfer_checked(
-            CpiContext::new(
-                accounts.token_program.key(),
-                TransferChecked {
-                    from: accounts.client_tokens.to_account_info(),
-                    mint: accounts.payment_mint.to_account_info(),
-                    to: accounts.vault.to_account_info(),
-                    authority: accounts.client.to_account_info(),
-                },
-            ),
-            deposit,
-            accounts.payment_mint.decimals,
+        deposit(
+            &accounts.token_program.to_account_info(),
+            &accounts.client_tokens,
+            &accounts.payment_mint,
+            &mut accounts.vault,
+            &accounts.client.to_account_info(),
+            deposit_amount,
         )?;
-        accounts.vault.reload()?;
-        require!(
-            accounts.vault.amount == deposit,
-            EscrowError::TransferFeeNotSupported
-        );
 
         let job = &accounts.job;
         staking::emit_event!(JobCreated {

@@ -4,11 +4,11 @@
 use crate::{
     error::EscrowError,
     events::ResultDisputed,
-    math,
+    instructions::deposit,
     state::{Dispute, Job, JobStatus, MarketConfig},
 };
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 #[derive(Accounts)]
 pub struct DisputeResult<'info> {
@@ -66,27 +66,14 @@ impl DisputeResult<'_> {
         });
         accounts.job.status = JobStatus::Disputed;
 
-        if bond > 0 {
-            let before = accounts.vault.amount;
-            token_interface::transfer_checked(
-                CpiContext::new(
-                    accounts.token_program.key(),
-                    TransferChecked {
-                        from: accounts.client_tokens.to_account_info(),
-                        mint: accounts.payment_mint.to_account_info(),
-                        to: accounts.vault.to_account_info(),
-                        authority: accounts.client.to_account_info(),
-                    },
-                ),
-                bond,
-                accounts.payment_mint.decimals,
-            )?;
-            accounts.vault.reload()?;
-            require!(
-                math::sub(accounts.vault.amount, before)? == bond,
-                EscrowError::TransferFeeNotSupported
-            );
-        }
+        deposit(
+            &accounts.token_program.to_account_info(),
+            &accounts.client_tokens,
+            &accounts.payment_mint,
+            &mut accounts.vault,
+            &accounts.client.to_account_info(),
+            bond,
+        )?;
 
         staking::emit_event!(ResultDisputed {
             job: accounts.job.key(),

@@ -4,11 +4,12 @@
 use crate::{
     error::EscrowError,
     events::JobExtended,
+    instructions::deposit,
     math,
     state::{Job, JobStatus},
 };
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct ExtendJobArgs {
@@ -58,7 +59,7 @@ impl ExtendJob<'_> {
         let job = &mut accounts.job;
         let seconds =
             u64::try_from(args.extra_seconds).map_err(|_| error!(EscrowError::InvalidJobTerms))?;
-        let deposit = math::max_cost(
+        let amount = math::max_cost(
             job.max_price_per_gpu_hour,
             job.requirements.gpu_count,
             seconds,
@@ -67,32 +68,21 @@ impl ExtendJob<'_> {
             .max_duration
             .checked_add(args.extra_seconds)
             .ok_or(error!(EscrowError::MathOverflow))?;
-        job.escrowed = math::add(job.escrowed, deposit)?;
+        job.escrowed = math::add(job.escrowed, amount)?;
 
-        let before = accounts.vault.amount;
-        token_interface::transfer_checked(
-            CpiContext::new(
-                accounts.token_program.key(),
-                TransferChecked {
-                    from: accounts.client_tokens.to_account_info(),
-                    mint: accounts.payment_mint.to_account_info(),
-                    to: accounts.vault.to_account_info(),
-                    authority: accounts.client.to_account_info(),
-                },
-            ),
-            deposit,
-            accounts.payment_mint.decimals,
+        deposit(
+            &accounts.token_program.to_account_info(),
+            &accounts.client_tokens,
+            &accounts.payment_mint,
+            &mut accounts.vault,
+            &accounts.client.to_account_info(),
+            amount,
         )?;
-        accounts.vault.reload()?;
-        require!(
-            math::sub(accounts.vault.amount, before)? == deposit,
-            EscrowError::TransferFeeNotSupported
-        );
 
         staking::emit_event!(JobExtended {
             job: accounts.job.key(),
             extra_seconds: args.extra_seconds,
-            deposit,
+            deposit: amount,
             max_duration_after: accounts.job.max_duration,
             escrowed_after: accounts.job.escrowed,
         });
