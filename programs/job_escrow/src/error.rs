@@ -95,6 +95,8 @@ pub enum EscrowError {
     ChallengeWindowClosed,
     #[msg("The job is not disputed")]
     NotDisputed,
+    #[msg("The dispute awaits the arbiter's ruling")]
+    DisputePending,
     #[msg("Only the arbiter may do this")]
     NotArbiter,
     #[msg("No deadline of this job has passed yet")]

@@ -79,6 +79,8 @@ pub enum SettleReason {
     LeaseEnded,
     /// The arbiter ruled for the provider.
     DisputeRejected,
+    /// The arbiter did not rule in time: the provider is paid, the bond goes back.
+    DisputeTimedOut,
 }
 
 #[event]

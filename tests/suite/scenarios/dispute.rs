@@ -121,3 +121,26 @@ fn resolving_an_undisputed_job_is_refused() {
         EscrowError::NotDisputed,
     );
 }
+
+#[test]
+fn a_dispute_the_arbiter_never_rules_on_settles_after_the_timeout() {
+    let mut m = Market::with_escrow();
+    let (p, s) = submitted(&mut m);
+    dispute(&mut m, &s).unwrap();
+    let anyone = m.wallet(0);
+    let keys = s.keys(&m, &anyone.pubkey(), &p.pubkey());
+    m.chain
+        .advance(job_escrow::constants::DISPUTE_TIMEOUT - 1)
+        .unwrap();
+    assert_error(
+        signed(&mut m, ix::finalize_job(&keys), &anyone.keypair),
+        EscrowError::DisputePending,
+    );
+    m.chain.advance(1).unwrap();
+    signed(&mut m, ix::finalize_job(&keys), &anyone.keypair).unwrap();
+    // Paid as if approved; the bond goes back to the client.
+    let p_tokens = m.payment_account(&p.pubkey());
+    assert_eq!(m.balance(&p_tokens), 1_950_000);
+    assert_eq!(m.balance(&s.client.tokens), 98 * TOKEN);
+    s.assert_closed_and_conserved(&mut m);
+}

@@ -220,3 +220,43 @@ fn expiry_must_slash_the_assigned_providers_stake() {
         EscrowError::WrongStakeAccount,
     );
 }
+
+#[test]
+fn a_lease_that_withdrew_into_its_grace_then_went_quiet_can_still_expire() {
+    let mut m = Market::with_escrow();
+    let p = m.provider(1);
+    let cranker = m.wallet(0);
+    let s = Scenario::new(&mut m, 1, &[&p], &[&cranker]);
+    m.create_job(&s.client, lease_job(1, 1, 2)).unwrap();
+    take_and_start(&mut m, &p.keypair, &s.job);
+    m.chain.advance(600).unwrap();
+    signed(&mut m, ix::heartbeat_job(&p.pubkey(), &s.job), &p.keypair).unwrap();
+    // 100 s into the grace the provider bills 700 s of service...
+    m.chain.advance(100).unwrap();
+    let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
+    let earned = 2 * TOKEN * 700 / 3_600;
+    signed(
+        &mut m,
+        ix::withdraw_earnings(&p.pubkey(), &keys, earned),
+        &p.keypair,
+    )
+    .unwrap();
+    // ...and is never heard from again. Expiry pays up to the last heartbeat: nothing more.
+    m.chain.advance(HEARTBEAT_GRACE).unwrap();
+    let slash = m.slash_keys();
+    let out = signed(&mut m, ix::expire_job(&keys, &slash), &cranker.keypair);
+    let expired = &out.unwrap().events::<JobExpired>()[0];
+    assert_eq!((expired.to_provider, expired.requeued), (0, true));
+    let (mint, program) = (m.payment_mint, m.payment_token_program);
+    signed(
+        &mut m,
+        ix::cancel_job(&s.client.pubkey(), 1, &mint, &program),
+        &s.client.keypair,
+    )
+    .unwrap();
+    assert_eq!(
+        m.balance(&s.client.tokens),
+        100 * TOKEN - earned - CRANK_TIP
+    );
+    s.assert_closed_and_conserved(&mut m);
+}

@@ -108,6 +108,7 @@ impl CreateJob<'_> {
             max_duration: args.max_duration,
             payment_mint: accounts.payment_mint.key(),
             escrowed: deposit_amount,
+            budget,
             crank_tip,
             billed: 0,
             status: JobStatus::Open,

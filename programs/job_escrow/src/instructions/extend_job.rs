@@ -69,6 +69,7 @@ impl ExtendJob<'_> {
             .checked_add(args.extra_seconds)
             .ok_or(error!(EscrowError::MathOverflow))?;
         job.escrowed = math::add(job.escrowed, amount)?;
+        job.budget = math::add(job.budget, amount)?;
 
         deposit(
             &accounts.token_program.to_account_info(),

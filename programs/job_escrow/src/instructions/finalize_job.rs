@@ -1,7 +1,10 @@
 //! Settles a job nobody else will: a batch job whose challenge window passed without a
-//! dispute, or a lease that reached its max duration. Anyone may call it.
+//! dispute, a dispute the arbiter left unresolved past the dispute timeout (the provider
+//! is paid, the bond goes back to the client), or a lease that reached its max duration.
+//! Anyone may call it.
 
 use crate::{
+    constants::DISPUTE_TIMEOUT,
     error::EscrowError,
     events::SettleReason,
     instructions::SettleJob,
@@ -26,6 +29,17 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
                 .ok_or(error!(EscrowError::MathOverflow))?;
             require!(now >= window_ends, EscrowError::ChallengeWindowOpen);
             (submitted_at, SettleReason::ChallengeWindowPassed)
+        }
+        (JobKind::Batch, JobStatus::Disputed) => {
+            let opened_at = job
+                .dispute
+                .map(|d| d.opened_at)
+                .ok_or(error!(EscrowError::NotDisputed))?;
+            let timeout = opened_at
+                .checked_add(DISPUTE_TIMEOUT)
+                .ok_or(error!(EscrowError::MathOverflow))?;
+            require!(now >= timeout, EscrowError::DisputePending);
+            (job.served_until(now, 0)?, SettleReason::DisputeTimedOut)
         }
         (JobKind::Lease, JobStatus::Running) => {
             require!(now >= job.run_deadline()?, EscrowError::LeaseNotEnded);

@@ -95,6 +95,8 @@ pub struct Job {
     pub payment_mint: Pubkey,
     /// Deposited so far: max cost plus the crank tip, plus extensions.
     pub escrowed: u64,
+    /// The most this job can ever bill, across all its providers: `escrowed` less the tip.
+    pub budget: u64,
     /// Still reserved for whoever cranks an expiry or a reclaim; zero once paid.
     pub crank_tip: u64,
     /// Gross amount billed so far (provider pay plus fees).
@@ -258,7 +260,12 @@ impl Job {
             self.requirements.gpu_count,
             seconds,
         )?;
-        let gross = math::sub(total, self.billed)?;
+        // A lease may have withdrawn into its heartbeat grace; service cut back to the last
+        // heartbeat (an expiry) then owes nothing more, rather than a negative amount. And
+        // however providers came and went, billing never passes the client's budget.
+        let gross = total
+            .saturating_sub(self.billed)
+            .min(self.budget.saturating_sub(self.billed));
         let fee = math::bps_of(gross, fee_bps)?;
         Ok(Payout {
             gpu_seconds: seconds
@@ -273,7 +280,10 @@ impl Job {
     /// Books a payout.
     pub fn bill(&mut self, payout: &Payout) -> Result<()> {
         self.billed = math::add(self.billed, payout.gross)?;
-        require!(self.billed <= self.escrowed, EscrowError::MathOverflow);
+        require!(
+            self.billed <= self.budget,
+            EscrowError::WithdrawExceedsEarned
+        );
         Ok(())
     }
 
@@ -336,6 +346,7 @@ mod tests {
             max_duration,
             payment_mint: Pubkey::new_unique(),
             escrowed: budget,
+            budget,
             crank_tip: 0,
             billed: 0,
             status: JobStatus::Running,
@@ -390,7 +401,7 @@ mod tests {
             prop_assert!(served <= max_duration as u64);
             prop_assert_eq!(job.billed, math::cost(price, gpus, served).unwrap());
             prop_assert_eq!(provider + fees, job.billed);
-            prop_assert!(job.billed <= job.escrowed);
+            prop_assert!(job.billed <= job.budget);
         }
     }
 }
