@@ -4,5 +4,6 @@
 pub mod escrow;
 pub mod fixtures;
 pub mod proxy;
+pub mod rewards;
 
 pub use fixtures::*;

@@ -4,5 +4,6 @@
 mod escrow;
 mod migrations;
 mod registry;
+mod rewards;
 mod scenarios;
 mod staking;

@@ -12,6 +12,7 @@ pub mod escrow;
 pub mod events;
 pub mod pda;
 pub mod registry;
+pub mod rewards;
 pub mod staking;
 pub mod token;
 
@@ -31,6 +32,8 @@ pub mod program_ids {
     pub const JOB_ESCROW: Pubkey = job_escrow::ID;
     /// The provider registry program.
     pub const PROVIDER_REGISTRY: Pubkey = provider_registry::ID;
+    /// The reward emission program.
+    pub const REWARD_EMISSION: Pubkey = reward_emission::ID;
     /// The staking program.
     pub const STAKING: Pubkey = staking::ID;
 }

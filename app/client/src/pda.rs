@@ -3,6 +3,7 @@
 use anchor_lang::solana_program::pubkey::Pubkey;
 use job_escrow::state::{Job, MarketConfig};
 use provider_registry::state::{Provider, RegistryConfig};
+use reward_emission::state::{EmissionConfig, Epoch, ProviderRewards};
 use staking::state::{StakeAccount, StakingConfig};
 
 /// The staking program's config.
@@ -56,4 +57,28 @@ pub fn job(client: &Pubkey, job_id: u64) -> Pubkey {
 /// The escrow vault of `job`.
 pub fn job_vault(job: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[Job::VAULT_SEED, job.as_ref()], &job_escrow::ID).0
+}
+
+/// The reward emission config.
+pub fn emission_config() -> Pubkey {
+    Pubkey::find_program_address(&[EmissionConfig::SEED], &reward_emission::ID).0
+}
+
+/// The PDA that is the reward mint's only mint authority.
+pub fn reward_mint_authority() -> Pubkey {
+    Pubkey::find_program_address(&[EmissionConfig::MINT_AUTHORITY_SEED], &reward_emission::ID).0
+}
+
+/// Reward epoch `epoch`.
+pub fn reward_epoch(epoch: u64) -> Pubkey {
+    Pubkey::find_program_address(&[Epoch::SEED, &epoch.to_le_bytes()], &reward_emission::ID).0
+}
+
+/// The reward record of the provider account `provider`.
+pub fn provider_rewards(provider: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[ProviderRewards::SEED, provider.as_ref()],
+        &reward_emission::ID,
+    )
+    .0
 }

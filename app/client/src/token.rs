@@ -1,7 +1,10 @@
 //! SPL Token and Token-2022 helpers: mints, token accounts, balances.
 
 use crate::{chain::Chain, error::ClientError};
-use anchor_lang::solana_program::{instruction::Instruction, pubkey::Pubkey};
+use anchor_lang::solana_program::{
+    instruction::{AccountMeta, Instruction},
+    pubkey::Pubkey,
+};
 use solana_keypair::Keypair;
 use solana_program_pack::Pack;
 use solana_signer::Signer;
@@ -73,6 +76,26 @@ pub fn create_token_account(
     Ok(associated_address(owner, mint, token_program))
 }
 
+/// A `mint_to_checked` instruction (SPL Token or Token-2022).
+pub fn mint_to_ix(
+    mint: &Pubkey,
+    destination: &Pubkey,
+    authority: &Pubkey,
+    amount: u64,
+    decimals: u8,
+    token_program: &Pubkey,
+) -> Instruction {
+    Instruction {
+        program_id: *token_program,
+        accounts: vec![
+            AccountMeta::new(*mint, false),
+            AccountMeta::new(*destination, false),
+            AccountMeta::new_readonly(*authority, true),
+        ],
+        data: token_ix::TokenInstruction::MintToChecked { amount, decimals }.pack(),
+    }
+}
+
 /// Mints `amount` of `mint` to `destination`, signed by the mint authority.
 pub fn mint_to(
     chain: &mut impl Chain,
@@ -83,16 +106,14 @@ pub fn mint_to(
     token_program: &Pubkey,
 ) -> Result<(), ClientError> {
     let decimals = read_mint(chain, mint)?.decimals;
-    let ix = token_ix::mint_to_checked(
-        token_program,
+    let ix = mint_to_ix(
         mint,
         destination,
         &authority.pubkey(),
-        &[],
         amount,
         decimals,
-    )
-    .map_err(|err| ClientError::Backend(err.to_string()))?;
+        token_program,
+    );
     chain.send(&[ix], &[authority])?;
     Ok(())
 }

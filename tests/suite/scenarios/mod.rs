@@ -4,4 +4,5 @@ mod expiry;
 mod instant_batch;
 mod lease;
 mod reclaim;
+mod rewards;
 mod token_2022;

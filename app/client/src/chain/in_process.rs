@@ -55,6 +55,10 @@ fn escrow_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) 
     call_anchor_entry(job_escrow::entry, program_id, accounts, data)
 }
 
+fn rewards_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
+    call_anchor_entry(reward_emission::entry, program_id, accounts, data)
+}
+
 fn registry_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     call_anchor_entry(provider_registry::entry, program_id, accounts, data)
 }
@@ -143,6 +147,11 @@ impl InProcessChain {
             processor!(registry_processor),
         );
         program_test.add_program("job_escrow", job_escrow::ID, processor!(escrow_processor));
+        program_test.add_program(
+            "reward_emission",
+            reward_emission::ID,
+            processor!(rewards_processor),
+        );
         InProcessChainBuilder { program_test }
     }
 

@@ -1,0 +1,178 @@
+use crate::{constants::BPS_DENOMINATOR, error::EmissionError};
+use anchor_lang::prelude::*;
+
+/// The emission schedule and its running totals.
+///
+/// Epoch `n` covers `[genesis_time + n * epoch_length, genesis_time + (n + 1) * epoch_length)`.
+/// Every `decay_period_epochs` epochs the per-epoch emission shrinks by `decay_bps`, rounded
+/// down: `E(period k) = floor(E(k - 1) * (10000 - decay_bps) / 10000)`, `E(0)` the first-epoch
+/// emission. An epoch's emission is fixed when its account opens and never passes what the
+/// hard cap leaves, so the total ever minted is bounded and known in advance.
+#[account]
+#[derive(InitSpace, Debug)]
+pub struct EmissionConfig {
+    pub admin: Pubkey,
+    /// Minted only by this program: its authority is the `["mint_authority"]` PDA.
+    pub reward_mint: Pubkey,
+    pub mint_authority_bump: u8,
+    pub genesis_time: i64,
+    pub epoch_length: i64,
+    pub first_epoch_emission: u64,
+    pub decay_bps: u16,
+    pub decay_period_epochs: u64,
+    /// The cap set at init; the admin may lower the cap but never raise it past this.
+    pub initial_cap: u64,
+    pub hard_cap: u64,
+    /// Sum of the emissions of every epoch opened so far.
+    pub total_allocated: u64,
+    pub total_minted: u64,
+    /// The schedule is walked forward lazily: the last decay period computed and its
+    /// per-epoch emission (epochs open in time order, so this only moves forward).
+    pub cached_period: u64,
+    pub cached_period_emission: u64,
+    pub bump: u8,
+}
+
+impl EmissionConfig {
+    pub const SEED: &'static [u8] = b"config";
+    pub const MINT_AUTHORITY_SEED: &'static [u8] = b"mint_authority";
+    pub const SPACE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
+
+    /// The epoch `now` falls in.
+    pub fn epoch_at(&self, now: i64) -> Result<u64> {
+        let since = now
+            .checked_sub(self.genesis_time)
+            .ok_or(error!(EmissionError::MathOverflow))?;
+        require!(since >= 0, EmissionError::BeforeGenesis);
+        let epoch = since
+            .checked_div(self.epoch_length)
+            .ok_or(error!(EmissionError::MathOverflow))?;
+        u64::try_from(epoch).map_err(|_| error!(EmissionError::MathOverflow))
+    }
+
+    /// The per-epoch emission of decay period `period` (no earlier than the cached one).
+    fn period_emission(&mut self, period: u64) -> Result<u64> {
+        require!(period >= self.cached_period, EmissionError::WrongEpoch);
+        let keep = u128::from(
+            BPS_DENOMINATOR
+                .checked_sub(u64::from(self.decay_bps))
+                .ok_or(error!(EmissionError::MathOverflow))?,
+        );
+        while self.cached_period < period && self.cached_period_emission > 0 {
+            let next = u128::from(self.cached_period_emission)
+                .checked_mul(keep)
+                .and_then(|v| v.checked_div(u128::from(BPS_DENOMINATOR)))
+                .ok_or(error!(EmissionError::MathOverflow))?;
+            self.cached_period_emission =
+                u64::try_from(next).map_err(|_| error!(EmissionError::MathOverflow))?;
+            self.cached_period = self
+                .cached_period
+                .checked_add(1)
+                .ok_or(error!(EmissionError::MathOverflow))?;
+        }
+        // Once the emission has decayed to zero it stays there.
+        self.cached_period = period;
+        Ok(self.cached_period_emission)
+    }
+
+    /// Fixes the emission of a newly opened epoch `epoch` and books it against the cap.
+    pub fn open_epoch(&mut self, epoch: u64) -> Result<u64> {
+        let period = epoch
+            .checked_div(self.decay_period_epochs)
+            .ok_or(error!(EmissionError::MathOverflow))?;
+        let scheduled = self.period_emission(period)?;
+        let left = self.hard_cap.saturating_sub(self.total_allocated);
+        let emission = scheduled.min(left);
+        self.total_allocated = self
+            .total_allocated
+            .checked_add(emission)
+            .ok_or(error!(EmissionError::MathOverflow))?;
+        Ok(emission)
+    }
+
+    pub fn invariant(&self) -> Result<()> {
+        require!(
+            self.epoch_length > 0
+                && self.decay_period_epochs > 0
+                && self.first_epoch_emission > 0
+                && u64::from(self.decay_bps) <= BPS_DENOMINATOR,
+            EmissionError::InvalidSchedule
+        );
+        require!(
+            self.hard_cap <= self.initial_cap
+                && self.total_allocated <= self.hard_cap
+                && self.total_minted <= self.total_allocated,
+            EmissionError::InvalidCap
+        );
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config(first: u64, decay_bps: u16, period: u64, cap: u64) -> EmissionConfig {
+        EmissionConfig {
+            admin: Pubkey::new_unique(),
+            reward_mint: Pubkey::new_unique(),
+            mint_authority_bump: 255,
+            genesis_time: 1_000,
+            epoch_length: 100,
+            first_epoch_emission: first,
+            decay_bps,
+            decay_period_epochs: period,
+            initial_cap: cap,
+            hard_cap: cap,
+            total_allocated: 0,
+            total_minted: 0,
+            cached_period: 0,
+            cached_period_emission: first,
+            bump: 255,
+        }
+    }
+
+    fn schedule(first: u64, decay_bps: u16, period: u64, epoch: u64) -> u64 {
+        (0..epoch / period).fold(first, |e, _| e * (10_000 - u64::from(decay_bps)) / 10_000)
+    }
+
+    #[test]
+    fn epochs_map_from_time() {
+        let c = config(10, 0, 1, 100);
+        assert_eq!(c.epoch_at(1_000).unwrap(), 0);
+        assert_eq!(c.epoch_at(1_099).unwrap(), 0);
+        assert_eq!(c.epoch_at(1_100).unwrap(), 1);
+        assert_eq!(
+            c.epoch_at(999).unwrap_err(),
+            error!(EmissionError::BeforeGenesis)
+        );
+    }
+
+    proptest! {
+        /// Opening any increasing sequence of epochs allocates exactly the schedule until
+        /// the cap, and never more than the cap.
+        #[test]
+        fn allocation_follows_the_schedule_up_to_the_cap(
+            first in 1..1_000_000_000_000u64,
+            decay_bps in 0..=10_000u16,
+            period in 1..10u64,
+            cap in 0..10_000_000_000_000u64,
+            gaps in proptest::collection::vec(0..50u64, 1..40),
+        ) {
+            let mut c = config(first, decay_bps, period, cap);
+            let (mut epoch, mut scheduled) = (0u64, 0u128);
+            for gap in gaps {
+                epoch += gap;
+                let emission = c.open_epoch(epoch).unwrap();
+                let expected = schedule(first, decay_bps, period, epoch);
+                prop_assert!(emission <= expected);
+                scheduled += u128::from(expected);
+                prop_assert_eq!(u128::from(c.total_allocated), scheduled.min(u128::from(cap)));
+                prop_assert!(c.total_allocated <= cap);
+                epoch += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! A market with the reward emission configured, and helpers to record and claim.
+
+use crate::fixtures::*;
+use gpu_market_client::{
+    pda,
+    rewards::{self, EmissionConfig, ProviderRewards},
+    token, Chain, ClientError, Pubkey, Signer, TxOutcome,
+};
+
+/// One epoch per hour.
+pub const EPOCH_LENGTH: i64 = 3_600;
+/// Deliberately not divisible by 4, to show rounding down.
+pub const FIRST_EPOCH_EMISSION: u64 = 1_000 * TOKEN + 3;
+/// 10% less every two epochs.
+pub const DECAY_BPS: u16 = 1_000;
+pub const DECAY_PERIOD_EPOCHS: u64 = 2;
+pub const HARD_CAP: u64 = 100_000 * TOKEN;
+
+impl Market {
+    /// A market whose reward emission starts now, with a fresh reward mint.
+    pub fn with_rewards(hard_cap: u64) -> Self {
+        let mut m = Market::new();
+        let admin = m.admin.insecure_clone();
+        let mint = token::create_mint(
+            &mut m.chain,
+            &pda::reward_mint_authority(),
+            6,
+            &token::TOKEN_PROGRAM,
+        )
+        .expect("reward mint");
+        let genesis_time = m.chain.now().expect("clock");
+        m.send(
+            rewards::init_config(
+                &admin.pubkey(),
+                &mint,
+                &token::TOKEN_PROGRAM,
+                reward_emission::InitConfigArgs {
+                    genesis_time,
+                    epoch_length: EPOCH_LENGTH,
+                    first_epoch_emission: FIRST_EPOCH_EMISSION,
+                    decay_bps: DECAY_BPS,
+                    decay_period_epochs: DECAY_PERIOD_EPOCHS,
+                    hard_cap,
+                },
+            ),
+            &admin,
+        )
+        .expect("emission init_config");
+        m
+    }
+
+    pub fn emission_config(&mut self) -> EmissionConfig {
+        self.chain
+            .fetch(&pda::emission_config())
+            .expect("emission config")
+    }
+
+    /// The epoch the chain's clock is in.
+    pub fn current_epoch(&mut self) -> u64 {
+        let config = self.emission_config();
+        let now = self.chain.now().expect("clock");
+        u64::try_from((now - config.genesis_time) / config.epoch_length).expect("after genesis")
+    }
+
+    /// Moves the clock to the start of epoch `epoch`.
+    pub fn go_to_epoch(&mut self, epoch: u64) {
+        let config = self.emission_config();
+        let start = config.genesis_time + config.epoch_length * i64::try_from(epoch).unwrap();
+        self.chain.wait_until(start).expect("clock");
+    }
+
+    pub fn provider_rewards(&mut self, authority: &Pubkey) -> Option<ProviderRewards> {
+        let address = pda::provider_rewards(&pda::provider(authority));
+        self.chain
+            .exists(&address)
+            .expect("read")
+            .then(|| self.chain.fetch(&address).expect("rewards"))
+    }
+
+    /// The finished epoch `authority`'s record still has to settle, if any.
+    pub fn epoch_to_settle(&mut self, authority: &Pubkey) -> Option<u64> {
+        let now = self.current_epoch();
+        self.provider_rewards(authority)
+            .filter(|r| r.needs_settling(now))
+            .map(|r| r.current_epoch)
+    }
+
+    /// Records uptime for `provider` (its own operator) in the current epoch.
+    pub fn record_uptime(&mut self, provider: &Wallet) -> Result<TxOutcome, ClientError> {
+        let epoch = self.current_epoch();
+        let previous = self.epoch_to_settle(&provider.pubkey());
+        let ix = rewards::record_uptime(&provider.pubkey(), &provider.pubkey(), epoch, previous);
+        self.send(ix, &provider.keypair)
+    }
+
+    /// The associated reward-mint account of `owner`, created if missing.
+    pub fn reward_account(&mut self, owner: &Pubkey) -> Pubkey {
+        let mint = self.emission_config().reward_mint;
+        token::create_token_account(&mut self.chain, owner, &mint, &token::TOKEN_PROGRAM)
+            .expect("reward account")
+    }
+
+    /// Claims `provider`'s rewards into its reward-mint account.
+    pub fn claim(&mut self, provider: &Wallet) -> Result<TxOutcome, ClientError> {
+        let mint = self.emission_config().reward_mint;
+        let destination = self.reward_account(&provider.pubkey());
+        let previous = self.epoch_to_settle(&provider.pubkey());
+        let ix = rewards::claim_rewards(
+            &provider.pubkey(),
+            &provider.pubkey(),
+            &mint,
+            &destination,
+            &token::TOKEN_PROGRAM,
+            previous,
+        );
+        self.send(ix, &provider.keypair)
+    }
+
+    /// The reward mint's supply.
+    pub fn reward_supply(&mut self) -> u64 {
+        let mint = self.emission_config().reward_mint;
+        token::read_mint(&mut self.chain, &mint)
+            .expect("mint")
+            .supply
+    }
+}
+
+/// The scheduled emission of `epoch`: the first-epoch emission, decayed by `DECAY_BPS`
+/// (rounded down) once per `DECAY_PERIOD_EPOCHS` epochs.
+pub fn scheduled_emission(epoch: u64) -> u64 {
+    let mut emission = FIRST_EPOCH_EMISSION;
+    for _ in 0..epoch / DECAY_PERIOD_EPOCHS {
+        emission = emission * u64::from(10_000 - DECAY_BPS) / 10_000;
+    }
+    emission
+}

@@ -1,0 +1,109 @@
+use gpu_market_client::{pda, rewards as ix, token, Instruction, InstructionError};
+use gpu_market_tests::{rewards::*, *};
+use reward_emission::{error::EmissionError, events::RewardsClaimed};
+
+#[test]
+fn claim_mints_the_settled_share() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    // The epoch is not over: nothing is settled yet.
+    assert_error(m.claim(&p), EmissionError::NothingToClaim);
+    m.go_to_epoch(1);
+    let out = m.claim(&p).unwrap();
+    let claimed = &out.events::<RewardsClaimed>()[0];
+    assert_eq!(claimed.amount, FIRST_EPOCH_EMISSION);
+    let account = m.reward_account(&p.pubkey());
+    assert_eq!(m.balance(&account), FIRST_EPOCH_EMISSION);
+    assert_eq!(m.emission_config().total_minted, FIRST_EPOCH_EMISSION);
+    assert_eq!(m.reward_supply(), FIRST_EPOCH_EMISSION);
+    assert_error(m.claim(&p), EmissionError::NothingToClaim);
+}
+
+#[test]
+fn a_mint_that_is_not_the_reward_mint_is_refused() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    m.go_to_epoch(1);
+    let other = token::create_mint(
+        &mut m.chain,
+        &pda::reward_mint_authority(),
+        6,
+        &token::TOKEN_PROGRAM,
+    )
+    .unwrap();
+    let destination =
+        token::create_token_account(&mut m.chain, &p.pubkey(), &other, &token::TOKEN_PROGRAM)
+            .unwrap();
+    let ix = ix::claim_rewards(
+        &p.pubkey(),
+        &p.pubkey(),
+        &other,
+        &destination,
+        &token::TOKEN_PROGRAM,
+        Some(0),
+    );
+    assert_error(m.send(ix, &p.keypair), EmissionError::WrongRewardMint);
+}
+
+#[test]
+fn rewards_go_only_to_the_providers_authority() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    m.go_to_epoch(1);
+    let thief = m.wallet(0);
+    let loot = m.reward_account(&thief.pubkey());
+    let mint = m.emission_config().reward_mint;
+    let ix = ix::claim_rewards(
+        &p.pubkey(),
+        &p.pubkey(),
+        &mint,
+        &loot,
+        &token::TOKEN_PROGRAM,
+        Some(0),
+    );
+    assert_error(m.send(ix, &p.keypair), EmissionError::WrongDestination);
+    let ix = ix::claim_rewards(
+        &thief.pubkey(),
+        &p.pubkey(),
+        &mint,
+        &loot,
+        &token::TOKEN_PROGRAM,
+        Some(0),
+    );
+    assert_error(m.send(ix, &thief.keypair), EmissionError::NotProviderKey);
+}
+
+#[test]
+fn the_mint_authority_cannot_be_used_from_outside_the_program() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let thief = m.wallet(0);
+    let loot = m.reward_account(&thief.pubkey());
+    let mint = m.emission_config().reward_mint;
+    let mut mint_to: Instruction = gpu_market_client::token::mint_to_ix(
+        &mint,
+        &loot,
+        &pda::reward_mint_authority(),
+        1_000 * TOKEN,
+        6,
+        &token::TOKEN_PROGRAM,
+    );
+    // Nobody holds the PDA's key, so the best a caller can do is name it unsigned...
+    mint_to.accounts[2].is_signer = false;
+    let err = m.send(mint_to.clone(), &thief.keypair).unwrap_err();
+    assert_eq!(
+        err.instruction_error(),
+        Some(&InstructionError::MissingRequiredSignature),
+        "{err}"
+    );
+    // ...and a transaction that names it as a signer cannot be signed at all.
+    mint_to.accounts[2].is_signer = true;
+    let err = m.send(mint_to, &thief.keypair).unwrap_err();
+    assert!(
+        matches!(err, gpu_market_client::ClientError::Signing(_)),
+        "{err}"
+    );
+    assert_eq!(m.reward_supply(), 0);
+}

@@ -1,0 +1,3 @@
+mod claim_rewards;
+mod init_config;
+mod record_uptime;

@@ -1,0 +1,103 @@
+use gpu_market_client::{pda, registry, rewards as ix, rewards::Epoch, staking, Chain};
+use gpu_market_tests::{rewards::*, *};
+use reward_emission::{
+    error::EmissionError,
+    events::{EpochOpened, UptimeRecorded},
+};
+
+#[test]
+fn the_first_record_opens_the_epoch() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(2);
+    let out = m.record_uptime(&p).unwrap();
+    assert_eq!(
+        out.events::<EpochOpened>()[0].emission,
+        FIRST_EPOCH_EMISSION
+    );
+    let recorded = &out.events::<UptimeRecorded>()[0];
+    // Weight: 2 GPUs x benchmark 1000.
+    assert_eq!((recorded.epoch, recorded.weight), (0, 2_000));
+    let epoch: Epoch = m.chain.fetch(&pda::reward_epoch(0)).unwrap();
+    assert_eq!(
+        (epoch.emission, epoch.total_weight),
+        (FIRST_EPOCH_EMISSION, 2_000)
+    );
+    let rewards = m.provider_rewards(&p.pubkey()).unwrap();
+    assert_eq!((rewards.current_epoch, rewards.current_weight), (0, 2_000));
+    assert_eq!(m.emission_config().total_allocated, FIRST_EPOCH_EMISSION);
+
+    // One record per heartbeat interval.
+    m.chain.advance(HEARTBEAT_INTERVAL - 1).unwrap();
+    assert_error(m.record_uptime(&p), EmissionError::RecordedTooSoon);
+    m.chain.advance(1).unwrap();
+    m.record_uptime(&p).unwrap();
+    assert_eq!(
+        m.provider_rewards(&p.pubkey()).unwrap().current_weight,
+        4_000
+    );
+}
+
+#[test]
+fn paused_exiting_and_under_staked_providers_earn_nothing() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let paused = m.provider(1);
+    m.send(
+        registry::pause_provider(&paused.pubkey(), &paused.pubkey()),
+        &paused.keypair,
+    )
+    .unwrap();
+    assert_error(m.record_uptime(&paused), EmissionError::ProviderNotActive);
+
+    let exiting = m.provider(1);
+    m.send(registry::begin_exit(&exiting.pubkey()), &exiting.keypair)
+        .unwrap();
+    assert_error(m.record_uptime(&exiting), EmissionError::ProviderNotActive);
+
+    let under = m.provider(1);
+    m.send(staking::request_unstake(&under.pubkey(), 1), &under.keypair)
+        .unwrap();
+    assert_error(m.record_uptime(&under), EmissionError::UnderStaked);
+}
+
+#[test]
+fn only_the_operator_records() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let (authority, _operator) = m.provider_with_operator(1);
+    let epoch = m.current_epoch();
+    // The cold wallet is not the node's operator.
+    assert_error(
+        m.send(
+            ix::record_uptime(&authority.pubkey(), &authority.pubkey(), epoch, None),
+            &authority.keypair,
+        ),
+        EmissionError::NotOperator,
+    );
+}
+
+#[test]
+fn a_record_for_another_epoch_is_refused() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    assert_error(
+        m.send(
+            ix::record_uptime(&p.pubkey(), &p.pubkey(), 1, None),
+            &p.keypair,
+        ),
+        EmissionError::WrongEpoch,
+    );
+}
+
+#[test]
+fn settling_needs_the_finished_epoch() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    m.go_to_epoch(1);
+    assert_error(
+        m.send(
+            ix::record_uptime(&p.pubkey(), &p.pubkey(), 1, None),
+            &p.keypair,
+        ),
+        EmissionError::MissingEpoch,
+    );
+}
