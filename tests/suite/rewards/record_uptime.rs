@@ -15,15 +15,15 @@ fn the_first_record_opens_the_epoch() {
         FIRST_EPOCH_EMISSION
     );
     let recorded = &out.events::<UptimeRecorded>()[0];
-    // Weight: 2 GPUs x benchmark 1000.
-    assert_eq!((recorded.epoch, recorded.weight), (0, 2_000));
+    // Weight: 2 GPUs; the self-declared benchmark does not count before an attestation.
+    assert_eq!((recorded.epoch, recorded.weight), (0, 2));
     let epoch: Epoch = m.chain.fetch(&pda::reward_epoch(0)).unwrap();
     assert_eq!(
         (epoch.emission, epoch.total_weight),
-        (FIRST_EPOCH_EMISSION, 2_000)
+        (FIRST_EPOCH_EMISSION, 2)
     );
     let rewards = m.provider_rewards(&p.pubkey()).unwrap();
-    assert_eq!((rewards.current_epoch, rewards.current_weight), (0, 2_000));
+    assert_eq!((rewards.current_epoch, rewards.current_weight), (0, 2));
     assert_eq!(m.emission_config().total_allocated, FIRST_EPOCH_EMISSION);
 
     // One record per heartbeat interval.
@@ -31,10 +31,25 @@ fn the_first_record_opens_the_epoch() {
     assert_error(m.record_uptime(&p), EmissionError::RecordedTooSoon);
     m.chain.advance(1).unwrap();
     m.record_uptime(&p).unwrap();
-    assert_eq!(
-        m.provider_rewards(&p.pubkey()).unwrap().current_weight,
-        4_000
+    assert_eq!(m.provider_rewards(&p.pubkey()).unwrap().current_weight, 4);
+}
+
+#[test]
+fn an_attested_benchmark_scales_the_weight() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(2);
+    let auditor = m.auditor.insecure_clone();
+    let node = m.provider_account(&p.pubkey());
+    let hash = registry::spec_hash(&node.hardware, node.benchmark_score);
+    let attest = registry::attest_provider(
+        &gpu_market_client::Signer::pubkey(&auditor),
+        &p.pubkey(),
+        hash,
     );
+    m.send(attest, &auditor).unwrap();
+    let out = m.record_uptime(&p).unwrap();
+    // 2 GPUs x attested benchmark 1000.
+    assert_eq!(out.events::<UptimeRecorded>()[0].weight, 2_000);
 }
 
 #[test]

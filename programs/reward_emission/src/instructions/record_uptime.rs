@@ -2,7 +2,8 @@
 //! the epoch (and fixing its emission) if this is its first record. Signed by the
 //! provider's operator key, at most once per heartbeat interval, only for an Active
 //! provider whose stake meets the registry minimum. The weight is the provider's GPU count
-//! times its benchmark score. The provider's previous, finished epoch is settled into its
+//! times its benchmark score; a benchmark only counts once an auditor attested the spec,
+//! otherwise each GPU weighs 1, so a self-declared score cannot inflate a share. The provider's previous, finished epoch is settled into its
 //! unclaimed rewards on the way (O(1): that epoch's account is passed in).
 
 use crate::{
@@ -84,8 +85,13 @@ impl RecordUptime<'_> {
     }
 
     fn weight(&self) -> Result<u64> {
+        let score = if self.provider.is_attested() {
+            self.provider.benchmark_score.max(1)
+        } else {
+            1
+        };
         u64::from(self.provider.hardware.gpu_count)
-            .checked_mul(u64::from(self.provider.benchmark_score))
+            .checked_mul(u64::from(score))
             .ok_or(error!(EmissionError::MathOverflow))
     }
 
