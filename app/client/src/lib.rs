@@ -10,6 +10,8 @@ pub mod chain;
 pub mod error;
 pub mod escrow;
 pub mod events;
+pub mod market_gen;
+pub mod matcher;
 pub mod pda;
 pub mod registry;
 pub mod rewards;
