@@ -78,6 +78,27 @@ pub(crate) fn deposit<'info>(
     Ok(())
 }
 
+/// The provider's payee must be a token account of the assigned provider's authority, and
+/// the fee's a token account of the market treasury.
+pub(crate) fn check_payees(
+    assignment: &crate::state::Assignment,
+    config: &crate::state::MarketConfig,
+    provider_tokens: &InterfaceAccount<TokenAccount>,
+    treasury_tokens: &InterfaceAccount<TokenAccount>,
+) -> Result<()> {
+    require_keys_eq!(
+        provider_tokens.owner,
+        assignment.authority,
+        crate::error::EscrowError::WrongTokenAccountOwner
+    );
+    require_keys_eq!(
+        treasury_tokens.owner,
+        config.treasury,
+        crate::error::EscrowError::WrongTokenAccountOwner
+    );
+    Ok(())
+}
+
 /// Signs for a job PDA, which is the authority of its vault.
 pub(crate) struct JobSigner {
     client: Pubkey,

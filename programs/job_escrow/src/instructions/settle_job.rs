@@ -8,7 +8,7 @@
 use crate::{
     error::EscrowError,
     events::{JobSettled, SettleReason},
-    instructions::{JobSigner, RegistryCpi, Vault},
+    instructions::{check_payees, JobSigner, RegistryCpi, Vault},
     math,
     state::{Job, JobStatus, MarketConfig},
 };
@@ -64,17 +64,12 @@ impl<'info> SettleJob<'info> {
             assignment.provider,
             EscrowError::WrongProvider
         );
-        require_keys_eq!(
-            self.provider_tokens.owner,
-            assignment.authority,
-            EscrowError::WrongTokenAccountOwner
-        );
-        require_keys_eq!(
-            self.treasury_tokens.owner,
-            self.config.treasury,
-            EscrowError::WrongTokenAccountOwner
-        );
-        Ok(())
+        check_payees(
+            &assignment,
+            &self.config,
+            &self.provider_tokens,
+            &self.treasury_tokens,
+        )
     }
 
     pub(crate) fn vault(&self) -> Vault<'_, 'info> {

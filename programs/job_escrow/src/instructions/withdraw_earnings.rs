@@ -4,7 +4,7 @@
 use crate::{
     error::EscrowError,
     events::EarningsWithdrawn,
-    instructions::{JobSigner, Vault},
+    instructions::{check_payees, JobSigner, Vault},
     math,
     state::{Job, JobKind, JobStatus, MarketConfig, Payout},
 };
@@ -52,17 +52,12 @@ impl WithdrawEarnings<'_> {
             signer == assignment.authority || signer == assignment.operator,
             EscrowError::NotProviderKey
         );
-        require_keys_eq!(
-            self.provider_tokens.owner,
-            assignment.authority,
-            EscrowError::WrongTokenAccountOwner
-        );
-        require_keys_eq!(
-            self.treasury_tokens.owner,
-            self.config.treasury,
-            EscrowError::WrongTokenAccountOwner
-        );
-        Ok(())
+        check_payees(
+            &assignment,
+            &self.config,
+            &self.provider_tokens,
+            &self.treasury_tokens,
+        )
     }
 
     pub fn handler(ctx: Context<Self>, args: WithdrawEarningsArgs) -> Result<()> {

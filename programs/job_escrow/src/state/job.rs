@@ -133,7 +133,7 @@ impl Job {
     pub const VAULT_SEED: &'static [u8] = b"vault";
     pub const SPACE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
 
-    fn expect(&self, status: JobStatus, error: EscrowError) -> Result<()> {
+    fn require_status(&self, status: JobStatus, error: EscrowError) -> Result<()> {
         if self.status == status {
             Ok(())
         } else {
@@ -147,7 +147,7 @@ impl Job {
 
     /// Open -> Assigned.
     pub fn assign(&mut self, assignment: Assignment) -> Result<()> {
-        self.expect(JobStatus::Open, EscrowError::JobNotOpen)?;
+        self.require_status(JobStatus::Open, EscrowError::JobNotOpen)?;
         self.assignment = Some(assignment);
         self.best_bid = None;
         self.attempts = self
@@ -160,7 +160,7 @@ impl Job {
 
     /// Records `bid` if it beats the best bid so far (strictly lower price).
     pub fn bid(&mut self, bid: Bid) -> Result<()> {
-        self.expect(JobStatus::Open, EscrowError::JobNotOpen)?;
+        self.require_status(JobStatus::Open, EscrowError::JobNotOpen)?;
         require!(self.mode == JobMode::Auction, EscrowError::NotAuctionMode);
         require!(
             bid.placed_at < self.bid_deadline,
@@ -182,7 +182,7 @@ impl Job {
 
     /// Assigned -> Running, within the start timeout.
     pub fn start(&mut self, now: i64, start_timeout: i64) -> Result<()> {
-        self.expect(JobStatus::Assigned, EscrowError::JobNotAssigned)?;
+        self.require_status(JobStatus::Assigned, EscrowError::JobNotAssigned)?;
         require!(
             now <= self.start_deadline(start_timeout)?,
             EscrowError::StartTimeoutPassed
@@ -208,14 +208,14 @@ impl Job {
     }
 
     pub fn heartbeat(&mut self, now: i64) -> Result<()> {
-        self.expect(JobStatus::Running, EscrowError::JobNotRunning)?;
+        self.require_status(JobStatus::Running, EscrowError::JobNotRunning)?;
         self.last_heartbeat = self.last_heartbeat.max(now);
         Ok(())
     }
 
     /// Running -> ResultSubmitted (batch jobs, before the max duration ends).
     pub fn submit(&mut self, result: JobResult) -> Result<()> {
-        self.expect(JobStatus::Running, EscrowError::JobNotRunning)?;
+        self.require_status(JobStatus::Running, EscrowError::JobNotRunning)?;
         require!(self.kind == JobKind::Batch, EscrowError::NotBatchJob);
         require!(
             result.submitted_at <= self.run_deadline()?,
