@@ -1,10 +1,13 @@
 //! Initialises gpu-market on a fresh cluster, idempotently: the stake mint (when none is
-//! given), the treasury token account, the staking config and the provider registry config.
-//! Every step first looks at the chain and skips what is already there, so running it twice
-//! changes nothing the second time.
+//! given), the treasury token account, the staking config, the provider registry config,
+//! and, when their parameters are given, the job escrow's market config and the reward
+//! emission (with a reward mint only its PDA can mint). Every step first looks at the chain
+//! and skips what is already there, so running it twice changes nothing the second time,
+//! and a later run can add the parts an earlier one left out.
 
 use gpu_market_client::{
-    pda, registry, staking as staking_ix, token, Chain, ClientError, Keypair, Pubkey, Signer,
+    escrow, pda, registry, rewards, staking as staking_ix, token, Chain, ClientError, Keypair,
+    Pubkey, Signer,
 };
 
 /// Cluster-wide parameters of a deployment.
@@ -29,6 +32,24 @@ pub struct Params {
     pub auditors: Vec<Pubkey>,
     /// The job escrow's authority PDA.
     pub escrow_authority: Pubkey,
+    /// The market config, if the job escrow is to be set up.
+    pub escrow: Option<EscrowParams>,
+    /// The emission schedule, if rewards are to be set up.
+    pub emission: Option<EmissionParams>,
+}
+
+/// The job escrow's market parameters (see `job_escrow::InitConfigArgs`).
+pub type EscrowParams = job_escrow::InitConfigArgs;
+
+/// The reward emission's schedule.
+#[derive(Debug, Clone)]
+pub struct EmissionParams {
+    /// An existing reward mint whose mint authority is already the emission's PDA; `None`
+    /// creates one.
+    pub reward_mint: Option<Pubkey>,
+    pub decimals: u8,
+    pub token_program: Pubkey,
+    pub schedule: reward_emission::InitConfigArgs,
 }
 
 /// What a run found or made.
@@ -36,6 +57,8 @@ pub struct Params {
 pub struct Deployment {
     pub stake_mint: Pubkey,
     pub treasury: Pubkey,
+    /// The reward mint, when the emission is set up.
+    pub reward_mint: Option<Pubkey>,
     /// The steps this run performed; empty when everything already existed.
     pub created: Vec<&'static str>,
 }
@@ -115,9 +138,51 @@ pub fn initialise(
         created.push("registry config");
     }
 
+    if let Some(args) = &params.escrow {
+        if !chain.exists(&pda::market_config())? {
+            chain.send(
+                &[escrow::init_config(&admin.pubkey(), args.clone())],
+                &[admin],
+            )?;
+            created.push("market config");
+        }
+    }
+
+    let mut reward_mint = None;
+    if let Some(emission) = &params.emission {
+        let config = pda::emission_config();
+        let mint = if chain.exists(&config)? {
+            chain.fetch::<rewards::EmissionConfig>(&config)?.reward_mint
+        } else {
+            let mint = match emission.reward_mint {
+                Some(mint) => mint,
+                None => {
+                    created.push("reward mint");
+                    token::create_mint(
+                        chain,
+                        &pda::reward_mint_authority(),
+                        emission.decimals,
+                        &emission.token_program,
+                    )?
+                }
+            };
+            let ix = rewards::init_config(
+                &admin.pubkey(),
+                &mint,
+                &emission.token_program,
+                emission.schedule.clone(),
+            );
+            chain.send(&[ix], &[admin])?;
+            created.push("emission config");
+            mint
+        };
+        reward_mint = Some(mint);
+    }
+
     Ok(Deployment {
         stake_mint,
         treasury,
+        reward_mint,
         created,
     })
 }

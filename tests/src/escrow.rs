@@ -24,6 +24,28 @@ pub const SLASH: SlashAmounts = SlashAmounts {
     dispute_lost: 50 * TOKEN,
 };
 
+/// The market parameters of the test escrow.
+pub fn escrow_params(
+    treasury: &Pubkey,
+    arbiter: &Pubkey,
+    payment_mint: Pubkey,
+) -> job_escrow::InitConfigArgs {
+    job_escrow::InitConfigArgs {
+        treasury: *treasury,
+        arbiter: *arbiter,
+        protocol_fee_bps: PROTOCOL_FEE_BPS,
+        allowed_mints: vec![payment_mint],
+        bid_window: BID_WINDOW,
+        start_timeout: START_TIMEOUT,
+        heartbeat_grace: HEARTBEAT_GRACE,
+        challenge_window: CHALLENGE_WINDOW,
+        max_attempts: MAX_ATTEMPTS,
+        slash: SLASH,
+        crank_tip: CRANK_TIP,
+        dispute_bond: DISPUTE_BOND,
+    }
+}
+
 /// The market treasury wallet of the escrow (fees go to its associated token accounts).
 pub fn treasury_wallet(m: &Market) -> Pubkey {
     m.admin.pubkey()
@@ -56,27 +78,15 @@ impl Market {
             &admin,
         )
         .expect("point the registry at the escrow");
-        m.send(
-            escrow::init_config(
-                &admin.pubkey(),
-                job_escrow::InitConfigArgs {
-                    treasury: admin.pubkey(),
-                    arbiter: m.auditor.pubkey(),
-                    protocol_fee_bps: PROTOCOL_FEE_BPS,
-                    allowed_mints: vec![payment_mint],
-                    bid_window: BID_WINDOW,
-                    start_timeout: START_TIMEOUT,
-                    heartbeat_grace: HEARTBEAT_GRACE,
-                    challenge_window: CHALLENGE_WINDOW,
-                    max_attempts: MAX_ATTEMPTS,
-                    slash: SLASH,
-                    crank_tip: CRANK_TIP,
-                    dispute_bond: DISPUTE_BOND,
-                },
-            ),
-            &admin,
-        )
-        .expect("escrow init_config");
+        // A second, idempotent run of the migrations adds the market config.
+        let mut deployment = params(&admin, &m.auditor);
+        deployment.escrow = Some(escrow_params(
+            &admin.pubkey(),
+            &m.auditor.pubkey(),
+            payment_mint,
+        ));
+        gpu_market_migrations::initialise(&mut m.chain, &admin, &deployment)
+            .expect("escrow init_config");
         m.payment_mint = payment_mint;
         m
     }

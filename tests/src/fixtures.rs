@@ -100,6 +100,8 @@ pub fn params(admin: &Keypair, auditor: &Keypair) -> gpu_market_migrations::Para
         exit_notice: EXIT_NOTICE,
         auditors: vec![auditor.pubkey()],
         escrow_authority: proxy::authority(),
+        escrow: None,
+        emission: None,
     }
 }
 

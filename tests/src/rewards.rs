@@ -4,7 +4,7 @@ use crate::fixtures::*;
 use gpu_market_client::{
     pda,
     rewards::{self, EmissionConfig, ProviderRewards},
-    token, Chain, ClientError, Pubkey, Signer, TxOutcome,
+    token, Chain, ClientError, Pubkey, TxOutcome,
 };
 
 /// One epoch per hour.
@@ -16,36 +16,34 @@ pub const DECAY_BPS: u16 = 1_000;
 pub const DECAY_PERIOD_EPOCHS: u64 = 2;
 pub const HARD_CAP: u64 = 100_000 * TOKEN;
 
+/// The test emission schedule, starting at `genesis_time`, with a new reward mint.
+pub fn emission_params(genesis_time: i64, hard_cap: u64) -> gpu_market_migrations::EmissionParams {
+    gpu_market_migrations::EmissionParams {
+        reward_mint: None,
+        decimals: 6,
+        token_program: token::TOKEN_PROGRAM,
+        schedule: reward_emission::InitConfigArgs {
+            genesis_time,
+            epoch_length: EPOCH_LENGTH,
+            first_epoch_emission: FIRST_EPOCH_EMISSION,
+            decay_bps: DECAY_BPS,
+            decay_period_epochs: DECAY_PERIOD_EPOCHS,
+            hard_cap,
+        },
+    }
+}
+
 impl Market {
     /// A market whose reward emission starts now, with a fresh reward mint.
     pub fn with_rewards(hard_cap: u64) -> Self {
         let mut m = Market::new();
         let admin = m.admin.insecure_clone();
-        let mint = token::create_mint(
-            &mut m.chain,
-            &pda::reward_mint_authority(),
-            6,
-            &token::TOKEN_PROGRAM,
-        )
-        .expect("reward mint");
         let genesis_time = m.chain.now().expect("clock");
-        m.send(
-            rewards::init_config(
-                &admin.pubkey(),
-                &mint,
-                &token::TOKEN_PROGRAM,
-                reward_emission::InitConfigArgs {
-                    genesis_time,
-                    epoch_length: EPOCH_LENGTH,
-                    first_epoch_emission: FIRST_EPOCH_EMISSION,
-                    decay_bps: DECAY_BPS,
-                    decay_period_epochs: DECAY_PERIOD_EPOCHS,
-                    hard_cap,
-                },
-            ),
-            &admin,
-        )
-        .expect("emission init_config");
+        // A second, idempotent run of the migrations adds the emission.
+        let mut deployment = params(&admin, &m.auditor);
+        deployment.emission = Some(emission_params(genesis_time, hard_cap));
+        gpu_market_migrations::initialise(&mut m.chain, &admin, &deployment)
+            .expect("emission init_config");
         m
     }
 

@@ -1,5 +1,5 @@
 use gpu_market_client::{pda, Chain, Pubkey};
-use gpu_market_tests::*;
+use gpu_market_tests::{escrow, rewards, *};
 
 fn snapshot(m: &mut Market, addresses: &[Pubkey]) -> Vec<Option<solana_account::Account>> {
     addresses
@@ -41,15 +41,33 @@ fn a_first_run_creates_everything() {
     chain
         .transfer_lamports(&gpu_market_client::Signer::pubkey(&admin), WALLET_LAMPORTS)
         .unwrap();
-    let deployment =
-        gpu_market_migrations::initialise(&mut chain, &admin, &params(&admin, &auditor)).unwrap();
+    let now = chain.now().unwrap();
+    let mut everything = params(&admin, &auditor);
+    let payment_mint = gpu_market_client::Pubkey::new_unique();
+    everything.escrow = Some(escrow::escrow_params(
+        &gpu_market_client::Signer::pubkey(&admin),
+        &gpu_market_client::Signer::pubkey(&auditor),
+        payment_mint,
+    ));
+    everything.emission = Some(rewards::emission_params(now, 1_000_000 * TOKEN));
+    let deployment = gpu_market_migrations::initialise(&mut chain, &admin, &everything).unwrap();
     assert_eq!(
         deployment.created,
         vec![
             "stake mint",
             "treasury token account",
             "staking config",
-            "registry config"
+            "registry config",
+            "market config",
+            "reward mint",
+            "emission config",
         ]
+    );
+    // A second run changes nothing and finds the same mints.
+    let again = gpu_market_migrations::initialise(&mut chain, &admin, &everything).unwrap();
+    assert_eq!(again.created, Vec::<&str>::new());
+    assert_eq!(
+        (again.stake_mint, again.reward_mint),
+        (deployment.stake_mint, deployment.reward_mint)
     );
 }
