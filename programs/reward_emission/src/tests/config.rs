@@ -1,0 +1,64 @@
+use super::*;
+use proptest::prelude::*;
+
+fn config(first: u64, decay_bps: u16, period: u64, cap: u64) -> EmissionConfig {
+    EmissionConfig {
+        admin: Pubkey::new_unique(),
+        reward_mint: Pubkey::new_unique(),
+        mint_authority_bump: 255,
+        genesis_time: 1_000,
+        epoch_length: 100,
+        first_epoch_emission: first,
+        decay_bps,
+        decay_period_epochs: period,
+        initial_cap: cap,
+        hard_cap: cap,
+        total_allocated: 0,
+        total_minted: 0,
+        cached_period: 0,
+        cached_period_emission: first,
+        bump: 255,
+    }
+}
+
+fn schedule(first: u64, decay_bps: u16, period: u64, epoch: u64) -> u64 {
+    (0..epoch / period).fold(first, |e, _| e * (10_000 - u64::from(decay_bps)) / 10_000)
+}
+
+#[test]
+fn epochs_map_from_time() {
+    let c = config(10, 0, 1, 100);
+    assert_eq!(c.epoch_at(1_000).unwrap(), 0);
+    assert_eq!(c.epoch_at(1_099).unwrap(), 0);
+    assert_eq!(c.epoch_at(1_100).unwrap(), 1);
+    assert_eq!(
+        c.epoch_at(999).unwrap_err(),
+        error!(EmissionError::BeforeGenesis)
+    );
+}
+
+proptest! {
+    /// Opening any increasing sequence of epochs allocates exactly the schedule until
+    /// the cap, and never more than the cap.
+    #[test]
+    fn allocation_follows_the_schedule_up_to_the_cap(
+        first in 1..1_000_000_000_000u64,
+        decay_bps in 0..=10_000u16,
+        period in 1..10u64,
+        cap in 0..10_000_000_000_000u64,
+        gaps in proptest::collection::vec(0..50u64, 1..40),
+    ) {
+        let mut c = config(first, decay_bps, period, cap);
+        let (mut epoch, mut scheduled) = (0u64, 0u128);
+        for gap in gaps {
+            epoch += gap;
+            let emission = c.open_epoch(epoch).unwrap();
+            let expected = schedule(first, decay_bps, period, epoch);
+            prop_assert!(emission <= expected);
+            scheduled += u128::from(expected);
+            prop_assert_eq!(u128::from(c.total_allocated), scheduled.min(u128::from(cap)));
+            prop_assert!(c.total_allocated <= cap);
+            epoch += 1;
+        }
+    }
+}
