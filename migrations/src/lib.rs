@@ -9,6 +9,7 @@ use gpu_market_client::{
     escrow, pda, registry, rewards, staking as staking_ix, token, Chain, ClientError, Keypair,
     Pubkey, Signer,
 };
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Cluster-wide parameters of a deployment.
 #[derive(Debug, Clone)]
@@ -185,4 +186,362 @@ pub fn initialise(
         reward_mint,
         created,
     })
+}
+
+/// One whole token of a 6-decimal mint, the unit of the token-amount defaults below.
+const TOKEN: u64 = 1_000_000;
+const HOUR: i64 = 3_600;
+const DAY: i64 = 24 * HOUR;
+
+/// The token program of the mints a deployment creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TokenProgram {
+    /// SPL Token.
+    Token,
+    /// SPL Token-2022.
+    #[value(name = "token-2022")]
+    Token2022,
+}
+
+impl TokenProgram {
+    /// The program's id.
+    pub fn id(self) -> Pubkey {
+        match self {
+            Self::Token => token::TOKEN_PROGRAM,
+            Self::Token2022 => token::TOKEN_2022_PROGRAM,
+        }
+    }
+}
+
+/// Every deployment parameter as a command-line flag, with defaults meant for a public
+/// cluster. Token amounts are in base units; their defaults assume 6-decimal mints. Durations
+/// are in seconds.
+///
+/// Shared by the `gpu-market-migrations` binary and `gpu-market admin init`
+/// (`#[command(flatten)]`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployArgs {
+    /// Existing stake mint [default: create one, with the admin as mint authority]
+    #[arg(long)]
+    pub stake_mint: Option<Pubkey>,
+    /// Decimals of a stake mint created here
+    #[arg(long, default_value_t = 6)]
+    pub stake_mint_decimals: u8,
+    /// Token program of the mints created here
+    #[arg(long, value_enum, default_value_t = TokenProgram::Token)]
+    pub token_program: TokenProgram,
+    /// Treasury wallet: its token accounts receive the treasury's share of slashes and the
+    /// protocol fees [default: the admin]
+    #[arg(long)]
+    pub treasury_owner: Option<Pubkey>,
+    /// How long unstaked tokens stay locked, and slashable, before withdrawal (7 days)
+    #[arg(long, default_value_t = 7 * DAY)]
+    pub unbonding_period: i64,
+    /// Share of each slash paid to the treasury, in bps; the rest goes to the harmed client
+    #[arg(long, default_value_t = 2_500)]
+    pub treasury_share_bps: u16,
+    /// Active stake a provider needs per GPU it lists (1,000 tokens)
+    #[arg(long, default_value_t = 1_000 * TOKEN)]
+    pub min_stake_per_gpu: u64,
+    /// Interval between provider heartbeats
+    #[arg(long, default_value_t = 60)]
+    pub heartbeat_interval: i64,
+    /// Time past a due heartbeat before a provider counts as offline
+    #[arg(long, default_value_t = 120)]
+    pub liveness_grace: i64,
+    /// Notice a provider gives between announcing its exit and leaving (1 day)
+    #[arg(long, default_value_t = DAY)]
+    pub exit_notice: i64,
+    /// Hardware auditor; repeat for several, at most 8 [default: the admin]
+    #[arg(long = "auditor")]
+    pub auditors: Vec<Pubkey>,
+    /// Rules on disputed job results [default: the admin]
+    #[arg(long)]
+    pub arbiter: Option<Pubkey>,
+    /// Protocol fee on job payments, in bps (at most 2000)
+    #[arg(long, default_value_t = 250)]
+    pub protocol_fee_bps: u16,
+    /// Mint jobs may be paid in; repeat for several, at most 8 [default: the stake mint]
+    #[arg(long = "payment-mint")]
+    pub payment_mints: Vec<Pubkey>,
+    /// How long an auction job takes bids
+    #[arg(long, default_value_t = 300)]
+    pub bid_window: i64,
+    /// How long an assigned provider has to start a job (15 minutes: room for large
+    /// image pulls)
+    #[arg(long, default_value_t = 15 * 60)]
+    pub start_timeout: i64,
+    /// How long a running job may go without a heartbeat
+    #[arg(long, default_value_t = 300)]
+    pub heartbeat_grace: i64,
+    /// How long a client has to dispute a batch result (1 day)
+    #[arg(long, default_value_t = DAY)]
+    pub challenge_window: i64,
+    /// Provider attempts before a job is refunded rather than re-opened
+    #[arg(long, default_value_t = 3)]
+    pub max_attempts: u8,
+    /// Stake slashed when an assigned provider never starts (10 tokens)
+    #[arg(long, default_value_t = 10 * TOKEN)]
+    pub slash_no_start: u64,
+    /// Stake slashed when a running job's heartbeats stop (50 tokens)
+    #[arg(long, default_value_t = 50 * TOKEN)]
+    pub slash_heartbeat_lost: u64,
+    /// Stake slashed when a batch job ends without a result (50 tokens)
+    #[arg(long, default_value_t = 50 * TOKEN)]
+    pub slash_no_result: u64,
+    /// Stake slashed when the arbiter rules against the provider (100 tokens)
+    #[arg(long, default_value_t = 100 * TOKEN)]
+    pub slash_dispute_lost: u64,
+    /// Paid from a job's deposit to whoever cranks its expiry, in the payment mint
+    /// (0.01 tokens)
+    #[arg(long, default_value_t = TOKEN / 100)]
+    pub crank_tip: u64,
+    /// Bond a client posts to dispute a result, in the payment mint (10 tokens)
+    #[arg(long, default_value_t = 10 * TOKEN)]
+    pub dispute_bond: u64,
+    /// Existing reward mint whose mint authority is already the emission's PDA
+    /// [default: create one]
+    #[arg(long)]
+    pub reward_mint: Option<Pubkey>,
+    /// Decimals of a reward mint created here
+    #[arg(long, default_value_t = 6)]
+    pub reward_mint_decimals: u8,
+    /// Start of reward epoch 0, in unix seconds [default: now]
+    #[arg(long)]
+    pub genesis_time: Option<i64>,
+    /// Length of a reward epoch (1 day)
+    #[arg(long, default_value_t = DAY)]
+    pub epoch_length: i64,
+    /// Reward tokens emitted per epoch in the first decay period (100,000 tokens)
+    #[arg(long, default_value_t = 100_000 * TOKEN)]
+    pub first_epoch_emission: u64,
+    /// Cut in the per-epoch emission at each decay period, in bps (5%)
+    #[arg(long, default_value_t = 500)]
+    pub decay_bps: u16,
+    /// Epochs per decay period (30: monthly with daily epochs)
+    #[arg(long, default_value_t = 30)]
+    pub decay_period_epochs: u64,
+    /// Most reward tokens ever minted (100 million tokens)
+    #[arg(long, default_value_t = 100_000_000 * TOKEN)]
+    pub hard_cap: u64,
+}
+
+impl DeployArgs {
+    /// The [`Params`] these flags describe, with `admin` as the default treasury, arbiter
+    /// and auditor, and the job escrow's authority PDA as the slasher and the registry's
+    /// escrow authority.
+    ///
+    /// Without `--payment-mint` or `--stake-mint` the market's payment mint is the stake
+    /// mint a first run creates, unknown here: the escrow's `allowed_mints` is then empty,
+    /// and [`DeployArgs::deploy`] fills it in.
+    pub fn params(&self, admin: &Pubkey) -> Params {
+        let treasury_owner = self.treasury_owner.unwrap_or(*admin);
+        let escrow_authority = pda::escrow_authority();
+        let allowed_mints = match (&self.payment_mints[..], self.stake_mint) {
+            ([], stake_mint) => stake_mint.into_iter().collect(),
+            (mints, _) => mints.to_vec(),
+        };
+        Params {
+            stake_mint: self.stake_mint,
+            stake_mint_decimals: self.stake_mint_decimals,
+            token_program: self.token_program.id(),
+            treasury_owner,
+            unbonding_period: self.unbonding_period,
+            treasury_share_bps: self.treasury_share_bps,
+            slashers: vec![escrow_authority],
+            min_stake_per_gpu: self.min_stake_per_gpu,
+            heartbeat_interval: self.heartbeat_interval,
+            liveness_grace: self.liveness_grace,
+            exit_notice: self.exit_notice,
+            auditors: match &self.auditors[..] {
+                [] => vec![*admin],
+                auditors => auditors.to_vec(),
+            },
+            escrow_authority,
+            escrow: Some(EscrowParams {
+                treasury: treasury_owner,
+                arbiter: self.arbiter.unwrap_or(*admin),
+                protocol_fee_bps: self.protocol_fee_bps,
+                allowed_mints,
+                bid_window: self.bid_window,
+                start_timeout: self.start_timeout,
+                heartbeat_grace: self.heartbeat_grace,
+                challenge_window: self.challenge_window,
+                max_attempts: self.max_attempts,
+                slash: job_escrow::state::SlashAmounts {
+                    no_start: self.slash_no_start,
+                    heartbeat_lost: self.slash_heartbeat_lost,
+                    no_result: self.slash_no_result,
+                    dispute_lost: self.slash_dispute_lost,
+                },
+                crank_tip: self.crank_tip,
+                dispute_bond: self.dispute_bond,
+            }),
+            emission: Some(EmissionParams {
+                reward_mint: self.reward_mint,
+                decimals: self.reward_mint_decimals,
+                token_program: self.token_program.id(),
+                schedule: reward_emission::InitConfigArgs {
+                    genesis_time: self.genesis_time.unwrap_or_else(unix_now),
+                    epoch_length: self.epoch_length,
+                    first_epoch_emission: self.first_epoch_emission,
+                    decay_bps: self.decay_bps,
+                    decay_period_epochs: self.decay_period_epochs,
+                    hard_cap: self.hard_cap,
+                },
+            }),
+        }
+    }
+
+    /// Runs [`initialise`] with [`DeployArgs::params`], `admin` administering every config.
+    /// When the market's payment mint is to be the stake mint a first run creates, the
+    /// market config waits for a second, idempotent pass, once that mint exists.
+    pub fn deploy(
+        &self,
+        chain: &mut impl Chain,
+        admin: &Keypair,
+    ) -> Result<Deployment, ClientError> {
+        let mut params = self.params(&admin.pubkey());
+        let Some(escrow) = params
+            .escrow
+            .take_if(|escrow| escrow.allowed_mints.is_empty())
+        else {
+            return initialise(chain, admin, &params);
+        };
+        let first = initialise(chain, admin, &params)?;
+        params.escrow = Some(EscrowParams {
+            allowed_mints: vec![first.stake_mint],
+            ..escrow
+        });
+        let second = initialise(chain, admin, &params)?;
+        Ok(Deployment {
+            created: first.created.into_iter().chain(second.created).collect(),
+            ..second
+        })
+    }
+}
+
+/// The wall clock, as the emission's default genesis: a live cluster's clock keeps close
+/// to it.
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use gpu_market_client::InProcessChain;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        deploy: DeployArgs,
+    }
+
+    fn parse(args: &[&str]) -> DeployArgs {
+        Cli::try_parse_from(std::iter::once("deploy").chain(args.iter().copied()))
+            .unwrap()
+            .deploy
+    }
+
+    #[test]
+    fn defaults_name_the_admin_and_the_escrow_authority() {
+        let admin = Pubkey::new_unique();
+        let params = parse(&[]).params(&admin);
+        assert_eq!(params.slashers, vec![pda::escrow_authority()]);
+        assert_eq!(params.escrow_authority, pda::escrow_authority());
+        assert_eq!(params.auditors, vec![admin]);
+        assert_eq!(params.treasury_owner, admin);
+        assert_eq!(params.unbonding_period, 7 * DAY);
+        assert_eq!(params.token_program, token::TOKEN_PROGRAM);
+        let escrow = params.escrow.unwrap();
+        assert_eq!((escrow.arbiter, escrow.treasury), (admin, admin));
+        // The stake mint is not known before a first run creates it.
+        assert_eq!(escrow.allowed_mints, Vec::<Pubkey>::new());
+        let schedule = params.emission.unwrap().schedule;
+        assert!((schedule.genesis_time - unix_now()).abs() < 60);
+    }
+
+    #[test]
+    fn flags_override_the_defaults() {
+        let [admin, stake_mint, payment_mint, auditor, arbiter] =
+            std::array::from_fn(|_| Pubkey::new_unique());
+        let (stake, pay, audit, arb) = (
+            stake_mint.to_string(),
+            payment_mint.to_string(),
+            auditor.to_string(),
+            arbiter.to_string(),
+        );
+        let params = parse(&[
+            "--stake-mint",
+            &stake,
+            "--auditor",
+            &audit,
+            "--arbiter",
+            &arb,
+            "--token-program",
+            "token-2022",
+            "--protocol-fee-bps",
+            "100",
+            "--genesis-time",
+            "1700000000",
+            "--slash-no-start",
+            "7",
+        ])
+        .params(&admin);
+        assert_eq!(params.stake_mint, Some(stake_mint));
+        assert_eq!(params.auditors, vec![auditor]);
+        assert_eq!(params.token_program, token::TOKEN_2022_PROGRAM);
+        let escrow = params.escrow.clone().unwrap();
+        assert_eq!(escrow.arbiter, arbiter);
+        assert_eq!(escrow.protocol_fee_bps, 100);
+        assert_eq!(escrow.slash.no_start, 7);
+        // The payment mints default to a given stake mint.
+        assert_eq!(escrow.allowed_mints, vec![stake_mint]);
+        assert_eq!(
+            params.emission.unwrap().schedule.genesis_time,
+            1_700_000_000
+        );
+
+        let params = parse(&["--stake-mint", &stake, "--payment-mint", &pay]).params(&admin);
+        assert_eq!(params.escrow.unwrap().allowed_mints, vec![payment_mint]);
+    }
+
+    #[test]
+    fn deploy_sets_up_everything_once_with_the_stake_mint_as_payment_mint() {
+        let mut chain = InProcessChain::start().unwrap();
+        let admin = Keypair::new();
+        chain
+            .transfer_lamports(&admin.pubkey(), 10_000_000_000)
+            .unwrap();
+        let args = parse(&["--genesis-time", &chain.now().unwrap().to_string()]);
+
+        let first = args.deploy(&mut chain, &admin).unwrap();
+        assert_eq!(
+            first.created,
+            vec![
+                "stake mint",
+                "treasury token account",
+                "staking config",
+                "registry config",
+                "reward mint",
+                "emission config",
+                "market config",
+            ]
+        );
+        let market: job_escrow::state::MarketConfig = chain.fetch(&pda::market_config()).unwrap();
+        assert_eq!(market.allowed_mints, vec![first.stake_mint]);
+
+        let again = args.deploy(&mut chain, &admin).unwrap();
+        assert_eq!(again.created, Vec::<&str>::new());
+        assert_eq!(
+            (again.stake_mint, again.treasury, again.reward_mint),
+            (first.stake_mint, first.treasury, first.reward_mint)
+        );
+    }
 }

@@ -184,6 +184,11 @@ impl Market {
         .expect("stake-mint account")
     }
 
+    /// The address of the associated payment-mint account of `owner`.
+    pub fn payment_account_address(&self, owner: &Pubkey) -> Pubkey {
+        token::associated_address(owner, &self.payment_mint, &self.payment_token_program)
+    }
+
     /// Sum of the payment-mint balances of `accounts`.
     pub fn total(&mut self, accounts: &[Pubkey]) -> u64 {
         accounts.iter().map(|a| self.balance(a)).sum()

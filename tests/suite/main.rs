@@ -1,6 +1,7 @@
 //! Per-instruction tests of the gpu-market programs: each success path with the resulting
 //! state and balances, and each rejection with its exact error code.
 
+mod agent;
 mod escrow;
 mod migrations;
 mod registry;

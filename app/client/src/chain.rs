@@ -1,6 +1,7 @@
 //! The [`Chain`] trait: the one door between gpu-market code and a Solana cluster.
 
 pub mod in_process;
+pub mod rpc;
 
 use crate::{error::ClientError, events};
 use anchor_lang::{
@@ -47,6 +48,14 @@ pub trait Chain {
     /// The cluster's clock sysvar.
     fn clock(&mut self) -> Result<Clock, ClientError>;
 
+    /// Every account owned by `program` whose data starts with `discriminator` (an Anchor
+    /// account type's discriminator), in address order.
+    fn program_accounts(
+        &mut self,
+        program: &Pubkey,
+        discriminator: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ClientError>;
+
     /// Lamports an account of `data_len` bytes needs to be rent-exempt.
     fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError>;
 
@@ -78,6 +87,28 @@ pub trait Chain {
             expected: std::any::type_name::<T>(),
             reason: err.to_string(),
         })
+    }
+
+    /// Every account of Anchor type `T` owned by `program`, decoded, in address order.
+    fn fetch_all<T: AccountDeserialize + Discriminator>(
+        &mut self,
+        program: &Pubkey,
+    ) -> Result<Vec<(Pubkey, T)>, ClientError>
+    where
+        Self: Sized,
+    {
+        self.program_accounts(program, T::DISCRIMINATOR)?
+            .into_iter()
+            .map(|(address, account)| {
+                T::try_deserialize(&mut account.data.as_slice())
+                    .map(|decoded| (address, decoded))
+                    .map_err(|err| ClientError::Decode {
+                        address,
+                        expected: std::any::type_name::<T>(),
+                        reason: err.to_string(),
+                    })
+            })
+            .collect()
     }
 
     /// Whether an account exists at `address`.

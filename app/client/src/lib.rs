@@ -6,10 +6,14 @@
 //! [`InProcessChain`] runs every program of the workspace inside an in-process Agave bank
 //! (solana-program-test), so the same code runs in `cargo test` and against a cluster.
 
+pub mod agent;
 pub mod chain;
+pub mod cli_config;
+pub mod driver;
 pub mod error;
 pub mod escrow;
 pub mod events;
+pub mod market;
 pub mod market_gen;
 pub mod matcher;
 pub mod pda;
@@ -20,6 +24,7 @@ pub mod token;
 
 pub use anchor_lang::solana_program::instruction::Instruction;
 pub use anchor_lang::solana_program::pubkey::Pubkey;
+pub use chain::rpc::RpcChain;
 pub use chain::{in_process::InProcessChain, Chain, TxOutcome};
 pub use error::ClientError;
 pub use solana_instruction_error::InstructionError;

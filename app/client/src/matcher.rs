@@ -73,6 +73,19 @@ struct Group {
     head: usize,
 }
 
+/// The least any job asks: one GPU of any kind anywhere. A provider that cannot take it is
+/// not live (paused, exiting, stale, under-staked or full).
+pub const ANY_JOB: Requirements = Requirements {
+    gpu_class: None,
+    gpu_count: 1,
+    min_vram_mib: 0,
+    min_cpu_cores: 0,
+    min_ram_mib: 0,
+    region: 0,
+    min_benchmark: 0,
+    attested_only: false,
+};
+
 /// Pairs `jobs` with `providers` at time `now`. Jobs are served oldest first (then by
 /// address), so the result is deterministic for the same input.
 pub fn match_round(
@@ -87,21 +100,11 @@ pub fn match_round(
 
     // Index the providers that could take some job at all, by payment mint, then by GPU
     // class, VRAM and region: a job only looks at the groups it can use.
-    let anything = Requirements {
-        gpu_class: None,
-        gpu_count: 1,
-        min_vram_mib: 0,
-        min_cpu_cores: 0,
-        min_ram_mib: 0,
-        region: 0,
-        min_benchmark: 0,
-        attested_only: false,
-    };
     let mut slots: HashMap<(Pubkey, GpuClass, u32, u16), usize> = HashMap::new();
     let mut by_mint: HashMap<Pubkey, Vec<Group>> = HashMap::new();
     for (i, view) in providers.iter().enumerate() {
         let p = &view.provider;
-        if satisfies(p, view.active_stake, &anything, policy, now).is_err() {
+        if satisfies(p, view.active_stake, &ANY_JOB, policy, now).is_err() {
             continue;
         }
         let groups = by_mint.entry(p.payment_mint).or_default();

@@ -20,7 +20,7 @@ use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestC
 use solana_signature::Signature;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub use solana_program_test;
 
@@ -111,6 +111,8 @@ impl InProcessChainBuilder {
             payer,
             now,
             sent: HashSet::new(),
+            owners: HashMap::new(),
+            by_owner: HashMap::new(),
         })
     }
 }
@@ -124,6 +126,11 @@ pub struct InProcessChain {
     payer: Keypair,
     now: i64,
     sent: HashSet<Signature>,
+    /// The owner of every live account a landed transaction or
+    /// [`InProcessChain::set_account`] touched, and the same indexed by owner: the bank
+    /// cannot scan by owner, so [`Chain::program_accounts`] reads these.
+    owners: HashMap<Pubkey, Pubkey>,
+    by_owner: HashMap<Pubkey, BTreeSet<Pubkey>>,
 }
 
 fn backend(err: BanksClientError) -> ClientError {
@@ -210,10 +217,31 @@ impl InProcessChain {
         Ok(tx)
     }
 
+    /// Records that `address` is now owned by `owner` (`None`: it no longer exists).
+    fn index(&mut self, address: Pubkey, owner: Option<Pubkey>) {
+        let previous = match owner {
+            Some(owner) => self.owners.insert(address, owner),
+            None => self.owners.remove(&address),
+        };
+        if previous == owner {
+            return;
+        }
+        if let Some(previous) = previous {
+            if let Some(set) = self.by_owner.get_mut(&previous) {
+                set.remove(&address);
+            }
+        }
+        if let Some(owner) = owner {
+            self.by_owner.entry(owner).or_default().insert(address);
+        }
+    }
+
     /// Overwrites an account, bypassing every runtime check: for building states that
     /// transactions cannot reach (wrong owners, forged data) in security tests.
     pub fn set_account(&mut self, address: &Pubkey, account: Account) {
+        let owner = account.owner;
         self.context.set_account(address, &account.into());
+        self.index(*address, Some(owner));
     }
 }
 
@@ -236,6 +264,7 @@ impl Chain for InProcessChain {
         }
         let signature = tx.signatures[0];
         self.sent.insert(signature);
+        let keys = tx.message.account_keys.clone();
         let result = self
             .runtime
             .block_on(
@@ -246,7 +275,13 @@ impl Chain for InProcessChain {
             .map_err(backend)?;
         let logs = result.metadata.map(|m| m.log_messages).unwrap_or_default();
         match result.result {
-            Ok(()) => Ok(TxOutcome { signature, logs }),
+            Ok(()) => {
+                for key in keys {
+                    let owner = self.account(&key)?.map(|a| a.owner);
+                    self.index(key, owner);
+                }
+                Ok(TxOutcome { signature, logs })
+            }
             Err(error) => Err(ClientError::Transaction { error, logs }),
         }
     }
@@ -261,6 +296,23 @@ impl Chain for InProcessChain {
         self.runtime
             .block_on(self.context.banks_client.get_sysvar())
             .map_err(backend)
+    }
+
+    fn program_accounts(
+        &mut self,
+        program: &Pubkey,
+        discriminator: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
+        let mut found = Vec::new();
+        let owned = self.by_owner.get(program).cloned().unwrap_or_default();
+        for address in owned {
+            if let Some(account) = self.account(&address)? {
+                if account.owner == *program && account.data.starts_with(discriminator) {
+                    found.push((address, account));
+                }
+            }
+        }
+        Ok(found)
     }
 
     fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError> {

@@ -1,0 +1,1059 @@
+//! `gpu-market demo`: a whole market on an in-process chain, with no set-up.
+//!
+//! Thirty providers with varied GPUs, regions and prices stake and register; four startups
+//! post batch jobs and leases, in instant and auction mode; every provider runs the real
+//! agent with the local-process executor, so each job's workload is an actual process
+//! whose output is hashed and submitted; a keeper runs the market's upkeep. One provider
+//! vanishes mid-job: its job expires, its stake is slashed, and the job is re-queued and
+//! finished by another provider. The clock runs through a rewards epoch, providers claim
+//! their uptime rewards, and the demo ends with a settlement report and a check that no
+//! token was created or lost.
+
+use crate::{
+    output::{table, OutputFormat},
+    units::{format_amount, format_duration, format_region},
+    CliError,
+};
+use clap::Args;
+use gpu_market_client::{
+    agent::{
+        executor::{AutoExecutor, LocalProcessExecutor},
+        Agent, AgentConfig, AgentEvent,
+    },
+    driver,
+    escrow::{self, Job, JobKind, JobMode, JobStatus, SlashAmounts},
+    market::MarketSnapshot,
+    pda,
+    registry::{self, GpuClass, Hardware, Provider, Requirements},
+    rewards::{self, EmissionConfig, ProviderRewards},
+    staking as staking_ix, token, Chain, InProcessChain, Keypair, Pubkey, Signer,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use job_escrow::CreateJobArgs;
+use provider_registry::RegisterProviderArgs;
+use serde::Serialize;
+use std::{collections::HashMap, fmt, io::Write, path::PathBuf, time::Instant};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of providers.
+    #[arg(long, default_value_t = 30)]
+    pub providers: usize,
+    /// Chain seconds each round moves the clock.
+    #[arg(long, default_value_t = 30)]
+    pub step: i64,
+    /// Where the agents keep job outputs (default: a temporary directory, removed after).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+const DECIMALS: u8 = 6;
+const TOKEN: u64 = 1_000_000;
+const MIN_STAKE_PER_GPU: u64 = 100 * TOKEN;
+const HEARTBEAT_INTERVAL: i64 = 300;
+const EPOCH_LENGTH: i64 = 3_600;
+/// Rounds after which the demo gives up (each round moves the clock `step` seconds).
+const MAX_ROUNDS: usize = 1_000;
+
+/// GPU models on offer: name, class, VRAM (MiB), GPUs per node, base price (in 1/100 of a
+/// token per GPU-hour), benchmark.
+const CATALOGUE: &[(&str, GpuClass, u32, u16, u64, u32)] = &[
+    (
+        "NVIDIA GeForce RTX 4090",
+        GpuClass::Consumer,
+        24_576,
+        2,
+        40,
+        800,
+    ),
+    (
+        "NVIDIA RTX A6000",
+        GpuClass::Workstation,
+        49_152,
+        4,
+        75,
+        900,
+    ),
+    ("NVIDIA L40S", GpuClass::Workstation, 49_152, 4, 95, 1_100),
+    (
+        "NVIDIA A100-SXM4-80GB",
+        GpuClass::Datacenter,
+        81_920,
+        8,
+        165,
+        1_500,
+    ),
+    (
+        "NVIDIA H100 80GB HBM3",
+        GpuClass::Datacenter,
+        81_920,
+        8,
+        240,
+        2_400,
+    ),
+    ("NVIDIA H200", GpuClass::Datacenter, 144_384, 8, 330, 2_900),
+];
+/// Regions: DE (first), US, FR, JP, SG, NL, SE.
+const REGIONS: &[u16] = &[276, 840, 250, 392, 702, 528, 752];
+const DE: u16 = 276;
+
+/// One node of the demo.
+struct Node {
+    keypair: Keypair,
+    agent: Option<Agent>,
+    label: String,
+}
+
+/// One job of the demo: who posts it and what it asks for.
+struct Posting {
+    name: &'static str,
+    client: usize,
+    kind: JobKind,
+    mode: JobMode,
+    class: Option<GpuClass>,
+    gpus: u16,
+    min_vram_mib: u32,
+    region: u16,
+    max_price_cents: u64,
+    minutes: i64,
+    command: &'static str,
+}
+
+fn postings() -> Vec<Posting> {
+    use GpuClass::*;
+    use JobKind::*;
+    use JobMode::*;
+    let p =
+        |name, client, kind, mode, class, gpus, vram_gib: u32, region, cents, minutes, command| {
+            Posting {
+                name,
+                client,
+                kind,
+                mode,
+                class,
+                gpus,
+                min_vram_mib: vram_gib * 1024,
+                region,
+                max_price_cents: cents,
+                minutes,
+                command,
+            }
+        };
+    vec![
+        // The first job goes to the cheapest H100 node in Germany: the one that vanishes.
+        p("train-resnet", 0, Batch, Instant, Some(Datacenter), 4, 80, DE, 300, 120,
+          "awk 'BEGIN{x=0;for(i=0;i<4000000;i++)x+=i%7;print \"loss\",x}'"),
+        p("count-primes", 1, Batch, Instant, Some(Consumer), 1, 24, 0, 60, 60,
+          "awk 'BEGIN{for(i=2;i<40000;i++){p=1;for(j=2;j*j<=i;j++)if(i%j==0){p=0;break};n+=p};print n}'"),
+        p("sort-shards", 2, Batch, Instant, Some(Workstation), 2, 48, 0, 120, 60,
+          "seq 300000 -1 1 | sort -n | sha256sum"),
+        p("hash-dataset", 3, Batch, Instant, Some(Datacenter), 4, 80, 840, 200, 60,
+          "head -c 50000000 /dev/zero | sha256sum"),
+        p("render-frames", 0, Batch, Auction, None, 1, 24, 0, 100, 60,
+          "seq 1 200000 | awk '{s+=$1*$1} END {print s}'"),
+        p("tokenise-corpus", 1, Batch, Auction, None, 2, 40, 0, 200, 60,
+          "seq 1 150000 | tr 0-9 a-j | sort | uniq -c | wc -l"),
+        p("eval-suite", 2, Batch, Instant, Some(Datacenter), 2, 80, 0, 350, 90,
+          "awk 'BEGIN{for(i=1;i<=300000;i++)s+=1/i;printf \"%.6f\\n\",s}'"),
+        p("fine-tune", 3, Batch, Auction, Some(Datacenter), 8, 80, 0, 400, 120,
+          "seq 1 400000 | sha256sum"),
+        p("embed-docs", 0, Batch, Instant, Some(Workstation), 1, 48, 0, 110, 60,
+          "seq 1 100000 | md5sum"),
+        p("llm-endpoint", 1, Lease, Instant, Some(Datacenter), 2, 80, 0, 300, 30,
+          "for i in 1 2 3; do echo serving request $i; sleep 0.1; done"),
+        p("sd-endpoint", 2, Lease, Auction, Some(Consumer), 1, 24, 0, 70, 45,
+          "for i in 1 2 3; do echo image $i; sleep 0.1; done"),
+        p("asr-endpoint", 3, Lease, Instant, Some(Workstation), 1, 48, 0, 120, 40,
+          "for i in 1 2 3; do echo transcript $i; sleep 0.1; done"),
+    ]
+}
+
+/// What the demo reports.
+#[derive(Debug, Serialize)]
+pub struct DemoReport {
+    pub providers: usize,
+    pub jobs: usize,
+    pub rounds: usize,
+    pub chain_seconds: i64,
+    pub wall_seconds: f64,
+    /// Heartbeats, accepts, bids, starts, launches, submissions, withdrawals, settlements.
+    pub agent_actions: usize,
+    pub parties: Vec<Party>,
+    pub protocol_fees: String,
+    pub slashed: String,
+    pub slash_to_clients: String,
+    pub slash_to_treasury: String,
+    pub rewards_minted: String,
+    pub keeper_tips: String,
+    pub gpu_seconds_delivered: u64,
+    pub utilisation_percent: f64,
+    pub story: Vec<String>,
+    pub conservation: Vec<Check>,
+    pub passed: bool,
+}
+
+/// One party's balances before and after.
+#[derive(Debug, Serialize)]
+pub struct Party {
+    pub name: String,
+    pub role: &'static str,
+    /// Payment-token balance change (signed, whole tokens).
+    pub payment_change: String,
+    /// Stake-token balance change including stake, slashes and the slash share received.
+    pub stake_change: String,
+    pub rewards: String,
+}
+
+/// One conservation check.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub what: &'static str,
+    pub expected: u64,
+    pub found: u64,
+    pub ok: bool,
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "\nwhat happened")?;
+        for line in &self.story {
+            writeln!(f, "  {line}")?;
+        }
+        writeln!(f, "\nsettlement")?;
+        let rows: Vec<Vec<String>> = self
+            .parties
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.clone(),
+                    p.role.to_string(),
+                    p.payment_change.clone(),
+                    p.stake_change.clone(),
+                    p.rewards.clone(),
+                ]
+            })
+            .collect();
+        writeln!(
+            f,
+            "{}",
+            table(&["PARTY", "ROLE", "PAYMENT", "STAKE", "REWARDS"], &rows)
+        )?;
+        writeln!(f, "\nprotocol fees  {}", self.protocol_fees)?;
+        writeln!(
+            f,
+            "slashed        {} ({} to clients, {} to the staking treasury)",
+            self.slashed, self.slash_to_clients, self.slash_to_treasury
+        )?;
+        writeln!(f, "keeper tips    {}", self.keeper_tips)?;
+        writeln!(f, "rewards minted {}", self.rewards_minted)?;
+        writeln!(
+            f,
+            "utilisation    {} GPU-seconds delivered, {:.1}% of the GPUs over {}",
+            self.gpu_seconds_delivered,
+            self.utilisation_percent,
+            format_duration(self.chain_seconds)
+        )?;
+        writeln!(
+            f,
+            "run            {} providers, {} jobs, {} rounds, {} agent actions, {:.1}s wall",
+            self.providers, self.jobs, self.rounds, self.agent_actions, self.wall_seconds
+        )?;
+        writeln!(f, "\nconservation check")?;
+        for c in &self.conservation {
+            writeln!(
+                f,
+                "  {} {}: expected {}, found {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.what,
+                c.expected,
+                c.found
+            )?;
+        }
+        write!(
+            f,
+            "conservation check: {}",
+            if self.passed { "passed" } else { "FAILED" }
+        )
+    }
+}
+
+fn demo_err(err: impl fmt::Display) -> CliError {
+    CliError::input(format!("demo: {err}"))
+}
+
+/// Progress lines: on a bar when stderr is a terminal, else plain lines on stderr.
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(show_bar: bool) -> Self {
+        let bar = if show_bar {
+            ProgressBar::new_spinner()
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        Self { bar }
+    }
+
+    fn say(&self, line: impl AsRef<str>) {
+        if self.bar.is_hidden() {
+            eprintln!("{}", line.as_ref());
+        } else {
+            self.bar.println(line.as_ref());
+        }
+    }
+}
+
+pub fn run(args: DemoArgs, format: OutputFormat, out: &mut Box<dyn Write>) -> Result<(), CliError> {
+    let quiet = QuietStdout::new()?;
+    let report = market(args, format);
+    drop(quiet);
+    let report = report?;
+    match format {
+        OutputFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(demo_err)?
+        )?,
+        OutputFormat::Text => writeln!(out, "{report}")?,
+    }
+    if report.passed {
+        Ok(())
+    } else {
+        Err(demo_err("the conservation check failed"))
+    }
+}
+
+/// Natively run programs print their `msg!` lines straight to stdout; while the chain
+/// runs, stdout points at /dev/null so that stdout carries only the report.
+struct QuietStdout {
+    saved: std::os::fd::OwnedFd,
+}
+
+impl QuietStdout {
+    fn new() -> Result<Self, CliError> {
+        use std::os::fd::AsFd;
+        std::io::stdout().flush()?;
+        let saved = rustix::io::dup(std::io::stdout().as_fd()).map_err(std::io::Error::from)?;
+        let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+        rustix::stdio::dup2_stdout(&null).map_err(std::io::Error::from)?;
+        Ok(Self { saved })
+    }
+}
+
+impl Drop for QuietStdout {
+    fn drop(&mut self) {
+        let _ = std::io::stdout().flush();
+        let _ = rustix::stdio::dup2_stdout(&self.saved);
+    }
+}
+
+/// Runs the market and returns its report.
+fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> {
+    use std::io::IsTerminal;
+    let started = Instant::now();
+    let progress = Progress::new(std::io::stderr().is_terminal() && format == OutputFormat::Text);
+    let temp = match &args.work_dir {
+        Some(_) => None,
+        None => Some(tempfile_dir()?),
+    };
+    let work_dir = args
+        .work_dir
+        .clone()
+        .or_else(|| temp.as_ref().map(|t| t.0.clone()))
+        .ok_or_else(|| demo_err("no work directory"))?;
+
+    let mut chain = InProcessChain::start()?;
+    let admin = Keypair::new();
+    let arbiter = Keypair::new();
+    let keeper = Keypair::new();
+    for who in [&admin, &keeper] {
+        chain.transfer_lamports(&who.pubkey(), 100_000_000_000)?;
+    }
+    let payment_mint =
+        token::create_mint(&mut chain, &admin.pubkey(), DECIMALS, &token::TOKEN_PROGRAM)?;
+    let genesis = chain.now()?;
+    let params = gpu_market_migrations::Params {
+        stake_mint: None,
+        stake_mint_decimals: DECIMALS,
+        token_program: token::TOKEN_PROGRAM,
+        treasury_owner: admin.pubkey(),
+        unbonding_period: 7 * 86_400,
+        treasury_share_bps: 2_500,
+        slashers: vec![pda::escrow_authority()],
+        min_stake_per_gpu: MIN_STAKE_PER_GPU,
+        heartbeat_interval: HEARTBEAT_INTERVAL,
+        liveness_grace: 120,
+        exit_notice: 86_400,
+        auditors: vec![arbiter.pubkey()],
+        escrow_authority: pda::escrow_authority(),
+        escrow: Some(job_escrow::InitConfigArgs {
+            treasury: admin.pubkey(),
+            arbiter: arbiter.pubkey(),
+            protocol_fee_bps: 250,
+            allowed_mints: vec![payment_mint],
+            bid_window: 600,
+            start_timeout: 300,
+            heartbeat_grace: 180,
+            challenge_window: 3_600,
+            max_attempts: 3,
+            slash: SlashAmounts {
+                no_start: 20 * TOKEN,
+                heartbeat_lost: 50 * TOKEN,
+                no_result: 50 * TOKEN,
+                dispute_lost: 100 * TOKEN,
+            },
+            crank_tip: TOKEN / 20,
+            dispute_bond: 5 * TOKEN,
+        }),
+        emission: Some(gpu_market_migrations::EmissionParams {
+            reward_mint: None,
+            decimals: DECIMALS,
+            token_program: token::TOKEN_PROGRAM,
+            schedule: reward_emission::InitConfigArgs {
+                genesis_time: genesis,
+                epoch_length: EPOCH_LENGTH,
+                first_epoch_emission: 10_000 * TOKEN,
+                decay_bps: 1_000,
+                decay_period_epochs: 24,
+                hard_cap: 1_000_000 * TOKEN,
+            },
+        }),
+    };
+    let deployment = gpu_market_migrations::initialise(&mut chain, &admin, &params)?;
+    let stake_mint = deployment.stake_mint;
+    let reward_mint = deployment
+        .reward_mint
+        .ok_or_else(|| demo_err("the emission was not set up"))?;
+    progress.say(format!(
+        "market initialised: stake mint {stake_mint}, payment mint {payment_mint}, reward mint {reward_mint}"
+    ));
+
+    // Providers.
+    let mut rng = gpu_market_client::market_gen::Rng::new(7);
+    let mut nodes: Vec<Node> = Vec::new();
+    let flaky = 0usize;
+    for i in 0..args.providers.max(8) {
+        let (model, class, vram, gpus, base, bench) = if i == flaky {
+            CATALOGUE[4]
+        } else if i == 1 {
+            // A second German H100 node, dearer: where the flaky node's job goes next.
+            CATALOGUE[4]
+        } else {
+            *rng.pick(CATALOGUE)
+        };
+        // Germany has just these two data-centre nodes, so the first job goes to node 0.
+        let region = match i {
+            0 | 1 => DE,
+            _ => *rng.pick(&REGIONS[1..]),
+        };
+        let cents = match i {
+            0 => base - 35,
+            1 => base - 20,
+            _ => base - 15 + rng.below(30),
+        };
+        let keypair = Keypair::new();
+        let me = keypair.pubkey();
+        chain.transfer_lamports(&me, 5_000_000_000)?;
+        let stake = MIN_STAKE_PER_GPU * u64::from(gpus);
+        let source =
+            token::create_token_account(&mut chain, &me, &stake_mint, &token::TOKEN_PROGRAM)?;
+        token::mint_to(
+            &mut chain,
+            &stake_mint,
+            &admin,
+            &source,
+            stake,
+            &token::TOKEN_PROGRAM,
+        )?;
+        let listing = RegisterProviderArgs {
+            operator: me,
+            endpoint: format!("https://node-{i}.demo.gpu-market.example"),
+            region,
+            hardware: Hardware {
+                gpu_model: model.into(),
+                gpu_class: class,
+                gpu_count: gpus,
+                vram_mib: vram,
+                cpu_cores: 16 * gpus,
+                ram_mib: 65_536 * u32::from(gpus),
+                disk_gib: 2_000,
+                bandwidth_mbps: 10_000,
+            },
+            benchmark_score: bench,
+            price_per_gpu_hour: cents * TOKEN / 100,
+            payment_mint,
+        };
+        chain.send(
+            &[
+                staking_ix::stake(&me, &source, &stake_mint, &token::TOKEN_PROGRAM, stake),
+                registry::register_provider(&me, listing),
+            ],
+            &[&keypair],
+        )?;
+        let agent = Agent::new(
+            keypair.insecure_clone(),
+            me,
+            Box::new(AutoExecutor::new(None, Some(LocalProcessExecutor::new()))),
+            AgentConfig {
+                work_dir: work_dir.join(format!("node-{i}")),
+                withdraw_every: 600,
+            },
+        );
+        nodes.push(Node {
+            keypair,
+            agent: Some(agent),
+            label: format!(
+                "node-{i:02} {gpus}x {} {} @{}",
+                short_model(model),
+                format_region(region),
+                format_amount(cents * TOKEN / 100, DECIMALS)
+            ),
+        });
+    }
+    progress.say(format!("{} providers staked and registered", nodes.len()));
+
+    // Clients.
+    let clients: Vec<Keypair> = (0..4).map(|_| Keypair::new()).collect();
+    let client_names = ["acme-ai", "bitforge", "cortex-labs", "deepgrid"];
+    for client in &clients {
+        chain.transfer_lamports(&client.pubkey(), 5_000_000_000)?;
+        let account = token::create_token_account(
+            &mut chain,
+            &client.pubkey(),
+            &payment_mint,
+            &token::TOKEN_PROGRAM,
+        )?;
+        token::mint_to(
+            &mut chain,
+            &payment_mint,
+            &admin,
+            &account,
+            10_000 * TOKEN,
+            &token::TOKEN_PROGRAM,
+        )?;
+        // Slashes of a provider pay the harmed client in the stake mint.
+        token::create_token_account(
+            &mut chain,
+            &client.pubkey(),
+            &stake_mint,
+            &token::TOKEN_PROGRAM,
+        )?;
+    }
+    for owner in [admin.pubkey(), keeper.pubkey()]
+        .into_iter()
+        .chain(nodes.iter().map(|n| n.keypair.pubkey()))
+    {
+        token::create_token_account(&mut chain, &owner, &payment_mint, &token::TOKEN_PROGRAM)?;
+    }
+
+    let mints = Mints {
+        stake: stake_mint,
+        payment: payment_mint,
+        reward: reward_mint,
+    };
+    let balances_before = Balances::read(&mut chain, &nodes, &clients, &[&keeper, &admin], &mints)?;
+
+    // Jobs.
+    let postings = postings();
+    let mut job_names: HashMap<Pubkey, &'static str> = HashMap::new();
+    for (id, posting) in postings.iter().enumerate() {
+        let client = &clients[posting.client];
+        let job_id = u64::try_from(id).unwrap_or(0) + 1;
+        let workload = gpu_market_client::agent::executor::process_workload(posting.command);
+        let ix = escrow::create_job(
+            &client.pubkey(),
+            &payment_mint,
+            &token::TOKEN_PROGRAM,
+            CreateJobArgs {
+                job_id,
+                requirements: Requirements {
+                    gpu_class: posting.class,
+                    gpu_count: posting.gpus,
+                    min_vram_mib: posting.min_vram_mib,
+                    min_cpu_cores: 0,
+                    min_ram_mib: 0,
+                    region: posting.region,
+                    min_benchmark: 0,
+                    attested_only: false,
+                },
+                workload,
+                kind: posting.kind,
+                mode: posting.mode,
+                max_price_per_gpu_hour: posting.max_price_cents * TOKEN / 100,
+                max_duration: posting.minutes * 60,
+            },
+        );
+        chain.send(&[ix], &[client])?;
+        job_names.insert(pda::job(&client.pubkey(), job_id), posting.name);
+    }
+    progress.say(format!(
+        "{} jobs posted by {} startups ({} leases, {} auctions)",
+        postings.len(),
+        clients.len(),
+        postings.iter().filter(|p| p.kind == JobKind::Lease).count(),
+        postings
+            .iter()
+            .filter(|p| p.mode == JobMode::Auction)
+            .count()
+    ));
+
+    // The market runs.
+    let mut story: Vec<String> = Vec::new();
+    let mut agent_txs = 0usize;
+    let mut flaky_gone = false;
+    let mut rounds = 0usize;
+    let name = |job: &Pubkey| job_names.get(job).copied().unwrap_or("?");
+    let start_time = chain.now()?;
+    loop {
+        rounds += 1;
+        if rounds > MAX_ROUNDS {
+            return Err(demo_err(format!(
+                "the market did not settle within {MAX_ROUNDS} rounds"
+            )));
+        }
+        if rounds > 1 {
+            chain.advance(args.step)?;
+        }
+        let snapshot = MarketSnapshot::load(&mut chain)?;
+        for (i, node) in nodes.iter_mut().enumerate() {
+            let Some(agent) = node.agent.as_mut() else {
+                continue;
+            };
+            let tick = agent.tick_with(&mut chain, snapshot.clone())?;
+            for event in &tick.events {
+                if !matches!(event, AgentEvent::Rejected { .. }) {
+                    agent_txs += 1;
+                }
+                let line = match event {
+                    AgentEvent::Accepted { job } => {
+                        Some(format!("{} took {}", node.label, name(job)))
+                    }
+                    AgentEvent::AuctionClosed { job } => {
+                        Some(format!("{} won the auction of {}", node.label, name(job)))
+                    }
+                    AgentEvent::Submitted { job, sha256, bytes } => Some(format!(
+                        "{} finished {}: {bytes} bytes of output, sha256 {}..",
+                        node.label,
+                        name(job),
+                        &sha256[..16]
+                    )),
+                    AgentEvent::WorkloadFailed { job, reason } => Some(format!(
+                        "{} could not run {}: {reason}",
+                        node.label,
+                        name(job)
+                    )),
+                    _ => None,
+                };
+                if let Some(line) = line {
+                    progress.say(&line);
+                    story.push(line);
+                }
+            }
+            // The flaky node vanishes once its job runs: the process dies with it.
+            if i == flaky
+                && !flaky_gone
+                && tick
+                    .events
+                    .iter()
+                    .any(|e| matches!(e, AgentEvent::Launched { .. }))
+            {
+                node.agent = None;
+                flaky_gone = true;
+                let line = format!("{} vanished mid-job (its process was killed)", node.label);
+                progress.say(&line);
+                story.push(line);
+            }
+        }
+
+        // The keeper cranks what is due; clients verify and approve results.
+        let snapshot = MarketSnapshot::load(&mut chain)?;
+        for action in driver::plan_upkeep(&snapshot) {
+            let job = action.job();
+            let sent = driver::execute(&mut chain, &snapshot, &keeper, &action).is_ok();
+            if sent && matches!(action, driver::Action::Expire { .. }) {
+                let line = format!(
+                    "keeper expired {}: its provider went silent past the heartbeat grace, was slashed, and the job was re-queued",
+                    name(&job)
+                );
+                progress.say(&line);
+                story.push(line);
+            }
+        }
+        for (address, job) in &snapshot.jobs {
+            if job.status == JobStatus::ResultSubmitted && job.kind == JobKind::Batch {
+                // Every client but the last checks the output itself and approves at once;
+                // the last lets the challenge window run out (the provider then settles).
+                let client_index = clients.iter().position(|c| c.pubkey() == job.client);
+                if client_index == Some(clients.len() - 1) {
+                    continue;
+                }
+                if let Some(i) = client_index {
+                    if verified(job) {
+                        let keys = driver::settle_accounts(&snapshot, &job.client, job)?;
+                        chain.send(&[escrow::approve_result(&keys)], &[&clients[i]])?;
+                        let line = format!(
+                            "{} verified the output of {} and approved it",
+                            client_names[i],
+                            name(address)
+                        );
+                        progress.say(&line);
+                        story.push(line);
+                    }
+                }
+            }
+        }
+        progress.bar.set_message(format!(
+            "round {rounds}: {} jobs open or running, clock +{}",
+            snapshot.jobs.len(),
+            format_duration(snapshot.now - start_time)
+        ));
+        let epoch_done = snapshot.reward_epoch().is_some_and(|e| e >= 1);
+        if snapshot.jobs.is_empty() && epoch_done {
+            break;
+        }
+        // Let the workloads' processes run.
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+
+    // Rewards: one more uptime record settles epoch 0 for each live node, then claims.
+    chain.advance(HEARTBEAT_INTERVAL)?;
+    let snapshot = MarketSnapshot::load(&mut chain)?;
+    for node in nodes.iter_mut() {
+        if let Some(agent) = node.agent.as_mut() {
+            agent.tick_with(&mut chain, snapshot.clone())?;
+        }
+    }
+    let emission: EmissionConfig = chain.fetch(&pda::emission_config())?;
+    let epoch = emission.epoch_at(chain.now()?).map_err(demo_err)?;
+    for node in &nodes {
+        let me = node.keypair.pubkey();
+        let record_address = pda::provider_rewards(&pda::provider(&me));
+        if !chain.exists(&record_address)? {
+            continue;
+        }
+        let record: ProviderRewards = chain.fetch(&record_address)?;
+        let previous = Some(record.current_epoch).filter(|&e| e < epoch);
+        let destination = token::associated_address(&me, &reward_mint, &token::TOKEN_PROGRAM);
+        chain.send(
+            &[
+                token::create_associated_idempotent(&me, &me, &reward_mint, &token::TOKEN_PROGRAM),
+                rewards::claim_rewards(
+                    &me,
+                    &me,
+                    &reward_mint,
+                    &destination,
+                    &token::TOKEN_PROGRAM,
+                    previous,
+                ),
+            ],
+            &[&node.keypair],
+        )?;
+    }
+    let line = "epoch 0 closed: live providers claimed their uptime rewards".to_string();
+    progress.say(&line);
+    story.push(line);
+    progress.bar.finish_and_clear();
+
+    let after = Balances::read(&mut chain, &nodes, &clients, &[&keeper, &admin], &mints)?;
+    let end_time = chain.now()?;
+    let report = settle_report(
+        &mut chain,
+        &nodes,
+        &clients,
+        &client_names,
+        &keeper,
+        &admin,
+        &balances_before,
+        &after,
+        Totals {
+            chain_seconds: end_time - start_time,
+            jobs: postings.len(),
+            rounds,
+            agent_txs,
+            story,
+            wall_seconds: started.elapsed().as_secs_f64(),
+        },
+    )?;
+    drop(temp);
+    Ok(report)
+}
+
+/// A client's check of a batch result: the output the provider points at hashes to what
+/// it submitted on chain.
+fn verified(job: &Job) -> bool {
+    let Some(result) = &job.result else {
+        return false;
+    };
+    let Some(path) = result.uri.strip_prefix("file://") else {
+        return false;
+    };
+    std::fs::read(path)
+        .map(|bytes| solana_sha256_hasher::hash(&bytes).to_bytes() == result.hash)
+        .unwrap_or(false)
+}
+
+fn short_model(model: &str) -> String {
+    model
+        .trim_start_matches("NVIDIA ")
+        .trim_start_matches("GeForce ")
+        .split_whitespace()
+        .next()
+        .unwrap_or(model)
+        .trim_end_matches("-SXM4-80GB")
+        .to_string()
+}
+
+/// A temporary directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir() -> Result<TempDir, CliError> {
+    let dir = std::env::temp_dir().join(format!("gpu-market-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(TempDir(dir))
+}
+
+/// The demo's three mints.
+struct Mints {
+    stake: Pubkey,
+    payment: Pubkey,
+    reward: Pubkey,
+}
+
+/// Every balance the report compares.
+struct Balances {
+    payment: HashMap<Pubkey, u64>,
+    stake: HashMap<Pubkey, u64>,
+    reward: HashMap<Pubkey, u64>,
+    staked: HashMap<Pubkey, u64>,
+    payment_supply: u64,
+    stake_supply: u64,
+    reward_supply: u64,
+    staking_vault: u64,
+    staking_treasury: u64,
+}
+
+impl Balances {
+    fn read(
+        chain: &mut InProcessChain,
+        nodes: &[Node],
+        clients: &[Keypair],
+        others: &[&Keypair],
+        mints: &Mints,
+    ) -> Result<Self, CliError> {
+        let owners: Vec<Pubkey> = nodes
+            .iter()
+            .map(|n| n.keypair.pubkey())
+            .chain(clients.iter().map(|c| c.pubkey()))
+            .chain(others.iter().map(|k| k.pubkey()))
+            .collect();
+        let mut read = |mint: &Pubkey| -> Result<HashMap<Pubkey, u64>, CliError> {
+            let mut map = HashMap::new();
+            for owner in &owners {
+                let address = token::associated_address(owner, mint, &token::TOKEN_PROGRAM);
+                let amount = if chain.exists(&address)? {
+                    token::balance(chain, &address)?
+                } else {
+                    0
+                };
+                map.insert(*owner, amount);
+            }
+            Ok(map)
+        };
+        let payment = read(&mints.payment)?;
+        let stake = read(&mints.stake)?;
+        let reward = read(&mints.reward)?;
+        let mut staked = HashMap::new();
+        for node in nodes {
+            let me = node.keypair.pubkey();
+            let address = pda::stake_account(&me);
+            let active = if chain.exists(&address)? {
+                let account: staking::state::StakeAccount = chain.fetch(&address)?;
+                account.active.saturating_add(account.unbonding)
+            } else {
+                0
+            };
+            staked.insert(me, active);
+        }
+        let config: staking::state::StakingConfig = chain.fetch(&pda::staking_config())?;
+        Ok(Self {
+            payment,
+            stake,
+            reward,
+            staked,
+            payment_supply: token::read_mint(chain, &mints.payment)?.supply,
+            stake_supply: token::read_mint(chain, &mints.stake)?.supply,
+            reward_supply: token::read_mint(chain, &mints.reward)?.supply,
+            staking_vault: token::balance(chain, &pda::staking_vault())?,
+            staking_treasury: token::balance(chain, &config.treasury)?,
+        })
+    }
+}
+
+struct Totals {
+    chain_seconds: i64,
+    jobs: usize,
+    rounds: usize,
+    agent_txs: usize,
+    story: Vec<String>,
+    wall_seconds: f64,
+}
+
+fn signed(after: u64, before: u64) -> String {
+    if after >= before {
+        format!("+{}", format_amount(after - before, DECIMALS))
+    } else {
+        format!("-{}", format_amount(before - after, DECIMALS))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn settle_report(
+    chain: &mut InProcessChain,
+    nodes: &[Node],
+    clients: &[Keypair],
+    client_names: &[&str],
+    keeper: &Keypair,
+    admin: &Keypair,
+    before: &Balances,
+    after: &Balances,
+    totals: Totals,
+) -> Result<DemoReport, CliError> {
+    let held = |b: &Balances, who: &Pubkey| {
+        b.stake.get(who).copied().unwrap_or(0) + b.staked.get(who).copied().unwrap_or(0)
+    };
+    let change = |b: &HashMap<Pubkey, u64>, a: &HashMap<Pubkey, u64>, who: &Pubkey| {
+        signed(
+            a.get(who).copied().unwrap_or(0),
+            b.get(who).copied().unwrap_or(0),
+        )
+    };
+    let mut parties = Vec::new();
+    let (mut gpu_seconds, mut total_gpus) = (0u64, 0u64);
+    for node in nodes {
+        let me = node.keypair.pubkey();
+        let provider: Provider = chain.fetch(&pda::provider(&me))?;
+        gpu_seconds += provider.reputation.gpu_seconds_served;
+        total_gpus += u64::from(provider.hardware.gpu_count);
+        parties.push(Party {
+            name: node.label.clone(),
+            role: if node.agent.is_some() {
+                "provider"
+            } else {
+                "provider (vanished)"
+            },
+            payment_change: change(&before.payment, &after.payment, &me),
+            stake_change: signed(held(after, &me), held(before, &me)),
+            rewards: format_amount(after.reward.get(&me).copied().unwrap_or(0), DECIMALS),
+        });
+    }
+    for (client, name) in clients.iter().zip(client_names) {
+        let me = client.pubkey();
+        parties.push(Party {
+            name: (*name).to_string(),
+            role: "client",
+            payment_change: change(&before.payment, &after.payment, &me),
+            stake_change: change(&before.stake, &after.stake, &me),
+            rewards: "-".into(),
+        });
+    }
+    let fees = after.payment[&admin.pubkey()].saturating_sub(before.payment[&admin.pubkey()]);
+    let tips = after.payment[&keeper.pubkey()].saturating_sub(before.payment[&keeper.pubkey()]);
+    parties.push(Party {
+        name: "keeper".into(),
+        role: "upkeep",
+        payment_change: change(&before.payment, &after.payment, &keeper.pubkey()),
+        stake_change: "-".into(),
+        rewards: "-".into(),
+    });
+    parties.push(Party {
+        name: "treasury".into(),
+        role: "protocol",
+        payment_change: change(&before.payment, &after.payment, &admin.pubkey()),
+        stake_change: signed(after.staking_treasury, before.staking_treasury),
+        rewards: "-".into(),
+    });
+
+    let sum = |m: &HashMap<Pubkey, u64>| m.values().sum::<u64>();
+    // The staking treasury is the admin's associated account, already among the wallets.
+    let in_wallets = sum(&after.stake) + after.staking_vault;
+    let conservation = vec![
+        Check {
+            what: "payment tokens: supply unchanged",
+            expected: before.payment_supply,
+            found: after.payment_supply,
+            ok: before.payment_supply == after.payment_supply,
+        },
+        Check {
+            what: "payment tokens: all in wallets, no vault left open",
+            expected: after.payment_supply,
+            found: sum(&after.payment),
+            ok: after.payment_supply == sum(&after.payment),
+        },
+        Check {
+            what: "stake tokens: supply unchanged",
+            expected: before.stake_supply,
+            found: after.stake_supply,
+            ok: before.stake_supply == after.stake_supply,
+        },
+        Check {
+            what: "stake tokens: wallets (treasury included) + staking vault",
+            expected: after.stake_supply,
+            found: in_wallets,
+            ok: after.stake_supply == in_wallets,
+        },
+        Check {
+            what: "stake tokens: staking vault backs every stake account",
+            expected: sum(&after.staked),
+            found: after.staking_vault,
+            ok: after.staking_vault == sum(&after.staked),
+        },
+        Check {
+            what: "reward tokens: every token minted was claimed by a provider",
+            expected: after.reward_supply,
+            found: sum(&after.reward),
+            ok: after.reward_supply == sum(&after.reward),
+        },
+    ];
+    let passed = conservation.iter().all(|c| c.ok);
+    let slashed = sum(&before.staked).saturating_sub(sum(&after.staked));
+    let to_treasury = after
+        .staking_treasury
+        .saturating_sub(before.staking_treasury);
+    let utilisation = if total_gpus == 0 || totals.chain_seconds <= 0 {
+        0.0
+    } else {
+        gpu_seconds as f64 * 100.0 / (total_gpus as f64 * totals.chain_seconds as f64)
+    };
+    Ok(DemoReport {
+        providers: nodes.len(),
+        jobs: totals.jobs,
+        rounds: totals.rounds,
+        chain_seconds: totals.chain_seconds,
+        wall_seconds: totals.wall_seconds,
+        agent_actions: totals.agent_txs,
+        parties,
+        protocol_fees: format_amount(fees, DECIMALS),
+        slashed: format_amount(slashed, DECIMALS),
+        slash_to_clients: format_amount(slashed.saturating_sub(to_treasury), DECIMALS),
+        slash_to_treasury: format_amount(to_treasury, DECIMALS),
+        rewards_minted: format_amount(after.reward_supply, DECIMALS),
+        keeper_tips: format_amount(tips, DECIMALS),
+        gpu_seconds_delivered: gpu_seconds,
+        utilisation_percent: utilisation,
+        story: totals.story,
+        conservation,
+        passed,
+    })
+}

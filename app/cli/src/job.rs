@@ -1,0 +1,708 @@
+//! `gpu-market job`: submit escrowed jobs, follow them, settle or cancel them.
+
+use crate::{
+    output::{short, table},
+    provider::ClassArg,
+    units::{
+        format_amount, format_duration, format_mib, format_region, Decimal, Digest, Duration,
+        Region, Size,
+    },
+    CliError, Context,
+};
+use clap::{Args, Subcommand};
+use gpu_market_client::{
+    agent::{
+        executor::{oci_workload, process_workload},
+        hex,
+    },
+    escrow::{self, Job, JobKind, JobMode, JobStatus, SettleAccounts},
+    pda,
+    registry::{GpuClass, Requirements},
+    token, Chain, Instruction, Pubkey, TxOutcome,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use job_escrow::CreateJobArgs;
+use serde::Serialize;
+use std::{fmt, time::Duration as StdDuration};
+
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Post a job and escrow its maximum cost (max price x GPUs x duration) plus the
+    /// crank tip. What is not billed comes back.
+    Submit(SubmitArgs),
+    /// Show a job.
+    Show {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+    },
+    /// List jobs.
+    List {
+        /// Only your jobs.
+        #[arg(long)]
+        mine: bool,
+        /// Only jobs in this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+    },
+    /// Follow a job until it is settled (or `--until` a status), with a progress bar.
+    Watch {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+        /// Stop once the job reaches this status.
+        #[arg(long, value_enum)]
+        until: Option<StatusArg>,
+        /// Seconds between polls.
+        #[arg(long, default_value_t = 2)]
+        interval: u64,
+    },
+    /// Bid on an auction job as a provider's operator.
+    Bid {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+        /// Price per GPU-hour, e.g. 1.80.
+        #[arg(long, allow_negative_numbers = true)]
+        price: Decimal,
+        /// The node's authority (default: your keypair).
+        #[arg(long, value_parser = crate::parse_pubkey)]
+        authority: Option<Pubkey>,
+    },
+    /// Accept a batch result and settle: the provider is paid, the rest comes back.
+    Approve {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+    },
+    /// Challenge a batch result within the challenge window (posts the dispute bond).
+    Dispute {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+    },
+    /// Lengthen a job, escrowing the extra cost.
+    Extend {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+        /// Extra time, e.g. 1h.
+        #[arg(long = "by")]
+        by: Duration,
+    },
+    /// End a running lease now, paying for the time served.
+    Close {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+    },
+    /// Cancel a job nobody took yet; the whole deposit comes back.
+    Cancel {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+    },
+}
+
+/// Job status on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    Open,
+    Assigned,
+    Running,
+    ResultSubmitted,
+    Disputed,
+}
+
+impl From<StatusArg> for JobStatus {
+    fn from(s: StatusArg) -> Self {
+        match s {
+            StatusArg::Open => JobStatus::Open,
+            StatusArg::Assigned => JobStatus::Assigned,
+            StatusArg::Running => JobStatus::Running,
+            StatusArg::ResultSubmitted => JobStatus::ResultSubmitted,
+            StatusArg::Disputed => JobStatus::Disputed,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// GPUs needed on one node.
+    #[arg(long, default_value_t = 1)]
+    pub gpus: u16,
+    /// Least VRAM per GPU, e.g. 24GiB.
+    #[arg(long, default_value = "0MiB")]
+    pub min_vram: Size,
+    /// GPU class, or any.
+    #[arg(long, value_enum)]
+    pub gpu_class: Option<ClassArg>,
+    /// Least CPU cores.
+    #[arg(long, default_value_t = 0)]
+    pub cpu_cores: u16,
+    /// Least system memory, e.g. 64GiB.
+    #[arg(long, default_value = "0MiB")]
+    pub ram: Size,
+    /// Country the node must be in (DE or 276), or any.
+    #[arg(long)]
+    pub region: Option<Region>,
+    /// Least benchmark score.
+    #[arg(long, default_value_t = 0)]
+    pub min_benchmark: u32,
+    /// Only nodes whose spec an auditor attested.
+    #[arg(long)]
+    pub attested_only: bool,
+    /// Most you pay per GPU-hour, in whole tokens, e.g. 2.10.
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_price: Decimal,
+    /// Longest billable run, e.g. 2h.
+    #[arg(long)]
+    pub duration: Duration,
+    /// A lease (a service billed per second while it runs) instead of a batch job.
+    #[arg(long)]
+    pub lease: bool,
+    /// Reverse auction: providers bid during the bid window, the lowest wins.
+    #[arg(long)]
+    pub auction: bool,
+    /// Container image to run (with --digest).
+    #[arg(long, conflicts_with = "command", requires = "digest")]
+    pub image: Option<String>,
+    /// The image's sha256 digest, which pins what runs.
+    #[arg(long)]
+    pub digest: Option<Digest>,
+    /// A shell command to run (providers serving with --allow-local-process only).
+    #[arg(long, required_unless_present = "image")]
+    pub command: Option<String>,
+    /// Payment mint (default: the market's first).
+    #[arg(long, value_parser = crate::parse_pubkey)]
+    pub payment_mint: Option<Pubkey>,
+    /// Your id for the job (default: from the clock); unique per client.
+    #[arg(long)]
+    pub job_id: Option<u64>,
+}
+
+/// A job as shown.
+#[derive(Debug, Serialize)]
+pub struct JobView {
+    pub address: String,
+    pub client: String,
+    pub job_id: u64,
+    pub kind: String,
+    pub mode: String,
+    pub status: String,
+    pub workload: String,
+    pub gpus: u16,
+    pub gpu_class: String,
+    pub min_vram: String,
+    pub region: String,
+    pub max_price_per_gpu_hour: String,
+    pub max_duration: String,
+    pub escrowed: String,
+    pub billed: String,
+    pub provider: Option<String>,
+    pub price_per_gpu_hour: Option<String>,
+    pub best_bid: Option<String>,
+    pub bid_deadline: i64,
+    pub started_at: i64,
+    pub result_sha256: Option<String>,
+    pub result_uri: Option<String>,
+    pub attempts: u8,
+}
+
+impl JobView {
+    pub fn new(address: Pubkey, job: &Job, decimals: u8) -> Self {
+        let amount = |v: u64| format_amount(v, decimals);
+        Self {
+            address: address.to_string(),
+            client: job.client.to_string(),
+            job_id: job.job_id,
+            kind: format!("{:?}", job.kind).to_lowercase(),
+            mode: format!("{:?}", job.mode).to_lowercase(),
+            status: status_name(job.status).into(),
+            workload: job.workload.uri.clone(),
+            gpus: job.requirements.gpu_count,
+            gpu_class: job
+                .requirements
+                .gpu_class
+                .map_or("any".into(), |c| format!("{c:?}")),
+            min_vram: format_mib(u64::from(job.requirements.min_vram_mib)),
+            region: format_region(job.requirements.region),
+            max_price_per_gpu_hour: amount(job.max_price_per_gpu_hour),
+            max_duration: format_duration(job.max_duration),
+            escrowed: amount(job.escrowed),
+            billed: amount(job.billed),
+            provider: job.assignment.map(|a| a.provider.to_string()),
+            price_per_gpu_hour: job.assignment.map(|a| amount(a.price_per_gpu_hour)),
+            best_bid: job.best_bid.map(|b| amount(b.price_per_gpu_hour)),
+            bid_deadline: job.bid_deadline,
+            started_at: job.started_at,
+            result_sha256: job.result.as_ref().map(|r| hex(&r.hash)),
+            result_uri: job.result.as_ref().map(|r| r.uri.clone()),
+            attempts: job.attempts,
+        }
+    }
+}
+
+fn status_name(s: JobStatus) -> &'static str {
+    match s {
+        JobStatus::Open => "open",
+        JobStatus::Assigned => "assigned",
+        JobStatus::Running => "running",
+        JobStatus::ResultSubmitted => "result-submitted",
+        JobStatus::Disputed => "disputed",
+    }
+}
+
+impl fmt::Display for JobView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "job       {} (#{} of {})",
+            self.address, self.job_id, self.client
+        )?;
+        writeln!(
+            f,
+            "status    {} ({} {}, attempt {})",
+            self.status, self.kind, self.mode, self.attempts
+        )?;
+        writeln!(f, "workload  {}", self.workload)?;
+        writeln!(
+            f,
+            "needs     {} GPU(s), class {}, {} VRAM, region {}",
+            self.gpus, self.gpu_class, self.min_vram, self.region
+        )?;
+        writeln!(
+            f,
+            "terms     at most {} per GPU-hour for {}; escrowed {}, billed {}",
+            self.max_price_per_gpu_hour, self.max_duration, self.escrowed, self.billed
+        )?;
+        if let Some(bid) = &self.best_bid {
+            writeln!(
+                f,
+                "best bid  {bid} per GPU-hour (window closes {})",
+                self.bid_deadline
+            )?;
+        }
+        if let (Some(p), Some(price)) = (&self.provider, &self.price_per_gpu_hour) {
+            writeln!(f, "provider  {p} at {price} per GPU-hour")?;
+        }
+        if let (Some(hash), Some(uri)) = (&self.result_sha256, &self.result_uri) {
+            writeln!(f, "result    sha256 {hash}\n          {uri}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A list of jobs.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct JobList(pub Vec<JobView>);
+
+impl fmt::Display for JobList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|j| {
+                vec![
+                    short(&j.address.parse().unwrap_or_default()),
+                    j.status.clone(),
+                    format!("{}/{}", j.kind, j.mode),
+                    j.gpus.to_string(),
+                    j.max_price_per_gpu_hour.clone(),
+                    j.max_duration.clone(),
+                    j.escrowed.clone(),
+                    j.provider
+                        .as_ref()
+                        .map_or("-".into(), |p| short(&p.parse().unwrap_or_default())),
+                ]
+            })
+            .collect();
+        write!(
+            f,
+            "{}\n{} jobs",
+            table(
+                &[
+                    "JOB",
+                    "STATUS",
+                    "KIND",
+                    "GPUS",
+                    "MAX PRICE",
+                    "DURATION",
+                    "ESCROWED",
+                    "PROVIDER"
+                ],
+                &rows
+            ),
+            self.0.len()
+        )
+    }
+}
+
+/// What a job transaction did.
+#[derive(Debug, Serialize)]
+pub struct JobReceipt {
+    pub done: &'static str,
+    pub job: String,
+    pub signature: String,
+    /// Amount escrowed (submit, extend), when relevant.
+    pub amount: Option<String>,
+}
+
+impl fmt::Display for JobReceipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} job {}", self.done, self.job)?;
+        if let Some(amount) = &self.amount {
+            write!(f, " ({amount} escrowed)")?;
+        }
+        write!(f, "\nsignature {}", self.signature)
+    }
+}
+
+fn fetch_job<C: Chain>(ctx: &mut Context<C>, address: &Pubkey) -> Result<Job, CliError> {
+    ctx.chain.fetch(address).map_err(|err| match err {
+        gpu_market_client::ClientError::AccountNotFound(_) => CliError::input(format!(
+            "no job at {address}: it was settled or never existed (see `gpu-market job list`)"
+        )),
+        other => other.into(),
+    })
+}
+
+fn requirements(args: &SubmitArgs) -> Result<Requirements, CliError> {
+    if args.gpus == 0 {
+        return Err(CliError::input("--gpus must be at least 1"));
+    }
+    Ok(Requirements {
+        gpu_class: args.gpu_class.map(GpuClass::from),
+        gpu_count: args.gpus,
+        min_vram_mib: args.min_vram.mib_u32().map_err(CliError::Input)?,
+        min_cpu_cores: args.cpu_cores,
+        min_ram_mib: args.ram.mib_u32().map_err(CliError::Input)?,
+        region: args.region.map_or(0, |r| r.0),
+        min_benchmark: args.min_benchmark,
+        attested_only: args.attested_only,
+    })
+}
+
+/// Instructions creating whichever associated token accounts of `owners` for `mint` do
+/// not exist yet, paid by `payer`.
+fn missing_accounts<C: Chain>(
+    ctx: &mut Context<C>,
+    mint: &Pubkey,
+    program: &Pubkey,
+    owners: &[Pubkey],
+) -> Result<Vec<Instruction>, CliError> {
+    let payer = ctx.me();
+    let mut ixs = Vec::new();
+    for owner in owners {
+        if !ctx
+            .chain
+            .exists(&token::associated_address(owner, mint, program))?
+        {
+            ixs.push(token::create_associated_idempotent(
+                &payer, owner, mint, program,
+            ));
+        }
+    }
+    Ok(ixs)
+}
+
+fn settle_keys<C: Chain>(
+    ctx: &mut Context<C>,
+    job: &Job,
+    program: Pubkey,
+) -> Result<(SettleAccounts, Vec<Instruction>), CliError> {
+    let assignment = job
+        .assignment
+        .ok_or_else(|| CliError::input("the job has no provider yet"))?;
+    let treasury = ctx.market_config()?.treasury;
+    let keys = SettleAccounts {
+        caller: ctx.me(),
+        client: job.client,
+        job_id: job.job_id,
+        payment_mint: job.payment_mint,
+        token_program: program,
+        provider_authority: assignment.authority,
+        treasury,
+    };
+    let setup = missing_accounts(
+        ctx,
+        &job.payment_mint,
+        &program,
+        &[assignment.authority, treasury, job.client],
+    )?;
+    Ok((keys, setup))
+}
+
+fn require_client<C: Chain>(ctx: &Context<C>, job: &Job, verb: &str) -> Result<(), CliError> {
+    if job.client != ctx.me() {
+        return Err(CliError::input(format!(
+            "only the job's client {} can {verb} it; you are {}",
+            job.client,
+            ctx.me()
+        )));
+    }
+    Ok(())
+}
+
+pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliError> {
+    let me = ctx.me();
+    let receipt = |done: &'static str, job: Pubkey, amount: Option<String>| {
+        move |outcome: TxOutcome| JobReceipt {
+            done,
+            job: job.to_string(),
+            signature: outcome.signature.to_string(),
+            amount,
+        }
+    };
+    match cmd {
+        JobCommand::Submit(args) => submit(ctx, args),
+        JobCommand::Show { job } => {
+            let data = fetch_job(ctx, &job)?;
+            let (decimals, _) = ctx.mint(&data.payment_mint)?;
+            ctx.print(&JobView::new(job, &data, decimals))
+        }
+        JobCommand::List { mine, status } => {
+            let mut jobs = ctx.chain.fetch_all::<Job>(&job_escrow::ID)?;
+            jobs.retain(|(_, j)| {
+                (!mine || j.client == me) && status.is_none_or(|s| j.status == JobStatus::from(s))
+            });
+            jobs.sort_by_key(|(a, j)| (j.created_at, *a));
+            let mut views = Vec::new();
+            for (address, job) in &jobs {
+                let (decimals, _) = ctx.mint(&job.payment_mint)?;
+                views.push(JobView::new(*address, job, decimals));
+            }
+            ctx.print(&JobList(views))
+        }
+        JobCommand::Watch {
+            job,
+            until,
+            interval,
+        } => watch(ctx, job, until.map(JobStatus::from), interval),
+        JobCommand::Bid {
+            job,
+            price,
+            authority,
+        } => {
+            let data = fetch_job(ctx, &job)?;
+            if data.mode != JobMode::Auction {
+                return Err(CliError::input(
+                    "this job is not an auction: providers take instant jobs through `provider serve`",
+                ));
+            }
+            let (decimals, _) = ctx.mint(&data.payment_mint)?;
+            let price = price.to_base_units(decimals).map_err(CliError::Input)?;
+            let authority = authority.unwrap_or(me);
+            let ix = escrow::place_bid(&me, &authority, &job, price);
+            let sent = ctx.send(&[ix], &[])?;
+            ctx.report(sent, receipt("bid on", job, None))
+        }
+        JobCommand::Approve { job } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "approve")?;
+            let (_, program) = ctx.mint(&data.payment_mint)?;
+            let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
+            ixs.push(escrow::approve_result(&keys));
+            let sent = ctx.send(&ixs, &[])?;
+            ctx.report(sent, receipt("approved and settled", job, None))
+        }
+        JobCommand::Dispute { job } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "dispute")?;
+            let (_, program) = ctx.mint(&data.payment_mint)?;
+            let ix = escrow::dispute_result(&me, data.job_id, &data.payment_mint, &program);
+            let sent = ctx.send(&[ix], &[])?;
+            ctx.report(sent, receipt("disputed", job, None))
+        }
+        JobCommand::Extend { job, by } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "extend")?;
+            let (decimals, program) = ctx.mint(&data.payment_mint)?;
+            let extra = job_escrow::math::max_cost(
+                data.max_price_per_gpu_hour,
+                data.requirements.gpu_count,
+                u64::try_from(by.seconds).unwrap_or(0),
+            )
+            .map_err(|_| {
+                CliError::input("the extension costs more than a token amount can hold")
+            })?;
+            let ix = escrow::extend_job(&me, data.job_id, &data.payment_mint, &program, by.seconds);
+            let sent = ctx.send(&[ix], &[])?;
+            ctx.report(
+                sent,
+                receipt("extended", job, Some(format_amount(extra, decimals))),
+            )
+        }
+        JobCommand::Close { job } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "close")?;
+            if data.kind != JobKind::Lease {
+                return Err(CliError::input(
+                    "only leases can be closed early; a batch job ends with its result (approve or dispute it)",
+                ));
+            }
+            let (_, program) = ctx.mint(&data.payment_mint)?;
+            let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
+            ixs.push(escrow::close_lease(&keys));
+            let sent = ctx.send(&ixs, &[])?;
+            ctx.report(sent, receipt("closed and settled", job, None))
+        }
+        JobCommand::Cancel { job } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "cancel")?;
+            let (_, program) = ctx.mint(&data.payment_mint)?;
+            let ix = escrow::cancel_job(&me, data.job_id, &data.payment_mint, &program);
+            let sent = ctx.send(&[ix], &[])?;
+            ctx.report(sent, receipt("cancelled", job, None))
+        }
+    }
+}
+
+fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliError> {
+    let me = ctx.me();
+    let requirements = requirements(&args)?;
+    let workload = match (&args.image, &args.digest, &args.command) {
+        (Some(image), Some(digest), _) => oci_workload(image, digest.0),
+        (None, _, Some(command)) => process_workload(command),
+        _ => return Err(CliError::input("give --image with --digest, or --command")),
+    };
+    if workload.uri.len() > job_escrow::constants::MAX_URI_LEN {
+        return Err(CliError::input(format!(
+            "the workload reference is {} bytes; at most {} fit on chain",
+            workload.uri.len(),
+            job_escrow::constants::MAX_URI_LEN
+        )));
+    }
+    let mint = ctx.payment_mint(args.payment_mint)?;
+    let (decimals, program) = ctx.mint(&mint)?;
+    let max_price = args
+        .max_price
+        .to_base_units(decimals)
+        .map_err(CliError::Input)?;
+    let config = ctx.market_config()?;
+    let budget = job_escrow::math::max_cost(
+        max_price,
+        args.gpus,
+        u64::try_from(args.duration.seconds).unwrap_or(0),
+    )
+    .map_err(|_| CliError::input("the job's maximum cost is more than a token amount can hold"))?;
+    let deposit = budget.saturating_add(config.crank_tip);
+    let source = token::associated_address(&me, &mint, &program);
+    let held = if ctx.chain.exists(&source)? {
+        token::balance(&mut ctx.chain, &source)?
+    } else {
+        0
+    };
+    if held < deposit {
+        return Err(CliError::input(format!(
+            "the job escrows {} (max price x GPUs x duration, plus a {} crank tip) but your token account {source} holds {}",
+            format_amount(deposit, decimals),
+            format_amount(config.crank_tip, decimals),
+            format_amount(held, decimals)
+        )));
+    }
+    let job_id = match args.job_id {
+        Some(id) => id,
+        None => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or(0);
+            u64::try_from(now).unwrap_or(0)
+        }
+    };
+    let address = pda::job(&me, job_id);
+    if ctx.chain.exists(&address)? {
+        return Err(CliError::input(format!(
+            "you already have job {job_id} ({address}): choose another --job-id"
+        )));
+    }
+    let ix = escrow::create_job(
+        &me,
+        &mint,
+        &program,
+        CreateJobArgs {
+            job_id,
+            requirements,
+            workload,
+            kind: if args.lease {
+                JobKind::Lease
+            } else {
+                JobKind::Batch
+            },
+            mode: if args.auction {
+                JobMode::Auction
+            } else {
+                JobMode::Instant
+            },
+            max_price_per_gpu_hour: max_price,
+            max_duration: args.duration.seconds,
+        },
+    );
+    let sent = ctx.send(&[ix], &[])?;
+    ctx.report(sent, |outcome| JobReceipt {
+        done: "submitted",
+        job: address.to_string(),
+        signature: outcome.signature.to_string(),
+        amount: Some(format_amount(deposit, decimals)),
+    })
+}
+
+/// The final word of `job watch`.
+#[derive(Debug, Serialize)]
+pub struct WatchEnd {
+    pub job: String,
+    pub status: String,
+}
+
+impl fmt::Display for WatchEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {}: {}", self.job, self.status)
+    }
+}
+
+fn watch<C: Chain>(
+    ctx: &mut Context<C>,
+    address: Pubkey,
+    until: Option<JobStatus>,
+    interval: u64,
+) -> Result<(), CliError> {
+    let first = fetch_job(ctx, &address)?;
+    let bar = if ctx.progress {
+        ProgressBar::new(u64::try_from(first.max_duration).unwrap_or(0))
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{msg:30} [{bar:40}] {pos}/{len}s")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut last = None;
+    loop {
+        let Some(job) = ctx
+            .chain
+            .account(&address)?
+            .map(|_| fetch_job(ctx, &address))
+            .transpose()?
+        else {
+            bar.finish_and_clear();
+            return ctx.print(&WatchEnd {
+                job: address.to_string(),
+                status: "settled (the job and its vault are closed)".into(),
+            });
+        };
+        if last != Some(job.status) {
+            if bar.is_hidden() && ctx.format == crate::output::OutputFormat::Text {
+                use std::io::Write;
+                writeln!(ctx.out, "{}", status_name(job.status))?;
+            }
+            last = Some(job.status);
+        }
+        let now = ctx.chain.now()?;
+        if job.status == JobStatus::Running {
+            bar.set_position(u64::try_from(now.saturating_sub(job.started_at)).unwrap_or(0));
+        }
+        bar.set_message(status_name(job.status).to_string());
+        if until == Some(job.status) {
+            bar.finish_and_clear();
+            return ctx.print(&WatchEnd {
+                job: address.to_string(),
+                status: status_name(job.status).into(),
+            });
+        }
+        std::thread::sleep(StdDuration::from_secs(interval.max(1)));
+    }
+}

@@ -1,0 +1,238 @@
+//! The `gpu-market` command line: providers register, stake and serve GPU nodes; startups
+//! submit escrowed jobs and settle them; operators initialise a cluster and run the
+//! matcher. Every command is a function of a [`Context`] over any [`Chain`], so the same
+//! code runs against a cluster (RPC) and, in tests and the demo, an in-process chain.
+
+pub mod admin;
+pub mod demo;
+pub mod job;
+pub mod market;
+pub mod output;
+pub mod provider;
+pub mod rewards;
+pub mod stake;
+pub mod units;
+
+use anchor_lang::solana_program::{instruction::Instruction, pubkey::Pubkey};
+use clap::{Parser, Subcommand, ValueEnum};
+use gpu_market_client::{
+    escrow::MarketConfig, pda, token, Chain, ClientError, Keypair, Signer, TxOutcome,
+};
+use output::{DryRun, OutputFormat};
+use std::{io::Write, path::PathBuf};
+
+/// gpu-market: an on-chain GPU compute marketplace on Solana.
+///
+/// Providers stake collateral, register their GPU nodes and serve jobs; startups lock the
+/// payment of a job in escrow and pay per second of GPU time delivered. Amounts and prices
+/// are in whole tokens (`2.10`), sizes take units (`24GiB`), durations too (`2h`).
+#[derive(Debug, Parser)]
+#[command(name = "gpu-market", version, propagate_version = true)]
+pub struct Cli {
+    /// Cluster: a URL, or l (localhost), d (devnet), m (mainnet-beta), t (testnet).
+    /// Defaults to the Solana CLI config's json_rpc_url.
+    #[arg(short = 'u', long = "url", global = true, env = "GPU_MARKET_URL")]
+    pub url: Option<String>,
+    /// Keypair file that signs and pays. Defaults to the Solana CLI config's keypair_path
+    /// (usually ~/.config/solana/id.json).
+    #[arg(
+        short = 'k',
+        long = "keypair",
+        global = true,
+        env = "GPU_MARKET_KEYPAIR"
+    )]
+    pub keypair: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Print the transaction a command would send (base64 and decoded) instead of sending.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Commitment to confirm transactions at.
+    #[arg(long, global = true, value_enum, default_value_t = Commitment::Confirmed)]
+    pub commitment: Commitment,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How final a transaction must be before a command reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Commitment {
+    Processed,
+    Confirmed,
+    Finalized,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register, update, inspect and serve a GPU node.
+    #[command(subcommand)]
+    Provider(provider::ProviderCommand),
+    /// Deposit, unstake and withdraw the collateral that backs a node.
+    #[command(subcommand)]
+    Stake(stake::StakeCommand),
+    /// Submit escrowed jobs and follow, settle or cancel them.
+    #[command(subcommand)]
+    Job(job::JobCommand),
+    /// Run the matcher and the market's upkeep; market statistics.
+    #[command(subcommand)]
+    Market(market::MarketCommand),
+    /// Uptime rewards: show and claim.
+    #[command(subcommand)]
+    Rewards(rewards::RewardsCommand),
+    /// Cluster set-up.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Run a whole market on an in-process chain: providers, startups, the matcher, real
+    /// local workloads, a failing provider, a rewards epoch and a settlement report.
+    Demo(demo::DemoArgs),
+}
+
+/// What a command can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The chain refused or could not be reached.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The command's input does not make sense.
+    #[error("{0}")]
+    Input(String),
+    /// Local I/O (writing output, work directories).
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// An input error.
+    pub fn input(message: impl Into<String>) -> Self {
+        Self::Input(message.into())
+    }
+}
+
+/// Everything a command runs with.
+pub struct Context<C: Chain> {
+    pub chain: C,
+    /// Signs and pays.
+    pub keypair: Keypair,
+    pub format: OutputFormat,
+    pub dry_run: bool,
+    /// Where results go (stdout in the binary).
+    pub out: Box<dyn Write>,
+    /// Whether to draw progress bars (stderr is a terminal and the output is text).
+    pub progress: bool,
+}
+
+impl<C: Chain> Context<C> {
+    /// The signer's public key.
+    pub fn me(&self) -> Pubkey {
+        self.keypair.pubkey()
+    }
+
+    /// Sends `ixs` signed by the context's keypair and `extra`, or in dry-run mode prints
+    /// the transaction and returns `None`.
+    pub fn send(
+        &mut self,
+        ixs: &[Instruction],
+        extra: &[&Keypair],
+    ) -> Result<Option<TxOutcome>, CliError> {
+        if self.dry_run {
+            let dry = DryRun::new(ixs, &self.me());
+            self.print(&dry)?;
+            return Ok(None);
+        }
+        let mut signers: Vec<&Keypair> = vec![&self.keypair];
+        signers.extend_from_slice(extra);
+        Ok(Some(self.chain.send(ixs, &signers)?))
+    }
+
+    /// Prints `value` in the chosen format.
+    pub fn print<T: serde::Serialize + std::fmt::Display>(
+        &mut self,
+        value: &T,
+    ) -> Result<(), CliError> {
+        match self.format {
+            OutputFormat::Json => {
+                let json = serde_json::to_string_pretty(value)
+                    .map_err(|e| CliError::input(format!("cannot encode output: {e}")))?;
+                writeln!(self.out, "{json}")?;
+            }
+            OutputFormat::Text => writeln!(self.out, "{value}")?,
+        }
+        Ok(())
+    }
+
+    /// Prints the result of a sent transaction (nothing in dry-run mode, which printed the
+    /// transaction already).
+    pub fn report<T: serde::Serialize + std::fmt::Display>(
+        &mut self,
+        sent: Option<TxOutcome>,
+        value: impl FnOnce(TxOutcome) -> T,
+    ) -> Result<(), CliError> {
+        match sent {
+            Some(outcome) => {
+                let value = value(outcome);
+                self.print(&value)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The job escrow's market config, with a hint when the cluster has none.
+    pub fn market_config(&mut self) -> Result<MarketConfig, CliError> {
+        self.chain.fetch(&pda::market_config()).map_err(|err| match err {
+            ClientError::AccountNotFound(_) => CliError::input(
+                "this cluster has no gpu-market (no market config): check --url, or run `gpu-market admin init`",
+            ),
+            other => other.into(),
+        })
+    }
+
+    /// Decimals and token program of `mint`.
+    pub fn mint(&mut self, mint: &Pubkey) -> Result<(u8, Pubkey), CliError> {
+        let account = self.chain.account(mint)?.ok_or_else(|| {
+            CliError::input(format!("mint {mint} does not exist on this cluster"))
+        })?;
+        let decimals = token::read_mint(&mut self.chain, mint)?.decimals;
+        Ok((decimals, account.owner))
+    }
+
+    /// The payment mint to use: `choice`, else the market's first allowed mint.
+    pub fn payment_mint(&mut self, choice: Option<Pubkey>) -> Result<Pubkey, CliError> {
+        let config = self.market_config()?;
+        match choice {
+            Some(mint) if config.allowed_mints.contains(&mint) => Ok(mint),
+            Some(mint) => Err(CliError::input(format!(
+                "mint {mint} is not accepted by this market; accepted: {}",
+                config
+                    .allowed_mints
+                    .iter()
+                    .map(|m| m.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+            None => config.allowed_mints.first().copied().ok_or_else(|| {
+                CliError::input("the market accepts no payment mint yet (admin update needed)")
+            }),
+        }
+    }
+}
+
+/// Runs `command` in `ctx`.
+pub fn run<C: Chain>(ctx: &mut Context<C>, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Provider(cmd) => provider::run(ctx, cmd),
+        Command::Stake(cmd) => stake::run(ctx, cmd),
+        Command::Job(cmd) => job::run(ctx, cmd),
+        Command::Market(cmd) => market::run(ctx, cmd),
+        Command::Rewards(cmd) => rewards::run(ctx, cmd),
+        Command::Admin(cmd) => admin::run(ctx, cmd),
+        Command::Demo(args) => demo::run(args, ctx.format, &mut ctx.out),
+    }
+}
+
+/// Parses a base58 public key argument.
+pub fn parse_pubkey(s: &str) -> Result<Pubkey, String> {
+    s.trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a public key (base58, 32-44 characters)"))
+}

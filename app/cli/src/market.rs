@@ -1,0 +1,240 @@
+//! `gpu-market market`: the matcher and the market's upkeep, and statistics.
+
+use crate::{
+    output::{short, table},
+    units::format_amount,
+    CliError, Context,
+};
+use clap::Subcommand;
+use gpu_market_client::{
+    driver::{self, Action},
+    escrow::{JobKind, JobStatus},
+    market::MarketSnapshot,
+    matcher::ANY_JOB,
+    registry::satisfies,
+    Chain,
+};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Subcommand)]
+pub enum MarketCommand {
+    /// Run one matcher round and the market's upkeep: prints which provider each open job
+    /// goes to (their agents accept instant jobs and bid on auctions), then closes ended
+    /// auctions, expires jobs whose provider missed a deadline (slashing it, re-queuing the
+    /// job), settles finished jobs and reclaims jobs nobody took. Your keypair signs the
+    /// upkeep and earns the crank tips.
+    Match {
+        /// Only print the round and the upkeep due; send nothing.
+        #[arg(long)]
+        no_upkeep: bool,
+    },
+    /// Providers, GPUs, utilisation and jobs by status.
+    Stats,
+}
+
+/// A matcher round and the upkeep it sent.
+#[derive(Debug, Serialize)]
+pub struct RoundReport {
+    pub open_jobs: usize,
+    pub matches: Vec<Action>,
+    pub upkeep: Vec<UpkeepResult>,
+}
+
+/// One upkeep transaction.
+#[derive(Debug, Serialize)]
+pub struct UpkeepResult {
+    pub action: Action,
+    /// The signature, or why it was refused (or "not sent").
+    pub outcome: String,
+}
+
+impl fmt::Display for RoundReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} open jobs, {} matched",
+            self.open_jobs,
+            self.matches.len()
+        )?;
+        let rows: Vec<Vec<String>> = self
+            .matches
+            .iter()
+            .map(|m| match m {
+                Action::Accept { job, authority, .. } => {
+                    vec![short(job), "accept".into(), short(authority), "-".into()]
+                }
+                Action::Bid {
+                    job,
+                    authority,
+                    price_per_gpu_hour,
+                    ..
+                } => vec![
+                    short(job),
+                    "bid".into(),
+                    short(authority),
+                    price_per_gpu_hour.to_string(),
+                ],
+                other => vec![
+                    short(&other.job()),
+                    other.to_string(),
+                    "-".into(),
+                    "-".into(),
+                ],
+            })
+            .collect();
+        if !rows.is_empty() {
+            writeln!(f, "{}", table(&["JOB", "ACTION", "PROVIDER", "BID"], &rows))?;
+        }
+        if self.upkeep.is_empty() {
+            write!(f, "no upkeep due")
+        } else {
+            let rows: Vec<Vec<String>> = self
+                .upkeep
+                .iter()
+                .map(|u| vec![u.action.to_string(), u.outcome.clone()])
+                .collect();
+            write!(f, "{}", table(&["UPKEEP", "OUTCOME"], &rows))
+        }
+    }
+}
+
+/// Market statistics.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub providers: usize,
+    pub live_providers: usize,
+    pub gpus: u64,
+    pub gpus_in_use: u64,
+    pub utilisation_percent: f64,
+    pub jobs_by_status: Vec<(String, usize)>,
+    pub leases: usize,
+    pub escrowed: Vec<(String, String)>,
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "providers {} ({} live), GPUs {} in use of {} ({:.1}%)",
+            self.providers,
+            self.live_providers,
+            self.gpus_in_use,
+            self.gpus,
+            self.utilisation_percent
+        )?;
+        let jobs: Vec<String> = self
+            .jobs_by_status
+            .iter()
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        writeln!(f, "jobs      {} ({} leases)", jobs.join(", "), self.leases)?;
+        for (mint, amount) in &self.escrowed {
+            writeln!(f, "escrowed  {amount} of mint {mint}")?;
+        }
+        Ok(())
+    }
+}
+
+pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), CliError> {
+    let snapshot = MarketSnapshot::load(&mut ctx.chain).map_err(|err| match err {
+        gpu_market_client::ClientError::AccountNotFound(_) => CliError::input(
+            "this cluster has no gpu-market: check --url, or run `gpu-market admin init`",
+        ),
+        other => other.into(),
+    })?;
+    match cmd {
+        MarketCommand::Match { no_upkeep } => {
+            let open_jobs = snapshot.open_jobs().len();
+            let matches = driver::plan_matches(&snapshot, &snapshot.match_round());
+            let mut upkeep = Vec::new();
+            for action in driver::plan_upkeep(&snapshot) {
+                let outcome = if no_upkeep {
+                    "not sent".to_string()
+                } else {
+                    let me = ctx.me();
+                    let ixs = driver::instructions(&mut ctx.chain, &snapshot, &me, &action)?;
+                    match ctx.send(&ixs, &[]) {
+                        Ok(Some(sent)) => sent.signature.to_string(),
+                        Ok(None) => "dry run".to_string(),
+                        Err(err) => format!("refused: {err}"),
+                    }
+                };
+                upkeep.push(UpkeepResult { action, outcome });
+            }
+            ctx.print(&RoundReport {
+                open_jobs,
+                matches,
+                upkeep,
+            })
+        }
+        MarketCommand::Stats => {
+            let policy = snapshot.policy();
+            let live = snapshot
+                .providers
+                .iter()
+                .filter(|p| {
+                    // Live and staked: ready for a job, setting its free GPUs aside.
+                    let mut idle = p.provider.clone();
+                    idle.gpus_in_use = 0;
+                    satisfies(&idle, p.active_stake, &ANY_JOB, &policy, snapshot.now).is_ok()
+                })
+                .count();
+            let gpus: u64 = snapshot
+                .providers
+                .iter()
+                .map(|p| u64::from(p.provider.hardware.gpu_count))
+                .sum();
+            let in_use: u64 = snapshot
+                .providers
+                .iter()
+                .map(|p| u64::from(p.provider.gpus_in_use.min(p.provider.hardware.gpu_count)))
+                .sum();
+            let statuses = [
+                (JobStatus::Open, "open"),
+                (JobStatus::Assigned, "assigned"),
+                (JobStatus::Running, "running"),
+                (JobStatus::ResultSubmitted, "result-submitted"),
+                (JobStatus::Disputed, "disputed"),
+            ];
+            let jobs_by_status = statuses
+                .iter()
+                .map(|(s, name)| {
+                    (
+                        (*name).to_string(),
+                        snapshot.jobs.iter().filter(|(_, j)| j.status == *s).count(),
+                    )
+                })
+                .collect();
+            let mut escrowed = Vec::new();
+            for mint in &snapshot.escrow.allowed_mints {
+                let total: u64 = snapshot
+                    .jobs
+                    .iter()
+                    .filter(|(_, j)| j.payment_mint == *mint)
+                    .map(|(_, j)| j.escrowed.saturating_sub(j.billed))
+                    .sum();
+                let (decimals, _) = ctx.mint(mint)?;
+                escrowed.push((mint.to_string(), format_amount(total, decimals)));
+            }
+            ctx.print(&Stats {
+                providers: snapshot.providers.len(),
+                live_providers: live,
+                gpus,
+                gpus_in_use: in_use,
+                utilisation_percent: if gpus == 0 {
+                    0.0
+                } else {
+                    in_use as f64 * 100.0 / gpus as f64
+                },
+                jobs_by_status,
+                leases: snapshot
+                    .jobs
+                    .iter()
+                    .filter(|(_, j)| j.kind == JobKind::Lease)
+                    .count(),
+                escrowed,
+            })
+        }
+    }
+}

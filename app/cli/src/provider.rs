@@ -1,0 +1,654 @@
+//! `gpu-market provider`: register, update, inspect and serve a GPU node.
+
+use crate::{
+    output::{short, table},
+    units::{format_amount, format_mib, format_region, Decimal, Duration, Region, Size},
+    CliError, Context,
+};
+use clap::{Args, Subcommand};
+use gpu_market_client::{
+    agent::{executor::AutoExecutor, gpu, Agent, AgentConfig},
+    market::MarketSnapshot,
+    pda,
+    registry::{self, GpuClass, Hardware, Provider, ProviderStatus},
+    Chain, Pubkey,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use provider_registry::{RegisterProviderArgs, UpdateProviderArgs};
+use serde::Serialize;
+use std::{
+    fmt,
+    io::Write,
+    path::PathBuf,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration as StdDuration,
+};
+
+#[derive(Debug, Subcommand)]
+pub enum ProviderCommand {
+    /// Register your node (your keypair is its authority: the cold wallet that owns the
+    /// stake). Stake enough first: `gpu-market stake deposit`.
+    Register(RegisterArgs),
+    /// Change your node's listing: price, endpoint, region, hardware or operator key.
+    Update(UpdateArgs),
+    /// Show a node.
+    Show {
+        /// The node's authority (default: your keypair).
+        #[arg(long, value_parser = crate::parse_pubkey)]
+        authority: Option<Pubkey>,
+    },
+    /// List registered nodes.
+    List {
+        /// Only nodes of this GPU class.
+        #[arg(long, value_enum)]
+        class: Option<ClassArg>,
+        /// Only nodes with at least this much VRAM per GPU, e.g. 40GiB.
+        #[arg(long)]
+        min_vram: Option<Size>,
+    },
+    /// Run the provider agent: heartbeats, takes and bids on jobs, runs them, submits
+    /// results, withdraws lease earnings and records uptime. Ctrl-C stops taking jobs and
+    /// waits for held jobs to finish; a second Ctrl-C stops at once.
+    Serve(ServeArgs),
+    /// Stop taking new jobs until `resume`.
+    Pause,
+    /// Take new jobs again after `pause`.
+    Resume,
+    /// Start the exit notice: no new jobs; retire once it ends and no GPU is in use.
+    Exit,
+    /// Close the node after its exit notice (rent back to the authority).
+    Retire,
+}
+
+/// GPU class on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClassArg {
+    Consumer,
+    Workstation,
+    Datacenter,
+}
+
+impl From<ClassArg> for GpuClass {
+    fn from(c: ClassArg) -> Self {
+        match c {
+            ClassArg::Consumer => GpuClass::Consumer,
+            ClassArg::Workstation => GpuClass::Workstation,
+            ClassArg::Datacenter => GpuClass::Datacenter,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Read the GPUs from NVML (the NVIDIA driver) instead of --gpu-model/--gpus/--vram.
+    #[arg(long)]
+    pub detect: bool,
+    /// GPU model, e.g. "NVIDIA H100 80GB HBM3".
+    #[arg(long, required_unless_present = "detect")]
+    pub gpu_model: Option<String>,
+    /// GPU class (default: from the model name).
+    #[arg(long, value_enum)]
+    pub gpu_class: Option<ClassArg>,
+    /// Number of GPUs.
+    #[arg(long, required_unless_present = "detect")]
+    pub gpus: Option<u16>,
+    /// VRAM per GPU, e.g. 80GiB.
+    #[arg(long, required_unless_present = "detect")]
+    pub vram: Option<Size>,
+    /// CPU cores.
+    #[arg(long)]
+    pub cpu_cores: u16,
+    /// System memory, e.g. 512GiB.
+    #[arg(long)]
+    pub ram: Size,
+    /// Disk, e.g. 4TiB.
+    #[arg(long, default_value = "1TiB")]
+    pub disk: Size,
+    /// Network bandwidth in Mbit/s.
+    #[arg(long, default_value_t = 1_000)]
+    pub bandwidth_mbps: u32,
+    /// Country: ISO-3166 letters or number, e.g. DE or 276.
+    #[arg(long)]
+    pub region: Region,
+    /// Asking price per GPU-hour in whole payment tokens, e.g. 2.10.
+    #[arg(long, allow_negative_numbers = true)]
+    pub price: Decimal,
+    /// Payment mint (default: the market's first).
+    #[arg(long, value_parser = crate::parse_pubkey)]
+    pub payment_mint: Option<Pubkey>,
+    /// Where clients reach the node.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Benchmark score (counts for ranking and rewards once an auditor attests it).
+    #[arg(long, default_value_t = 0)]
+    pub benchmark: u32,
+    /// The node's hot key, which heartbeats and runs jobs (default: your keypair).
+    #[arg(long, value_parser = crate::parse_pubkey)]
+    pub operator: Option<Pubkey>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// New asking price per GPU-hour, e.g. 1.95.
+    #[arg(long, allow_negative_numbers = true)]
+    pub price: Option<Decimal>,
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    #[arg(long)]
+    pub region: Option<Region>,
+    #[arg(long)]
+    pub benchmark: Option<u32>,
+    /// New operator key (authority only).
+    #[arg(long, value_parser = crate::parse_pubkey)]
+    pub operator: Option<Pubkey>,
+    /// The node's authority, when you sign as its operator.
+    #[arg(long, value_parser = crate::parse_pubkey)]
+    pub authority: Option<Pubkey>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The node's authority (default: your keypair, which must be its operator).
+    #[arg(long, value_parser = crate::parse_pubkey)]
+    pub authority: Option<Pubkey>,
+    /// Where job work directories and outputs live.
+    #[arg(long, default_value_os_t = default_work_dir())]
+    pub work_dir: PathBuf,
+    /// Seconds between passes over the market.
+    #[arg(long, default_value_t = 5)]
+    pub interval: u64,
+    /// Also run `process:` workloads (shell commands) directly on this machine, outside
+    /// any container. Only for nodes that trust their clients.
+    #[arg(long)]
+    pub allow_local_process: bool,
+    /// How often to withdraw a running lease's earnings, e.g. 1h.
+    #[arg(long, default_value = "1h")]
+    pub withdraw_every: Duration,
+    /// Stop after this many passes.
+    #[arg(long)]
+    pub passes: Option<u64>,
+}
+
+fn default_work_dir() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+        .join(".local/share/gpu-market/jobs")
+}
+
+/// A node as shown.
+#[derive(Debug, Serialize)]
+pub struct ProviderView {
+    pub address: String,
+    pub authority: String,
+    pub operator: String,
+    pub status: String,
+    pub endpoint: String,
+    pub region: String,
+    pub gpu_model: String,
+    pub gpu_class: String,
+    pub gpus: u16,
+    pub gpus_in_use: u16,
+    pub vram: String,
+    pub price_per_gpu_hour: String,
+    pub benchmark: u32,
+    pub attested: bool,
+    pub completion_rate: String,
+    pub jobs_completed: u64,
+    pub jobs_failed: u64,
+    pub last_heartbeat: i64,
+}
+
+impl ProviderView {
+    fn new(address: Pubkey, p: &Provider, decimals: u8) -> Self {
+        Self {
+            address: address.to_string(),
+            authority: p.authority.to_string(),
+            operator: p.operator.to_string(),
+            status: status(&p.status),
+            endpoint: p.endpoint.clone(),
+            region: format_region(p.region),
+            gpu_model: p.hardware.gpu_model.clone(),
+            gpu_class: format!("{:?}", p.hardware.gpu_class),
+            gpus: p.hardware.gpu_count,
+            gpus_in_use: p.gpus_in_use,
+            vram: format_mib(u64::from(p.hardware.vram_mib)),
+            price_per_gpu_hour: format_amount(p.price_per_gpu_hour, decimals),
+            benchmark: p.benchmark_score,
+            attested: p.is_attested(),
+            completion_rate: format!("{:.1}%", p.reputation.completion_rate_bps() as f64 / 100.0),
+            jobs_completed: p.reputation.jobs_completed,
+            jobs_failed: p.reputation.jobs_failed,
+            last_heartbeat: p.last_heartbeat,
+        }
+    }
+}
+
+fn status(s: &ProviderStatus) -> String {
+    match s {
+        ProviderStatus::Active => "active".into(),
+        ProviderStatus::Paused => "paused".into(),
+        ProviderStatus::Exiting { notice_ends_at } => {
+            format!("exiting (notice ends {notice_ends_at})")
+        }
+    }
+}
+
+impl fmt::Display for ProviderView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "provider  {}", self.address)?;
+        writeln!(f, "authority {}", self.authority)?;
+        writeln!(f, "operator  {}", self.operator)?;
+        writeln!(f, "status    {}", self.status)?;
+        writeln!(
+            f,
+            "hardware  {} x {} ({}, {} VRAM each), {} in use",
+            self.gpus, self.gpu_model, self.gpu_class, self.vram, self.gpus_in_use
+        )?;
+        writeln!(f, "region    {}   endpoint {}", self.region, self.endpoint)?;
+        writeln!(
+            f,
+            "price     {} per GPU-hour   benchmark {}{}",
+            self.price_per_gpu_hour,
+            self.benchmark,
+            if self.attested { " (attested)" } else { "" }
+        )?;
+        write!(
+            f,
+            "record    {} completed, {} failed ({} completion)",
+            self.jobs_completed, self.jobs_failed, self.completion_rate
+        )
+    }
+}
+
+/// A list of nodes.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct ProviderList(pub Vec<ProviderView>);
+
+impl fmt::Display for ProviderList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<Vec<String>> = self
+            .0
+            .iter()
+            .map(|p| {
+                vec![
+                    short(&p.address.parse().unwrap_or_default()),
+                    p.status.clone(),
+                    p.gpu_model.clone(),
+                    format!("{}/{}", p.gpus - p.gpus_in_use.min(p.gpus), p.gpus),
+                    p.vram.clone(),
+                    p.region.clone(),
+                    p.price_per_gpu_hour.clone(),
+                    p.completion_rate.clone(),
+                ]
+            })
+            .collect();
+        write!(
+            f,
+            "{}\n{} providers",
+            table(
+                &[
+                    "PROVIDER",
+                    "STATUS",
+                    "GPU",
+                    "FREE",
+                    "VRAM",
+                    "REGION",
+                    "PRICE/GPU-H",
+                    "DONE"
+                ],
+                &rows
+            ),
+            self.0.len()
+        )
+    }
+}
+
+/// A provider transaction's result.
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    pub done: String,
+    pub provider: String,
+    pub signature: String,
+}
+
+impl fmt::Display for Receipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: provider {} (signature {})",
+            self.done, self.provider, self.signature
+        )
+    }
+}
+
+fn hardware(args: &RegisterArgs) -> Result<Hardware, CliError> {
+    let (model, count, vram_mib) = if args.detect {
+        let gpus = gpu::detect().map_err(|e| CliError::input(e.to_string()))?;
+        let node = gpu::summarise(&gpus)
+            .ok_or_else(|| CliError::input("NVML found no GPU on this machine"))?;
+        (node.gpu_model, node.gpu_count, node.vram_mib)
+    } else {
+        let missing =
+            |what: &str| CliError::input(format!("--{what} is required without --detect"));
+        (
+            args.gpu_model.clone().ok_or_else(|| missing("gpu-model"))?,
+            args.gpus.ok_or_else(|| missing("gpus"))?,
+            args.vram
+                .ok_or_else(|| missing("vram"))?
+                .mib_u32()
+                .map_err(CliError::Input)?,
+        )
+    };
+    Ok(Hardware {
+        gpu_class: args
+            .gpu_class
+            .map(GpuClass::from)
+            .unwrap_or_else(|| gpu::classify(&model)),
+        gpu_model: model,
+        gpu_count: count,
+        vram_mib,
+        cpu_cores: args.cpu_cores,
+        ram_mib: args.ram.mib_u32().map_err(CliError::Input)?,
+        disk_gib: args.disk.gib_u32().map_err(CliError::Input)?,
+        bandwidth_mbps: args.bandwidth_mbps,
+    })
+}
+
+fn fetch_provider<C: Chain>(
+    ctx: &mut Context<C>,
+    authority: &Pubkey,
+) -> Result<Provider, CliError> {
+    ctx.chain.fetch(&pda::provider(authority)).map_err(|_| {
+        CliError::input(format!(
+            "no provider is registered for authority {authority}: register with `gpu-market provider register`"
+        ))
+    })
+}
+
+pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), CliError> {
+    let me = ctx.me();
+    let receipt = |done: &str, authority: Pubkey| {
+        let done = done.to_string();
+        move |outcome: gpu_market_client::TxOutcome| Receipt {
+            done,
+            provider: pda::provider(&authority).to_string(),
+            signature: outcome.signature.to_string(),
+        }
+    };
+    match cmd {
+        ProviderCommand::Register(args) => {
+            let hardware = hardware(&args)?;
+            let mint = ctx.payment_mint(args.payment_mint)?;
+            let (decimals, _) = ctx.mint(&mint)?;
+            let ix = registry::register_provider(
+                &me,
+                RegisterProviderArgs {
+                    operator: args.operator.unwrap_or(me),
+                    endpoint: args.endpoint,
+                    region: args.region.0,
+                    hardware,
+                    benchmark_score: args.benchmark,
+                    price_per_gpu_hour: args
+                        .price
+                        .to_base_units(decimals)
+                        .map_err(CliError::Input)?,
+                    payment_mint: mint,
+                },
+            );
+            let sent = ctx.send(&[ix], &[])?;
+            ctx.report(sent, receipt("registered", me))
+        }
+        ProviderCommand::Update(args) => {
+            let authority = args.authority.unwrap_or(me);
+            let current = fetch_provider(ctx, &authority)?;
+            let (decimals, _) = ctx.mint(&current.payment_mint)?;
+            let mut ixs = Vec::new();
+            let listing = UpdateProviderArgs {
+                endpoint: args.endpoint,
+                region: args.region.map(|r| r.0),
+                hardware: None,
+                benchmark_score: args.benchmark,
+                price_per_gpu_hour: args
+                    .price
+                    .map(|p| p.to_base_units(decimals))
+                    .transpose()
+                    .map_err(CliError::Input)?,
+                payment_mint: None,
+            };
+            let changes_listing = listing.endpoint.is_some()
+                || listing.region.is_some()
+                || listing.benchmark_score.is_some()
+                || listing.price_per_gpu_hour.is_some();
+            if changes_listing {
+                ixs.push(registry::update_provider(&me, &authority, listing));
+            }
+            if let Some(operator) = args.operator {
+                ixs.push(registry::set_operator(&authority, &operator));
+            }
+            if ixs.is_empty() {
+                return Err(CliError::input(
+                    "nothing to update: pass --price, --endpoint, --region, --benchmark or --operator",
+                ));
+            }
+            let sent = ctx.send(&ixs, &[])?;
+            ctx.report(sent, receipt("updated", authority))
+        }
+        ProviderCommand::Show { authority } => {
+            let authority = authority.unwrap_or(me);
+            let provider = fetch_provider(ctx, &authority)?;
+            let (decimals, _) = ctx.mint(&provider.payment_mint)?;
+            let view = ProviderView::new(pda::provider(&authority), &provider, decimals);
+            ctx.print(&view)
+        }
+        ProviderCommand::List { class, min_vram } => {
+            let mut providers = ctx.chain.fetch_all::<Provider>(&provider_registry::ID)?;
+            providers.retain(|(_, p)| {
+                class.is_none_or(|c| GpuClass::from(c) == p.hardware.gpu_class)
+                    && min_vram.is_none_or(|v| u64::from(p.hardware.vram_mib) >= v.mib)
+            });
+            providers.sort_by_key(|(a, p)| (p.price_per_gpu_hour, *a));
+            let mut views = Vec::new();
+            let mut decimals = std::collections::HashMap::new();
+            for (address, p) in &providers {
+                let d = match decimals.get(&p.payment_mint) {
+                    Some(d) => *d,
+                    None => {
+                        let d = ctx.mint(&p.payment_mint)?.0;
+                        decimals.insert(p.payment_mint, d);
+                        d
+                    }
+                };
+                views.push(ProviderView::new(*address, p, d));
+            }
+            ctx.print(&ProviderList(views))
+        }
+        ProviderCommand::Serve(args) => serve(ctx, args),
+        ProviderCommand::Pause => {
+            let sent = ctx.send(&[registry::pause_provider(&me, &me)], &[])?;
+            ctx.report(sent, receipt("paused", me))
+        }
+        ProviderCommand::Resume => {
+            let sent = ctx.send(&[registry::resume_provider(&me, &me)], &[])?;
+            ctx.report(sent, receipt("resumed", me))
+        }
+        ProviderCommand::Exit => {
+            let sent = ctx.send(&[registry::begin_exit(&me)], &[])?;
+            ctx.report(sent, receipt("exit notice started", me))
+        }
+        ProviderCommand::Retire => {
+            let sent = ctx.send(&[registry::retire_provider(&me)], &[])?;
+            ctx.report(sent, receipt("retired", me))
+        }
+    }
+}
+
+/// Ctrl-C presses since `serve` began.
+static STOPS: AtomicUsize = AtomicUsize::new(0);
+
+fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError> {
+    let operator = ctx.keypair.insecure_clone();
+    let authority = args.authority.unwrap_or(ctx.me());
+    let provider = fetch_provider(ctx, &authority)?;
+    if provider.operator != ctx.me() {
+        return Err(CliError::input(format!(
+            "your keypair {} is not the operator of this node (its operator is {}): pass the operator's keypair with -k",
+            ctx.me(),
+            provider.operator
+        )));
+    }
+    std::fs::create_dir_all(&args.work_dir).map_err(|e| {
+        CliError::input(format!(
+            "cannot create the work directory {}: {e}",
+            args.work_dir.display()
+        ))
+    })?;
+    let bar = if ctx.progress {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let say = |bar: &ProgressBar, out: &mut Box<dyn Write>, line: String| {
+        if bar.is_hidden() {
+            let _ = writeln!(out, "{line}");
+        } else {
+            bar.println(line);
+        }
+    };
+    match gpu::detect() {
+        Ok(gpus) if !gpus.is_empty() => {
+            for g in &gpus {
+                say(
+                    &bar,
+                    &mut ctx.out,
+                    format!(
+                        "GPU {}: {} ({})",
+                        g.index,
+                        g.name,
+                        format_mib(u64::from(g.vram_mib))
+                    ),
+                );
+            }
+            if let Some(node) = gpu::summarise(&gpus) {
+                let hw = &provider.hardware;
+                if node.gpu_count < hw.gpu_count || node.vram_mib < hw.vram_mib {
+                    say(&bar, &mut ctx.out, format!(
+                        "warning: the node is registered with {} x {} but NVML sees {} x {}: update the listing",
+                        hw.gpu_count, format_mib(u64::from(hw.vram_mib)), node.gpu_count, format_mib(u64::from(node.vram_mib))
+                    ));
+                }
+            }
+        }
+        Ok(_) => say(
+            &bar,
+            &mut ctx.out,
+            "NVML found no GPU; serving with the registered specs".into(),
+        ),
+        Err(err) => say(
+            &bar,
+            &mut ctx.out,
+            format!("{err}; serving with the registered specs"),
+        ),
+    }
+    let executor = AutoExecutor::detect(args.allow_local_process);
+    say(
+        &bar,
+        &mut ctx.out,
+        format!(
+            "serving provider {} with executor {} (work dir {})",
+            pda::provider(&authority),
+            executor_name(&executor),
+            args.work_dir.display()
+        ),
+    );
+    let mut agent = Agent::new(
+        operator,
+        authority,
+        Box::new(executor),
+        AgentConfig {
+            work_dir: args.work_dir.clone(),
+            withdraw_every: args.withdraw_every.seconds,
+        },
+    );
+    if ctrlc::set_handler(|| {
+        STOPS.fetch_add(1, Ordering::SeqCst);
+    })
+    .is_err()
+    {
+        say(
+            &bar,
+            &mut ctx.out,
+            "warning: cannot catch Ctrl-C in this process".into(),
+        );
+    }
+    let mut pass = 0u64;
+    loop {
+        let stops = STOPS.load(Ordering::SeqCst);
+        if stops >= 1 && !agent.is_draining() {
+            agent.drain();
+            say(
+                &bar,
+                &mut ctx.out,
+                "stopping: no new jobs; waiting for held jobs to finish (Ctrl-C again to stop now)"
+                    .into(),
+            );
+        }
+        if stops >= 2 {
+            let snapshot = MarketSnapshot::load(&mut ctx.chain)?;
+            let held = agent.held_jobs(&snapshot);
+            bar.finish_and_clear();
+            for h in &held {
+                say(&bar, &mut ctx.out, format!(
+                    "warning: job {} is still {} on chain; restart `gpu-market provider serve` before {} or it expires and this node is slashed",
+                    h.job, h.status, h.deadline
+                ));
+            }
+            return Ok(());
+        }
+        match agent.tick(&mut ctx.chain) {
+            Ok(tick) => {
+                for event in &tick.events {
+                    say(&bar, &mut ctx.out, event.to_string());
+                }
+                bar.set_message(format!("pass {pass}: {} job(s) held", tick.held.len()));
+                if agent.is_draining() && tick.held.is_empty() {
+                    bar.finish_and_clear();
+                    say(
+                        &bar,
+                        &mut ctx.out,
+                        "stopped cleanly: this node holds no job".into(),
+                    );
+                    return Ok(());
+                }
+            }
+            // A node keeps serving through a flaky RPC; a refused transaction is an event.
+            Err(err) => say(
+                &bar,
+                &mut ctx.out,
+                format!("error: {err}; retrying next pass"),
+            ),
+        }
+        pass += 1;
+        if args.passes.is_some_and(|n| pass >= n) {
+            bar.finish_and_clear();
+            return Ok(());
+        }
+        for _ in 0..(args.interval * 10) {
+            if STOPS.load(Ordering::SeqCst) > stops {
+                break;
+            }
+            bar.tick();
+            std::thread::sleep(StdDuration::from_millis(100));
+        }
+    }
+}
+
+fn executor_name(executor: &AutoExecutor) -> String {
+    use gpu_market_client::agent::executor::Executor;
+    executor.name().to_string()
+}

@@ -1,0 +1,389 @@
+//! Human units on the command line: sizes (`24GiB`), token amounts and prices (`2.10`),
+//! durations (`2h`), regions (`DE` or `276`), and their display.
+
+use std::{fmt, str::FromStr};
+
+/// A memory or disk size, held in MiB (what the registry stores).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub mib: u64,
+}
+
+impl FromStr for Size {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let split = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(s.len());
+        let (number, unit) = s.split_at(split);
+        if number.is_empty() {
+            return Err(format!(
+                "'{s}' is not a size: write a number and a unit, e.g. 24GiB or 512MiB"
+            ));
+        }
+        let mib_per_unit: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "mib" | "mb" | "m" => 1,
+            "gib" | "gb" | "g" => 1 << 10,
+            "tib" | "tb" | "t" => 1 << 20,
+            "" => return Err(format!("'{s}' has no unit: write e.g. {s}GiB or {s}MiB")),
+            other => {
+                return Err(format!(
+                    "unknown size unit '{other}' in '{s}': use MiB, GiB or TiB (e.g. 24GiB)"
+                ))
+            }
+        };
+        // Sizes like 1.5TiB: scale by 1024 * 1024 in fixed point, rounding down to a MiB.
+        let scaled = Amount::parse(number, 6)
+            .map_err(|e| format!("'{s}' is not a size: {e}"))?
+            .0;
+        let mib = u128::from(scaled) * u128::from(mib_per_unit) / 1_000_000;
+        let mib = u64::try_from(mib).map_err(|_| format!("size '{s}' is too large"))?;
+        Ok(Self { mib })
+    }
+}
+
+impl Size {
+    /// The size in MiB as the registry's `u32` fields hold it.
+    pub fn mib_u32(self) -> Result<u32, String> {
+        u32::try_from(self.mib).map_err(|_| format!("{} is too large", format_mib(self.mib)))
+    }
+
+    /// The size in GiB, rounded down, for the registry's disk field.
+    pub fn gib_u32(self) -> Result<u32, String> {
+        u32::try_from(self.mib >> 10).map_err(|_| format!("{} is too large", format_mib(self.mib)))
+    }
+}
+
+/// `81920` MiB as `80GiB`, `1536` as `1.5GiB`.
+pub fn format_mib(mib: u64) -> String {
+    if mib >= 1 << 20 && mib.is_multiple_of(1 << 10) {
+        format_scaled(mib, 1 << 20, "TiB")
+    } else if mib >= 1 << 10 {
+        format_scaled(mib, 1 << 10, "GiB")
+    } else {
+        format!("{mib}MiB")
+    }
+}
+
+fn format_scaled(value: u64, unit: u64, name: &str) -> String {
+    let whole = value / unit;
+    let tenths = (value % unit) * 10 / unit;
+    if tenths == 0 {
+        format!("{whole}{name}")
+    } else {
+        format!("{whole}.{tenths}{name}")
+    }
+}
+
+/// A non-negative decimal amount of tokens as typed (`2.10`), turned into base units once
+/// the mint's decimals are known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decimal(String);
+
+impl FromStr for Decimal {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.starts_with('-') {
+            return Err(format!(
+                "'{s}' is negative: amounts and prices must be 0 or more"
+            ));
+        }
+        // Check the shape now, so a typo fails before anything is read or sent; the
+        // mint's decimals bound the rest later.
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let digits = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+            return Err(format!("'{s}' is not a number (write e.g. 2.10)"));
+        }
+        Ok(Self(s.to_string()))
+    }
+}
+
+impl Decimal {
+    /// Base units of a mint with `decimals` decimals.
+    pub fn to_base_units(&self, decimals: u8) -> Result<u64, String> {
+        Amount::parse(&self.0, decimals).map(|a| a.0)
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A token amount in base units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Amount(pub u64);
+
+impl Amount {
+    /// Parses `2.10` into base units of a mint with `decimals` decimals.
+    pub fn parse(s: &str, decimals: u8) -> Result<Self, String> {
+        let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
+        let digits = |part: &str| part.chars().all(|c| c.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !digits(whole) || !digits(fraction) {
+            return Err(format!("'{s}' is not a number (write e.g. 2.10)"));
+        }
+        if fraction.len() > usize::from(decimals) {
+            return Err(format!(
+                "'{s}' has more than {decimals} decimal places, the most this token has"
+            ));
+        }
+        let scale = 10u128.pow(u32::from(decimals));
+        let whole: u128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| format!("'{s}' is too large"))?
+        };
+        let padded = format!("{fraction:0<width$}", width = usize::from(decimals));
+        let fraction: u128 = if padded.is_empty() {
+            0
+        } else {
+            padded
+                .parse()
+                .map_err(|_| format!("'{s}' is not a number"))?
+        };
+        let total = whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(fraction))
+            .and_then(|t| u64::try_from(t).ok())
+            .ok_or_else(|| format!("'{s}' is too large"))?;
+        Ok(Self(total))
+    }
+}
+
+/// `2_100_000` base units of a 6-decimal mint as `2.10`: at least two decimals, more only
+/// where they are not zero.
+pub fn format_amount(base_units: u64, decimals: u8) -> String {
+    let scale = 10u64.pow(u32::from(decimals));
+    let whole = base_units / scale;
+    let fraction = base_units % scale;
+    if decimals == 0 {
+        return whole.to_string();
+    }
+    let mut digits = format!("{fraction:0width$}", width = usize::from(decimals));
+    while digits.len() > 2 && digits.ends_with('0') {
+        digits.pop();
+    }
+    format!("{whole}.{digits}")
+}
+
+/// A duration such as `90s`, `30m`, `2h` or `1d`, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Duration {
+    pub seconds: i64,
+}
+
+impl FromStr for Duration {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (number, unit) = s.split_at(split);
+        let n: i64 = number
+            .parse()
+            .map_err(|_| format!("'{s}' is not a duration: write e.g. 90s, 30m, 2h or 1d"))?;
+        let unit_seconds = match unit {
+            "s" | "" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            other => {
+                return Err(format!(
+                    "unknown duration unit '{other}' in '{s}': use s, m, h or d (e.g. 2h)"
+                ))
+            }
+        };
+        let seconds = n
+            .checked_mul(unit_seconds)
+            .ok_or_else(|| format!("duration '{s}' is too long"))?;
+        if seconds == 0 {
+            return Err("a duration must be longer than zero".into());
+        }
+        Ok(Self { seconds })
+    }
+}
+
+/// `5400` seconds as `1h30m`.
+pub fn format_duration(seconds: i64) -> String {
+    let (d, rest) = (seconds / 86_400, seconds % 86_400);
+    let (h, rest) = (rest / 3_600, rest % 3_600);
+    let (m, s) = (rest / 60, rest % 60);
+    let mut out = String::new();
+    for (value, unit) in [(d, "d"), (h, "h"), (m, "m"), (s, "s")] {
+        if value != 0 {
+            out.push_str(&format!("{value}{unit}"));
+        }
+    }
+    if out.is_empty() {
+        out.push_str("0s");
+    }
+    out
+}
+
+/// ISO-3166 alpha-2 codes and their numeric codes, for the regions providers usually
+/// list; any numeric code is accepted as is.
+const REGIONS: &[(&str, u16)] = &[
+    ("AU", 36),
+    ("AT", 40),
+    ("BE", 56),
+    ("BR", 76),
+    ("CA", 124),
+    ("CH", 756),
+    ("CN", 156),
+    ("DE", 276),
+    ("DK", 208),
+    ("ES", 724),
+    ("FI", 246),
+    ("FR", 250),
+    ("GB", 826),
+    ("IE", 372),
+    ("IN", 356),
+    ("IS", 352),
+    ("IT", 380),
+    ("JP", 392),
+    ("KR", 410),
+    ("NL", 528),
+    ("NO", 578),
+    ("PL", 616),
+    ("SE", 752),
+    ("SG", 702),
+    ("TW", 158),
+    ("US", 840),
+];
+
+/// A region: an ISO-3166 country, as `DE` or `276`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region(pub u16);
+
+impl FromStr for Region {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Ok(code) = s.parse::<u16>() {
+            if code == 0 || code > 999 {
+                return Err(format!(
+                    "'{s}' is not an ISO-3166 numeric country code (1-999)"
+                ));
+            }
+            return Ok(Self(code));
+        }
+        REGIONS
+            .iter()
+            .find(|(alpha, _)| alpha.eq_ignore_ascii_case(s))
+            .map(|&(_, code)| Self(code))
+            .ok_or_else(|| {
+                format!(
+                    "unknown region '{s}': use an ISO-3166 numeric code (e.g. 276) or one of {}",
+                    REGIONS
+                        .iter()
+                        .map(|(a, _)| *a)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+    }
+}
+
+/// `276` as `DE`; codes without a known letter code as the number.
+pub fn format_region(code: u16) -> String {
+    if code == 0 {
+        return "any".into();
+    }
+    REGIONS
+        .iter()
+        .find(|&&(_, c)| c == code)
+        .map_or_else(|| code.to_string(), |(alpha, _)| (*alpha).to_string())
+}
+
+/// A SHA-256 digest written in hex (64 characters, optionally `sha256:`-prefixed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest(pub [u8; 32]);
+
+impl FromStr for Digest {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex = s.trim().trim_start_matches("sha256:");
+        if hex.len() != 64 {
+            return Err(format!(
+                "'{s}' is not a SHA-256 digest: expected 64 hex characters"
+            ));
+        }
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map_err(|_| format!("'{s}' is not a SHA-256 digest: not hex"))?;
+        }
+        Ok(Self(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!("24GiB".parse::<Size>().unwrap().mib, 24_576);
+        assert_eq!("80GB".parse::<Size>().unwrap().mib, 81_920);
+        assert_eq!("512MiB".parse::<Size>().unwrap().mib, 512);
+        assert_eq!("1.5TiB".parse::<Size>().unwrap().mib, 1_572_864);
+        assert_eq!(
+            "24GX".parse::<Size>().unwrap_err(),
+            "unknown size unit 'gx' in '24GX': use MiB, GiB or TiB (e.g. 24GiB)"
+        );
+        assert!("24".parse::<Size>().unwrap_err().contains("has no unit"));
+        assert!("GiB".parse::<Size>().is_err());
+        assert_eq!(format_mib(81_920), "80GiB");
+        assert_eq!(format_mib(1_536), "1.5GiB");
+    }
+
+    #[test]
+    fn amounts() {
+        let price: Decimal = "2.10".parse().unwrap();
+        assert_eq!(price.to_base_units(6).unwrap(), 2_100_000);
+        assert_eq!(Amount::parse("0.000001", 6).unwrap().0, 1);
+        assert_eq!(Amount::parse("7", 0).unwrap().0, 7);
+        assert!(Amount::parse("0.0000001", 6)
+            .unwrap_err()
+            .contains("decimal places"));
+        assert!("-1".parse::<Decimal>().unwrap_err().contains("negative"));
+        assert!("abc"
+            .parse::<Decimal>()
+            .unwrap_err()
+            .contains("not a number"));
+        assert!(Amount::parse("99999999999999999999", 6)
+            .unwrap_err()
+            .contains("too large"));
+        assert_eq!(format_amount(2_100_000, 6), "2.10");
+        assert_eq!(format_amount(1, 6), "0.000001");
+        assert_eq!(format_amount(5_000_000, 6), "5.00");
+    }
+
+    #[test]
+    fn durations_regions_digests() {
+        assert_eq!("2h".parse::<Duration>().unwrap().seconds, 7_200);
+        assert_eq!("90".parse::<Duration>().unwrap().seconds, 90);
+        assert!("2w"
+            .parse::<Duration>()
+            .unwrap_err()
+            .contains("unknown duration unit"));
+        assert_eq!(format_duration(5_400), "1h30m");
+        assert_eq!("de".parse::<Region>().unwrap(), Region(276));
+        assert_eq!("840".parse::<Region>().unwrap(), Region(840));
+        assert!("XX".parse::<Region>().is_err());
+        assert_eq!(format_region(392), "JP");
+        assert_eq!(
+            "ab".repeat(32).parse::<Digest>().unwrap(),
+            Digest([0xab; 32])
+        );
+        assert!("abc".parse::<Digest>().is_err());
+    }
+}

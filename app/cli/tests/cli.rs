@@ -1,0 +1,382 @@
+//! The `gpu-market` command line: help for every command, dry runs that decode to the
+//! expected instructions, clear errors for bad input, and the demo's conservation check.
+
+use base64::Engine;
+use clap::{CommandFactory, Parser};
+use gpu_market::{run, Cli, Context};
+use gpu_market_client::{escrow, pda, staking, token, Chain, InProcessChain, Instruction, Keypair};
+use gpu_market_tests::fixtures::*;
+use solana_transaction::Transaction;
+use std::{
+    cell::RefCell,
+    io::Write,
+    process::{Command, Output},
+    rc::Rc,
+};
+
+fn binary(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gpu-market"))
+        .args(args)
+        // No Solana CLI config of the machine's may leak in.
+        .env("HOME", std::env::temp_dir())
+        .env_remove("GPU_MARKET_URL")
+        .env_remove("GPU_MARKET_KEYPAIR")
+        .output()
+        .expect("run gpu-market")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    fn walk(cmd: &mut clap::Command, path: &mut Vec<String>, seen: &mut usize) {
+        let help = cmd.render_long_help().to_string();
+        assert!(help.contains("Usage:"), "no usage for {path:?}");
+        if !path.is_empty() {
+            assert!(
+                cmd.get_about().is_some(),
+                "`gpu-market {}` has no description",
+                path.join(" ")
+            );
+        }
+        *seen += 1;
+        for sub in cmd.get_subcommands_mut() {
+            if sub.get_name() == "help" {
+                continue;
+            }
+            path.push(sub.get_name().to_string());
+            walk(sub, path, seen);
+            path.pop();
+        }
+    }
+    let mut cli = Cli::command();
+    cli.build();
+    let mut seen = 0;
+    walk(&mut cli, &mut Vec::new(), &mut seen);
+    // gpu-market, its 7 nouns and their 29 verbs.
+    assert!(seen >= 37, "only {seen} commands");
+
+    let top = binary(&["--help"]);
+    assert!(top.status.success());
+    let text = String::from_utf8_lossy(&top.stdout);
+    for noun in [
+        "provider", "stake", "job", "market", "rewards", "admin", "demo",
+    ] {
+        assert!(text.contains(noun), "{noun} missing from --help");
+    }
+    let nested = binary(&["job", "submit", "--help"]);
+    assert!(nested.status.success());
+    assert!(String::from_utf8_lossy(&nested.stdout).contains("--max-price"));
+}
+
+#[test]
+fn unknown_size_unit_is_a_clear_error() {
+    let out = binary(&[
+        "job",
+        "submit",
+        "--min-vram",
+        "24GX",
+        "--max-price",
+        "2",
+        "--duration",
+        "1h",
+        "--command",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown size unit 'gx' in '24GX': use MiB, GiB or TiB"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn negative_price_is_a_clear_error() {
+    let out = binary(&[
+        "job",
+        "submit",
+        "--max-price",
+        "-1",
+        "--duration",
+        "1h",
+        "--command",
+        "true",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'-1' is negative: amounts and prices must be 0 or more"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn missing_keypair_file_is_a_clear_error() {
+    let out = binary(&["-k", "/nonexistent/gpu-market/id.json", "stake", "show"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("/nonexistent/gpu-market/id.json"), "{err}");
+    assert!(err.contains("not found"), "{err}");
+}
+
+/// Output captured from a command run in process.
+#[derive(Clone, Default)]
+struct Captured(Rc<RefCell<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs `args` (after `gpu-market`) against `chain` as `keypair`.
+fn run_in_process(
+    chain: InProcessChain,
+    keypair: &Keypair,
+    args: &[&str],
+) -> (InProcessChain, Result<(), gpu_market::CliError>, String) {
+    let cli = Cli::try_parse_from(std::iter::once("gpu-market").chain(args.iter().copied()))
+        .expect("arguments parse");
+    let captured = Captured::default();
+    let mut ctx = Context {
+        chain,
+        keypair: keypair.insecure_clone(),
+        format: cli.output,
+        dry_run: cli.dry_run,
+        out: Box::new(captured.clone()),
+        progress: false,
+    };
+    let result = run(&mut ctx, cli.command);
+    let text = String::from_utf8(captured.0.borrow().clone()).unwrap();
+    (ctx.chain, result, text)
+}
+
+fn decode_dry_run(json: &str) -> Transaction {
+    let value: serde_json::Value = serde_json::from_str(json).expect("json output");
+    let b64 = value["transaction"].as_str().expect("a transaction");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    bincode::deserialize(&bytes).expect("a transaction")
+}
+
+fn instructions(tx: &Transaction) -> Vec<Instruction> {
+    let keys = &tx.message.account_keys;
+    tx.message
+        .instructions
+        .iter()
+        .map(|ix| Instruction {
+            program_id: keys[usize::from(ix.program_id_index)],
+            accounts: ix
+                .accounts
+                .iter()
+                .map(|&i| {
+                    let i = usize::from(i);
+                    let key = keys[i];
+                    let meta = if tx.message.is_maybe_writable(i, None) {
+                        anchor_lang::solana_program::instruction::AccountMeta::new
+                    } else {
+                        anchor_lang::solana_program::instruction::AccountMeta::new_readonly
+                    };
+                    let mut meta = meta(key, tx.message.is_signer(i));
+                    meta.is_signer = tx.message.is_signer(i);
+                    meta
+                })
+                .collect(),
+            data: ix.data.clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn dry_run_stake_deposit_decodes_to_the_stake_instruction() {
+    let mut m = Market::new();
+    let wallet = m.wallet(500 * TOKEN);
+    let (chain, result, out) = run_in_process(
+        m.chain,
+        &wallet.keypair,
+        &["--dry-run", "--output", "json", "stake", "deposit", "250.5"],
+    );
+    result.expect("dry run");
+    let tx = decode_dry_run(&out);
+    let expected = staking::stake(
+        &wallet.pubkey(),
+        &wallet.tokens,
+        &m.stake_mint,
+        &token::TOKEN_PROGRAM,
+        250_500_000,
+    );
+    assert_eq!(instructions(&tx), vec![expected]);
+    assert_eq!(tx.message.account_keys[0], wallet.pubkey());
+    // Nothing was sent.
+    let mut chain = chain;
+    assert!(!chain.exists(&pda::stake_account(&wallet.pubkey())).unwrap());
+}
+
+#[test]
+fn dry_run_job_submit_decodes_to_create_job() {
+    let mut m = Market::with_escrow();
+    let client = m.client(1_000 * TOKEN);
+    let (mut chain, result, out) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &[
+            "--dry-run",
+            "--output",
+            "json",
+            "job",
+            "submit",
+            "--gpus",
+            "2",
+            "--min-vram",
+            "24GiB",
+            "--max-price",
+            "2.10",
+            "--duration",
+            "2h",
+            "--region",
+            "DE",
+            "--command",
+            "echo hi",
+            "--job-id",
+            "7",
+        ],
+    );
+    result.expect("dry run");
+    let tx = decode_dry_run(&out);
+    let expected = escrow::create_job(
+        &client.pubkey(),
+        &m.payment_mint,
+        &token::TOKEN_PROGRAM,
+        job_escrow::CreateJobArgs {
+            job_id: 7,
+            requirements: gpu_market_client::registry::Requirements {
+                gpu_class: None,
+                gpu_count: 2,
+                min_vram_mib: 24 * 1024,
+                min_cpu_cores: 0,
+                min_ram_mib: 0,
+                region: REGION_DE,
+                min_benchmark: 0,
+                attested_only: false,
+            },
+            workload: gpu_market_client::agent::executor::process_workload("echo hi"),
+            kind: escrow::JobKind::Batch,
+            mode: escrow::JobMode::Instant,
+            max_price_per_gpu_hour: 2_100_000,
+            max_duration: 7_200,
+        },
+    );
+    assert_eq!(instructions(&tx), vec![expected]);
+    assert!(!chain.exists(&pda::job(&client.pubkey(), 7)).unwrap());
+}
+
+#[test]
+fn a_job_the_client_cannot_pay_for_fails_clearly_and_changes_nothing() {
+    let mut m = Market::with_escrow();
+    let client = m.client(TOKEN);
+    let (mut chain, result, _) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &[
+            "job",
+            "submit",
+            "--max-price",
+            "2.10",
+            "--duration",
+            "2h",
+            "--command",
+            "true",
+            "--job-id",
+            "1",
+        ],
+    );
+    let err = result.expect_err("cannot pay").to_string();
+    assert!(err.contains("the job escrows 4.21"), "{err}");
+    assert!(err.contains("holds 1.00"), "{err}");
+    assert!(!chain.exists(&pda::job(&client.pubkey(), 1)).unwrap());
+    assert_eq!(token::balance(&mut chain, &client.tokens).unwrap(), TOKEN);
+}
+
+#[test]
+fn register_and_show_a_provider() {
+    let mut m = Market::with_escrow();
+    let wallet = m.wallet(400 * TOKEN);
+    let stake = m.stake_ix(&wallet, 400 * TOKEN);
+    m.chain.send(&[stake], &[&wallet.keypair]).unwrap();
+    let (chain, result, out) = run_in_process(
+        m.chain,
+        &wallet.keypair,
+        &[
+            "provider",
+            "register",
+            "--gpu-model",
+            "NVIDIA H100 80GB HBM3",
+            "--gpus",
+            "4",
+            "--vram",
+            "80GiB",
+            "--cpu-cores",
+            "64",
+            "--ram",
+            "512GiB",
+            "--region",
+            "DE",
+            "--price",
+            "2.10",
+            "--endpoint",
+            "https://node.example",
+        ],
+    );
+    result.expect("register");
+    assert!(out.starts_with("registered: provider"), "{out}");
+    let (_, result, out) = run_in_process(
+        chain,
+        &wallet.keypair,
+        &["--output", "json", "provider", "show"],
+    );
+    result.expect("show");
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["gpu_class"], "Datacenter");
+    assert_eq!(shown["vram"], "80GiB");
+    assert_eq!(shown["price_per_gpu_hour"], "2.10");
+    assert_eq!(shown["region"], "DE");
+    assert_eq!(shown["gpus"], 4);
+}
+
+#[test]
+fn demo_runs_and_its_conservation_check_passes() {
+    let out = binary(&["--output", "json", "demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(report["passed"], true);
+    assert!(report["conservation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["ok"] == true));
+    assert_eq!(report["providers"], 30);
+    assert_eq!(report["jobs"], 12);
+    assert_ne!(report["slashed"], "0.00");
+    let story: Vec<&str> = report["story"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(story.iter().any(|l| l.contains("vanished mid-job")));
+    assert!(story
+        .iter()
+        .any(|l| l.starts_with("keeper expired train-resnet")));
+    assert!(story
+        .iter()
+        .any(|l| l.contains("node-01") && l.contains("finished train-resnet")));
+}

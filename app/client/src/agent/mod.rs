@@ -1,0 +1,624 @@
+//! The provider agent: what `gpu-market provider serve` runs on a GPU node.
+//!
+//! Each [`Agent::tick`] reads the market, then does whatever is due for its node: a registry
+//! heartbeat, an uptime record for rewards, starting jobs assigned to it, running their
+//! workloads through an [`executor::Executor`], heartbeating running jobs, submitting
+//! batch results (the SHA-256 of the output), withdrawing lease earnings, settling its own
+//! finished jobs, and finally taking new work: the instant jobs the matcher's round assigns
+//! to it and bids on auctions it can win. Everything it needs is on chain or in the job's
+//! work directory, so a restarted agent carries on where the last one stopped.
+
+pub mod executor;
+pub mod gpu;
+
+use crate::{
+    driver::{self, Action},
+    error::ClientError,
+    escrow::{self, Job, JobKind, JobMode, JobStatus},
+    market::MarketSnapshot,
+    pda,
+    registry::{self, satisfies},
+    rewards::{self, ProviderRewards},
+    Chain,
+};
+use anchor_lang::solana_program::pubkey::Pubkey;
+use executor::{Executor, Progress};
+use job_escrow::constants::MAX_URI_LEN;
+use serde::Serialize;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+    path::PathBuf,
+};
+
+/// How an agent behaves.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    /// Where job work directories live (one per job, named by the job's address).
+    pub work_dir: PathBuf,
+    /// Seconds between withdrawals of a running lease's earnings.
+    pub withdraw_every: i64,
+}
+
+/// Something the agent did (or failed to do) in a tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AgentEvent {
+    /// A registry heartbeat landed.
+    Heartbeat,
+    /// Uptime was recorded in a reward epoch.
+    UptimeRecorded { epoch: u64 },
+    /// An instant job was taken.
+    Accepted { job: Pubkey },
+    /// A bid was placed on an auction.
+    Bid {
+        job: Pubkey,
+        price_per_gpu_hour: u64,
+    },
+    /// An auction this node won was closed in its favour.
+    AuctionClosed { job: Pubkey },
+    /// A job was started on chain.
+    Started { job: Pubkey },
+    /// A workload was (re)launched by the executor.
+    Launched { job: Pubkey, executor: String },
+    /// A running job's liveness heartbeat landed.
+    JobHeartbeat { job: Pubkey },
+    /// A batch result was submitted.
+    Submitted {
+        job: Pubkey,
+        sha256: String,
+        bytes: u64,
+    },
+    /// A workload failed; its job gets no result from this node.
+    WorkloadFailed { job: Pubkey, reason: String },
+    /// Lease earnings were withdrawn (gross amount).
+    Withdrew { job: Pubkey, amount: u64 },
+    /// One of this node's jobs was settled by this agent.
+    Settled { job: Pubkey },
+    /// A job this node was running is no longer its own (settled, expired or closed by
+    /// someone else); its workload was stopped.
+    Released { job: Pubkey },
+    /// The chain refused a transaction; the agent goes on.
+    Rejected { what: String, error: String },
+}
+
+impl fmt::Display for AgentEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Heartbeat => write!(f, "heartbeat"),
+            Self::UptimeRecorded { epoch } => write!(f, "uptime recorded in epoch {epoch}"),
+            Self::Accepted { job } => write!(f, "accepted job {job}"),
+            Self::Bid {
+                job,
+                price_per_gpu_hour,
+            } => write!(f, "bid {price_per_gpu_hour} per GPU-hour on job {job}"),
+            Self::AuctionClosed { job } => write!(f, "won the auction of job {job}"),
+            Self::Started { job } => write!(f, "started job {job}"),
+            Self::Launched { job, executor } => {
+                write!(f, "launched the workload of job {job} ({executor})")
+            }
+            Self::JobHeartbeat { job } => write!(f, "heartbeat for job {job}"),
+            Self::Submitted { job, sha256, bytes } => {
+                write!(f, "submitted job {job}: {bytes} bytes, sha256 {sha256}")
+            }
+            Self::WorkloadFailed { job, reason } => {
+                write!(f, "workload of job {job} failed: {reason}")
+            }
+            Self::Withdrew { job, amount } => write!(f, "withdrew {amount} from lease {job}"),
+            Self::Settled { job } => write!(f, "settled job {job}"),
+            Self::Released { job } => write!(f, "job {job} ended; its workload was stopped"),
+            Self::Rejected { what, error } => write!(f, "{what} refused: {error}"),
+        }
+    }
+}
+
+/// A job this node holds on chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldJob {
+    pub job: Pubkey,
+    pub status: String,
+    /// When the chain expires the job (and slashes this node) unless the agent acts.
+    pub deadline: i64,
+}
+
+/// What one pass of the agent did, and the jobs its node held when the pass began.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tick {
+    pub events: Vec<AgentEvent>,
+    pub held: Vec<HeldJob>,
+}
+
+/// The agent of one provider node.
+pub struct Agent {
+    operator: Keypair,
+    authority: Pubkey,
+    executor: Box<dyn Executor>,
+    config: AgentConfig,
+    draining: bool,
+    last_withdraw: HashMap<Pubkey, i64>,
+    failed: HashSet<Pubkey>,
+}
+
+impl Agent {
+    /// An agent for the node registered by `authority`, signing with its `operator` key and
+    /// running workloads with `executor`.
+    pub fn new(
+        operator: Keypair,
+        authority: Pubkey,
+        executor: Box<dyn Executor>,
+        config: AgentConfig,
+    ) -> Self {
+        Self {
+            operator,
+            authority,
+            executor,
+            config,
+            draining: false,
+            last_withdraw: HashMap::new(),
+            failed: HashSet::new(),
+        }
+    }
+
+    /// The node's provider account.
+    pub fn provider(&self) -> Pubkey {
+        pda::provider(&self.authority)
+    }
+
+    /// Stops taking new jobs; jobs already held still run to their end.
+    pub fn drain(&mut self) {
+        self.draining = true;
+    }
+
+    /// Whether the agent stopped taking new jobs.
+    pub fn is_draining(&self) -> bool {
+        self.draining
+    }
+
+    /// The jobs this node holds on chain (assigned or running), with the deadline by which
+    /// the agent must act on each.
+    pub fn held_jobs(&self, snapshot: &MarketSnapshot) -> Vec<HeldJob> {
+        let me = self.provider();
+        let config = &snapshot.escrow;
+        snapshot
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.assignment.is_some_and(|a| a.provider == me))
+            .filter_map(|(address, job)| {
+                let deadline = match job.status {
+                    JobStatus::Assigned => job.start_deadline(config.start_timeout).ok()?,
+                    JobStatus::Running => job
+                        .last_heartbeat
+                        .saturating_add(config.heartbeat_grace)
+                        .min(job.run_deadline().ok()?),
+                    _ => return None,
+                };
+                Some(HeldJob {
+                    job: *address,
+                    status: format!("{:?}", job.status),
+                    deadline,
+                })
+            })
+            .collect()
+    }
+
+    /// One pass over the market: does everything due for this node now.
+    pub fn tick(&mut self, chain: &mut impl Chain) -> Result<Tick, ClientError> {
+        let snapshot = MarketSnapshot::load(chain)?;
+        self.tick_with(chain, snapshot)
+    }
+
+    /// [`Agent::tick`] from a snapshot already loaded (several agents sharing one read
+    /// of the market; the chain still has the last word on every transaction).
+    pub fn tick_with(
+        &mut self,
+        chain: &mut impl Chain,
+        mut snapshot: MarketSnapshot,
+    ) -> Result<Tick, ClientError> {
+        let mut events = Vec::new();
+        let held = self.held_jobs(&snapshot);
+        let me = self.provider();
+        let Some(view) = snapshot.provider(&me).cloned() else {
+            return Err(ClientError::Backend(format!(
+                "no provider is registered for authority {}: run `gpu-market provider register` first",
+                self.authority
+            )));
+        };
+        if view.provider.operator != self.operator.pubkey() {
+            return Err(ClientError::Backend(format!(
+                "{} is not the operator of provider {me} (its operator is {}): run with the operator keypair, or set it with `gpu-market provider update --operator`",
+                self.operator.pubkey(),
+                view.provider.operator
+            )));
+        }
+
+        let now = snapshot.now;
+        let interval = snapshot.registry.heartbeat_interval;
+        if now.saturating_sub(view.provider.last_heartbeat) >= (interval / 2).max(1) {
+            let ix = registry::heartbeat(&self.operator.pubkey(), &self.authority);
+            if self.send(chain, "registry heartbeat", &[ix], &mut events) {
+                events.push(AgentEvent::Heartbeat);
+                if let Some(p) = snapshot.providers.iter_mut().find(|p| p.address == me) {
+                    p.provider.last_heartbeat = now;
+                }
+            }
+        }
+        self.record_uptime(chain, &snapshot, &mut events)?;
+        self.serve_held_jobs(chain, &snapshot, &mut events)?;
+        self.release_finished(&snapshot, &mut events);
+        if !self.draining {
+            self.take_new_jobs(chain, &snapshot, &mut events)?;
+        }
+        Ok(Tick { events, held })
+    }
+
+    /// Sends `ixs` signed by the operator; a refusal becomes an event, not an error.
+    fn send(
+        &self,
+        chain: &mut impl Chain,
+        what: &str,
+        ixs: &[anchor_lang::solana_program::instruction::Instruction],
+        events: &mut Vec<AgentEvent>,
+    ) -> bool {
+        match chain.send(ixs, &[&self.operator]) {
+            Ok(_) => true,
+            Err(err) => {
+                events.push(AgentEvent::Rejected {
+                    what: what.to_string(),
+                    error: err.to_string(),
+                });
+                false
+            }
+        }
+    }
+
+    fn record_uptime(
+        &self,
+        chain: &mut impl Chain,
+        snapshot: &MarketSnapshot,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<(), ClientError> {
+        let Some(epoch) = snapshot.reward_epoch() else {
+            return Ok(());
+        };
+        let Some(view) = snapshot.provider(&self.provider()) else {
+            return Ok(());
+        };
+        let policy = snapshot.policy();
+        let staked = view
+            .provider
+            .required_stake(policy.min_stake_per_gpu)
+            .is_ok_and(|required| view.active_stake >= required);
+        if view.provider.status != registry::ProviderStatus::Active || !staked {
+            return Ok(());
+        }
+        let rewards_address = pda::provider_rewards(&self.provider());
+        let record: Option<ProviderRewards> = if chain.exists(&rewards_address)? {
+            Some(chain.fetch(&rewards_address)?)
+        } else {
+            None
+        };
+        let due = record.as_ref().is_none_or(|r| {
+            r.last_recorded_at == 0
+                || snapshot.now
+                    >= r.last_recorded_at
+                        .saturating_add(snapshot.registry.heartbeat_interval)
+        });
+        if !due {
+            return Ok(());
+        }
+        let previous = record
+            .map(|r| r.current_epoch)
+            .filter(|&previous| previous < epoch);
+        let ix = rewards::record_uptime(&self.operator.pubkey(), &self.authority, epoch, previous);
+        if self.send(chain, "uptime record", &[ix], events) {
+            events.push(AgentEvent::UptimeRecorded { epoch });
+        }
+        Ok(())
+    }
+
+    fn workdir(&self, job: &Pubkey) -> PathBuf {
+        self.config.work_dir.join(job.to_string())
+    }
+
+    /// Starts, runs, heartbeats and settles the jobs assigned to this node.
+    fn serve_held_jobs(
+        &mut self,
+        chain: &mut impl Chain,
+        snapshot: &MarketSnapshot,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<(), ClientError> {
+        let me = self.provider();
+        let operator = self.operator.pubkey();
+        let mine: Vec<(Pubkey, Job)> = snapshot
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.assignment.is_some_and(|a| a.provider == me))
+            .cloned()
+            .collect();
+        for (address, job) in mine {
+            match job.status {
+                JobStatus::Assigned if self.start(chain, &address, &job, events) => {
+                    self.launch(&address, &job, events);
+                }
+                JobStatus::Running => {
+                    if !self.failed.contains(&address)
+                        && !self.executor.running().contains(&address)
+                    {
+                        self.launch(&address, &job, events);
+                    }
+                    if snapshot.now.saturating_sub(job.last_heartbeat)
+                        >= (snapshot.escrow.heartbeat_grace / 2).max(1)
+                    {
+                        let ix = escrow::heartbeat_job(&operator, &address);
+                        if self.send(chain, "job heartbeat", &[ix], events) {
+                            events.push(AgentEvent::JobHeartbeat { job: address });
+                        }
+                    }
+                    match job.kind {
+                        JobKind::Batch => self.submit_if_done(chain, &address, &job, events)?,
+                        JobKind::Lease => {
+                            self.withdraw_lease(chain, snapshot, &address, &job, events)?
+                        }
+                    }
+                }
+                _ => {}
+            }
+            // This node is the party most interested in its own settlement.
+            if let Some(action @ Action::Finalize { .. }) = driver::due(snapshot, &address, &job) {
+                let ixs = driver::instructions(chain, snapshot, &operator, &action)?;
+                if self.send(chain, "settlement", &ixs, events) {
+                    events.push(AgentEvent::Settled { job: address });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn start(
+        &mut self,
+        chain: &mut impl Chain,
+        address: &Pubkey,
+        job: &Job,
+        events: &mut Vec<AgentEvent>,
+    ) -> bool {
+        if job.status != JobStatus::Assigned {
+            return false;
+        }
+        let ix = escrow::start_job(&self.operator.pubkey(), &self.authority, address);
+        let started = self.send(chain, "job start", &[ix], events);
+        if started {
+            events.push(AgentEvent::Started { job: *address });
+        }
+        started
+    }
+
+    fn launch(&mut self, address: &Pubkey, job: &Job, events: &mut Vec<AgentEvent>) {
+        let workdir = self.workdir(address);
+        match self.executor.start(address, &job.workload, &workdir) {
+            Ok(()) => events.push(AgentEvent::Launched {
+                job: *address,
+                executor: self.executor.name().to_string(),
+            }),
+            Err(err) => {
+                self.failed.insert(*address);
+                events.push(AgentEvent::WorkloadFailed {
+                    job: *address,
+                    reason: err.to_string(),
+                });
+            }
+        }
+    }
+
+    fn submit_if_done(
+        &mut self,
+        chain: &mut impl Chain,
+        address: &Pubkey,
+        job: &Job,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<(), ClientError> {
+        if self.failed.contains(address) {
+            return Ok(());
+        }
+        let progress = match self.executor.poll(address) {
+            Ok(progress) => progress,
+            Err(err) => Progress::Failed(err.to_string()),
+        };
+        match progress {
+            Progress::Running => {}
+            Progress::Failed(reason) => {
+                self.failed.insert(*address);
+                events.push(AgentEvent::WorkloadFailed {
+                    job: *address,
+                    reason,
+                });
+            }
+            Progress::Finished(output) => {
+                let uri = format!("file://{}", output.path.display());
+                if uri.len() > MAX_URI_LEN {
+                    self.failed.insert(*address);
+                    events.push(AgentEvent::WorkloadFailed {
+                        job: *address,
+                        reason: format!(
+                            "result path {uri} is longer than {MAX_URI_LEN} bytes: use a shorter --work-dir"
+                        ),
+                    });
+                    return Ok(());
+                }
+                let ix = escrow::submit_result(
+                    &self.operator.pubkey(),
+                    &job.assignment
+                        .map(|a| a.authority)
+                        .unwrap_or(self.authority),
+                    address,
+                    output.sha256,
+                    uri,
+                );
+                if self.send(chain, "result submission", &[ix], events) {
+                    events.push(AgentEvent::Submitted {
+                        job: *address,
+                        sha256: hex(&output.sha256),
+                        bytes: output.bytes,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn withdraw_lease(
+        &mut self,
+        chain: &mut impl Chain,
+        snapshot: &MarketSnapshot,
+        address: &Pubkey,
+        job: &Job,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<(), ClientError> {
+        let now = snapshot.now;
+        let last = self
+            .last_withdraw
+            .get(address)
+            .copied()
+            .unwrap_or(job.started_at);
+        if now.saturating_sub(last) < self.config.withdraw_every {
+            return Ok(());
+        }
+        let config = &snapshot.escrow;
+        let Ok(earned) = job
+            .served_until(now, config.heartbeat_grace)
+            .and_then(|until| job.payout(until, config.protocol_fee_bps))
+        else {
+            return Ok(());
+        };
+        if earned.gross == 0 {
+            return Ok(());
+        }
+        let keys = driver::settle_accounts(snapshot, &self.operator.pubkey(), job)?;
+        let mut ixs = driver::missing_token_accounts(
+            chain,
+            snapshot,
+            &self.operator.pubkey(),
+            &[
+                (keys.provider_authority, job.payment_mint),
+                (keys.treasury, job.payment_mint),
+            ],
+        )?;
+        ixs.push(escrow::withdraw_earnings(
+            &self.operator.pubkey(),
+            &keys,
+            earned.gross,
+        ));
+        if self.send(chain, "lease withdrawal", &ixs, events) {
+            self.last_withdraw.insert(*address, now);
+            events.push(AgentEvent::Withdrew {
+                job: *address,
+                amount: earned.gross,
+            });
+        }
+        Ok(())
+    }
+
+    /// Stops the workloads of jobs that are no longer this node's running jobs.
+    fn release_finished(&mut self, snapshot: &MarketSnapshot, events: &mut Vec<AgentEvent>) {
+        let me = self.provider();
+        for address in self.executor.running() {
+            let still_mine = snapshot.job(&address).is_some_and(|job| {
+                job.status == JobStatus::Running && job.assignment.is_some_and(|a| a.provider == me)
+            });
+            if !still_mine && self.executor.stop(&address).is_ok() {
+                events.push(AgentEvent::Released { job: address });
+            }
+        }
+    }
+
+    /// Takes the instant jobs the round assigns to this node, bids on auctions it can win
+    /// and closes the auctions it won.
+    fn take_new_jobs(
+        &mut self,
+        chain: &mut impl Chain,
+        snapshot: &MarketSnapshot,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<(), ClientError> {
+        let me = self.provider();
+        let operator = self.operator.pubkey();
+        let Some(view) = snapshot.provider(&me).cloned() else {
+            return Ok(());
+        };
+        for (address, job) in &snapshot.jobs {
+            let won = job.status == JobStatus::Open
+                && snapshot.now >= job.bid_deadline
+                && job.best_bid.is_some_and(|b| b.provider == me);
+            if won {
+                let ix = escrow::close_auction(&operator, address);
+                if self.send(chain, "auction close", &[ix], events) {
+                    events.push(AgentEvent::AuctionClosed { job: *address });
+                    let mut assigned = job.clone();
+                    assigned.status = JobStatus::Assigned;
+                    if self.start(chain, address, &assigned, events) {
+                        self.launch(address, &assigned, events);
+                    }
+                }
+            }
+        }
+        let policy = snapshot.policy();
+        let authority = self.authority;
+        let mine: Vec<Action> = driver::plan_matches(snapshot, &snapshot.match_round())
+            .into_iter()
+            .filter(
+                |action| matches!(action, Action::Accept { authority: a, .. } if *a == authority),
+            )
+            .collect();
+        for action in mine {
+            let address = action.job();
+            let Some(job) = snapshot.job(&address) else {
+                continue;
+            };
+            if !self.executor.supports(&job.workload) {
+                continue;
+            }
+            let ixs = driver::instructions(chain, snapshot, &operator, &action)?;
+            if self.send(chain, "job accept", &ixs, events) {
+                events.push(AgentEvent::Accepted { job: address });
+                let mut assigned = job.clone();
+                assigned.status = JobStatus::Assigned;
+                if self.start(chain, &address, &assigned, events) {
+                    self.launch(&address, &assigned, events);
+                }
+            }
+        }
+        let price = view.provider.price_per_gpu_hour;
+        for (address, job) in &snapshot.jobs {
+            let biddable = job.status == JobStatus::Open
+                && job.mode == JobMode::Auction
+                && snapshot.now < job.bid_deadline
+                && job.payment_mint == view.provider.payment_mint
+                && price <= job.max_price_per_gpu_hour
+                && driver::beats_best_bid(job, price)
+                && self.executor.supports(&job.workload)
+                && satisfies(
+                    &view.provider,
+                    view.active_stake,
+                    &job.requirements,
+                    &policy,
+                    snapshot.now,
+                )
+                .is_ok();
+            if biddable {
+                let ix = escrow::place_bid(&operator, &self.authority, address, price);
+                if self.send(chain, "bid", &[ix], events) {
+                    events.push(AgentEvent::Bid {
+                        job: *address,
+                        price_per_gpu_hour: price,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,308 @@
+//! Turns what the matcher decided, and what the clock says is due, into transactions.
+//!
+//! Matches become `accept_job` (instant mode) or `place_bid` (auction mode), which only the
+//! matched provider's operator can sign: every agent runs the same deterministic round and
+//! takes the jobs assigned to it, so providers do not race for the same job. Upkeep
+//! ([`plan_upkeep`]) is permissionless: closing auctions, expiring jobs whose provider
+//! missed a deadline (slashing it and re-queuing the job), settling finished jobs and
+//! reclaiming jobs nobody took. Whoever sends an expiry or a reclaim earns the crank tip.
+
+use crate::{
+    error::ClientError,
+    escrow::{self, Job, JobKind, JobMode, JobStatus, SettleAccounts, SlashKeys},
+    market::MarketSnapshot,
+    matcher::Match,
+    token, Chain, TxOutcome,
+};
+use anchor_lang::solana_program::{instruction::Instruction, pubkey::Pubkey};
+use job_escrow::constants::DISPUTE_TIMEOUT;
+use serde::Serialize;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::fmt;
+
+/// One transaction's worth of market work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// The provider takes an instant job (its operator signs).
+    Accept {
+        job: Pubkey,
+        authority: Pubkey,
+        operator: Pubkey,
+    },
+    /// The provider bids on an auction (its operator signs).
+    Bid {
+        job: Pubkey,
+        authority: Pubkey,
+        operator: Pubkey,
+        price_per_gpu_hour: u64,
+    },
+    /// An auction's window closed with a bid: assign it to the best one (anyone).
+    CloseAuction { job: Pubkey },
+    /// The provider missed a deadline: slash it and re-queue or refund the job (anyone).
+    Expire { job: Pubkey },
+    /// A job is done and unchallenged, or a lease reached its end: settle it (anyone).
+    Finalize { job: Pubkey },
+    /// An open job nobody took: refund the client (anyone).
+    Reclaim { job: Pubkey },
+}
+
+impl Action {
+    /// The job the action is about.
+    pub fn job(&self) -> Pubkey {
+        match *self {
+            Self::Accept { job, .. }
+            | Self::Bid { job, .. }
+            | Self::CloseAuction { job }
+            | Self::Expire { job }
+            | Self::Finalize { job }
+            | Self::Reclaim { job } => job,
+        }
+    }
+
+    /// The operator key that must sign, or `None` when anyone may send it.
+    pub fn operator(&self) -> Option<Pubkey> {
+        match *self {
+            Self::Accept { operator, .. } | Self::Bid { operator, .. } => Some(operator),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Accept { job, authority, .. } => write!(f, "accept {job} by {authority}"),
+            Self::Bid {
+                job,
+                authority,
+                price_per_gpu_hour,
+                ..
+            } => write!(f, "bid {price_per_gpu_hour}/GPU-h on {job} by {authority}"),
+            Self::CloseAuction { job } => write!(f, "close auction {job}"),
+            Self::Expire { job } => write!(f, "expire {job}"),
+            Self::Finalize { job } => write!(f, "finalize {job}"),
+            Self::Reclaim { job } => write!(f, "reclaim {job}"),
+        }
+    }
+}
+
+/// The transactions that carry out `matches`: an accept for each instant match, a bid for
+/// each auction match that would beat the best bid so far.
+pub fn plan_matches(snapshot: &MarketSnapshot, matches: &[Match]) -> Vec<Action> {
+    matches
+        .iter()
+        .filter_map(|m| {
+            let provider = &snapshot.provider(&m.provider)?.provider;
+            let job = snapshot.job(&m.job)?;
+            let (authority, operator) = (provider.authority, provider.operator);
+            match m.mode {
+                JobMode::Instant => Some(Action::Accept {
+                    job: m.job,
+                    authority,
+                    operator,
+                }),
+                JobMode::Auction => {
+                    beats_best_bid(job, m.price_per_gpu_hour).then_some(Action::Bid {
+                        job: m.job,
+                        authority,
+                        operator,
+                        price_per_gpu_hour: m.price_per_gpu_hour,
+                    })
+                }
+            }
+        })
+        .collect()
+}
+
+/// Whether a bid at `price` would be recorded on `job` (the chain keeps strictly lower
+/// bids only).
+pub fn beats_best_bid(job: &Job, price: u64) -> bool {
+    job.best_bid.is_none_or(|b| price < b.price_per_gpu_hour)
+}
+
+/// What is due on `job` at `now` that anyone may crank, if anything.
+pub fn due(snapshot: &MarketSnapshot, address: &Pubkey, job: &Job) -> Option<Action> {
+    let now = snapshot.now;
+    let config = &snapshot.escrow;
+    let job_address = *address;
+    match job.status {
+        JobStatus::Open if now >= job.bid_deadline => Some(match job.best_bid {
+            Some(_) => Action::CloseAuction { job: job_address },
+            None => Action::Reclaim { job: job_address },
+        }),
+        JobStatus::Open => None,
+        JobStatus::Assigned => {
+            let deadline = job.start_deadline(config.start_timeout).ok()?;
+            (now > deadline).then_some(Action::Expire { job: job_address })
+        }
+        JobStatus::Running => {
+            let run_deadline = job.run_deadline().ok()?;
+            let silent_since = job.last_heartbeat.saturating_add(config.heartbeat_grace);
+            if now > silent_since && silent_since < run_deadline {
+                return Some(Action::Expire { job: job_address });
+            }
+            match job.kind {
+                JobKind::Lease => {
+                    (now >= run_deadline).then_some(Action::Finalize { job: job_address })
+                }
+                JobKind::Batch => (now > run_deadline.saturating_add(config.heartbeat_grace))
+                    .then_some(Action::Expire { job: job_address }),
+            }
+        }
+        JobStatus::ResultSubmitted => {
+            let submitted_at = job.result.as_ref()?.submitted_at;
+            (now >= submitted_at.saturating_add(config.challenge_window))
+                .then_some(Action::Finalize { job: job_address })
+        }
+        JobStatus::Disputed => {
+            let opened_at = job.dispute?.opened_at;
+            (now >= opened_at.saturating_add(DISPUTE_TIMEOUT))
+                .then_some(Action::Finalize { job: job_address })
+        }
+    }
+}
+
+/// Every permissionless action due at the snapshot's time, in job address order.
+pub fn plan_upkeep(snapshot: &MarketSnapshot) -> Vec<Action> {
+    snapshot
+        .jobs
+        .iter()
+        .filter_map(|(address, job)| due(snapshot, address, job))
+        .collect()
+}
+
+/// The settlement accounts of `job` as seen by `caller`.
+pub fn settle_accounts(
+    snapshot: &MarketSnapshot,
+    caller: &Pubkey,
+    job: &Job,
+) -> Result<SettleAccounts, ClientError> {
+    let assignment = job
+        .assignment
+        .ok_or_else(|| ClientError::Backend(format!("job {} has no provider", job.job_id)))?;
+    Ok(SettleAccounts {
+        caller: *caller,
+        client: job.client,
+        job_id: job.job_id,
+        payment_mint: job.payment_mint,
+        token_program: snapshot.token_program(&job.payment_mint),
+        provider_authority: assignment.authority,
+        treasury: snapshot.escrow.treasury,
+    })
+}
+
+/// The staking accounts a slash touches.
+pub fn slash_keys(snapshot: &MarketSnapshot) -> SlashKeys {
+    SlashKeys {
+        stake_mint: snapshot.staking.stake_mint,
+        stake_token_program: snapshot.token_program(&snapshot.staking.stake_mint),
+        staking_treasury: snapshot.staking.treasury,
+    }
+}
+
+/// Instructions creating whichever of the associated token accounts `(owner, mint)` do not
+/// exist yet (settlements pay into them), paid by `payer`.
+pub fn missing_token_accounts(
+    chain: &mut impl Chain,
+    snapshot: &MarketSnapshot,
+    payer: &Pubkey,
+    owners: &[(Pubkey, Pubkey)],
+) -> Result<Vec<Instruction>, ClientError> {
+    let mut ixs = Vec::new();
+    let mut seen = Vec::new();
+    for &(owner, mint) in owners {
+        let program = snapshot.token_program(&mint);
+        let address = token::associated_address(&owner, &mint, &program);
+        if seen.contains(&address) || chain.exists(&address)? {
+            continue;
+        }
+        seen.push(address);
+        ixs.push(token::create_associated_idempotent(
+            payer, &owner, &mint, &program,
+        ));
+    }
+    Ok(ixs)
+}
+
+/// The instructions of `action`, sent by `caller` (who pays, and for an accept or a bid
+/// must be the provider's operator), including the creation of any token account it pays
+/// into that does not exist yet.
+pub fn instructions(
+    chain: &mut impl Chain,
+    snapshot: &MarketSnapshot,
+    caller: &Pubkey,
+    action: &Action,
+) -> Result<Vec<Instruction>, ClientError> {
+    let address = action.job();
+    let job = snapshot
+        .job(&address)
+        .ok_or(ClientError::AccountNotFound(address))?;
+    Ok(match *action {
+        Action::Accept {
+            authority,
+            operator,
+            ..
+        } => vec![escrow::accept_job(&operator, &authority, &address)],
+        Action::Bid {
+            authority,
+            operator,
+            price_per_gpu_hour,
+            ..
+        } => vec![escrow::place_bid(
+            &operator,
+            &authority,
+            &address,
+            price_per_gpu_hour,
+        )],
+        Action::CloseAuction { .. } => vec![escrow::close_auction(caller, &address)],
+        Action::Reclaim { .. } => {
+            let mint = job.payment_mint;
+            let mut ixs = missing_token_accounts(
+                chain,
+                snapshot,
+                caller,
+                &[(*caller, mint), (job.client, mint)],
+            )?;
+            ixs.push(escrow::reclaim_job(
+                caller,
+                &job.client,
+                job.job_id,
+                &mint,
+                &snapshot.token_program(&mint),
+            ));
+            ixs
+        }
+        Action::Expire { .. } | Action::Finalize { .. } => {
+            let keys = settle_accounts(snapshot, caller, job)?;
+            let mint = job.payment_mint;
+            let mut owners = vec![
+                (keys.provider_authority, mint),
+                (keys.treasury, mint),
+                (keys.client, mint),
+            ];
+            if matches!(action, Action::Expire { .. }) {
+                owners.push((*caller, mint));
+                owners.push((keys.client, snapshot.staking.stake_mint));
+            }
+            let mut ixs = missing_token_accounts(chain, snapshot, caller, &owners)?;
+            ixs.push(match action {
+                Action::Expire { .. } => escrow::expire_job(&keys, &slash_keys(snapshot)),
+                _ => escrow::finalize_job(&keys),
+            });
+            ixs
+        }
+    })
+}
+
+/// Sends `action` signed by `caller`.
+pub fn execute(
+    chain: &mut impl Chain,
+    snapshot: &MarketSnapshot,
+    caller: &Keypair,
+    action: &Action,
+) -> Result<TxOutcome, ClientError> {
+    let ixs = instructions(chain, snapshot, &caller.pubkey(), action)?;
+    chain.send(&ixs, &[caller])
+}
