@@ -2,6 +2,7 @@
 //! state and balances, and each rejection with its exact error code.
 
 mod agent;
+mod cluster;
 mod escrow;
 mod migrations;
 mod registry;
