@@ -80,7 +80,7 @@ fn serves_a_batch_job_end_to_end() {
     let expected = sha256(b"hello from the gpu");
     assert!(events.iter().any(|e| matches!(e,
         AgentEvent::Submitted { job, sha256, bytes: 18 }
-            if *job == s.job && *sha256 == gpu_market_client::agent::hex(&expected))));
+            if *job == s.job && *sha256 == gpu_market_client::hex::encode(&expected))));
     let on_chain = m.job(&s.client.pubkey(), 1);
     let result = on_chain.result.expect("a result");
     assert_eq!(result.hash, expected);

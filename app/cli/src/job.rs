@@ -11,10 +11,7 @@ use crate::{
 };
 use clap::{Args, Subcommand};
 use gpu_market_client::{
-    agent::{
-        executor::{oci_workload, process_workload},
-        hex,
-    },
+    agent::executor::{oci_workload, process_workload},
     escrow::{self, Job, JobKind, JobMode, JobStatus, SettleAccounts},
     pda,
     registry::{GpuClass, Requirements},
@@ -228,14 +225,18 @@ impl JobView {
             best_bid: job.best_bid.map(|b| amount(b.price_per_gpu_hour)),
             bid_deadline: job.bid_deadline,
             started_at: job.started_at,
-            result_sha256: job.result.as_ref().map(|r| hex(&r.hash)),
+            result_sha256: job
+                .result
+                .as_ref()
+                .map(|r| gpu_market_client::hex::encode(&r.hash)),
             result_uri: job.result.as_ref().map(|r| r.uri.clone()),
             attempts: job.attempts,
         }
     }
 }
 
-fn status_name(s: JobStatus) -> &'static str {
+/// The status as the command line writes it.
+pub fn status_name(s: JobStatus) -> &'static str {
     match s {
         JobStatus::Open => "open",
         JobStatus::Assigned => "assigned",
@@ -376,52 +377,24 @@ fn requirements(args: &SubmitArgs) -> Result<Requirements, CliError> {
     })
 }
 
-/// Instructions creating whichever associated token accounts of `owners` for `mint` do
-/// not exist yet, paid by `payer`.
-fn missing_accounts<C: Chain>(
-    ctx: &mut Context<C>,
-    mint: &Pubkey,
-    program: &Pubkey,
-    owners: &[Pubkey],
-) -> Result<Vec<Instruction>, CliError> {
-    let payer = ctx.me();
-    let mut ixs = Vec::new();
-    for owner in owners {
-        if !ctx
-            .chain
-            .exists(&token::associated_address(owner, mint, program))?
-        {
-            ixs.push(token::create_associated_idempotent(
-                &payer, owner, mint, program,
-            ));
-        }
-    }
-    Ok(ixs)
-}
-
 fn settle_keys<C: Chain>(
     ctx: &mut Context<C>,
     job: &Job,
     program: Pubkey,
 ) -> Result<(SettleAccounts, Vec<Instruction>), CliError> {
-    let assignment = job
-        .assignment
-        .ok_or_else(|| CliError::input("the job has no provider yet"))?;
     let treasury = ctx.market_config()?.treasury;
-    let keys = SettleAccounts {
-        caller: ctx.me(),
-        client: job.client,
-        job_id: job.job_id,
-        payment_mint: job.payment_mint,
-        token_program: program,
-        provider_authority: assignment.authority,
-        treasury,
-    };
-    let setup = missing_accounts(
-        ctx,
-        &job.payment_mint,
-        &program,
-        &[assignment.authority, treasury, job.client],
+    let me = ctx.me();
+    let keys = SettleAccounts::for_job(job, &me, &program, &treasury)
+        .ok_or_else(|| CliError::input("the job has no provider yet"))?;
+    let mint = job.payment_mint;
+    let setup = token::missing_associated_accounts(
+        &mut ctx.chain,
+        &me,
+        &[
+            (keys.provider_authority, mint, program),
+            (treasury, mint, program),
+            (job.client, mint, program),
+        ],
     )?;
     Ok((keys, setup))
 }

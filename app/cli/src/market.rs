@@ -1,6 +1,7 @@
 //! `gpu-market market`: the matcher and the market's upkeep, and statistics.
 
 use crate::{
+    job::status_name,
     output::{short, table},
     units::format_amount,
     CliError, Context,
@@ -191,17 +192,17 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), Cli
                 .map(|p| u64::from(p.provider.gpus_in_use.min(p.provider.hardware.gpu_count)))
                 .sum();
             let statuses = [
-                (JobStatus::Open, "open"),
-                (JobStatus::Assigned, "assigned"),
-                (JobStatus::Running, "running"),
-                (JobStatus::ResultSubmitted, "result-submitted"),
-                (JobStatus::Disputed, "disputed"),
+                JobStatus::Open,
+                JobStatus::Assigned,
+                JobStatus::Running,
+                JobStatus::ResultSubmitted,
+                JobStatus::Disputed,
             ];
             let jobs_by_status = statuses
                 .iter()
-                .map(|(s, name)| {
+                .map(|s| {
                     (
-                        (*name).to_string(),
+                        status_name(*s).to_string(),
                         snapshot.jobs.iter().filter(|(_, j)| j.status == *s).count(),
                     )
                 })

@@ -7,7 +7,10 @@ use crate::{
 };
 use clap::{Args, Subcommand};
 use gpu_market_client::{
-    agent::{executor::AutoExecutor, gpu, Agent, AgentConfig},
+    agent::{
+        executor::{AutoExecutor, Executor},
+        gpu, Agent, AgentConfig,
+    },
     market::MarketSnapshot,
     pda,
     registry::{self, GpuClass, Hardware, Provider, ProviderStatus},
@@ -562,7 +565,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
         format!(
             "serving provider {} with executor {} (work dir {})",
             pda::provider(&authority),
-            executor_name(&executor),
+            executor.name(),
             args.work_dir.display()
         ),
     );
@@ -646,9 +649,4 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             std::thread::sleep(StdDuration::from_millis(100));
         }
     }
-}
-
-fn executor_name(executor: &AutoExecutor) -> String {
-    use gpu_market_client::agent::executor::Executor;
-    executor.name().to_string()
 }

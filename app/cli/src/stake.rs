@@ -75,17 +75,17 @@ impl fmt::Display for StakeView {
 #[derive(Debug, Serialize)]
 pub struct StakeReceipt {
     pub action: &'static str,
-    pub amount: String,
+    /// The amount moved, where the action moves one.
+    pub amount: Option<String>,
     pub signature: String,
 }
 
 impl fmt::Display for StakeReceipt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} (signature {})",
-            self.action, self.amount, self.signature
-        )
+        match &self.amount {
+            Some(amount) => write!(f, "{} {amount} (signature {})", self.action, self.signature),
+            None => write!(f, "{} (signature {})", self.action, self.signature),
+        }
     }
 }
 
@@ -101,10 +101,10 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliE
     let (decimals, program) = ctx.mint(&mint)?;
     let me = ctx.me();
     let ata = token::associated_address(&me, &mint, &program);
-    let receipt = |action: &'static str, amount: u64| {
+    let receipt = |action: &'static str, amount: Option<u64>| {
         move |outcome: gpu_market_client::TxOutcome| StakeReceipt {
             action,
-            amount: format_amount(amount, decimals),
+            amount: amount.map(|a| format_amount(a, decimals)),
             signature: outcome.signature.to_string(),
         }
     };
@@ -128,16 +128,16 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliE
             }
             let ix = staking::stake(&me, &ata, &mint, &program, amount);
             let sent = ctx.send(&[ix], &[])?;
-            ctx.report(sent, receipt("staked", amount))
+            ctx.report(sent, receipt("staked", Some(amount)))
         }
         StakeCommand::Unstake { amount } => {
             let amount = amount.to_base_units(decimals).map_err(CliError::Input)?;
             let sent = ctx.send(&[staking::request_unstake(&me, amount)], &[])?;
-            ctx.report(sent, receipt("unbonding started for", amount))
+            ctx.report(sent, receipt("unbonding started for", Some(amount)))
         }
         StakeCommand::CancelUnstake => {
             let sent = ctx.send(&[staking::cancel_unstake(&me)], &[])?;
-            ctx.report(sent, receipt("unbonding cancelled", 0))
+            ctx.report(sent, receipt("unbonding cancelled", None))
         }
         StakeCommand::Withdraw => {
             let account: StakeAccount = ctx
@@ -149,7 +149,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliE
                 staking::withdraw(&me, &ata, &mint, &program),
             ];
             let sent = ctx.send(&ixs, &[])?;
-            ctx.report(sent, receipt("withdrew", account.unbonding))
+            ctx.report(sent, receipt("withdrew", Some(account.unbonding)))
         }
         StakeCommand::Show { owner } => {
             let owner = owner.unwrap_or(me);

@@ -310,18 +310,9 @@ impl FromStr for Digest {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let hex = s.trim().trim_start_matches("sha256:");
-        if hex.len() != 64 {
-            return Err(format!(
-                "'{s}' is not a SHA-256 digest: expected 64 hex characters"
-            ));
-        }
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-                .map_err(|_| format!("'{s}' is not a SHA-256 digest: not hex"))?;
-        }
-        Ok(Self(out))
+        gpu_market_client::hex::decode_32(s.trim().trim_start_matches("sha256:"))
+            .map(Self)
+            .ok_or_else(|| format!("'{s}' is not a SHA-256 digest: expected 64 hex characters"))
     }
 }
 

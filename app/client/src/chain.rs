@@ -30,6 +30,31 @@ impl TxOutcome {
     }
 }
 
+/// A transaction of `instructions` paid by `payer`, signed on `blockhash` by the payer and
+/// by whichever of `signers` the message needs, once each: extra keypairs are ignored, as
+/// every backend must sign alike.
+pub(crate) fn sign_transaction(
+    instructions: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+    blockhash: solana_hash::Hash,
+) -> Result<solana_transaction::Transaction, ClientError> {
+    let mut tx =
+        solana_transaction::Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
+    let required =
+        &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
+    let mut keypairs: Vec<&Keypair> = vec![payer];
+    for signer in signers {
+        let key = signer.pubkey();
+        if required.contains(&key) && !keypairs.iter().any(|k| k.pubkey() == key) {
+            keypairs.push(signer);
+        }
+    }
+    tx.try_sign(&keypairs, blockhash)
+        .map_err(|err| ClientError::Signing(err.to_string()))?;
+    Ok(tx)
+}
+
 /// Sends transactions to, and reads state from, a Solana cluster.
 pub trait Chain {
     /// The fee payer of every transaction this chain sends.
@@ -126,5 +151,36 @@ pub trait Chain {
         let ix =
             solana_system_interface::instruction::transfer(&self.payer().pubkey(), to, lamports);
         self.send(&[ix], &[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::solana_program::instruction::AccountMeta;
+
+    #[test]
+    fn signs_with_the_payer_and_the_required_signers_once_each() {
+        let payer = Keypair::new();
+        let needed = Keypair::new();
+        let extra = Keypair::new();
+        let ix = Instruction {
+            program_id: Pubkey::new_unique(),
+            accounts: vec![AccountMeta::new_readonly(needed.pubkey(), true)],
+            data: vec![],
+        };
+        let tx = sign_transaction(
+            &[ix],
+            &payer,
+            &[&extra, &needed, &needed, &payer],
+            solana_hash::Hash::new_unique(),
+        )
+        .unwrap();
+        assert_eq!(tx.signatures.len(), 2);
+        assert!(tx.verify().is_ok());
+        assert_eq!(
+            tx.message.account_keys[..2],
+            [payer.pubkey(), needed.pubkey()]
+        );
     }
 }

@@ -179,18 +179,13 @@ pub fn settle_accounts(
     caller: &Pubkey,
     job: &Job,
 ) -> Result<SettleAccounts, ClientError> {
-    let assignment = job
-        .assignment
-        .ok_or_else(|| ClientError::Backend(format!("job {} has no provider", job.job_id)))?;
-    Ok(SettleAccounts {
-        caller: *caller,
-        client: job.client,
-        job_id: job.job_id,
-        payment_mint: job.payment_mint,
-        token_program: snapshot.token_program(&job.payment_mint),
-        provider_authority: assignment.authority,
-        treasury: snapshot.escrow.treasury,
-    })
+    SettleAccounts::for_job(
+        job,
+        caller,
+        &snapshot.token_program(&job.payment_mint),
+        &snapshot.escrow.treasury,
+    )
+    .ok_or_else(|| ClientError::Backend(format!("job {} has no provider", job.job_id)))
 }
 
 /// The staking accounts a slash touches.
@@ -210,20 +205,11 @@ pub fn missing_token_accounts(
     payer: &Pubkey,
     owners: &[(Pubkey, Pubkey)],
 ) -> Result<Vec<Instruction>, ClientError> {
-    let mut ixs = Vec::new();
-    let mut seen = Vec::new();
-    for &(owner, mint) in owners {
-        let program = snapshot.token_program(&mint);
-        let address = token::associated_address(&owner, &mint, &program);
-        if seen.contains(&address) || chain.exists(&address)? {
-            continue;
-        }
-        seen.push(address);
-        ixs.push(token::create_associated_idempotent(
-            payer, &owner, &mint, &program,
-        ));
-    }
-    Ok(ixs)
+    let accounts: Vec<(Pubkey, Pubkey, Pubkey)> = owners
+        .iter()
+        .map(|&(owner, mint)| (owner, mint, snapshot.token_program(&mint)))
+        .collect();
+    token::missing_associated_accounts(chain, payer, &accounts)
 }
 
 /// The instructions of `action`, sent by `caller` (who pays, and for an accept or a bid

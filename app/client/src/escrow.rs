@@ -241,6 +241,29 @@ pub struct SettleAccounts {
     pub treasury: Pubkey,
 }
 
+impl SettleAccounts {
+    /// The settlement accounts of `job` as `caller` sends them, paid in `token_program`
+    /// tokens with fees to the market's `treasury` wallet; `None` while no provider holds
+    /// the job.
+    pub fn for_job(
+        job: &Job,
+        caller: &Pubkey,
+        token_program: &Pubkey,
+        treasury: &Pubkey,
+    ) -> Option<Self> {
+        let assignment = job.assignment?;
+        Some(Self {
+            caller: *caller,
+            client: job.client,
+            job_id: job.job_id,
+            payment_mint: job.payment_mint,
+            token_program: *token_program,
+            provider_authority: assignment.authority,
+            treasury: *treasury,
+        })
+    }
+}
+
 fn settle_accounts(keys: &SettleAccounts) -> accounts::SettleJob {
     let job = pda::job(&keys.client, keys.job_id);
     let ata = |owner: &Pubkey| associated_address(owner, &keys.payment_mint, &keys.token_program);

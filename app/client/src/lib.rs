@@ -13,6 +13,7 @@ pub mod driver;
 pub mod error;
 pub mod escrow;
 pub mod events;
+pub mod hex;
 pub mod market;
 pub mod market_gen;
 pub mod matcher;

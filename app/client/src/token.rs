@@ -39,6 +39,26 @@ pub fn create_associated_idempotent(
     )
 }
 
+/// Instructions creating whichever of the associated token accounts `(owner, mint, token
+/// program)` do not exist yet, each once, paid by `payer`.
+pub fn missing_associated_accounts(
+    chain: &mut impl Chain,
+    payer: &Pubkey,
+    accounts: &[(Pubkey, Pubkey, Pubkey)],
+) -> Result<Vec<Instruction>, ClientError> {
+    let mut ixs = Vec::new();
+    let mut seen = Vec::new();
+    for (owner, mint, program) in accounts {
+        let address = associated_address(owner, mint, program);
+        if seen.contains(&address) || chain.exists(&address)? {
+            continue;
+        }
+        seen.push(address);
+        ixs.push(create_associated_idempotent(payer, owner, mint, program));
+    }
+    Ok(ixs)
+}
+
 /// Creates a new mint with `authority` as mint authority and no freeze authority; returns
 /// its address.
 pub fn create_mint(

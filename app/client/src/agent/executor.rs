@@ -21,7 +21,7 @@ use anchor_lang::solana_program::pubkey::Pubkey;
 use solana_sha256_hasher::Hasher;
 use std::{
     collections::HashMap,
-    fmt::{self, Write as _},
+    fmt,
     fs::{self, File, OpenOptions},
     io::{self, Read, Seek, SeekFrom, Write},
     path::{Path, PathBuf},
@@ -89,8 +89,8 @@ pub enum ExecError {
     /// A `process:` workload's command does not hash to its pinned content hash.
     #[error(
         "workload {uri} is pinned to content hash {} but its command hashes to {}",
-        hex(.pinned),
-        hex(.actual)
+        crate::hex::encode(.pinned),
+        crate::hex::encode(.actual)
     )]
     ContentHashMismatch {
         /// The workload's URI.
@@ -358,7 +358,7 @@ fn container_command(
         .arg(format!("{OUTPUT_DIR_ENV}={CONTAINER_OUTPUT_DIR}"))
         .arg("-v")
         .arg(volume)
-        .arg(format!("{image}@sha256:{}", hex(digest)));
+        .arg(format!("{image}@sha256:{}", crate::hex::encode(digest)));
     command
 }
 
@@ -792,8 +792,8 @@ impl Marker {
         };
         format!(
             "content_hash={}\nsha256={}\nbytes={}\n{exit}\n",
-            hex(&self.content_hash),
-            hex(&self.sha256),
+            crate::hex::encode(&self.content_hash),
+            crate::hex::encode(&self.sha256),
             self.bytes
         )
     }
@@ -809,8 +809,8 @@ impl Marker {
             _ => return None,
         };
         Some(Marker {
-            content_hash: unhex(field("content_hash")?)?,
-            sha256: unhex(field("sha256")?)?,
+            content_hash: crate::hex::decode_32(field("content_hash")?)?,
+            sha256: crate::hex::decode_32(field("sha256")?)?,
             bytes: field("bytes")?.parse().ok()?,
             exit,
         })
@@ -870,25 +870,6 @@ fn stderr_tail(path: &Path) -> String {
 
 fn sha256(bytes: &[u8]) -> [u8; 32] {
     solana_sha256_hasher::hash(bytes).to_bytes()
-}
-
-fn hex(bytes: &[u8; 32]) -> String {
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        // Writing to a String cannot fail.
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-fn unhex(text: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if text.len() != 64 {
-        return None;
-    }
-    for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// Adds what was being done to an I/O error.
@@ -1029,9 +1010,9 @@ mod tests {
             }
             other => panic!("expected ContentHashMismatch, got {other:?}"),
         }
-        assert!(message.contains(&hex(&[7; 32])), "{message}");
+        assert!(message.contains(&crate::hex::encode(&[7; 32])), "{message}");
         assert!(
-            message.contains(&hex(&sha256(b"printf hello"))),
+            message.contains(&crate::hex::encode(&sha256(b"printf hello"))),
             "{message}"
         );
         assert!(executor.running().is_empty());

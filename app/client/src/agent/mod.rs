@@ -458,7 +458,7 @@ impl Agent {
                 if self.send(chain, "result submission", &[ix], events) {
                     events.push(AgentEvent::Submitted {
                         job: *address,
-                        sha256: hex(&output.sha256),
+                        sha256: crate::hex::encode(&output.sha256),
                         bytes: output.bytes,
                     });
                 }
@@ -616,9 +616,4 @@ impl Agent {
         }
         Ok(())
     }
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

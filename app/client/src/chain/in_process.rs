@@ -6,7 +6,7 @@
 //! program always run as the SBF binaries bundled with solana-program-test.
 
 use crate::{
-    chain::{Chain, TxOutcome},
+    chain::{sign_transaction, Chain, TxOutcome},
     error::ClientError,
 };
 use anchor_lang::{
@@ -18,7 +18,6 @@ use solana_keypair::Keypair;
 pub use solana_program_runtime::invoke_context::BuiltinFunctionWithContext;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signature::Signature;
-use solana_signer::Signer;
 use solana_transaction::Transaction;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -66,6 +65,8 @@ fn registry_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]
 /// Configures an [`InProcessChain`] before it starts.
 pub struct InProcessChainBuilder {
     program_test: ProgramTest,
+    /// Owners of the genesis accounts added, for [`Chain::program_accounts`].
+    genesis_owners: Vec<(Pubkey, Pubkey)>,
 }
 
 impl InProcessChainBuilder {
@@ -84,6 +85,7 @@ impl InProcessChainBuilder {
 
     /// Puts `account` at `address` in the genesis state.
     pub fn with_account(mut self, address: Pubkey, account: Account) -> Self {
+        self.genesis_owners.push((address, account.owner));
         self.program_test.add_account(address, account);
         self
     }
@@ -105,7 +107,7 @@ impl InProcessChainBuilder {
             unix_timestamp: now,
             ..clock
         });
-        Ok(InProcessChain {
+        let mut chain = InProcessChain {
             runtime,
             context,
             payer,
@@ -113,7 +115,11 @@ impl InProcessChainBuilder {
             sent: HashSet::new(),
             owners: HashMap::new(),
             by_owner: HashMap::new(),
-        })
+        };
+        for (address, owner) in self.genesis_owners {
+            chain.index(address, Some(owner));
+        }
+        Ok(chain)
     }
 }
 
@@ -159,7 +165,10 @@ impl InProcessChain {
             reward_emission::ID,
             processor!(rewards_processor),
         );
-        InProcessChainBuilder { program_test }
+        InProcessChainBuilder {
+            program_test,
+            genesis_owners: Vec::new(),
+        }
     }
 
     /// Starts a chain with every gpu-market program and nothing else.
@@ -201,20 +210,7 @@ impl InProcessChain {
             .runtime
             .block_on(self.context.banks_client.get_latest_blockhash())
             .map_err(backend)?;
-        let mut tx = Transaction::new_with_payer(instructions, Some(&self.payer.pubkey()));
-        let required =
-            &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
-        // Sign with the payer and whichever of `signers` the message needs, once each.
-        let mut all: Vec<&Keypair> = vec![&self.payer];
-        for signer in signers {
-            let key = signer.pubkey();
-            if required.contains(&key) && !all.iter().any(|k| k.pubkey() == key) {
-                all.push(signer);
-            }
-        }
-        tx.try_sign(&all, blockhash)
-            .map_err(|err| ClientError::Signing(err.to_string()))?;
-        Ok(tx)
+        sign_transaction(instructions, &self.payer, signers, blockhash)
     }
 
     /// Records that `address` is now owned by `owner` (`None`: it no longer exists).

@@ -10,6 +10,7 @@
 //! comes back with its logs, as from [`InProcessChain`](super::in_process::InProcessChain).
 
 use crate::{
+    chain::sign_transaction,
     chain::{Chain, TxOutcome},
     error::ClientError,
 };
@@ -34,7 +35,6 @@ use solana_rpc_client_api::{
     response::UiAccount,
 };
 use solana_signature::Signature;
-use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use std::{
@@ -205,12 +205,7 @@ impl RpcChain {
         let (blockhash, last_valid_block_height) = self.call("getLatestBlockhash", |c| {
             c.get_latest_blockhash_with_commitment(self.commitment)
         })?;
-        let mut tx = Transaction::new_with_payer(instructions, Some(&self.payer.pubkey()));
-        let required =
-            &tx.message.account_keys[..usize::from(tx.message.header.num_required_signatures)];
-        let keypairs = required_signers(required, &self.payer, signers);
-        tx.try_sign(&keypairs, blockhash)
-            .map_err(|err| ClientError::Signing(err.to_string()))?;
+        let tx = sign_transaction(instructions, &self.payer, signers, blockhash)?;
         Ok(Signed {
             tx,
             last_valid_block_height,
@@ -594,23 +589,6 @@ fn blockhash_expired(valid: bool, block_height: u64, last_valid_block_height: u6
     !valid && block_height > last_valid_block_height
 }
 
-/// The payer, then each of `signers` the message needs (`required`), once each: signing
-/// with a key the message does not name is an error.
-fn required_signers<'a>(
-    required: &[Pubkey],
-    payer: &'a Keypair,
-    signers: &[&'a Keypair],
-) -> Vec<&'a Keypair> {
-    let mut keypairs = vec![payer];
-    for signer in signers {
-        let key = signer.pubkey();
-        if required.contains(&key) && !keypairs.iter().any(|k| k.pubkey() == key) {
-            keypairs.push(signer);
-        }
-    }
-    keypairs
-}
-
 /// JSON-RPC errors of a node that is behind or busy, not of a bad request.
 const TRANSIENT_RPC_CODES: [i64; 5] = [
     custom_error::JSON_RPC_SERVER_ERROR_BLOCK_NOT_AVAILABLE,
@@ -692,6 +670,7 @@ mod tests {
         rpc_sender::{RpcSender, RpcTransportStats},
     };
     use solana_rpc_client_api::{request::RpcRequest, response::RpcSimulateTransactionResult};
+    use solana_signer::Signer;
     use std::{
         collections::{HashMap, VecDeque},
         future::Future,
@@ -834,20 +813,6 @@ mod tests {
         // A node behind the blockhash calls it invalid too.
         assert!(!blockhash_expired(false, 50, 100));
         assert!(!blockhash_expired(true, 101, 100));
-    }
-
-    #[test]
-    fn signers_are_the_payer_and_the_required_ones_once_each() {
-        let payer = Keypair::new();
-        let needed = Keypair::new();
-        let extra = Keypair::new();
-        let required = [payer.pubkey(), needed.pubkey()];
-        let keys: Vec<Pubkey> =
-            required_signers(&required, &payer, &[&extra, &needed, &needed, &payer])
-                .iter()
-                .map(|k| k.pubkey())
-                .collect();
-        assert_eq!(keys, vec![payer.pubkey(), needed.pubkey()]);
     }
 
     #[test]
