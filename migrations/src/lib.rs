@@ -31,6 +31,8 @@ pub struct Params {
     pub liveness_grace: i64,
     pub exit_notice: i64,
     pub auditors: Vec<Pubkey>,
+    /// Highest benchmark score a provider may declare (and reward weight counts).
+    pub max_benchmark_score: u32,
     /// The job escrow's authority PDA.
     pub escrow_authority: Pubkey,
     /// The market config, if the job escrow is to be set up.
@@ -133,6 +135,7 @@ pub fn initialise(
                 exit_notice: params.exit_notice,
                 auditors: params.auditors.clone(),
                 escrow_authority: params.escrow_authority,
+                max_benchmark_score: params.max_benchmark_score,
             },
         );
         chain.send(&[ix], &[admin])?;
@@ -234,8 +237,9 @@ pub struct DeployArgs {
     /// protocol fees [default: the admin]
     #[arg(long)]
     pub treasury_owner: Option<Pubkey>,
-    /// How long unstaked tokens stay locked, and slashable, before withdrawal (7 days)
-    #[arg(long, default_value_t = 7 * DAY)]
+    /// How long unstaked tokens stay locked, and slashable, before withdrawal (28 days: it
+    /// must outlast the longest job, see --max-job-duration)
+    #[arg(long, default_value_t = 28 * DAY)]
     pub unbonding_period: i64,
     /// Share of each slash paid to the treasury, in bps; the rest goes to the harmed client
     #[arg(long, default_value_t = 2_500)]
@@ -255,6 +259,9 @@ pub struct DeployArgs {
     /// Hardware auditor; repeat for several, at most 8 [default: the admin]
     #[arg(long = "auditor")]
     pub auditors: Vec<Pubkey>,
+    /// Highest benchmark score a provider may declare; reward weight never counts more
+    #[arg(long, default_value_t = 10_000)]
+    pub max_benchmark_score: u32,
     /// Rules on disputed job results [default: the admin]
     #[arg(long)]
     pub arbiter: Option<Pubkey>,
@@ -280,6 +287,11 @@ pub struct DeployArgs {
     /// Provider attempts before a job is refunded rather than re-opened
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u8,
+    /// Longest run a job may ask for, extensions included (7 days). A job's whole
+    /// lifetime (this, the start timeout, the grace, the challenge window and the 14-day
+    /// dispute timeout) must fit in the unbonding period
+    #[arg(long, default_value_t = 7 * DAY)]
+    pub max_job_duration: i64,
     /// Stake slashed when an assigned provider never starts (10 tokens)
     #[arg(long, default_value_t = 10 * TOKEN)]
     pub slash_no_start: u64,
@@ -292,8 +304,8 @@ pub struct DeployArgs {
     /// Stake slashed when the arbiter rules against the provider (100 tokens)
     #[arg(long, default_value_t = 100 * TOKEN)]
     pub slash_dispute_lost: u64,
-    /// Paid from a job's deposit to whoever cranks its expiry, in the payment mint
-    /// (0.01 tokens)
+    /// Paid from a job's deposit to whoever cranks its expiry or reclaim, once per attempt,
+    /// in the payment mint (0.01 tokens)
     #[arg(long, default_value_t = TOKEN / 100)]
     pub crank_tip: u64,
     /// Bond a client posts to dispute a result, in the payment mint (10 tokens)
@@ -357,6 +369,7 @@ impl DeployArgs {
                 [] => vec![*admin],
                 auditors => auditors.to_vec(),
             },
+            max_benchmark_score: self.max_benchmark_score,
             escrow_authority,
             escrow: Some(EscrowParams {
                 treasury: treasury_owner,
@@ -376,6 +389,7 @@ impl DeployArgs {
                 },
                 crank_tip: self.crank_tip,
                 dispute_bond: self.dispute_bond,
+                max_job_duration: self.max_job_duration,
             }),
             emission: Some(EmissionParams {
                 reward_mint: self.reward_mint,
@@ -457,7 +471,7 @@ mod tests {
         assert_eq!(params.escrow_authority, pda::escrow_authority());
         assert_eq!(params.auditors, vec![admin]);
         assert_eq!(params.treasury_owner, admin);
-        assert_eq!(params.unbonding_period, 7 * DAY);
+        assert_eq!(params.unbonding_period, 28 * DAY);
         assert_eq!(params.token_program, token::TOKEN_PROGRAM);
         let escrow = params.escrow.unwrap();
         assert_eq!((escrow.arbiter, escrow.treasury), (admin, admin));

@@ -11,12 +11,16 @@ use gpu_market_client::{
 
 pub const PROTOCOL_FEE_BPS: u16 = 250;
 pub const CRANK_TIP: u64 = 10_000;
+/// The crank tips a job deposits: one per possible attempt.
+pub const TIPS: u64 = CRANK_TIP * MAX_ATTEMPTS as u64;
 pub const BID_WINDOW: i64 = 600;
 pub const START_TIMEOUT: i64 = 300;
 pub const HEARTBEAT_GRACE: i64 = 120;
 pub const CHALLENGE_WINDOW: i64 = 3_600;
 pub const MAX_ATTEMPTS: u8 = 2;
 pub const DISPUTE_BOND: u64 = 5 * TOKEN;
+/// Longest job the test market allows: 2 days.
+pub const MAX_JOB_DURATION: i64 = 2 * 24 * 3_600;
 pub const SLASH: SlashAmounts = SlashAmounts {
     no_start: 10 * TOKEN,
     heartbeat_lost: 20 * TOKEN,
@@ -43,6 +47,7 @@ pub fn escrow_params(
         slash: SLASH,
         crank_tip: CRANK_TIP,
         dispute_bond: DISPUTE_BOND,
+        max_job_duration: MAX_JOB_DURATION,
     }
 }
 

@@ -19,7 +19,10 @@ pub use gpu_market_client::InstructionError;
 pub const TOKEN: u64 = 1_000_000;
 /// Required stake per declared GPU.
 pub const MIN_STAKE_PER_GPU: u64 = 100 * TOKEN;
-pub const UNBONDING_PERIOD: i64 = 7 * 24 * 3_600;
+/// Long enough to outlast the test market's longest job (`escrow::MAX_JOB_DURATION` plus
+/// its windows and the 14-day dispute timeout).
+pub const UNBONDING_PERIOD: i64 = 21 * 24 * 3_600;
+pub const MAX_BENCHMARK_SCORE: u32 = 10_000;
 pub const TREASURY_SHARE_BPS: u16 = 2_500;
 pub const HEARTBEAT_INTERVAL: i64 = 60;
 pub const LIVENESS_GRACE: i64 = 30;
@@ -99,6 +102,7 @@ pub fn params(admin: &Keypair, auditor: &Keypair) -> gpu_market_migrations::Para
         liveness_grace: LIVENESS_GRACE,
         exit_notice: EXIT_NOTICE,
         auditors: vec![auditor.pubkey()],
+        max_benchmark_score: MAX_BENCHMARK_SCORE,
         escrow_authority: proxy::authority(),
         escrow: None,
         emission: None,
@@ -226,6 +230,18 @@ impl Market {
         self.chain
             .fetch(&pda::provider(authority))
             .expect("provider")
+    }
+
+    /// The market's auditor attests the spec `authority`'s provider declares now.
+    pub fn attest(&mut self, authority: &Pubkey) {
+        let node = self.provider_account(authority);
+        let hash = registry::spec_hash(&node.hardware, node.benchmark_score);
+        let auditor = self.auditor.insecure_clone();
+        self.send(
+            registry::attest_provider(&auditor.pubkey(), authority, hash),
+            &auditor,
+        )
+        .expect("attest");
     }
 
     pub fn stake_account(&mut self, owner: &Pubkey) -> StakeAccount {

@@ -8,4 +8,5 @@ mod migrations;
 mod registry;
 mod rewards;
 mod scenarios;
+mod security;
 mod staking;

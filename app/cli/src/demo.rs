@@ -383,7 +383,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         stake_mint_decimals: DECIMALS,
         token_program: token::TOKEN_PROGRAM,
         treasury_owner: admin.pubkey(),
-        unbonding_period: 7 * 86_400,
+        unbonding_period: 28 * 86_400,
         treasury_share_bps: 2_500,
         slashers: vec![pda::escrow_authority()],
         min_stake_per_gpu: MIN_STAKE_PER_GPU,
@@ -391,6 +391,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         liveness_grace: 120,
         exit_notice: 86_400,
         auditors: vec![arbiter.pubkey()],
+        max_benchmark_score: 10_000,
         escrow_authority: pda::escrow_authority(),
         escrow: Some(job_escrow::InitConfigArgs {
             treasury: admin.pubkey(),
@@ -410,6 +411,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             },
             crank_tip: TOKEN / 20,
             dispute_bond: 5 * TOKEN,
+            max_job_duration: 7 * 86_400,
         }),
         emission: Some(gpu_market_migrations::EmissionParams {
             reward_mint: None,

@@ -13,7 +13,7 @@ use gpu_market_client::{
     },
     market::MarketSnapshot,
     pda,
-    registry::{self, GpuClass, Hardware, Provider, ProviderStatus},
+    registry::{self, GpuClass, Hardware, Provider, ProviderStatus, RegistryConfig},
     Chain, Pubkey,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -203,7 +203,9 @@ pub struct ProviderView {
 }
 
 impl ProviderView {
-    fn new(address: Pubkey, p: &Provider, decimals: u8) -> Self {
+    /// `auditors`: the registry's configured auditors (an attestation counts only while its
+    /// auditor is one).
+    fn new(address: Pubkey, p: &Provider, decimals: u8, auditors: &[Pubkey]) -> Self {
         Self {
             address: address.to_string(),
             authority: p.authority.to_string(),
@@ -218,7 +220,7 @@ impl ProviderView {
             vram: format_mib(u64::from(p.hardware.vram_mib)),
             price_per_gpu_hour: format_amount(p.price_per_gpu_hour, decimals),
             benchmark: p.benchmark_score,
-            attested: p.is_attested(),
+            attested: p.is_attested(auditors),
             completion_rate: format!("{:.1}%", p.reputation.completion_rate_bps() as f64 / 100.0),
             jobs_completed: p.reputation.jobs_completed,
             jobs_failed: p.reputation.jobs_failed,
@@ -234,6 +236,7 @@ fn status(s: &ProviderStatus) -> String {
         ProviderStatus::Exiting { notice_ends_at } => {
             format!("exiting (notice ends {notice_ends_at})")
         }
+        ProviderStatus::Retired => "retired".into(),
     }
 }
 
@@ -442,7 +445,13 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             let authority = authority.unwrap_or(me);
             let provider = fetch_provider(ctx, &authority)?;
             let (decimals, _) = ctx.mint(&provider.payment_mint)?;
-            let view = ProviderView::new(pda::provider(&authority), &provider, decimals);
+            let registry: RegistryConfig = ctx.chain.fetch(&pda::registry_config())?;
+            let view = ProviderView::new(
+                pda::provider(&authority),
+                &provider,
+                decimals,
+                &registry.auditors,
+            );
             ctx.print(&view)
         }
         ProviderCommand::List { class, min_vram } => {
@@ -452,6 +461,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
                     && min_vram.is_none_or(|v| u64::from(p.hardware.vram_mib) >= v.mib)
             });
             providers.sort_by_key(|(a, p)| (p.price_per_gpu_hour, *a));
+            let registry: RegistryConfig = ctx.chain.fetch(&pda::registry_config())?;
             let mut views = Vec::new();
             let mut decimals = std::collections::HashMap::new();
             for (address, p) in &providers {
@@ -463,7 +473,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
                         d
                     }
                 };
-                views.push(ProviderView::new(*address, p, d));
+                views.push(ProviderView::new(*address, p, d, &registry.auditors));
             }
             ctx.print(&ProviderList(views))
         }

@@ -18,6 +18,7 @@ fn round(c: &mut Criterion) {
     let policy = EligibilityPolicy {
         min_stake_per_gpu: 100,
         liveness_window: 90,
+        auditors: &[],
     };
     let mut rng = Rng::new(42);
     let providers = providers(&mut rng, PROVIDERS, mint, 100, NOW);

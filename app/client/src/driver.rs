@@ -125,7 +125,6 @@ pub fn beats_best_bid(job: &Job, price: u64) -> bool {
 /// What is due on `job` at `now` that anyone may crank, if anything.
 pub fn due(snapshot: &MarketSnapshot, address: &Pubkey, job: &Job) -> Option<Action> {
     let now = snapshot.now;
-    let config = &snapshot.escrow;
     let job_address = *address;
     match job.status {
         JobStatus::Open if now >= job.bid_deadline => Some(match job.best_bid {
@@ -134,12 +133,12 @@ pub fn due(snapshot: &MarketSnapshot, address: &Pubkey, job: &Job) -> Option<Act
         }),
         JobStatus::Open => None,
         JobStatus::Assigned => {
-            let deadline = job.start_deadline(config.start_timeout).ok()?;
+            let deadline = job.start_deadline().ok()?;
             (now > deadline).then_some(Action::Expire { job: job_address })
         }
         JobStatus::Running => {
             let run_deadline = job.run_deadline().ok()?;
-            let silent_since = job.last_heartbeat.saturating_add(config.heartbeat_grace);
+            let silent_since = job.last_heartbeat.saturating_add(job.terms.heartbeat_grace);
             if now > silent_since && silent_since < run_deadline {
                 return Some(Action::Expire { job: job_address });
             }
@@ -147,13 +146,13 @@ pub fn due(snapshot: &MarketSnapshot, address: &Pubkey, job: &Job) -> Option<Act
                 JobKind::Lease => {
                     (now >= run_deadline).then_some(Action::Finalize { job: job_address })
                 }
-                JobKind::Batch => (now > run_deadline.saturating_add(config.heartbeat_grace))
+                JobKind::Batch => (now > run_deadline.saturating_add(job.terms.heartbeat_grace))
                     .then_some(Action::Expire { job: job_address }),
             }
         }
         JobStatus::ResultSubmitted => {
             let submitted_at = job.result.as_ref()?.submitted_at;
-            (now >= submitted_at.saturating_add(config.challenge_window))
+            (now >= submitted_at.saturating_add(job.terms.challenge_window))
                 .then_some(Action::Finalize { job: job_address })
         }
         JobStatus::Disputed => {
@@ -242,7 +241,10 @@ pub fn instructions(
             &address,
             price_per_gpu_hour,
         )],
-        Action::CloseAuction { .. } => vec![escrow::close_auction(caller, &address)],
+        Action::CloseAuction { .. } => match job.best_bid {
+            Some(bid) => vec![escrow::close_auction(caller, &address, &bid.authority)],
+            None => Vec::new(),
+        },
         Action::Reclaim { .. } => {
             let mint = job.payment_mint;
             let mut ixs = missing_token_accounts(

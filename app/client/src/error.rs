@@ -216,13 +216,14 @@ error_variants!(REGISTRY_ERRORS: RegistryError {
     ProviderNotPaused, ProviderExiting, ProviderNotExiting, ExitNoticeNotElapsed, GpusInUse,
     GpuCountBelowInUse, NotAuditor, SpecHashMismatch, NotEscrowAuthority, InsufficientCapacity,
     ReleaseExceedsReserved, ZeroGpus, ProviderAlreadyRegistered, MathOverflow,
-    InvariantViolated,
+    InvariantViolated, JobsHeld, ProviderRetired, BenchmarkAboveCeiling,
 });
 
 error_variants!(STAKING_ERRORS: StakingError {
     NotAdmin, InvalidUnbondingPeriod, InvalidBps, TooManySlashers, ZeroAmount, WrongStakeMint,
     WrongVault, WrongTreasury, NotStakeOwner, InsufficientActiveStake, NothingUnbonding,
     CooldownNotElapsed, UnauthorizedSlasher, NothingToSlash, MathOverflow, InvariantViolated,
+    StakeLocked, InsufficientUnlockedStake,
 });
 
 error_variants!(ESCROW_ERRORS: EscrowError {
@@ -236,7 +237,8 @@ error_variants!(ESCROW_ERRORS: EscrowError {
     NotAuctionMode, BidWindowClosed, BidWindowOpen, NoBids, BidNotLower, NotLeaseJob,
     WithdrawExceedsEarned, NotProviderKey, ChallengeWindowClosed, NotDisputed,
     DisputePending, NotArbiter, NothingToExpire, NotReclaimable, LeaseNotEnded,
-    WrongStakeAccount, WrongTokenAccountOwner, MathOverflow,
+    WrongStakeAccount, WrongTokenAccountOwner, MathOverflow, ZeroBid, ProviderRetired,
+    InsufficientCollateral, DurationAboveMax, CooldownShorterThanJobLifetime, ProviderNotFound,
 });
 
 error_variants!(EMISSION_ERRORS: EmissionError {
@@ -331,7 +333,7 @@ mod tests {
     #[test]
     fn unknown_codes_have_no_name() {
         // SPL Token's InsufficientFunds, a gap in Anchor's codes, past each band's end.
-        for code in [1, 2045, 5999, 6030, 7016, 8054, 9017, 10_000, u32::MAX] {
+        for code in [1, 2045, 5999, 6033, 7018, 8060, 9017, 10_000, u32::MAX] {
             assert_eq!(program_error(code), None, "code {code}");
         }
     }
@@ -375,7 +377,7 @@ mod tests {
             assert!(seen.insert(code), "code {code} listed twice");
             assert_eq!(program_error(code).map(|i| i.name), Some(name));
         }
-        assert_eq!(seen.len(), 82 + 30 + 16 + 54 + 17);
+        assert_eq!(seen.len(), 82 + 33 + 18 + 60 + 17);
     }
 
     fn codes_and_names<E: Copy>(variants: &[E], name: fn(&E) -> String) -> Vec<(u32, String)>

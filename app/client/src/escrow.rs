@@ -14,8 +14,8 @@ use job_escrow::{
 pub use job_escrow::{
     events::{ExpiryReason, SettleReason},
     state::{
-        Assignment, Bid, Job, JobKind, JobMode, JobResult, JobStatus, MarketConfig, SlashAmounts,
-        Workload,
+        Assignment, Bid, Job, JobKind, JobMode, JobResult, JobStatus, JobTerms, MarketConfig,
+        SlashAmounts, Workload,
     },
 };
 
@@ -34,6 +34,7 @@ pub fn init_config(admin: &Pubkey, args: InitConfigArgs) -> Instruction {
             admin: *admin,
             config: pda::market_config(),
             escrow_authority: pda::escrow_authority(),
+            staking_config: pda::staking_config(),
             system_program: system_program::ID,
         },
         instruction::InitConfig { args },
@@ -93,12 +94,16 @@ fn candidate(operator: &Pubkey, provider_authority: &Pubkey) -> accounts::Candid
     }
 }
 
-fn registry_cpi(provider_authority: &Pubkey) -> accounts::RegistryCpi {
-    accounts::RegistryCpi {
+/// The provider of `provider_authority` with its stake, as the escrow's CPIs take them.
+fn node_cpi(provider_authority: &Pubkey) -> accounts::ProviderCpi {
+    accounts::ProviderCpi {
         escrow_authority: pda::escrow_authority(),
         registry_config: pda::registry_config(),
         provider: pda::provider(provider_authority),
+        staking_config: pda::staking_config(),
+        stake_account: pda::stake_account(provider_authority),
         registry_program: provider_registry::ID,
+        staking_program: staking::ID,
     }
 }
 
@@ -108,6 +113,7 @@ pub fn update_config(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
         accounts::UpdateConfig {
             admin: *admin,
             config: pda::market_config(),
+            staking_config: pda::staking_config(),
         },
         instruction::UpdateConfig { args },
     )
@@ -132,12 +138,16 @@ pub fn place_bid(
     )
 }
 
-/// Assigns an auction job to its best bid after the window (anyone).
-pub fn close_auction(caller: &Pubkey, job: &Pubkey) -> Instruction {
+/// Assigns an auction job to its best bid after the window (anyone); `winner_authority` is
+/// the authority of the best bid's provider (`Bid::authority`). A winner that can no longer
+/// take the job re-opens it for bids instead.
+pub fn close_auction(caller: &Pubkey, job: &Pubkey, winner_authority: &Pubkey) -> Instruction {
     build(
         accounts::CloseAuction {
             caller: *caller,
+            config: pda::market_config(),
             job: *job,
+            winner: node_cpi(winner_authority),
         },
         instruction::CloseAuction {},
     )
@@ -173,8 +183,10 @@ pub fn reclaim_job(
 pub fn accept_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
     build(
         accounts::AcceptJob {
+            operator: *operator,
+            config: pda::market_config(),
             job: *job,
-            candidate: candidate(operator, provider_authority),
+            node: node_cpi(provider_authority),
         },
         instruction::AcceptJob {},
     )
@@ -185,20 +197,21 @@ pub fn start_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -
     build(
         accounts::StartJob {
             operator: *operator,
-            config: pda::market_config(),
             job: *job,
-            registry: registry_cpi(provider_authority),
+            provider: pda::provider(provider_authority),
         },
         instruction::StartJob {},
     )
 }
 
-/// A liveness heartbeat for a running job, signed by the assigned operator.
-pub fn heartbeat_job(operator: &Pubkey, job: &Pubkey) -> Instruction {
+/// A liveness heartbeat for a running job on the node of `provider_authority`, signed by
+/// its current operator.
+pub fn heartbeat_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
     build(
         accounts::HeartbeatJob {
             operator: *operator,
             job: *job,
+            provider: pda::provider(provider_authority),
         },
         instruction::HeartbeatJob {},
     )
@@ -218,7 +231,7 @@ pub fn submit_result(
             operator: *operator,
             config: pda::market_config(),
             job: *job,
-            registry: registry_cpi(provider_authority),
+            node: node_cpi(provider_authority),
         },
         instruction::SubmitResult {
             args: SubmitResultArgs { hash, uri },
@@ -277,7 +290,7 @@ fn settle_accounts(keys: &SettleAccounts) -> accounts::SettleJob {
         provider_tokens: ata(&keys.provider_authority),
         treasury_tokens: ata(&keys.treasury),
         client_tokens: ata(&keys.client),
-        registry: registry_cpi(&keys.provider_authority),
+        node: node_cpi(&keys.provider_authority),
         token_program: keys.token_program,
     }
 }
@@ -294,9 +307,6 @@ pub struct SlashKeys {
 
 fn slash_cpi(keys: &SettleAccounts, slash: &SlashKeys) -> accounts::SlashCpi {
     accounts::SlashCpi {
-        slasher: pda::escrow_authority(),
-        staking_config: pda::staking_config(),
-        stake_account: pda::stake_account(&keys.provider_authority),
         stake_mint: slash.stake_mint,
         staking_vault: pda::staking_vault(),
         slash_recipient: associated_address(
@@ -305,7 +315,6 @@ fn slash_cpi(keys: &SettleAccounts, slash: &SlashKeys) -> accounts::SlashCpi {
             &slash.stake_token_program,
         ),
         staking_treasury: slash.staking_treasury,
-        staking_program: staking::ID,
         stake_token_program: slash.stake_token_program,
     }
 }
@@ -401,6 +410,7 @@ pub fn withdraw_earnings(signer: &Pubkey, keys: &SettleAccounts, amount: u64) ->
             signer: *signer,
             config: pda::market_config(),
             job,
+            provider: pda::provider(&keys.provider_authority),
             vault: pda::job_vault(&job),
             payment_mint: keys.payment_mint,
             provider_tokens: ata(&keys.provider_authority),

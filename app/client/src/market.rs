@@ -28,9 +28,8 @@ pub struct MarketSnapshot {
     pub escrow: MarketConfig,
     /// The reward emission schedule, when rewards are set up.
     pub emission: Option<EmissionConfig>,
-    /// Every provider, with its authority's active stake. A provider's `gpus_in_use`
-    /// also counts the GPUs of jobs assigned to it that have not started yet: the chain
-    /// reserves them only at start, but they are promised.
+    /// Every provider, with its authority's active and unlocked stake. The chain reserves
+    /// a job's GPUs when it is assigned, so `gpus_in_use` already counts every held job.
     pub providers: Vec<ProviderView>,
     /// Every job, by address.
     pub jobs: Vec<(Pubkey, Job)>,
@@ -50,28 +49,22 @@ impl MarketSnapshot {
         } else {
             None
         };
-        let stakes: HashMap<Pubkey, u64> = chain
+        let stakes: HashMap<Pubkey, (u64, u64)> = chain
             .fetch_all::<StakeAccount>(&staking::ID)?
             .into_iter()
-            .map(|(_, s)| (s.owner, s.active))
+            .map(|(_, s)| (s.owner, (s.active, s.unlocked())))
             .collect();
         let jobs = chain.fetch_all::<Job>(&job_escrow::ID)?;
-        let mut pending: HashMap<Pubkey, u16> = HashMap::new();
-        for (_, job) in &jobs {
-            if let (JobStatus::Assigned, Some(a)) = (job.status, job.assignment) {
-                let gpus = pending.entry(a.provider).or_default();
-                *gpus = gpus.saturating_add(job.requirements.gpu_count);
-            }
-        }
         let providers = chain
             .fetch_all::<Provider>(&provider_registry::ID)?
             .into_iter()
-            .map(|(address, mut provider)| {
-                let promised = pending.get(&address).copied().unwrap_or(0);
-                provider.gpus_in_use = provider.gpus_in_use.saturating_add(promised);
+            .map(|(address, provider)| {
+                let (active_stake, unlocked_stake) =
+                    stakes.get(&provider.authority).copied().unwrap_or_default();
                 ProviderView {
                     address,
-                    active_stake: stakes.get(&provider.authority).copied().unwrap_or(0),
+                    active_stake,
+                    unlocked_stake,
                     provider,
                 }
             })
@@ -100,7 +93,7 @@ impl MarketSnapshot {
     }
 
     /// The eligibility rules the registry enforces.
-    pub fn policy(&self) -> EligibilityPolicy {
+    pub fn policy(&self) -> EligibilityPolicy<'_> {
         self.registry.policy()
     }
 

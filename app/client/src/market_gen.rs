@@ -4,7 +4,7 @@
 //! the same seed producing the same market everywhere.
 
 use crate::{
-    escrow::{Job, JobKind, JobMode, JobStatus, Workload},
+    escrow::{Job, JobKind, JobMode, JobStatus, JobTerms, SlashAmounts, Workload},
     matcher::{OpenJob, ProviderView},
     registry::{GpuClass, Hardware, Provider, ProviderStatus, Reputation, Requirements},
 };
@@ -89,6 +89,12 @@ pub fn providers(
             ProviderView {
                 address,
                 active_stake: stake,
+                // A few providers have most of their stake locked behind running jobs.
+                unlocked_stake: if rng.below(10) == 0 {
+                    stake / 10
+                } else {
+                    stake
+                },
                 provider: Provider {
                     authority: rng.pubkey(),
                     operator: rng.pubkey(),
@@ -114,6 +120,7 @@ pub fn providers(
                         ProviderStatus::Active
                     },
                     gpus_in_use: in_use,
+                    jobs_held: u16::from(in_use > 0),
                     reputation: Reputation {
                         jobs_completed: completed,
                         jobs_failed: failed,
@@ -136,6 +143,8 @@ pub fn jobs(rng: &mut Rng, count: usize, mint: Pubkey, now: i64) -> Vec<OpenJob>
         .map(|i| {
             let (_, class, vram, bench, price) = *rng.pick(&MODELS);
             let gpus = *rng.pick(&[1u16, 1, 1, 2, 4, 8]);
+            // Collateral in the range of one GPU's minimum stake (100 in the tests).
+            let min_collateral = 50;
             let requirements = Requirements {
                 gpu_class: (rng.below(2) == 0).then_some(class),
                 gpu_count: gpus,
@@ -174,10 +183,30 @@ pub fn jobs(rng: &mut Rng, count: usize, mint: Pubkey, now: i64) -> Vec<OpenJob>
                     max_price_per_gpu_hour: price * (80 + rng.below(61)) / 100,
                     max_duration: 3_600,
                     payment_mint: mint,
+                    terms: JobTerms {
+                        protocol_fee_bps: 250,
+                        arbiter: Pubkey::default(),
+                        bid_window: 600,
+                        start_timeout: 300,
+                        heartbeat_grace: 120,
+                        challenge_window: 3_600,
+                        max_attempts: 3,
+                        slash: SlashAmounts {
+                            no_start: min_collateral,
+                            heartbeat_lost: min_collateral,
+                            no_result: min_collateral,
+                            dispute_lost: min_collateral * (1 + rng.below(2)),
+                        },
+                        crank_tip: 0,
+                        dispute_bond: 0,
+                        max_job_duration: 30 * 86_400,
+                    },
                     escrowed: 0,
                     budget: 0,
-                    crank_tip: 0,
+                    tip_reserve: 0,
                     billed: 0,
+                    attempt_billed: 0,
+                    collateral_locked: 0,
                     status: JobStatus::Open,
                     bid_deadline: now + 600,
                     best_bid: None,

@@ -28,6 +28,8 @@ pub struct ProviderView {
     pub provider: Provider,
     /// Its authority's active stake.
     pub active_stake: u64,
+    /// The part of it not locked behind jobs: what new jobs' collateral can come from.
+    pub unlocked_stake: u64,
 }
 
 /// An open job as the matcher sees it.
@@ -94,8 +96,9 @@ pub fn match_round(
     policy: &EligibilityPolicy,
     now: i64,
 ) -> Vec<Match> {
-    // Free GPUs per provider, updated as the round assigns them.
+    // Free GPUs and unlocked stake per provider, updated as the round assigns them.
     let mut free: Vec<u16> = providers.iter().map(|p| p.provider.free_gpus()).collect();
+    let mut unlocked: Vec<u64> = providers.iter().map(|p| p.unlocked_stake).collect();
     let keys: Vec<RankKey> = providers.iter().map(rank_key).collect();
 
     // Index the providers that could take some job at all, by payment mint, then by GPU
@@ -164,7 +167,7 @@ pub fn match_round(
                     // Nobody further on in this group ranks above the best so far.
                     break;
                 }
-                if free[i] < req.gpu_count {
+                if free[i] < req.gpu_count || unlocked[i] < job.terms.collateral() {
                     continue;
                 }
                 // The round's free count is at most the on-chain one, so the predicate's own
@@ -177,6 +180,7 @@ pub fn match_round(
         }
         if let Some(i) = best {
             free[i] = free[i].saturating_sub(req.gpu_count);
+            unlocked[i] = unlocked[i].saturating_sub(job.terms.collateral());
             matches.push(Match {
                 job: open.address,
                 provider: providers[i].address,
@@ -195,14 +199,16 @@ mod tests {
     use proptest::prelude::*;
 
     const NOW: i64 = 1_700_000_000;
-    const POLICY: EligibilityPolicy = EligibilityPolicy {
+    const POLICY: EligibilityPolicy<'static> = EligibilityPolicy {
         min_stake_per_gpu: 100,
         liveness_window: 90,
+        auditors: &[],
     };
 
     /// The obvious quadratic matcher the indexed one must agree with.
     fn reference(jobs: &[OpenJob], providers: &[ProviderView]) -> Vec<Match> {
         let mut free: Vec<u16> = providers.iter().map(|p| p.provider.free_gpus()).collect();
+        let mut unlocked: Vec<u64> = providers.iter().map(|p| p.unlocked_stake).collect();
         let mut order: Vec<&OpenJob> = jobs.iter().collect();
         order.sort_by_key(|j| (j.job.created_at, j.address));
         let mut out = Vec::new();
@@ -214,12 +220,14 @@ mod tests {
                     p.provider.payment_mint == job.payment_mint
                         && p.provider.price_per_gpu_hour <= job.max_price_per_gpu_hour
                         && free[i] >= job.requirements.gpu_count
+                        && unlocked[i] >= job.terms.collateral()
                         && satisfies(&p.provider, p.active_stake, &job.requirements, &POLICY, NOW)
                             .is_ok()
                 })
                 .min_by_key(|&i| rank_key(&providers[i]));
             if let Some(i) = best {
                 free[i] -= job.requirements.gpu_count;
+                unlocked[i] -= job.terms.collateral();
                 out.push(Match {
                     job: open.address,
                     provider: providers[i].address,
@@ -254,16 +262,19 @@ mod tests {
                 providers.iter().map(|p| (p.address, p)).collect();
             let jobs_by_address: HashMap<Pubkey, &OpenJob> =
                 jobs.iter().map(|j| (j.address, j)).collect();
-            let mut used: HashMap<Pubkey, u16> = HashMap::new();
+            let mut used: HashMap<Pubkey, (u16, u64)> = HashMap::new();
             for m in &got {
                 let p = by_address[&m.provider];
                 let j = &jobs_by_address[&m.job].job;
                 prop_assert!(satisfies(&p.provider, p.active_stake, &j.requirements, &POLICY, NOW).is_ok());
                 prop_assert!(m.price_per_gpu_hour <= j.max_price_per_gpu_hour);
-                *used.entry(m.provider).or_default() += j.requirements.gpu_count;
+                let entry = used.entry(m.provider).or_default();
+                entry.0 += j.requirements.gpu_count;
+                entry.1 += j.terms.collateral();
             }
-            for (provider, gpus) in used {
+            for (provider, (gpus, collateral)) in used {
                 prop_assert!(gpus <= by_address[&provider].provider.free_gpus());
+                prop_assert!(collateral <= by_address[&provider].unlocked_stake);
             }
         }
 
@@ -289,6 +300,7 @@ mod tests {
                 p.provider.gpus_in_use = 0;
                 p.provider.last_heartbeat = NOW;
                 p.active_stake = 1 << 40;
+                p.unlocked_stake = 1 << 40;
                 p.provider.price_per_gpu_hour = [300, 100, 200][i];
                 p
             })

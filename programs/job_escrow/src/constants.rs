@@ -10,6 +10,16 @@ pub const BPS_DENOMINATOR: u64 = 10_000;
 pub const SECONDS_PER_HOUR: u64 = 3_600;
 /// Highest protocol fee the config accepts: 20%.
 pub const MAX_PROTOCOL_FEE_BPS: u16 = 2_000;
-/// How long the arbiter has to rule on a dispute before anyone may settle the job as if no
-/// fault were found (provider paid, bond back to the client): 14 days.
-pub const DISPUTE_TIMEOUT: i64 = 14 * 24 * 3_600;
+/// How long the arbiter has to rule on a dispute before anyone may settle the job as a
+/// ruling for the provider (provider paid, bond to the provider): 14 days.
+pub const DISPUTE_TIMEOUT: i64 = 14 * DAY;
+
+const DAY: i64 = 24 * 3_600;
+/// Hard bounds on the market parameters: the admin cannot set anything outside them.
+pub const MAX_BID_WINDOW: i64 = DAY;
+pub const MAX_START_TIMEOUT: i64 = DAY;
+pub const MAX_HEARTBEAT_GRACE: i64 = DAY;
+pub const MAX_CHALLENGE_WINDOW: i64 = 7 * DAY;
+/// Longest run a job may ask for, extensions included: 30 days.
+pub const MAX_JOB_DURATION: i64 = 30 * DAY;
+pub const MAX_ATTEMPTS: u8 = 10;

@@ -5,7 +5,9 @@ use anchor_lang::prelude::*;
 pub enum EscrowError {
     #[msg("Only the config admin may do this")]
     NotAdmin,
-    #[msg("Windows and timeouts must be positive and max attempts at least 1")]
+    #[msg(
+        "A window, timeout, duration or attempt count is outside its hard bounds (see constants)"
+    )]
     InvalidTiming,
     #[msg("Protocol fee must be at most 2000 bps")]
     InvalidFee,
@@ -111,6 +113,18 @@ pub enum EscrowError {
     WrongTokenAccountOwner,
     #[msg("Arithmetic overflow")]
     MathOverflow,
+    #[msg("A bid must be above zero")]
+    ZeroBid,
+    #[msg("The provider is retired")]
+    ProviderRetired,
+    #[msg("The provider's unlocked stake does not cover this job's collateral")]
+    InsufficientCollateral,
+    #[msg("The job's max duration is above the market's longest allowed job")]
+    DurationAboveMax,
+    #[msg("The staking cooldown is shorter than the longest job lifetime this config allows")]
+    CooldownShorterThanJobLifetime,
+    #[msg("The provider account is not a registered provider")]
+    ProviderNotFound,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {
@@ -119,6 +133,7 @@ impl From<provider_registry::eligibility::Ineligible> for EscrowError {
         match why {
             I::Paused => Self::ProviderPaused,
             I::Exiting => Self::ProviderExiting,
+            I::Retired => Self::ProviderRetired,
             I::Stale => Self::ProviderStale,
             I::InsufficientStake => Self::ProviderUnderStaked,
             I::GpuClassMismatch => Self::GpuClassMismatch,

@@ -1,6 +1,6 @@
 //! Events: every job transition, with amounts and resulting balances.
 
-use crate::state::{JobKind, JobMode};
+use crate::state::{JobKind, JobMode, JobTerms};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -25,7 +25,9 @@ pub struct JobCreated {
     pub max_duration: i64,
     pub payment_mint: Pubkey,
     pub escrowed: u64,
-    pub crank_tip: u64,
+    /// Crank tips reserved in the deposit: one per possible attempt.
+    pub tip_reserve: u64,
+    pub terms: JobTerms,
 }
 
 #[event]
@@ -41,6 +43,19 @@ pub struct JobAssigned {
     pub provider: Pubkey,
     pub price_per_gpu_hour: u64,
     pub attempt: u8,
+    /// Stake locked on the provider until the job ends.
+    pub collateral_locked: u64,
+}
+
+/// The auction's winner could no longer take the job when the window closed; the job takes
+/// bids again until `bid_deadline`.
+#[event]
+pub struct AuctionReopened {
+    pub job: Pubkey,
+    pub refused_provider: Pubkey,
+    /// The error the winner's eligibility check gave.
+    pub error_code: u32,
+    pub bid_deadline: i64,
 }
 
 #[event]

@@ -24,10 +24,12 @@ pub struct Requirements {
 
 /// Registry parameters the predicate depends on (see `RegistryConfig::policy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct EligibilityPolicy {
+pub struct EligibilityPolicy<'a> {
     pub min_stake_per_gpu: u64,
     /// Longest time since the last heartbeat for a provider to count as live.
     pub liveness_window: i64,
+    /// The configured auditors: an attestation counts only while its auditor is one.
+    pub auditors: &'a [Pubkey],
 }
 
 /// The first rule a provider breaks, in the order they are checked.
@@ -35,6 +37,7 @@ pub struct EligibilityPolicy {
 pub enum Ineligible {
     Paused,
     Exiting,
+    Retired,
     /// No heartbeat within the liveness window.
     Stale,
     /// Active stake below its GPUs x the per-GPU minimum.
@@ -58,13 +61,14 @@ pub fn satisfies(
     provider: &Provider,
     active_stake: u64,
     requirements: &Requirements,
-    policy: &EligibilityPolicy,
+    policy: &EligibilityPolicy<'_>,
     now: i64,
 ) -> core::result::Result<(), Ineligible> {
     match provider.status {
         ProviderStatus::Active => {}
         ProviderStatus::Paused => return Err(Ineligible::Paused),
         ProviderStatus::Exiting { .. } => return Err(Ineligible::Exiting),
+        ProviderStatus::Retired => return Err(Ineligible::Retired),
     }
     if now.saturating_sub(provider.last_heartbeat) > policy.liveness_window {
         return Err(Ineligible::Stale);
@@ -100,7 +104,7 @@ pub fn satisfies(
     if provider.benchmark_score < requirements.min_benchmark {
         return Err(Ineligible::BenchmarkTooLow);
     }
-    if requirements.attested_only && !provider.is_attested() {
+    if requirements.attested_only && !provider.is_attested(policy.auditors) {
         return Err(Ineligible::NotAttested);
     }
     Ok(())

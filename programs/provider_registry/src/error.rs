@@ -63,4 +63,10 @@ pub enum RegistryError {
     MathOverflow,
     #[msg("Provider bookkeeping is inconsistent")]
     InvariantViolated,
+    #[msg("The provider still holds jobs: they must end (settle or expire) before it retires")]
+    JobsHeld,
+    #[msg("The provider is retired: register again to return")]
+    ProviderRetired,
+    #[msg("Benchmark score is above the registry's ceiling")]
+    BenchmarkAboveCeiling,
 }

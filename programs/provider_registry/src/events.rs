@@ -86,7 +86,6 @@ pub struct ProviderRetired {
     pub provider: Pubkey,
     pub authority: Pubkey,
     pub reputation: Reputation,
-    pub rent_returned: u64,
     pub provider_count: u64,
 }
 
@@ -96,6 +95,7 @@ pub struct CapacityReserved {
     pub gpus: u16,
     pub gpus_in_use_after: u16,
     pub gpu_count: u16,
+    pub jobs_held_after: u16,
 }
 
 #[event]
@@ -111,4 +111,5 @@ pub struct OutcomeRecorded {
     pub provider: Pubkey,
     pub outcome: Outcome,
     pub reputation_after: Reputation,
+    pub jobs_held_after: u16,
 }

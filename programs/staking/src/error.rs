@@ -35,4 +35,8 @@ pub enum StakingError {
     MathOverflow,
     #[msg("Stake account bookkeeping is inconsistent")]
     InvariantViolated,
+    #[msg("That stake is locked behind jobs the provider holds; it unlocks when they end")]
+    StakeLocked,
+    #[msg("Not enough unlocked stake to back this job")]
+    InsufficientUnlockedStake,
 }

@@ -99,3 +99,19 @@ pub struct StakeSlashed {
     pub unbonding_after: u64,
     pub total_slashed_after: u64,
 }
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StakeLockChange {
+    Locked,
+    Unlocked,
+}
+
+/// Stake was locked behind a job, or a job's lock was released.
+#[event]
+pub struct StakeLockChanged {
+    pub owner: Pubkey,
+    pub change: StakeLockChange,
+    pub amount: u64,
+    pub locked_after: u64,
+    pub active_after: u64,
+}

@@ -1,5 +1,6 @@
 pub mod cancel_unstake;
 pub mod init_config;
+pub mod lock_stake;
 pub mod request_unstake;
 pub mod slash;
 pub mod stake;
@@ -8,6 +9,7 @@ pub mod withdraw;
 
 pub use cancel_unstake::*;
 pub use init_config::*;
+pub use lock_stake::*;
 pub use request_unstake::*;
 pub use slash::*;
 pub use stake::*;

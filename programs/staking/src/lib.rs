@@ -45,6 +45,14 @@ pub mod staking {
         Withdraw::handler(ctx)
     }
 
+    pub fn lock_stake(ctx: Context<LockStake>, args: LockStakeArgs) -> Result<()> {
+        LockStake::lock(ctx, args)
+    }
+
+    pub fn unlock_stake(ctx: Context<LockStake>, args: LockStakeArgs) -> Result<()> {
+        LockStake::unlock(ctx, args)
+    }
+
     pub fn slash(ctx: Context<Slash>, args: SlashArgs) -> Result<()> {
         Slash::handler(ctx, args)
     }

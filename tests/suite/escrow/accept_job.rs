@@ -35,9 +35,14 @@ fn an_eligible_provider_takes_the_job_at_its_price() {
     assert_eq!((j.status, j.attempts), (JobStatus::Assigned, 1));
     let a = j.assignment.unwrap();
     assert_eq!(a.provider, pda::provider(&provider.pubkey()));
+    assert_eq!(a.authority, provider.pubkey());
+    // Taking the job reserves its GPUs, counts it as held and locks its collateral.
+    let p = m.provider_account(&provider.pubkey());
+    assert_eq!((p.gpus_in_use, p.jobs_held), (2, 1));
+    assert_eq!(j.collateral_locked, SLASH.dispute_lost);
     assert_eq!(
-        (a.authority, a.operator),
-        (provider.pubkey(), provider.pubkey())
+        m.stake_account(&provider.pubkey()).locked,
+        SLASH.dispute_lost
     );
     assert_eq!((a.price_per_gpu_hour, a.assigned_at), (2 * TOKEN, now));
     assert_eq!(out.events::<JobAssigned>()[0].price_per_gpu_hour, 2 * TOKEN);

@@ -17,10 +17,7 @@ fn cancel_refunds_everything_and_closes_the_accounts() {
     )
     .unwrap();
     assert_eq!(m.balance(&client.tokens), 100 * TOKEN);
-    assert_eq!(
-        out.events::<JobCancelled>()[0].refunded,
-        12 * TOKEN + CRANK_TIP
-    );
+    assert_eq!(out.events::<JobCancelled>()[0].refunded, 12 * TOKEN + TIPS);
     assert!(!m.chain.exists(&job).unwrap());
     assert!(!m.chain.exists(&pda::job_vault(&job)).unwrap());
     // The rent of both accounts came back (the chain's payer pays fees).

@@ -15,15 +15,31 @@ fn create_job_escrows_the_max_cost_and_the_tip() {
         (job.job_id, job.status, job.attempts),
         (7, JobStatus::Open, 0)
     );
-    assert_eq!(job.escrowed, 12 * TOKEN + CRANK_TIP);
-    assert_eq!((job.crank_tip, job.created_at), (CRANK_TIP, now));
+    // One crank tip per possible attempt.
+    let tips = CRANK_TIP * u64::from(MAX_ATTEMPTS);
+    assert_eq!(job.escrowed, 12 * TOKEN + tips);
+    assert_eq!((job.tip_reserve, job.created_at), (tips, now));
+    // The market's terms are the job's own from now on.
+    assert_eq!(
+        (
+            job.terms.protocol_fee_bps,
+            job.terms.slash,
+            job.terms.crank_tip
+        ),
+        (PROTOCOL_FEE_BPS, SLASH, CRANK_TIP)
+    );
+    assert_eq!(
+        (
+            job.terms.start_timeout,
+            job.terms.heartbeat_grace,
+            job.terms.challenge_window
+        ),
+        (START_TIMEOUT, HEARTBEAT_GRACE, CHALLENGE_WINDOW)
+    );
     assert_eq!(job.payment_mint, m.payment_mint);
     let vault = pda::job_vault(&pda::job(&client.pubkey(), 7));
-    assert_eq!(m.balance(&vault), 12 * TOKEN + CRANK_TIP);
-    assert_eq!(
-        out.events::<JobCreated>()[0].escrowed,
-        12 * TOKEN + CRANK_TIP
-    );
+    assert_eq!(m.balance(&vault), 12 * TOKEN + tips);
+    assert_eq!(out.events::<JobCreated>()[0].escrowed, 12 * TOKEN + tips);
 }
 
 #[test]

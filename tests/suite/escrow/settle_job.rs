@@ -92,6 +92,11 @@ fn payment_to_someone_elses_account_is_refused() {
         &pda::provider(&thief.pubkey()),
         &pda::provider(&d.provider.pubkey()),
     );
+    let ix = swap_account(
+        ix,
+        &pda::stake_account(&thief.pubkey()),
+        &pda::stake_account(&d.provider.pubkey()),
+    );
     assert_error(
         signed(&mut m, ix, &d.client.keypair),
         EscrowError::WrongTokenAccountOwner,

@@ -77,7 +77,7 @@ fn heartbeats_come_from_the_assigned_operator_while_running() {
     assert_error(
         signed(
             &mut m,
-            ix::heartbeat_job(&provider.pubkey(), &job),
+            ix::heartbeat_job(&provider.pubkey(), &provider.pubkey(), &job),
             &provider.keypair,
         ),
         EscrowError::JobNotRunning,
@@ -91,7 +91,7 @@ fn heartbeats_come_from_the_assigned_operator_while_running() {
     m.chain.advance(60).unwrap();
     signed(
         &mut m,
-        ix::heartbeat_job(&provider.pubkey(), &job),
+        ix::heartbeat_job(&provider.pubkey(), &provider.pubkey(), &job),
         &provider.keypair,
     )
     .unwrap();
@@ -101,7 +101,7 @@ fn heartbeats_come_from_the_assigned_operator_while_running() {
     assert_error(
         signed(
             &mut m,
-            ix::heartbeat_job(&stranger.pubkey(), &job),
+            ix::heartbeat_job(&stranger.pubkey(), &provider.pubkey(), &job),
             &stranger.keypair,
         ),
         EscrowError::NotAssignedProvider,

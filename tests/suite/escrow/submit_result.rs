@@ -43,7 +43,7 @@ fn the_assigned_operator_submits_a_result() {
 #[test]
 fn a_result_from_a_provider_not_assigned_is_refused() {
     let mut m = Market::with_escrow();
-    let (_provider, job) = running(&mut m);
+    let (provider, job) = running(&mut m);
     let other = m.provider(1);
     assert_error(
         signed(
@@ -51,6 +51,21 @@ fn a_result_from_a_provider_not_assigned_is_refused() {
             ix::submit_result(
                 &other.pubkey(),
                 &other.pubkey(),
+                &job,
+                [5; 32],
+                "s3://x".into(),
+            ),
+            &other.keypair,
+        ),
+        EscrowError::WrongProvider,
+    );
+    // Nor by naming the assigned provider's accounts.
+    assert_error(
+        signed(
+            &mut m,
+            ix::submit_result(
+                &other.pubkey(),
+                &provider.pubkey(),
                 &job,
                 [5; 32],
                 "s3://x".into(),

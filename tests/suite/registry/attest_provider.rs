@@ -26,7 +26,7 @@ fn an_auditor_attests_the_declared_spec() {
         (attestation.attested_at, attestation.spec_hash),
         (now, hash)
     );
-    assert!(p.is_attested());
+    assert!(p.is_attested(&[m.auditor.pubkey()]));
     assert_eq!(out.events::<ProviderAttested>()[0].spec_hash, hash);
 }
 

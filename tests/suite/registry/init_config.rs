@@ -30,6 +30,7 @@ fn init_config_twice_is_refused() {
             exit_notice: 0,
             auditors: vec![],
             escrow_authority: admin.pubkey(),
+            max_benchmark_score: 1,
         },
     );
     let err = m.send(again, &admin).unwrap_err();

@@ -1,34 +1,34 @@
 use gpu_market_client::{
     pda,
-    registry::{self as ix, RegistryConfig},
+    registry::{self as ix, Outcome, ProviderStatus, RegistryConfig},
     Chain,
 };
 use gpu_market_tests::{proxy, *};
 use provider_registry::{error::RegistryError, events::ProviderRetired};
 
 #[test]
-fn retire_closes_the_account_and_returns_the_rent() {
+fn retire_takes_the_provider_off_the_market_and_keeps_its_record() {
     let mut m = Market::new();
     let authority = m.provider(1);
     let address = pda::provider(&authority.pubkey());
     m.send(ix::begin_exit(&authority.pubkey()), &authority.keypair)
         .unwrap();
     m.chain.advance(EXIT_NOTICE).unwrap();
-    let rent = m.chain.lamports(&address).unwrap();
-    let before = m.chain.lamports(&authority.pubkey()).unwrap();
     let out = m
         .send(ix::retire_provider(&authority.pubkey()), &authority.keypair)
         .unwrap();
 
-    assert!(!m.chain.exists(&address).unwrap());
-    // The chain's payer pays the fee, so the authority gains exactly the rent.
-    assert_eq!(
-        m.chain.lamports(&authority.pubkey()).unwrap(),
-        before + rent
-    );
-    assert_eq!(out.events::<ProviderRetired>()[0].rent_returned, rent);
+    let p = m.provider_account(&authority.pubkey());
+    assert_eq!(p.status, ProviderStatus::Retired);
+    assert!(m.chain.exists(&address).unwrap());
+    assert_eq!(out.events::<ProviderRetired>()[0].provider, address);
     let config: RegistryConfig = m.chain.fetch(&pda::registry_config()).unwrap();
     assert_eq!(config.provider_count, 0);
+    // A retired provider cannot exit again, nor be updated.
+    assert_error(
+        m.send(ix::begin_exit(&authority.pubkey()), &authority.keypair),
+        RegistryError::ProviderRetired,
+    );
 }
 
 #[test]
@@ -54,8 +54,10 @@ fn retire_without_an_exit_is_refused() {
     );
 }
 
+/// A job held is counted from its assignment until its outcome is recorded: freeing its
+/// GPUs (a batch result) is not enough to leave.
 #[test]
-fn retire_with_gpus_in_use_is_refused() {
+fn retire_while_holding_a_job_is_refused_until_the_job_ends() {
     let mut m = Market::new();
     let authority = m.provider(2);
     m.send_as_escrow(ix::reserve_capacity(
@@ -69,15 +71,66 @@ fn retire_with_gpus_in_use_is_refused() {
     m.chain.advance(EXIT_NOTICE).unwrap();
     assert_error(
         m.send(ix::retire_provider(&authority.pubkey()), &authority.keypair),
-        RegistryError::GpusInUse,
+        RegistryError::JobsHeld,
     );
-    // Once the job releases its GPU the node can leave.
     m.send_as_escrow(ix::release_capacity(
         &proxy::authority(),
         &authority.pubkey(),
         1,
     ))
     .unwrap();
+    assert_error(
+        m.send(ix::retire_provider(&authority.pubkey()), &authority.keypair),
+        RegistryError::JobsHeld,
+    );
+    m.send_as_escrow(ix::record_outcome(
+        &proxy::authority(),
+        &authority.pubkey(),
+        Outcome::Failed,
+    ))
+    .unwrap();
+    assert_eq!(m.provider_account(&authority.pubkey()).jobs_held, 0);
     m.send(ix::retire_provider(&authority.pubkey()), &authority.keypair)
         .unwrap();
+}
+
+/// Finding 10: reputation is kept per authority, so retiring and registering again does
+/// not wash out failures.
+#[test]
+fn registering_again_after_retiring_keeps_the_reputation() {
+    let mut m = Market::new();
+    let authority = m.provider(1);
+    for _ in 0..2 {
+        m.send_as_escrow(ix::record_outcome(
+            &proxy::authority(),
+            &authority.pubkey(),
+            Outcome::Failed,
+        ))
+        .unwrap();
+    }
+    m.send(ix::begin_exit(&authority.pubkey()), &authority.keypair)
+        .unwrap();
+    m.chain.advance(EXIT_NOTICE).unwrap();
+    m.send(ix::retire_provider(&authority.pubkey()), &authority.keypair)
+        .unwrap();
+    let args = listing(&authority.pubkey(), 1, &m.payment_mint);
+    m.send(
+        ix::register_provider(&authority.pubkey(), args),
+        &authority.keypair,
+    )
+    .unwrap();
+    let p = m.provider_account(&authority.pubkey());
+    assert_eq!(p.status, ProviderStatus::Active);
+    assert_eq!(p.reputation.jobs_failed, 2);
+    let config: RegistryConfig = m.chain.fetch(&pda::registry_config()).unwrap();
+    assert_eq!(config.provider_count, 1);
+    // Registering again while active is still refused.
+    let args = listing(&authority.pubkey(), 1, &m.payment_mint);
+    assert_error(
+        m.send(
+            ix::register_provider(&authority.pubkey(), args),
+            &authority.keypair,
+        ),
+        RegistryError::ProviderAlreadyRegistered,
+    );
 }

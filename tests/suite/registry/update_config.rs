@@ -22,6 +22,7 @@ fn admin_updates_parameters() {
                 exit_notice: Some(10),
                 auditors: Some(vec![auditor]),
                 escrow_authority: Some(escrow),
+                max_benchmark_score: Some(500),
                 new_admin: None,
             },
         ),

@@ -49,7 +49,10 @@ fn new_hardware_voids_the_attestation() {
         &auditor,
     )
     .unwrap();
-    assert!(m.provider_account(&authority.pubkey()).is_attested());
+    let auditors = [m.auditor.pubkey()];
+    assert!(m
+        .provider_account(&authority.pubkey())
+        .is_attested(&auditors));
     let hardware = Hardware {
         gpu_class: GpuClass::Workstation,
         gpu_model: "NVIDIA L40S".into(),
@@ -69,7 +72,7 @@ fn new_hardware_voids_the_attestation() {
     .unwrap();
     let p = m.provider_account(&authority.pubkey());
     assert_eq!(p.hardware, hardware);
-    assert!(!p.is_attested());
+    assert!(!p.is_attested(&[m.auditor.pubkey()]));
 }
 
 #[test]

@@ -1,4 +1,4 @@
-use gpu_market_client::{pda, registry, rewards as ix, rewards::Epoch, staking, Chain};
+use gpu_market_client::{pda, registry, rewards as ix, rewards::Epoch, staking, Chain, Signer};
 use gpu_market_tests::{rewards::*, *};
 use reward_emission::{
     error::EmissionError,
@@ -15,15 +15,15 @@ fn the_first_record_opens_the_epoch() {
         FIRST_EPOCH_EMISSION
     );
     let recorded = &out.events::<UptimeRecorded>()[0];
-    // Weight: 2 GPUs; the self-declared benchmark does not count before an attestation.
-    assert_eq!((recorded.epoch, recorded.weight), (0, 2));
+    // Weight 1: neither the declared 2 GPUs nor the benchmark count before an attestation.
+    assert_eq!((recorded.epoch, recorded.weight), (0, 1));
     let epoch: Epoch = m.chain.fetch(&pda::reward_epoch(0)).unwrap();
     assert_eq!(
         (epoch.emission, epoch.total_weight),
-        (FIRST_EPOCH_EMISSION, 2)
+        (FIRST_EPOCH_EMISSION, 1)
     );
     let rewards = m.provider_rewards(&p.pubkey()).unwrap();
-    assert_eq!((rewards.current_epoch, rewards.current_weight), (0, 2));
+    assert_eq!((rewards.current_epoch, rewards.current_weight), (0, 1));
     assert_eq!(m.emission_config().total_allocated, FIRST_EPOCH_EMISSION);
 
     // One record per heartbeat interval.
@@ -31,7 +31,7 @@ fn the_first_record_opens_the_epoch() {
     assert_error(m.record_uptime(&p), EmissionError::RecordedTooSoon);
     m.chain.advance(1).unwrap();
     m.record_uptime(&p).unwrap();
-    assert_eq!(m.provider_rewards(&p.pubkey()).unwrap().current_weight, 4);
+    assert_eq!(m.provider_rewards(&p.pubkey()).unwrap().current_weight, 2);
 }
 
 #[test]
@@ -50,6 +50,59 @@ fn an_attested_benchmark_scales_the_weight() {
     let out = m.record_uptime(&p).unwrap();
     // 2 GPUs x attested benchmark 1000.
     assert_eq!(out.events::<UptimeRecorded>()[0].weight, 2_000);
+}
+
+/// Finding 18: a node that inflates its declared GPU count gains nothing without an
+/// attestation.
+#[test]
+fn an_unattested_node_weighs_one_gpu_whatever_it_declares() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let (small, large) = (m.provider(1), m.provider(8));
+    let a = m.record_uptime(&small).unwrap();
+    let b = m.record_uptime(&large).unwrap();
+    assert_eq!(a.events::<UptimeRecorded>()[0].weight, 1);
+    assert_eq!(b.events::<UptimeRecorded>()[0].weight, 1);
+}
+
+/// Finding 9: an attestation counts only while its auditor is configured, and a score
+/// above the ceiling counts as the ceiling.
+#[test]
+fn an_attestation_outlives_neither_its_auditor_nor_the_ceiling() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(2);
+    m.attest(&p.pubkey());
+    let admin = m.admin.insecure_clone();
+    // The registry lowers the ceiling under the attested score of 1,000.
+    m.send(
+        registry::update_config(
+            &admin.pubkey(),
+            provider_registry::UpdateConfigArgs {
+                max_benchmark_score: Some(400),
+                ..Default::default()
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    let out = m.record_uptime(&p).unwrap();
+    assert_eq!(out.events::<UptimeRecorded>()[0].weight, 2 * 400);
+    // The auditor is removed: the attestation no longer counts.
+    m.send(
+        registry::update_config(
+            &admin.pubkey(),
+            provider_registry::UpdateConfigArgs {
+                auditors: Some(vec![]),
+                ..Default::default()
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    m.chain.advance(HEARTBEAT_INTERVAL).unwrap();
+    m.send(registry::heartbeat(&p.pubkey(), &p.pubkey()), &p.keypair)
+        .unwrap();
+    let out = m.record_uptime(&p).unwrap();
+    assert_eq!(out.events::<UptimeRecorded>()[0].weight, 1);
 }
 
 #[test]

@@ -50,16 +50,19 @@ fn the_lowest_earliest_bid_wins_and_is_paid() {
     assert_error(
         signed(
             &mut m,
-            ix::close_auction(&anyone.pubkey(), &s.job),
+            ix::close_auction(&anyone.pubkey(), &s.job, &p2.pubkey()),
             &anyone.keypair,
         ),
         EscrowError::BidWindowOpen,
     );
     m.chain.advance(BID_WINDOW).unwrap();
     assert_error(bid(&mut m, &p3, TOKEN), EscrowError::BidWindowClosed);
+    // The winner is still live when the auction closes.
+    m.send(registry::heartbeat(&p2.pubkey(), &p2.pubkey()), &p2.keypair)
+        .unwrap();
     signed(
         &mut m,
-        ix::close_auction(&anyone.pubkey(), &s.job),
+        ix::close_auction(&anyone.pubkey(), &s.job, &p2.pubkey()),
         &anyone.keypair,
     )
     .unwrap();

@@ -2,7 +2,7 @@
 
 use gpu_market_client::{escrow as ix, Chain, Signer};
 use gpu_market_tests::{escrow::*, *};
-use job_escrow::error::EscrowError;
+use job_escrow::{error::EscrowError, events::JobSettled};
 
 /// A batch job with a submitted result after one hour on one GPU.
 fn submitted(m: &mut Market) -> (Wallet, Scenario) {
@@ -38,7 +38,7 @@ fn a_dispute_won_by_the_client() {
     let mut m = Market::with_escrow();
     let (p, s) = submitted(&mut m);
     dispute(&mut m, &s).unwrap();
-    assert_eq!(m.balance(&s.vault), 6 * TOKEN + CRANK_TIP + DISPUTE_BOND);
+    assert_eq!(m.balance(&s.vault), 6 * TOKEN + TIPS + DISPUTE_BOND);
 
     let arbiter = m.auditor.insecure_clone();
     let slash = m.slash_keys();
@@ -137,10 +137,17 @@ fn a_dispute_the_arbiter_never_rules_on_settles_after_the_timeout() {
         EscrowError::DisputePending,
     );
     m.chain.advance(1).unwrap();
-    signed(&mut m, ix::finalize_job(&keys), &anyone.keypair).unwrap();
-    // Paid as if approved; the bond goes back to the client.
+    let out = signed(&mut m, ix::finalize_job(&keys), &anyone.keypair).unwrap();
+    // Finding 13: settled as a ruling for the provider. It is paid as if approved and
+    // receives the bond: a dispute nobody upholds is not free for the client.
+    let settled = &out.events::<JobSettled>()[0];
+    assert_eq!(settled.bond_to_provider, DISPUTE_BOND);
     let p_tokens = m.payment_account(&p.pubkey());
-    assert_eq!(m.balance(&p_tokens), 1_950_000);
-    assert_eq!(m.balance(&s.client.tokens), 98 * TOKEN);
+    assert_eq!(m.balance(&p_tokens), 1_950_000 + DISPUTE_BOND);
+    assert_eq!(m.balance(&s.client.tokens), 98 * TOKEN - DISPUTE_BOND);
+    // Its hold on the job ended and its collateral is free again.
+    let node = m.provider_account(&p.pubkey());
+    assert_eq!((node.jobs_held, node.gpus_in_use), (0, 0));
+    assert_eq!(m.stake_account(&p.pubkey()).locked, 0);
     s.assert_closed_and_conserved(&mut m);
 }

@@ -20,7 +20,7 @@ fn a_provider_that_never_starts_is_slashed_and_the_job_goes_to_another() {
     let cranker = m.wallet(0);
     let s = Scenario::new(&mut m, 1, &[&p1, &p2], &[&cranker]);
     m.create_job(&s.client, batch_job(1, 1)).unwrap();
-    let deposit = 6 * TOKEN + CRANK_TIP;
+    let deposit = 6 * TOKEN + TIPS;
     signed(
         &mut m,
         ix::accept_job(&p1.pubkey(), &p1.pubkey(), &s.job),
@@ -54,7 +54,11 @@ fn a_provider_that_never_starts_is_slashed_and_the_job_goes_to_another() {
         m.stake_account(&p1.pubkey()).active,
         MIN_STAKE_PER_GPU - SLASH.no_start
     );
-    assert_eq!(m.provider_account(&p1.pubkey()).reputation.jobs_failed, 1);
+    // The expiry released what the assignment reserved and locked.
+    let node = m.provider_account(&p1.pubkey());
+    assert_eq!(node.reputation.jobs_failed, 1);
+    assert_eq!((node.gpus_in_use, node.jobs_held), (0, 0));
+    assert_eq!(m.stake_account(&p1.pubkey()).locked, 0);
     let job = m.job(&s.client.pubkey(), 1);
     assert_eq!(
         (job.status, job.attempts, job.assignment),
@@ -84,7 +88,7 @@ fn a_provider_that_never_starts_is_slashed_and_the_job_goes_to_another() {
         m.balance(&s.client.tokens),
         100 * TOKEN - 2 * TOKEN - CRANK_TIP
     );
-    assert_eq!(deposit - CRANK_TIP - 2 * TOKEN, 4 * TOKEN);
+    assert_eq!(deposit - TIPS - 2 * TOKEN, 4 * TOKEN);
     assert_eq!(
         m.provider_account(&p2.pubkey()).reputation.jobs_completed,
         1
@@ -102,7 +106,12 @@ fn a_lease_whose_heartbeats_stop_is_paid_only_up_to_the_last_one() {
     let op = p.keypair.insecure_clone();
     take_and_start(&mut m, &op, &s.job);
     m.chain.advance(900).unwrap();
-    signed(&mut m, ix::heartbeat_job(&op.pubkey(), &s.job), &op).unwrap();
+    signed(
+        &mut m,
+        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
+        &op,
+    )
+    .unwrap();
     // Silence: the grace is 120 s.
     m.chain.advance(HEARTBEAT_GRACE).unwrap();
     let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
@@ -170,20 +179,33 @@ fn no_result_by_the_deadline_with_retries_exhausted_refunds_the_client() {
     let deadline = m.job(&s.client.pubkey(), 1).started_at + 2 * 3_600 + HEARTBEAT_GRACE;
     while m.chain.now().unwrap() < deadline {
         m.chain.advance(100).unwrap();
-        signed(&mut m, ix::heartbeat_job(&p2.pubkey(), &s.job), &p2.keypair).unwrap();
+        signed(
+            &mut m,
+            ix::heartbeat_job(&p2.pubkey(), &p2.pubkey(), &s.job),
+            &p2.keypair,
+        )
+        .unwrap();
     }
     m.chain.wait_until(deadline + 1).unwrap();
-    signed(&mut m, ix::heartbeat_job(&p2.pubkey(), &s.job), &p2.keypair).unwrap();
+    signed(
+        &mut m,
+        ix::heartbeat_job(&p2.pubkey(), &p2.pubkey(), &s.job),
+        &p2.keypair,
+    )
+    .unwrap();
     let out = signed(&mut m, ix::expire_job(&keys, &slash), &cranker.keypair).unwrap();
     let expired = &out.events::<JobExpired>()[0];
     assert_eq!(expired.reason, ExpiryReason::NoResult);
+    // Finding 16: each attempt funded its own crank tip, so the second expiry pays one too.
     assert_eq!(
         (expired.requeued, expired.attempts, expired.tip),
-        (false, 2, 0)
+        (false, 2, CRANK_TIP)
     );
+    let cranker_tokens = m.payment_account(&cranker.pubkey());
+    assert_eq!(m.balance(&cranker_tokens), 2 * CRANK_TIP);
 
-    // Everything but the tip (paid once, to the first crank) is back with the client.
-    assert_eq!(m.balance(&s.client.tokens), 100 * TOKEN - CRANK_TIP);
+    // Everything but the two tips is back with the client.
+    assert_eq!(m.balance(&s.client.tokens), 100 * TOKEN - 2 * CRANK_TIP);
     assert_eq!(expired.refund, 6 * TOKEN);
     assert_eq!(
         stake_tokens(&mut m, &s.client.pubkey()),
@@ -221,8 +243,10 @@ fn expiry_must_slash_the_assigned_providers_stake() {
     );
 }
 
+/// Finding 17: a lease cannot withdraw into its heartbeat grace, so the seconds an expiry
+/// hands to the next provider were never billed before: the client never pays twice.
 #[test]
-fn a_lease_that_withdrew_into_its_grace_then_went_quiet_can_still_expire() {
+fn a_lease_cannot_withdraw_into_its_grace_so_a_requeue_never_bills_twice() {
     let mut m = Market::with_escrow();
     let p = m.provider(1);
     let cranker = m.wallet(0);
@@ -230,11 +254,25 @@ fn a_lease_that_withdrew_into_its_grace_then_went_quiet_can_still_expire() {
     m.create_job(&s.client, lease_job(1, 1, 2)).unwrap();
     take_and_start(&mut m, &p.keypair, &s.job);
     m.chain.advance(600).unwrap();
-    signed(&mut m, ix::heartbeat_job(&p.pubkey(), &s.job), &p.keypair).unwrap();
-    // 100 s into the grace the provider bills 700 s of service...
+    signed(
+        &mut m,
+        ix::heartbeat_job(&p.pubkey(), &p.pubkey(), &s.job),
+        &p.keypair,
+    )
+    .unwrap();
+    // 100 s into the grace the provider tries to bill 700 s of service: refused.
     m.chain.advance(100).unwrap();
     let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
-    let earned = 2 * TOKEN * 700 / 3_600;
+    assert_error(
+        signed(
+            &mut m,
+            ix::withdraw_earnings(&p.pubkey(), &keys, 2 * TOKEN * 700 / 3_600),
+            &p.keypair,
+        ),
+        EscrowError::WithdrawExceedsEarned,
+    );
+    // Up to its last heartbeat is fine.
+    let earned = 2 * TOKEN * 600 / 3_600;
     signed(
         &mut m,
         ix::withdraw_earnings(&p.pubkey(), &keys, earned),
@@ -247,6 +285,8 @@ fn a_lease_that_withdrew_into_its_grace_then_went_quiet_can_still_expire() {
     let out = signed(&mut m, ix::expire_job(&keys, &slash), &cranker.keypair);
     let expired = &out.unwrap().events::<JobExpired>()[0];
     assert_eq!((expired.to_provider, expired.requeued), (0, true));
+    // The next provider gets exactly the unbilled remainder of the lease.
+    assert_eq!(m.job(&s.client.pubkey(), 1).max_duration, 2 * 3_600 - 600);
     let (mint, program) = (m.payment_mint, m.payment_token_program);
     signed(
         &mut m,

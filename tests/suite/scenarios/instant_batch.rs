@@ -19,7 +19,7 @@ fn instant_batch_job_settles_exactly() {
 
     m.create_job(&client, batch_job(1, 4)).unwrap();
     // 3 tokens x 4 GPUs x 2 hours, plus the crank tip.
-    let deposit = 24 * TOKEN + CRANK_TIP;
+    let deposit = 24 * TOKEN + TIPS;
     assert_eq!(m.balance(&vault), deposit);
     assert_eq!(m.balance(&client.tokens), 100 * TOKEN - deposit);
 
@@ -27,7 +27,12 @@ fn instant_batch_job_settles_exactly() {
     take_and_start(&mut m, &op, &job);
     assert_eq!(m.provider_account(&provider.pubkey()).gpus_in_use, 4);
     m.chain.advance(1_800).unwrap();
-    signed(&mut m, ix::heartbeat_job(&op.pubkey(), &job), &op).unwrap();
+    signed(
+        &mut m,
+        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &job),
+        &op,
+    )
+    .unwrap();
     m.chain.advance(1_801).unwrap();
     signed(
         &mut m,

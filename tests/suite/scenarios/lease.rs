@@ -11,13 +11,18 @@ fn two_withdrawals_then_the_client_closes_early() {
     let s = Scenario::new(&mut m, 1, &[&p], &[]);
     let provider_tokens = m.payment_account(&p.pubkey());
     m.create_job(&s.client, lease_job(1, 1, 2)).unwrap();
-    let deposit = 6 * TOKEN + CRANK_TIP;
+    let deposit = 6 * TOKEN + TIPS;
     let op = p.keypair.insecure_clone();
     take_and_start(&mut m, &op, &s.job);
     let keys = s.keys(&m, &s.client.pubkey(), &p.pubkey());
 
     m.chain.advance(600).unwrap();
-    signed(&mut m, ix::heartbeat_job(&op.pubkey(), &s.job), &op).unwrap();
+    signed(
+        &mut m,
+        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
+        &op,
+    )
+    .unwrap();
     // 600 s at 2 tokens/GPU-hour = 333_333.3 -> 333_333 earned.
     assert_error(
         signed(
@@ -36,7 +41,12 @@ fn two_withdrawals_then_the_client_closes_early() {
     assert_eq!(m.balance(&provider_tokens), 325_000); // less 8_333 fee
 
     m.chain.advance(600).unwrap();
-    signed(&mut m, ix::heartbeat_job(&op.pubkey(), &s.job), &op).unwrap();
+    signed(
+        &mut m,
+        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
+        &op,
+    )
+    .unwrap();
     // 1200 s = 666_666 in total, 333_333 of it new.
     signed(
         &mut m,
@@ -47,7 +57,12 @@ fn two_withdrawals_then_the_client_closes_early() {
     assert_eq!(m.balance(&provider_tokens), 650_000);
 
     m.chain.advance(300).unwrap();
-    signed(&mut m, ix::heartbeat_job(&op.pubkey(), &s.job), &op).unwrap();
+    signed(
+        &mut m,
+        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
+        &op,
+    )
+    .unwrap();
     let out = signed(&mut m, ix::close_lease(&keys), &s.client.keypair).unwrap();
     // 1500 s = 833_333 in total; 166_667 still due, fee 4_166.
     let settled = &out.events::<JobSettled>()[0];
@@ -73,7 +88,12 @@ fn a_lease_that_runs_to_its_end() {
     let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
     for _ in 0..3 {
         m.chain.advance(1_200).unwrap();
-        signed(&mut m, ix::heartbeat_job(&op.pubkey(), &s.job), &op).unwrap();
+        signed(
+            &mut m,
+            ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
+            &op,
+        )
+        .unwrap();
     }
     // The client alone may close a lease early; anyone may finalize one that ended.
     assert_error(
@@ -125,6 +145,6 @@ fn extending_a_lease_tops_up_the_deposit() {
     .unwrap();
     let job = m.job(&s.client.pubkey(), 1);
     assert_eq!(job.max_duration, 5_400);
-    assert_eq!(job.escrowed, 3 * TOKEN + 1_500_000 + CRANK_TIP);
+    assert_eq!(job.escrowed, 3 * TOKEN + 1_500_000 + TIPS);
     assert_eq!(m.balance(&s.vault), job.escrowed);
 }

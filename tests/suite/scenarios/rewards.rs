@@ -26,6 +26,9 @@ fn claimed(m: &mut Market, p: &Wallet) -> u64 {
 fn weights_one_to_three_split_one_to_three() {
     let mut m = Market::with_rewards(HARD_CAP);
     let (small, large) = (m.provider(1), m.provider(3));
+    // Attested, each GPU weighs its benchmark.
+    m.attest(&small.pubkey());
+    m.attest(&large.pubkey());
     m.record_uptime(&small).unwrap();
     m.record_uptime(&large).unwrap();
     m.go_to_epoch(1);

@@ -127,6 +127,7 @@ fn stake_into_a_forged_stake_account_is_refused() {
         unbonding: 0,
         unbonding_ends_at: 0,
         total_slashed: 0,
+        locked: 0,
         bump: 255,
     };
     let mut data = Vec::new();

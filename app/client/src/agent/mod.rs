@@ -180,17 +180,16 @@ impl Agent {
     /// the agent must act on each.
     pub fn held_jobs(&self, snapshot: &MarketSnapshot) -> Vec<HeldJob> {
         let me = self.provider();
-        let config = &snapshot.escrow;
         snapshot
             .jobs
             .iter()
             .filter(|(_, job)| job.assignment.is_some_and(|a| a.provider == me))
             .filter_map(|(address, job)| {
                 let deadline = match job.status {
-                    JobStatus::Assigned => job.start_deadline(config.start_timeout).ok()?,
+                    JobStatus::Assigned => job.start_deadline().ok()?,
                     JobStatus::Running => job
                         .last_heartbeat
-                        .saturating_add(config.heartbeat_grace)
+                        .saturating_add(job.terms.heartbeat_grace)
                         .min(job.run_deadline().ok()?),
                     _ => return None,
                 };
@@ -349,9 +348,9 @@ impl Agent {
                         self.launch(&address, &job, events);
                     }
                     if snapshot.now.saturating_sub(job.last_heartbeat)
-                        >= (snapshot.escrow.heartbeat_grace / 2).max(1)
+                        >= (job.terms.heartbeat_grace / 2).max(1)
                     {
-                        let ix = escrow::heartbeat_job(&operator, &address);
+                        let ix = escrow::heartbeat_job(&operator, &self.authority, &address);
                         if self.send(chain, "job heartbeat", &[ix], events) {
                             events.push(AgentEvent::JobHeartbeat { job: address });
                         }
@@ -484,11 +483,8 @@ impl Agent {
         if now.saturating_sub(last) < self.config.withdraw_every {
             return Ok(());
         }
-        let config = &snapshot.escrow;
-        let Ok(earned) = job
-            .served_until(now, config.heartbeat_grace)
-            .and_then(|until| job.payout(until, config.protocol_fee_bps))
-        else {
+        // Withdrawals reach the last heartbeat, not into the grace.
+        let Ok(earned) = job.served_until(now, 0).and_then(|until| job.payout(until)) else {
             return Ok(());
         };
         if earned.gross == 0 {
@@ -550,7 +546,7 @@ impl Agent {
                 && snapshot.now >= job.bid_deadline
                 && job.best_bid.is_some_and(|b| b.provider == me);
             if won {
-                let ix = escrow::close_auction(&operator, address);
+                let ix = escrow::close_auction(&operator, address, &self.authority);
                 if self.send(chain, "auction close", &[ix], events) {
                     events.push(AgentEvent::AuctionClosed { job: *address });
                     let mut assigned = job.clone();

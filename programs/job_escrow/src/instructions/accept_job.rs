@@ -1,20 +1,19 @@
 //! Takes an open instant-mode job at the provider's listed price. Signed by the provider's
 //! operator; the registry's eligibility predicate decides, on the provider's current
-//! account and stake.
+//! account and stake. The provider's GPUs are reserved and the job's collateral locked on
+//! its stake from now until the job ends.
 
 use crate::{
     error::EscrowError,
     events::JobAssigned,
-    state::{Assignment, Job, JobMode},
+    instructions::{check_candidate, ProviderCpi},
+    state::{Assignment, Job, JobMode, MarketConfig},
 };
 use anchor_lang::prelude::*;
 // Composite account groups need their generated companions in scope.
 #[allow(unused_imports)]
 use crate::instructions::*;
-use provider_registry::{
-    eligibility::satisfies,
-    state::{Provider, RegistryConfig},
-};
+use provider_registry::state::{Provider, RegistryConfig};
 use staking::state::StakeAccount;
 
 /// A provider offering to take a job, signed by its operator, with what the eligibility
@@ -46,65 +45,84 @@ pub struct Candidate<'info> {
 impl Candidate<'_> {
     /// May this provider take `job` at `price`?
     pub fn check(&self, job: &Job, price: u64, now: i64) -> Result<()> {
-        require!(
-            self.provider.payment_mint == job.payment_mint,
-            EscrowError::PaymentMintMismatch
-        );
-        require!(
-            price <= job.max_price_per_gpu_hour,
-            EscrowError::PriceAboveMax
-        );
-        satisfies(
+        check_candidate(
             &self.provider,
-            self.stake_account.active,
-            &job.requirements,
-            &self.registry_config.policy(),
+            &self.stake_account,
+            &self.registry_config,
+            job,
+            price,
             now,
         )
-        .map_err(EscrowError::from)?;
-        Ok(())
     }
 }
 
 #[derive(Accounts)]
 pub struct AcceptJob<'info> {
+    pub operator: Signer<'info>,
+    #[account(seeds = [MarketConfig::SEED], bump = config.bump)]
+    pub config: Box<Account<'info, MarketConfig>>,
     #[account(
         mut,
         seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
-    pub candidate: Candidate<'info>,
+    pub node: ProviderCpi<'info>,
 }
 
 impl AcceptJob<'_> {
-    fn validate(&self, now: i64) -> Result<()> {
+    /// The provider, once checked: its operator signed, and it may take the job.
+    fn validate(&self, now: i64) -> Result<Provider> {
         require!(
             self.job.mode == JobMode::Instant,
             EscrowError::NotInstantMode
         );
-        self.candidate
-            .check(&self.job, self.candidate.provider.price_per_gpu_hour, now)
+        let provider = self.node.existing_provider()?;
+        self.node
+            .check_keys(&self.node.provider.key(), &provider.authority)?;
+        require_keys_eq!(
+            self.operator.key(),
+            provider.operator,
+            EscrowError::NotAssignedProvider
+        );
+        check_candidate(
+            &provider,
+            &self.node.stake_account,
+            &self.node.registry_config,
+            &self.job,
+            provider.price_per_gpu_hour,
+            now,
+        )?;
+        Ok(provider)
     }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        ctx.accounts.validate(now)?;
-        let provider = &ctx.accounts.candidate.provider;
-        let job = &mut ctx.accounts.job;
-        job.assign(Assignment {
-            provider: provider.key(),
-            authority: provider.authority,
-            operator: provider.operator,
-            price_per_gpu_hour: provider.price_per_gpu_hour,
-            assigned_at: now,
-        })?;
+        let provider = ctx.accounts.validate(now)?;
+        let accounts = ctx.accounts;
+        let collateral = accounts.job.terms.collateral();
+        let job = &mut accounts.job;
+        job.assign(
+            Assignment {
+                provider: accounts.node.provider.key(),
+                authority: provider.authority,
+                price_per_gpu_hour: provider.price_per_gpu_hour,
+                assigned_at: now,
+            },
+            collateral,
+        )?;
+        accounts.node.hold(
+            job.requirements.gpu_count,
+            collateral,
+            accounts.config.authority_bump,
+        )?;
 
         staking::emit_event!(JobAssigned {
             job: job.key(),
-            provider: provider.key(),
+            provider: accounts.node.provider.key(),
             price_per_gpu_hour: provider.price_per_gpu_hour,
             attempt: job.attempts,
+            collateral_locked: collateral,
         });
         Ok(())
     }

@@ -1,54 +1,108 @@
 //! Assigns an auction-mode job to its best bid once the bid window has closed. Anyone may
-//! call it. A job without bids is reclaimed instead (`reclaim_job`).
+//! call it. The winner is checked again now: if it can no longer take the job (paused,
+//! exiting, retired, stale, under-staked, out of free GPUs or unlocked stake), the job
+//! re-opens for a new bid window instead, so it never sticks with a winner that cannot
+//! serve it. A job without bids is reclaimed instead (`reclaim_job`).
 
 use crate::{
     error::EscrowError,
-    events::JobAssigned,
-    state::{Assignment, Job, JobMode, JobStatus},
+    events::{AuctionReopened, JobAssigned},
+    instructions::{check_candidate, ProviderCpi},
+    state::{Assignment, Bid, Job, JobMode, JobStatus, MarketConfig},
 };
 use anchor_lang::prelude::*;
+// Composite account groups need their generated companions in scope.
+#[allow(unused_imports)]
+use crate::instructions::*;
 
 #[derive(Accounts)]
 pub struct CloseAuction<'info> {
     pub caller: Signer<'info>,
+    #[account(seeds = [MarketConfig::SEED], bump = config.bump)]
+    pub config: Box<Account<'info, MarketConfig>>,
     #[account(
         mut,
         seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
         bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
+    /// The best bidder's accounts.
+    pub winner: ProviderCpi<'info>,
 }
 
 impl CloseAuction<'_> {
-    fn validate(&self, now: i64) -> Result<()> {
+    fn validate(&self, now: i64) -> Result<Bid> {
         require!(self.job.status == JobStatus::Open, EscrowError::JobNotOpen);
         require!(
             self.job.mode == JobMode::Auction,
             EscrowError::NotAuctionMode
         );
         require!(now >= self.job.bid_deadline, EscrowError::BidWindowOpen);
-        require!(self.job.best_bid.is_some(), EscrowError::NoBids);
-        Ok(())
+        let bid = self.job.best_bid.ok_or(error!(EscrowError::NoBids))?;
+        self.winner.check_keys(&bid.provider, &bid.authority)?;
+        Ok(bid)
+    }
+
+    /// Why the winner cannot take the job now, if it cannot.
+    fn recheck(&self, bid: &Bid, now: i64) -> Result<Option<u32>> {
+        let Some(provider) = self.winner.provider()? else {
+            return Ok(Some(EscrowError::ProviderNotFound.into()));
+        };
+        match check_candidate(
+            &provider,
+            &self.winner.stake_account,
+            &self.winner.registry_config,
+            &self.job,
+            bid.price_per_gpu_hour,
+            now,
+        ) {
+            Ok(()) => Ok(None),
+            Err(anchor_lang::error::Error::AnchorError(e)) => Ok(Some(e.error_code_number)),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        ctx.accounts.validate(now)?;
-        let job = &mut ctx.accounts.job;
-        let bid = job.best_bid.ok_or(error!(EscrowError::NoBids))?;
-        job.assign(Assignment {
-            provider: bid.provider,
-            authority: bid.authority,
-            operator: bid.operator,
-            price_per_gpu_hour: bid.price_per_gpu_hour,
-            assigned_at: now,
-        })?;
+        let bid = ctx.accounts.validate(now)?;
+        let refused = ctx.accounts.recheck(&bid, now)?;
+        let accounts = ctx.accounts;
+        let job = &mut accounts.job;
+        if let Some(error_code) = refused {
+            job.best_bid = None;
+            job.bid_deadline = now
+                .checked_add(job.terms.bid_window)
+                .ok_or(error!(EscrowError::MathOverflow))?;
+            staking::emit_event!(AuctionReopened {
+                job: job.key(),
+                refused_provider: bid.provider,
+                error_code,
+                bid_deadline: job.bid_deadline,
+            });
+            return Ok(());
+        }
+        let collateral = job.terms.collateral();
+        job.assign(
+            Assignment {
+                provider: bid.provider,
+                authority: bid.authority,
+                price_per_gpu_hour: bid.price_per_gpu_hour,
+                assigned_at: now,
+            },
+            collateral,
+        )?;
+        accounts.winner.hold(
+            job.requirements.gpu_count,
+            collateral,
+            accounts.config.authority_bump,
+        )?;
 
         staking::emit_event!(JobAssigned {
             job: job.key(),
             provider: bid.provider,
             price_per_gpu_hour: bid.price_per_gpu_hour,
             attempt: job.attempts,
+            collateral_locked: collateral,
         });
         Ok(())
     }

@@ -28,6 +28,6 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
     accounts.validate_payees()?;
     let until = accounts
         .job
-        .served_until(now, accounts.config.heartbeat_grace)?;
+        .served_until(now, accounts.job.terms.heartbeat_grace)?;
     accounts.settle(until, SettleReason::LeaseClosed, 0)
 }

@@ -1,11 +1,15 @@
 //! Account groups for this program's CPIs, shared by the instructions that make them:
-//! capacity and reputation in the registry, slashing in staking. Both are signed by the
-//! escrow authority PDA.
+//! capacity, job holds and reputation in the registry; collateral locks and slashing in
+//! staking. All are signed by the escrow authority PDA.
 
-use crate::state::MarketConfig;
+use crate::{
+    error::EscrowError,
+    state::{Job, MarketConfig},
+};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use provider_registry::{
+    eligibility::satisfies,
     program::ProviderRegistry,
     state::{Outcome, Provider, RegistryConfig},
 };
@@ -19,9 +23,45 @@ fn authority_seeds(bump: &[u8; 1]) -> [&[u8]; 2] {
     [MarketConfig::AUTHORITY_SEED, bump]
 }
 
+/// May `provider`, backed by `stake`, take `job` at `price` now? The registry's eligibility
+/// predicate, the job's price cap and payment mint, and unlocked stake covering the job's
+/// collateral.
+pub fn check_candidate(
+    provider: &Provider,
+    stake: &StakeAccount,
+    registry_config: &RegistryConfig,
+    job: &Job,
+    price: u64,
+    now: i64,
+) -> Result<()> {
+    require!(
+        provider.payment_mint == job.payment_mint,
+        EscrowError::PaymentMintMismatch
+    );
+    require!(
+        price <= job.max_price_per_gpu_hour,
+        EscrowError::PriceAboveMax
+    );
+    satisfies(
+        provider,
+        stake.active,
+        &job.requirements,
+        &registry_config.policy(),
+        now,
+    )
+    .map_err(EscrowError::from)?;
+    require!(
+        stake.unlocked() >= job.terms.collateral(),
+        EscrowError::InsufficientCollateral
+    );
+    Ok(())
+}
+
+/// A provider and its stake, with what it takes to hold, release and slash them. The
+/// provider account is read only while it exists: no ending of a job depends on it.
 #[derive(Accounts)]
-pub struct RegistryCpi<'info> {
-    /// CHECK: this program's authority PDA; signs the registry CPIs.
+pub struct ProviderCpi<'info> {
+    /// CHECK: this program's authority PDA; signs the registry and staking CPIs.
     #[account(seeds = [MarketConfig::AUTHORITY_SEED], bump)]
     pub escrow_authority: UncheckedAccount<'info>,
     #[account(
@@ -30,76 +70,11 @@ pub struct RegistryCpi<'info> {
         seeds::program = provider_registry::ID,
     )]
     pub registry_config: Box<Account<'info, RegistryConfig>>,
-    #[account(
-        mut,
-        seeds = [Provider::SEED, provider.authority.as_ref()],
-        bump = provider.bump,
-        seeds::program = provider_registry::ID,
-    )]
-    pub provider: Box<Account<'info, Provider>>,
-    pub registry_program: Program<'info, ProviderRegistry>,
-}
-
-impl<'info> RegistryCpi<'info> {
-    pub fn reserve(&self, gpus: u16, bump: u8) -> Result<()> {
-        let bump = [bump];
-        let seeds = authority_seeds(&bump);
-        provider_registry::cpi::reserve_capacity(
-            CpiContext::new_with_signer(
-                provider_registry::ID,
-                provider_registry::cpi::accounts::ReserveCapacity {
-                    escrow_authority: self.escrow_authority.to_account_info(),
-                    config: self.registry_config.to_account_info(),
-                    provider: self.provider.to_account_info(),
-                },
-                &[&seeds],
-            ),
-            provider_registry::CapacityArgs { gpus },
-        )
-    }
-
-    pub fn release(&self, gpus: u16, bump: u8) -> Result<()> {
-        let bump = [bump];
-        let seeds = authority_seeds(&bump);
-        provider_registry::cpi::release_capacity(
-            CpiContext::new_with_signer(
-                provider_registry::ID,
-                provider_registry::cpi::accounts::ReleaseCapacity {
-                    escrow_authority: self.escrow_authority.to_account_info(),
-                    config: self.registry_config.to_account_info(),
-                    provider: self.provider.to_account_info(),
-                },
-                &[&seeds],
-            ),
-            provider_registry::CapacityArgs { gpus },
-        )
-    }
-
-    pub fn record(&self, outcome: Outcome, bump: u8) -> Result<()> {
-        let bump = [bump];
-        let seeds = authority_seeds(&bump);
-        provider_registry::cpi::record_outcome(
-            CpiContext::new_with_signer(
-                provider_registry::ID,
-                provider_registry::cpi::accounts::RecordOutcome {
-                    escrow_authority: self.escrow_authority.to_account_info(),
-                    config: self.registry_config.to_account_info(),
-                    provider: self.provider.to_account_info(),
-                },
-                &[&seeds],
-            ),
-            provider_registry::RecordOutcomeArgs { outcome },
-        )
-    }
-}
-
-/// What slashing a provider's stake takes. Staking itself checks the vault, mint and
-/// treasury against its config; the caller checks whose stake it is and who is paid.
-#[derive(Accounts)]
-pub struct SlashCpi<'info> {
-    /// CHECK: this program's authority PDA; the configured slasher.
-    #[account(seeds = [MarketConfig::AUTHORITY_SEED], bump)]
-    pub slasher: UncheckedAccount<'info>,
+    /// CHECK: the provider account (registry PDA). Each instruction checks its address
+    /// against the job; it is deserialized only when owned by the registry, and the
+    /// registry checks it again on every CPI.
+    #[account(mut)]
+    pub provider: UncheckedAccount<'info>,
     #[account(
         mut,
         seeds = [StakingConfig::SEED],
@@ -114,6 +89,141 @@ pub struct SlashCpi<'info> {
         seeds::program = staking::ID,
     )]
     pub stake_account: Box<Account<'info, StakeAccount>>,
+    pub registry_program: Program<'info, ProviderRegistry>,
+    pub staking_program: Program<'info, Staking>,
+}
+
+impl<'info> ProviderCpi<'info> {
+    /// The provider account, while it is one.
+    pub fn provider(&self) -> Result<Option<Provider>> {
+        if self.provider.owner != &provider_registry::ID || self.provider.data_is_empty() {
+            return Ok(None);
+        }
+        let data = self.provider.try_borrow_data()?;
+        Ok(Provider::try_deserialize(&mut &data[..]).ok())
+    }
+
+    /// The provider account, which must exist.
+    pub fn existing_provider(&self) -> Result<Provider> {
+        self.provider()?
+            .ok_or(error!(EscrowError::ProviderNotFound))
+    }
+
+    /// The accounts must be those of the provider `provider` with authority `authority`.
+    pub fn check_keys(&self, provider: &Pubkey, authority: &Pubkey) -> Result<()> {
+        require_keys_eq!(self.provider.key(), *provider, EscrowError::WrongProvider);
+        require_keys_eq!(
+            self.stake_account.owner,
+            *authority,
+            EscrowError::WrongStakeAccount
+        );
+        Ok(())
+    }
+
+    fn registry_accounts<T>(
+        &self,
+        build: impl FnOnce(AccountInfo<'info>, AccountInfo<'info>, AccountInfo<'info>) -> T,
+    ) -> T {
+        build(
+            self.escrow_authority.to_account_info(),
+            self.registry_config.to_account_info(),
+            self.provider.to_account_info(),
+        )
+    }
+
+    fn lock_accounts(&self) -> staking::cpi::accounts::LockStake<'info> {
+        staking::cpi::accounts::LockStake {
+            slasher: self.escrow_authority.to_account_info(),
+            config: self.staking_config.to_account_info(),
+            stake_account: self.stake_account.to_account_info(),
+        }
+    }
+
+    /// Takes on a job: reserves its GPUs, counts it as held and locks its collateral.
+    pub fn hold(&self, gpus: u16, collateral: u64, bump: u8) -> Result<()> {
+        let bump = [bump];
+        let seeds = authority_seeds(&bump);
+        provider_registry::cpi::reserve_capacity(
+            CpiContext::new_with_signer(
+                provider_registry::ID,
+                self.registry_accounts(|escrow_authority, config, provider| {
+                    provider_registry::cpi::accounts::ReserveCapacity {
+                        escrow_authority,
+                        config,
+                        provider,
+                    }
+                }),
+                &[&seeds],
+            ),
+            provider_registry::CapacityArgs { gpus },
+        )?;
+        if collateral > 0 {
+            staking::cpi::lock_stake(
+                CpiContext::new_with_signer(staking::ID, self.lock_accounts(), &[&seeds]),
+                staking::LockStakeArgs { amount: collateral },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Frees the job's GPUs, if the provider account still exists.
+    pub fn release(&self, gpus: u16, bump: u8) -> Result<()> {
+        if self.provider()?.is_none() {
+            return Ok(());
+        }
+        let bump = [bump];
+        let seeds = authority_seeds(&bump);
+        provider_registry::cpi::release_capacity(
+            CpiContext::new_with_signer(
+                provider_registry::ID,
+                self.registry_accounts(|escrow_authority, config, provider| {
+                    provider_registry::cpi::accounts::ReleaseCapacity {
+                        escrow_authority,
+                        config,
+                        provider,
+                    }
+                }),
+                &[&seeds],
+            ),
+            provider_registry::CapacityArgs { gpus },
+        )
+    }
+
+    /// Ends the provider's hold on a job: records the outcome (if the provider account still
+    /// exists) and unlocks the job's collateral.
+    pub fn end(&self, outcome: Outcome, collateral: u64, bump: u8) -> Result<()> {
+        let bump = [bump];
+        let seeds = authority_seeds(&bump);
+        if self.provider()?.is_some() {
+            provider_registry::cpi::record_outcome(
+                CpiContext::new_with_signer(
+                    provider_registry::ID,
+                    self.registry_accounts(|escrow_authority, config, provider| {
+                        provider_registry::cpi::accounts::RecordOutcome {
+                            escrow_authority,
+                            config,
+                            provider,
+                        }
+                    }),
+                    &[&seeds],
+                ),
+                provider_registry::RecordOutcomeArgs { outcome },
+            )?;
+        }
+        if collateral > 0 {
+            staking::cpi::unlock_stake(
+                CpiContext::new_with_signer(staking::ID, self.lock_accounts(), &[&seeds]),
+                staking::LockStakeArgs { amount: collateral },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What slashing a provider's stake takes beyond its `ProviderCpi`. Staking itself checks
+/// the vault, mint and treasury against its config; the caller checks who is paid.
+#[derive(Accounts)]
+pub struct SlashCpi<'info> {
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut)]
     pub staking_vault: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -122,18 +232,21 @@ pub struct SlashCpi<'info> {
     pub slash_recipient: Box<InterfaceAccount<'info, TokenAccount>>,
     #[account(mut)]
     pub staking_treasury: Box<InterfaceAccount<'info, TokenAccount>>,
-    pub staking_program: Program<'info, Staking>,
     pub stake_token_program: Interface<'info, TokenInterface>,
 }
 
 impl<'info> SlashCpi<'info> {
-    /// Slashes up to `amount`. A provider with nothing left at stake is skipped rather than
-    /// failing, so that a permissionless expiry can never be blocked.
-    pub fn slash(&self, amount: u64, reason: SlashReason, bump: u8) -> Result<()> {
-        let at_stake = self
-            .stake_account
-            .active
-            .saturating_add(self.stake_account.unbonding);
+    /// Slashes up to `amount` from `stake`. A provider with nothing left at stake is skipped
+    /// rather than failing, so that a permissionless expiry can never be blocked.
+    pub fn slash(
+        &self,
+        stake: &ProviderCpi<'info>,
+        amount: u64,
+        reason: SlashReason,
+        bump: u8,
+    ) -> Result<()> {
+        let account = &stake.stake_account;
+        let at_stake = account.active.saturating_add(account.unbonding);
         if amount == 0 || at_stake == 0 {
             return Ok(());
         }
@@ -143,9 +256,9 @@ impl<'info> SlashCpi<'info> {
             CpiContext::new_with_signer(
                 staking::ID,
                 staking::cpi::accounts::Slash {
-                    slasher: self.slasher.to_account_info(),
-                    config: self.staking_config.to_account_info(),
-                    stake_account: self.stake_account.to_account_info(),
+                    slasher: stake.escrow_authority.to_account_info(),
+                    config: stake.staking_config.to_account_info(),
+                    stake_account: stake.stake_account.to_account_info(),
                     stake_mint: self.stake_mint.to_account_info(),
                     vault: self.staking_vault.to_account_info(),
                     recipient: self.slash_recipient.to_account_info(),

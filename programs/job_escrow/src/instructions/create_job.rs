@@ -1,5 +1,6 @@
-//! Posts a job and escrows its maximum cost plus the crank tip. Any client, paying in an
-//! allow-listed mint.
+//! Posts a job and escrows its maximum cost plus a crank tip per possible attempt. Any
+//! client, paying in an allow-listed mint. The market's current terms are copied into the
+//! job: later config changes never reach it.
 
 use crate::{
     constants::MAX_URI_LEN,
@@ -7,7 +8,7 @@ use crate::{
     events::JobCreated,
     instructions::deposit,
     math,
-    state::{Job, JobKind, JobMode, JobStatus, MarketConfig, Workload},
+    state::{Job, JobKind, JobMode, JobStatus, JobTerms, MarketConfig, Workload},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -76,6 +77,10 @@ impl CreateJob<'_> {
             EscrowError::InvalidJobTerms
         );
         require!(
+            args.max_duration <= self.config.max_job_duration,
+            EscrowError::DurationAboveMax
+        );
+        require!(
             args.workload.uri.len() <= MAX_URI_LEN,
             EscrowError::UriTooLong
         );
@@ -93,9 +98,10 @@ impl CreateJob<'_> {
             args.requirements.gpu_count,
             seconds,
         )?;
-        let crank_tip = accounts.config.crank_tip;
+        let terms = JobTerms::from_config(&accounts.config);
+        let tip_reserve = terms.tips()?;
         let deposit_amount =
-            math::add(budget, crank_tip).map_err(|_| error!(EscrowError::DepositTooLarge))?;
+            math::add(budget, tip_reserve).map_err(|_| error!(EscrowError::DepositTooLarge))?;
 
         accounts.job.set_inner(Job {
             client: accounts.client.key(),
@@ -107,13 +113,16 @@ impl CreateJob<'_> {
             max_price_per_gpu_hour: args.max_price_per_gpu_hour,
             max_duration: args.max_duration,
             payment_mint: accounts.payment_mint.key(),
+            terms,
             escrowed: deposit_amount,
             budget,
-            crank_tip,
+            tip_reserve,
             billed: 0,
+            attempt_billed: 0,
+            collateral_locked: 0,
             status: JobStatus::Open,
             bid_deadline: now
-                .checked_add(accounts.config.bid_window)
+                .checked_add(terms.bid_window)
                 .ok_or(error!(EscrowError::MathOverflow))?,
             best_bid: None,
             assignment: None,
@@ -150,7 +159,8 @@ impl CreateJob<'_> {
             max_duration: job.max_duration,
             payment_mint: job.payment_mint,
             escrowed: job.escrowed,
-            crank_tip,
+            tip_reserve,
+            terms,
         });
         Ok(())
     }

@@ -49,7 +49,7 @@ impl DisputeResult<'_> {
             .map(|r| r.submitted_at)
             .ok_or(error!(EscrowError::NoResultSubmitted))?;
         let window_ends = submitted_at
-            .checked_add(self.config.challenge_window)
+            .checked_add(self.job.terms.challenge_window)
             .ok_or(error!(EscrowError::MathOverflow))?;
         require!(now < window_ends, EscrowError::ChallengeWindowClosed);
         Ok(())
@@ -59,7 +59,7 @@ impl DisputeResult<'_> {
         let now = Clock::get()?.unix_timestamp;
         ctx.accounts.validate(now)?;
         let accounts = ctx.accounts;
-        let bond = accounts.config.dispute_bond;
+        let bond = accounts.job.terms.dispute_bond;
         accounts.job.dispute = Some(Dispute {
             bond,
             opened_at: now,

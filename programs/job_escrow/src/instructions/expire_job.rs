@@ -1,9 +1,10 @@
 //! Takes a job away from a provider that failed it: it never started within the start
 //! timeout, its heartbeats stopped for longer than the grace, or (batch) no result came by
 //! the max duration plus the grace. A lease provider is paid up to its last heartbeat;
-//! the provider is slashed (the harmed client receives its share), its failure recorded
-//! and its GPUs freed. The job goes back to Open while attempts remain, else the client is
-//! refunded. Anyone may call it and earns the crank tip.
+//! the provider is slashed (the harmed client receives its share), its failure recorded,
+//! its GPUs freed and its collateral unlocked. The job goes back to Open while attempts
+//! remain, else the client is refunded. Anyone may call it and earns one attempt's crank
+//! tip.
 
 use crate::{
     error::EscrowError,
@@ -33,13 +34,10 @@ impl ExpireJob<'_> {
     /// lease that was served to its end is finalized, not expired.
     fn reason(&self, now: i64) -> Result<ExpiryReason> {
         let job = &self.settle.job;
-        let config = &self.settle.config;
         match job.status {
-            JobStatus::Assigned if now > job.start_deadline(config.start_timeout)? => {
-                Ok(ExpiryReason::NoStart)
-            }
+            JobStatus::Assigned if now > job.start_deadline()? => Ok(ExpiryReason::NoStart),
             JobStatus::Running => {
-                let grace = config.heartbeat_grace;
+                let grace = job.terms.heartbeat_grace;
                 let silent_since = job
                     .last_heartbeat
                     .checked_add(grace)
@@ -62,12 +60,6 @@ impl ExpireJob<'_> {
 
     fn validate(&self) -> Result<()> {
         self.settle.validate_payees()?;
-        let assignment = self.settle.job.assignment()?;
-        require_keys_eq!(
-            self.slashing.stake_account.owner,
-            assignment.authority,
-            EscrowError::WrongStakeAccount
-        );
         require_keys_eq!(
             self.slashing.slash_recipient.owner,
             self.settle.job.client,
@@ -81,28 +73,23 @@ impl ExpireJob<'_> {
         let accounts = ctx.accounts;
         let reason = accounts.reason(now)?;
         accounts.validate()?;
-        let config = &accounts.settle.config;
-        let (bump, fee_bps, max_attempts, bid_window) = (
-            config.authority_bump,
-            config.protocol_fee_bps,
-            config.max_attempts,
-            config.bid_window,
-        );
+        let bump = accounts.settle.config.authority_bump;
+        let terms = accounts.settle.job.terms;
         let (slash_amount, slash_reason) = match reason {
-            ExpiryReason::NoStart => (config.slash.no_start, SlashReason::NoStart),
-            ExpiryReason::HeartbeatLost => {
-                (config.slash.heartbeat_lost, SlashReason::HeartbeatLost)
-            }
-            ExpiryReason::NoResult => (config.slash.no_result, SlashReason::NoResult),
+            ExpiryReason::NoStart => (terms.slash.no_start, SlashReason::NoStart),
+            ExpiryReason::HeartbeatLost => (terms.slash.heartbeat_lost, SlashReason::HeartbeatLost),
+            ExpiryReason::NoResult => (terms.slash.no_result, SlashReason::NoResult),
         };
         let was_running = accounts.settle.job.status == JobStatus::Running;
+        let holds_gpus = accounts.settle.job.holds_gpus();
+        let collateral = accounts.settle.job.collateral_locked;
         let assignment = accounts.settle.job.assignment()?;
 
         // A lease is paid for what it served up to its last heartbeat; a batch job that
         // produced no result earns nothing.
         let job = &mut accounts.settle.job;
         let payout = if was_running && job.kind == JobKind::Lease {
-            job.payout(job.last_heartbeat, fee_bps)?
+            job.payout(job.last_heartbeat)?
         } else {
             Payout {
                 gpu_seconds: 0,
@@ -118,10 +105,10 @@ impl ExpireJob<'_> {
             0
         };
         let tip = job.take_tip();
-        let requeue = job.attempts < max_attempts;
+        let requeue = job.attempts < terms.max_attempts;
         let gpus = job.requirements.gpu_count;
         if requeue {
-            job.requeue(now, bid_window, served)?;
+            job.requeue(now, served)?;
         }
         let attempts = job.attempts;
 
@@ -129,11 +116,16 @@ impl ExpireJob<'_> {
         vault.pay(&accounts.settle.provider_tokens, payout.to_provider)?;
         vault.pay(&accounts.settle.treasury_tokens, payout.fee)?;
         vault.pay(&accounts.caller_tokens, tip)?;
-        if was_running {
-            accounts.settle.registry.release(gpus, bump)?;
+        if holds_gpus {
+            accounts.settle.node.release(gpus, bump)?;
         }
-        accounts.settle.registry.record(Outcome::Failed, bump)?;
-        accounts.slashing.slash(slash_amount, slash_reason, bump)?;
+        accounts
+            .settle
+            .node
+            .end(Outcome::Failed, collateral, bump)?;
+        accounts
+            .slashing
+            .slash(&accounts.settle.node, slash_amount, slash_reason, bump)?;
         let job_key = accounts.settle.job.key();
         let refund = if requeue {
             0

@@ -68,6 +68,10 @@ impl ExtendJob<'_> {
             .max_duration
             .checked_add(args.extra_seconds)
             .ok_or(error!(EscrowError::MathOverflow))?;
+        require!(
+            job.max_duration <= job.terms.max_job_duration,
+            EscrowError::DurationAboveMax
+        );
         job.escrowed = math::add(job.escrowed, amount)?;
         job.budget = math::add(job.budget, amount)?;
 

@@ -1,7 +1,7 @@
 //! Settles a job nobody else will: a batch job whose challenge window passed without a
-//! dispute, a dispute the arbiter left unresolved past the dispute timeout (the provider
-//! is paid, the bond goes back to the client), or a lease that reached its max duration.
-//! Anyone may call it.
+//! dispute, a dispute the arbiter left unresolved past the dispute timeout (settled as a
+//! ruling for the provider: it is paid and receives the bond, so an unfounded dispute is
+//! never free), or a lease that reached its max duration. Anyone may call it.
 
 use crate::{
     constants::DISPUTE_TIMEOUT,
@@ -17,7 +17,7 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
     let accounts = ctx.accounts;
     accounts.validate_payees()?;
     let job = &accounts.job;
-    let (until, reason) = match (job.kind, job.status) {
+    let (until, reason, bond) = match (job.kind, job.status) {
         (JobKind::Batch, JobStatus::ResultSubmitted) => {
             let submitted_at = job
                 .result
@@ -25,31 +25,34 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
                 .map(|r| r.submitted_at)
                 .ok_or(error!(EscrowError::NoResultSubmitted))?;
             let window_ends = submitted_at
-                .checked_add(accounts.config.challenge_window)
+                .checked_add(job.terms.challenge_window)
                 .ok_or(error!(EscrowError::MathOverflow))?;
             require!(now >= window_ends, EscrowError::ChallengeWindowOpen);
-            (submitted_at, SettleReason::ChallengeWindowPassed)
+            (submitted_at, SettleReason::ChallengeWindowPassed, 0)
         }
         (JobKind::Batch, JobStatus::Disputed) => {
-            let opened_at = job
-                .dispute
-                .map(|d| d.opened_at)
-                .ok_or(error!(EscrowError::NotDisputed))?;
+            let dispute = job.dispute.ok_or(error!(EscrowError::NotDisputed))?;
+            let opened_at = dispute.opened_at;
             let timeout = opened_at
                 .checked_add(DISPUTE_TIMEOUT)
                 .ok_or(error!(EscrowError::MathOverflow))?;
             require!(now >= timeout, EscrowError::DisputePending);
-            (job.served_until(now, 0)?, SettleReason::DisputeTimedOut)
+            (
+                job.served_until(now, 0)?,
+                SettleReason::DisputeTimedOut,
+                dispute.bond,
+            )
         }
         (JobKind::Lease, JobStatus::Running) => {
             require!(now >= job.run_deadline()?, EscrowError::LeaseNotEnded);
             (
-                job.served_until(now, accounts.config.heartbeat_grace)?,
+                job.served_until(now, job.terms.heartbeat_grace)?,
                 SettleReason::LeaseEnded,
+                0,
             )
         }
         (JobKind::Batch, _) => return err!(EscrowError::NoResultSubmitted),
         (JobKind::Lease, _) => return err!(EscrowError::JobNotRunning),
     };
-    accounts.settle(until, reason, 0)
+    accounts.settle(until, reason, bond)
 }

@@ -1,7 +1,8 @@
-//! Proves a running job is still being served. The assigned provider's operator only.
+//! Proves a running job is still being served. The provider's current operator only.
 
-use crate::{error::EscrowError, events::JobHeartbeat, state::Job};
+use crate::{events::JobHeartbeat, instructions::check_operator, state::Job};
 use anchor_lang::prelude::*;
+use provider_registry::state::Provider;
 
 #[derive(Accounts)]
 pub struct HeartbeatJob<'info> {
@@ -12,22 +13,20 @@ pub struct HeartbeatJob<'info> {
         bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
+    #[account(
+        seeds = [Provider::SEED, provider.authority.as_ref()],
+        bump = provider.bump,
+        seeds::program = provider_registry::ID,
+    )]
+    pub provider: Box<Account<'info, Provider>>,
 }
 
 impl HeartbeatJob<'_> {
-    fn validate(&self) -> Result<()> {
-        require_keys_eq!(
-            self.operator.key(),
-            self.job.assignment()?.operator,
-            EscrowError::NotAssignedProvider
-        );
-        Ok(())
-    }
-
     pub fn handler(ctx: Context<Self>) -> Result<()> {
-        ctx.accounts.validate()?;
+        let accounts = ctx.accounts;
+        check_operator(&accounts.job, &accounts.provider, &accounts.operator.key())?;
         let now = Clock::get()?.unix_timestamp;
-        let job = &mut ctx.accounts.job;
+        let job = &mut accounts.job;
         job.heartbeat(now)?;
 
         staking::emit_event!(JobHeartbeat {

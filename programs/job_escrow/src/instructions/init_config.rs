@@ -7,6 +7,7 @@ use crate::{
     state::{MarketConfig, SlashAmounts},
 };
 use anchor_lang::prelude::*;
+use staking::state::StakingConfig;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct InitConfigArgs {
@@ -22,6 +23,7 @@ pub struct InitConfigArgs {
     pub slash: SlashAmounts,
     pub crank_tip: u64,
     pub dispute_bond: u64,
+    pub max_job_duration: i64,
 }
 
 #[derive(Accounts)]
@@ -39,6 +41,13 @@ pub struct InitConfig<'info> {
     /// CHECK: the escrow authority PDA; only its bump is recorded.
     #[account(seeds = [MarketConfig::AUTHORITY_SEED], bump)]
     pub escrow_authority: UncheckedAccount<'info>,
+    /// Staking's config, whose unbonding cooldown must outlast any job.
+    #[account(
+        seeds = [StakingConfig::SEED],
+        bump = staking_config.bump,
+        seeds::program = staking::ID,
+    )]
+    pub staking_config: Box<Account<'info, StakingConfig>>,
     pub system_program: Program<'info, System>,
 }
 
@@ -63,11 +72,13 @@ impl InitConfig<'_> {
             slash: args.slash,
             crank_tip: args.crank_tip,
             dispute_bond: args.dispute_bond,
+            max_job_duration: args.max_job_duration,
             job_count: 0,
             bump: ctx.bumps.config,
             authority_bump: ctx.bumps.escrow_authority,
         });
         config.invariant()?;
+        config.check_cooldown(&ctx.accounts.staking_config)?;
 
         staking::emit_event!(MarketConfigInitialized {
             admin: config.admin,

@@ -45,7 +45,6 @@ impl PlaceBid<'_> {
         accounts.job.bid(Bid {
             provider: provider.key(),
             authority: provider.authority,
-            operator: provider.operator,
             price_per_gpu_hour: args.price_per_gpu_hour,
             placed_at: now,
         })?;

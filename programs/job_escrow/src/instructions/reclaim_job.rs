@@ -22,8 +22,9 @@ pub struct ReclaimJob<'info> {
         close = client,
     )]
     pub job: Box<Account<'info, Job>>,
+    /// CHECK: the job's client (`has_one` above), whatever account it is now.
     #[account(mut)]
-    pub client: SystemAccount<'info>,
+    pub client: UncheckedAccount<'info>,
     #[account(mut, seeds = [Job::VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,

@@ -1,7 +1,7 @@
 //! The arbiter's ruling on a disputed result. For the client: the whole deposit and the
 //! bond go back, the provider is slashed and marked as having lost a dispute. For the
-//! provider: the job settles as if approved and the bond goes to the provider. The
-//! configured arbiter only.
+//! provider: the job settles as if approved and the bond goes to the provider. The arbiter
+//! the job was created under only.
 
 use crate::{
     error::EscrowError,
@@ -32,7 +32,7 @@ impl ResolveDispute<'_> {
     fn validate(&self) -> Result<()> {
         require_keys_eq!(
             self.settle.caller.key(),
-            self.settle.config.arbiter,
+            self.settle.job.terms.arbiter,
             EscrowError::NotArbiter
         );
         require!(
@@ -40,11 +40,6 @@ impl ResolveDispute<'_> {
             EscrowError::NotDisputed
         );
         self.settle.validate_payees()?;
-        require_keys_eq!(
-            self.slashing.stake_account.owner,
-            self.settle.job.assignment()?.authority,
-            EscrowError::WrongStakeAccount
-        );
         require_keys_eq!(
             self.slashing.slash_recipient.owner,
             self.settle.job.client,
@@ -60,15 +55,19 @@ impl ResolveDispute<'_> {
         let job_key = accounts.settle.job.key();
         let bond = accounts.settle.job.dispute.map_or(0, |d| d.bond);
         let (refund, slash_requested) = if args.for_client {
-            let config = &accounts.settle.config;
-            let (bump, slash) = (config.authority_bump, config.slash.dispute_lost);
+            let bump = accounts.settle.config.authority_bump;
+            let job = &accounts.settle.job;
+            let (slash, collateral) = (job.terms.slash.dispute_lost, job.collateral_locked);
             accounts
                 .settle
-                .registry
-                .record(Outcome::DisputeLost, bump)?;
-            accounts
-                .slashing
-                .slash(slash, SlashReason::DisputeLost, bump)?;
+                .node
+                .end(Outcome::DisputeLost, collateral, bump)?;
+            accounts.slashing.slash(
+                &accounts.settle.node,
+                slash,
+                SlashReason::DisputeLost,
+                bump,
+            )?;
             (accounts.settle.close_out()?, slash)
         } else {
             let until = accounts.settle.job.served_until(now, 0)?;

@@ -1,16 +1,18 @@
 //! The accounts and the bookkeeping of every path that ends a job with the provider paid:
 //! `approve_result`, `finalize_job`, `close_lease` and an arbiter's ruling for the
 //! provider. Pays the provider for the service delivered less the protocol fee, the fee to
-//! the treasury and the rest to the client; frees the GPUs, records the outcome and closes
-//! the vault and the job, rent back to the client. `expire_job` and `resolve_dispute`
-//! reuse these accounts for their own endings.
+//! the treasury and the rest to the client; frees the GPUs, records the outcome, unlocks the
+//! provider's collateral and closes the vault and the job, rent back to the client.
+//! `expire_job` and `resolve_dispute` reuse these accounts for their own endings. None of
+//! them needs the provider account to exist, nor the client's wallet to be a system
+//! account: whatever sits at the job's addresses is accepted.
 
 use crate::{
     error::EscrowError,
     events::{JobSettled, SettleReason},
-    instructions::{check_payees, JobSigner, RegistryCpi, Vault},
+    instructions::{check_payees, JobSigner, ProviderCpi, Vault},
     math,
-    state::{Job, JobStatus, MarketConfig},
+    state::{Job, MarketConfig},
 };
 use anchor_lang::prelude::*;
 // Composite account groups need their generated companions in scope.
@@ -32,9 +34,10 @@ pub struct SettleJob<'info> {
         has_one = payment_mint,
     )]
     pub job: Box<Account<'info, Job>>,
-    /// The job's client: receives the rent of the job and the vault.
+    /// CHECK: the job's client (`has_one` above), whatever account it is now: receives the
+    /// rent of the job and the vault.
     #[account(mut)]
-    pub client: SystemAccount<'info>,
+    pub client: UncheckedAccount<'info>,
     #[account(mut, seeds = [Job::VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
@@ -51,7 +54,7 @@ pub struct SettleJob<'info> {
         token::token_program = token_program,
     )]
     pub client_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
-    pub registry: RegistryCpi<'info>,
+    pub node: ProviderCpi<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -59,11 +62,8 @@ impl<'info> SettleJob<'info> {
     /// The assigned provider's account and payees must be the ones passed.
     pub fn validate_payees(&self) -> Result<()> {
         let assignment = self.job.assignment()?;
-        require_keys_eq!(
-            self.registry.provider.key(),
-            assignment.provider,
-            EscrowError::WrongProvider
-        );
+        self.node
+            .check_keys(&assignment.provider, &assignment.authority)?;
         check_payees(
             &assignment,
             &self.config,
@@ -98,7 +98,7 @@ impl<'info> SettleJob<'info> {
     /// frees its GPUs if a lease still holds them (a batch job freed them with its result),
     /// records a completion and closes the job.
     pub fn settle(&mut self, until: i64, reason: SettleReason, bond: u64) -> Result<()> {
-        let payout = self.job.payout(until, self.config.protocol_fee_bps)?;
+        let payout = self.job.payout(until)?;
         self.job.bill(&payout)?;
         let assignment = self.job.assignment()?;
         let time_to_start = self
@@ -112,15 +112,15 @@ impl<'info> SettleJob<'info> {
         let vault = self.vault();
         vault.pay(&self.provider_tokens, math::add(payout.to_provider, bond)?)?;
         vault.pay(&self.treasury_tokens, payout.fee)?;
-        if self.job.status == JobStatus::Running {
-            self.registry
-                .release(self.job.requirements.gpu_count, bump)?;
+        if self.job.holds_gpus() {
+            self.node.release(self.job.requirements.gpu_count, bump)?;
         }
-        self.registry.record(
+        self.node.end(
             Outcome::Completed {
                 gpu_seconds: payout.gpu_seconds,
                 time_to_start,
             },
+            self.job.collateral_locked,
             bump,
         )?;
         let billed_total = self.job.billed;

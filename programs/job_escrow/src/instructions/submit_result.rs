@@ -1,6 +1,6 @@
 //! Submits a batch job's result (output hash and URI) before its max duration ends, which
-//! opens the challenge window and frees the provider's GPUs for other work. The assigned
-//! provider's operator only.
+//! opens the challenge window and frees the provider's GPUs for other work (its collateral
+//! stays locked until the job ends). The provider's current operator only.
 
 use crate::{
     error::EscrowError,
@@ -30,21 +30,19 @@ pub struct SubmitResult<'info> {
         bump = job.bump,
     )]
     pub job: Box<Account<'info, Job>>,
-    pub registry: RegistryCpi<'info>,
+    pub node: ProviderCpi<'info>,
 }
 
 impl SubmitResult<'_> {
     fn validate(&self) -> Result<()> {
         let assignment = self.job.assignment()?;
+        self.node
+            .check_keys(&assignment.provider, &assignment.authority)?;
+        let provider = self.node.existing_provider()?;
         require_keys_eq!(
             self.operator.key(),
-            assignment.operator,
+            provider.operator,
             EscrowError::NotAssignedProvider
-        );
-        require_keys_eq!(
-            self.registry.provider.key(),
-            assignment.provider,
-            EscrowError::WrongProvider
         );
         Ok(())
     }
@@ -66,12 +64,12 @@ impl SubmitResult<'_> {
             .map(|r| r.uri.clone())
             .unwrap_or_default();
         accounts
-            .registry
+            .node
             .release(job.requirements.gpu_count, accounts.config.authority_bump)?;
 
         staking::emit_event!(ResultSubmitted {
             job: accounts.job.key(),
-            provider: accounts.registry.provider.key(),
+            provider: accounts.node.provider.key(),
             hash: args.hash,
             uri,
             billable_seconds,

@@ -1,5 +1,5 @@
-//! Changes market parameters. Admin only. Running jobs keep the terms they were created
-//! under except where a rule reads the config when it applies (windows, fee, slashes).
+//! Changes market parameters, within their hard bounds. Admin only. Existing jobs keep the
+//! terms they were created under (`JobTerms`); only new jobs see the change.
 
 use crate::{
     constants::MAX_ALLOWED_MINTS,
@@ -8,6 +8,7 @@ use crate::{
     state::{MarketConfig, SlashAmounts},
 };
 use anchor_lang::prelude::*;
+use staking::state::StakingConfig;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, Default)]
 pub struct UpdateConfigArgs {
@@ -24,6 +25,7 @@ pub struct UpdateConfigArgs {
     pub slash: Option<SlashAmounts>,
     pub crank_tip: Option<u64>,
     pub dispute_bond: Option<u64>,
+    pub max_job_duration: Option<i64>,
 }
 
 #[derive(Accounts)]
@@ -36,6 +38,13 @@ pub struct UpdateConfig<'info> {
         has_one = admin @ EscrowError::NotAdmin,
     )]
     pub config: Box<Account<'info, MarketConfig>>,
+    /// Staking's config, whose unbonding cooldown must outlast any job.
+    #[account(
+        seeds = [StakingConfig::SEED],
+        bump = staking_config.bump,
+        seeds::program = staking::ID,
+    )]
+    pub staking_config: Box<Account<'info, StakingConfig>>,
 }
 
 impl UpdateConfig<'_> {
@@ -83,7 +92,11 @@ impl UpdateConfig<'_> {
         if let Some(v) = args.dispute_bond {
             c.dispute_bond = v;
         }
+        if let Some(v) = args.max_job_duration {
+            c.max_job_duration = v;
+        }
         c.invariant()?;
+        c.check_cooldown(&ctx.accounts.staking_config)?;
 
         staking::emit_event!(MarketConfigUpdated {
             admin: c.admin,

@@ -1,5 +1,6 @@
-//! Pays a running lease's provider for time already served (up to its last heartbeat plus
-//! the grace), less the protocol fee. The assigned provider's authority or operator.
+//! Pays a running lease's provider for time already served, up to its last heartbeat (not
+//! into the grace: an expiry would then bill that time to the next provider's run again),
+//! less the protocol fee. The assigned provider's authority or its current operator.
 
 use crate::{
     error::EscrowError,
@@ -10,6 +11,7 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use provider_registry::state::Provider;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct WithdrawEarningsArgs {
@@ -29,6 +31,12 @@ pub struct WithdrawEarnings<'info> {
         has_one = payment_mint,
     )]
     pub job: Box<Account<'info, Job>>,
+    #[account(
+        seeds = [Provider::SEED, provider.authority.as_ref()],
+        bump = provider.bump,
+        seeds::program = provider_registry::ID,
+    )]
+    pub provider: Box<Account<'info, Provider>>,
     #[account(mut, seeds = [Job::VAULT_SEED, job.key().as_ref()], bump = job.vault_bump)]
     pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
@@ -47,9 +55,14 @@ impl WithdrawEarnings<'_> {
             EscrowError::JobNotRunning
         );
         let assignment = self.job.assignment()?;
+        require_keys_eq!(
+            self.provider.key(),
+            assignment.provider,
+            EscrowError::WrongProvider
+        );
         let signer = self.signer.key();
         require!(
-            signer == assignment.authority || signer == assignment.operator,
+            signer == assignment.authority || signer == self.provider.operator,
             EscrowError::NotProviderKey
         );
         check_payees(
@@ -64,11 +77,9 @@ impl WithdrawEarnings<'_> {
         ctx.accounts.validate()?;
         let now = Clock::get()?.unix_timestamp;
         let accounts = ctx.accounts;
-        let fee_bps = accounts.config.protocol_fee_bps;
-        let until = accounts
-            .job
-            .served_until(now, accounts.config.heartbeat_grace)?;
-        let earned = accounts.job.payout(until, fee_bps)?;
+        let fee_bps = accounts.job.terms.protocol_fee_bps;
+        let until = accounts.job.served_until(now, 0)?;
+        let earned = accounts.job.payout(until)?;
         require!(args.amount > 0, EscrowError::WithdrawExceedsEarned);
         require!(
             args.amount <= earned.gross,

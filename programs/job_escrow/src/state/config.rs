@@ -1,5 +1,8 @@
 use crate::{
-    constants::{MAX_ALLOWED_MINTS, MAX_PROTOCOL_FEE_BPS},
+    constants::{
+        DISPUTE_TIMEOUT, MAX_ALLOWED_MINTS, MAX_ATTEMPTS, MAX_BID_WINDOW, MAX_CHALLENGE_WINDOW,
+        MAX_HEARTBEAT_GRACE, MAX_JOB_DURATION, MAX_PROTOCOL_FEE_BPS, MAX_START_TIMEOUT,
+    },
     error::EscrowError,
 };
 use anchor_lang::prelude::*;
@@ -40,6 +43,8 @@ pub struct MarketConfig {
     pub crank_tip: u64,
     /// What a client posts to dispute a result, in the job's payment mint.
     pub dispute_bond: u64,
+    /// Longest run a job may ask for, extensions included.
+    pub max_job_duration: i64,
     pub job_count: u64,
     pub bump: u8,
     pub authority_bump: u8,
@@ -55,6 +60,32 @@ impl MarketConfig {
         self.allowed_mints.contains(mint)
     }
 
+    /// The longest one provider can hold a job: starting at the last moment, running the
+    /// longest allowed duration, the grace, the challenge window and a dispute the arbiter
+    /// leaves to its timeout. Stake locked behind a job must stay slashable that long.
+    pub fn job_lifetime(&self) -> Result<i64> {
+        [
+            self.start_timeout,
+            self.heartbeat_grace,
+            self.challenge_window,
+            DISPUTE_TIMEOUT,
+        ]
+        .iter()
+        .try_fold(self.max_job_duration, |sum, v| sum.checked_add(*v))
+        .ok_or(error!(EscrowError::MathOverflow))
+    }
+
+    /// Locked stake cannot be unbonded, and as a second line the staking cooldown must
+    /// outlast the longest job, so stake unbonding when a job was taken is still there to
+    /// slash when the job ends.
+    pub fn check_cooldown(&self, staking: &staking::state::StakingConfig) -> Result<()> {
+        require!(
+            staking.unbonding_period >= self.job_lifetime()?,
+            EscrowError::CooldownShorterThanJobLifetime
+        );
+        Ok(())
+    }
+
     pub fn invariant(&self) -> Result<()> {
         require!(
             self.protocol_fee_bps <= MAX_PROTOCOL_FEE_BPS,
@@ -64,12 +95,15 @@ impl MarketConfig {
             self.allowed_mints.len() <= MAX_ALLOWED_MINTS,
             EscrowError::TooManyMints
         );
+        let within = |v: i64, max: i64| v > 0 && v <= max;
         require!(
-            self.bid_window > 0
-                && self.start_timeout > 0
-                && self.heartbeat_grace > 0
-                && self.challenge_window > 0
-                && self.max_attempts > 0,
+            within(self.bid_window, MAX_BID_WINDOW)
+                && within(self.start_timeout, MAX_START_TIMEOUT)
+                && within(self.heartbeat_grace, MAX_HEARTBEAT_GRACE)
+                && within(self.challenge_window, MAX_CHALLENGE_WINDOW)
+                && within(self.max_job_duration, MAX_JOB_DURATION)
+                && self.max_attempts > 0
+                && self.max_attempts <= MAX_ATTEMPTS,
             EscrowError::InvalidTiming
         );
         Ok(())

@@ -1,4 +1,9 @@
-use crate::{constants::MAX_URI_LEN, error::EscrowError, math};
+use crate::{
+    constants::MAX_URI_LEN,
+    error::EscrowError,
+    math,
+    state::{MarketConfig, SlashAmounts},
+};
 use anchor_lang::prelude::*;
 use provider_registry::eligibility::Requirements;
 
@@ -39,15 +44,15 @@ pub enum JobStatus {
     Disputed,
 }
 
-/// The provider a job is assigned to, at the agreed price.
+/// The provider a job is assigned to, at the agreed price. Who may act for the provider
+/// (its operator) is read from the provider account when it acts, so rotating the operator
+/// key takes effect on the jobs it already holds.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Assignment {
     /// The provider account (registry PDA).
     pub provider: Pubkey,
     /// Its authority, whose stake backs the job and whose token account is paid.
     pub authority: Pubkey,
-    /// Its operator, which starts, heartbeats and submits.
-    pub operator: Pubkey,
     pub price_per_gpu_hour: u64,
     pub assigned_at: i64,
 }
@@ -57,9 +62,63 @@ pub struct Assignment {
 pub struct Bid {
     pub provider: Pubkey,
     pub authority: Pubkey,
-    pub operator: Pubkey,
     pub price_per_gpu_hour: u64,
     pub placed_at: i64,
+}
+
+/// The market terms a job was created under, copied from the config at creation: every
+/// later instruction reads these, never the live config, so an admin change cannot reach a
+/// job that already exists.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JobTerms {
+    pub protocol_fee_bps: u16,
+    pub arbiter: Pubkey,
+    pub bid_window: i64,
+    pub start_timeout: i64,
+    pub heartbeat_grace: i64,
+    pub challenge_window: i64,
+    pub max_attempts: u8,
+    pub slash: SlashAmounts,
+    /// Paid to whoever cranks an expiry or a reclaim, once per attempt.
+    pub crank_tip: u64,
+    pub dispute_bond: u64,
+    /// Longest the job may be extended to.
+    pub max_job_duration: i64,
+}
+
+impl JobTerms {
+    pub fn from_config(config: &MarketConfig) -> Self {
+        Self {
+            protocol_fee_bps: config.protocol_fee_bps,
+            arbiter: config.arbiter,
+            bid_window: config.bid_window,
+            start_timeout: config.start_timeout,
+            heartbeat_grace: config.heartbeat_grace,
+            challenge_window: config.challenge_window,
+            max_attempts: config.max_attempts,
+            slash: config.slash,
+            crank_tip: config.crank_tip,
+            dispute_bond: config.dispute_bond,
+            max_job_duration: config.max_job_duration,
+        }
+    }
+
+    /// The collateral a provider locks while it holds the job: the largest slash any of
+    /// its faults can cost.
+    pub fn collateral(&self) -> u64 {
+        let s = &self.slash;
+        s.no_start
+            .max(s.heartbeat_lost)
+            .max(s.no_result)
+            .max(s.dispute_lost)
+    }
+
+    /// What the crank tips of every attempt cost together.
+    pub fn tips(&self) -> Result<u64> {
+        self.crank_tip
+            .checked_mul(u64::from(self.max_attempts))
+            .ok_or(error!(EscrowError::DepositTooLarge))
+    }
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
@@ -93,14 +152,19 @@ pub struct Job {
     /// Longest billable run, in seconds.
     pub max_duration: i64,
     pub payment_mint: Pubkey,
-    /// Deposited so far: max cost plus the crank tip, plus extensions.
+    pub terms: JobTerms,
+    /// Deposited so far: max cost plus a crank tip per attempt, plus extensions.
     pub escrowed: u64,
-    /// The most this job can ever bill, across all its providers: `escrowed` less the tip.
+    /// The most this job can ever bill, across all its providers: `escrowed` less the tips.
     pub budget: u64,
-    /// Still reserved for whoever cranks an expiry or a reclaim; zero once paid.
-    pub crank_tip: u64,
-    /// Gross amount billed so far (provider pay plus fees).
+    /// Tips still reserved for whoever cranks an expiry or a reclaim.
+    pub tip_reserve: u64,
+    /// Gross amount billed so far (provider pay plus fees), over every attempt.
     pub billed: u64,
+    /// Gross amount billed to the current provider in the current attempt.
+    pub attempt_billed: u64,
+    /// Stake the current provider locked behind this job (stake-mint base units).
+    pub collateral_locked: u64,
     pub status: JobStatus,
     /// When an open job stops taking bids (auction) or may be reclaimed.
     pub bid_deadline: i64,
@@ -145,10 +209,12 @@ impl Job {
         self.assignment.ok_or(error!(EscrowError::JobNotAssigned))
     }
 
-    /// Open -> Assigned.
-    pub fn assign(&mut self, assignment: Assignment) -> Result<()> {
+    /// Open -> Assigned, with `collateral` locked on the provider's stake.
+    pub fn assign(&mut self, assignment: Assignment, collateral: u64) -> Result<()> {
         self.require_status(JobStatus::Open, EscrowError::JobNotOpen)?;
         self.assignment = Some(assignment);
+        self.collateral_locked = collateral;
+        self.attempt_billed = 0;
         self.best_bid = None;
         self.attempts = self
             .attempts
@@ -158,10 +224,17 @@ impl Job {
         Ok(())
     }
 
+    /// Whether the provider still holds the GPUs: from assignment until it ends, except
+    /// that a batch result frees them (the challenge window only concerns money).
+    pub fn holds_gpus(&self) -> bool {
+        matches!(self.status, JobStatus::Assigned | JobStatus::Running)
+    }
+
     /// Records `bid` if it beats the best bid so far (strictly lower price).
     pub fn bid(&mut self, bid: Bid) -> Result<()> {
         self.require_status(JobStatus::Open, EscrowError::JobNotOpen)?;
         require!(self.mode == JobMode::Auction, EscrowError::NotAuctionMode);
+        require!(bid.price_per_gpu_hour > 0, EscrowError::ZeroBid);
         require!(
             bid.placed_at < self.bid_deadline,
             EscrowError::BidWindowClosed
@@ -181,10 +254,10 @@ impl Job {
     }
 
     /// Assigned -> Running, within the start timeout.
-    pub fn start(&mut self, now: i64, start_timeout: i64) -> Result<()> {
+    pub fn start(&mut self, now: i64) -> Result<()> {
         self.require_status(JobStatus::Assigned, EscrowError::JobNotAssigned)?;
         require!(
-            now <= self.start_deadline(start_timeout)?,
+            now <= self.start_deadline()?,
             EscrowError::StartTimeoutPassed
         );
         self.status = JobStatus::Running;
@@ -193,10 +266,10 @@ impl Job {
         Ok(())
     }
 
-    pub fn start_deadline(&self, start_timeout: i64) -> Result<i64> {
+    pub fn start_deadline(&self) -> Result<i64> {
         self.assignment()?
             .assigned_at
-            .checked_add(start_timeout)
+            .checked_add(self.terms.start_timeout)
             .ok_or(error!(EscrowError::MathOverflow))
     }
 
@@ -250,9 +323,11 @@ impl Job {
         u64::try_from(seconds).map_err(|_| error!(EscrowError::MathOverflow))
     }
 
-    /// What is owed for service until `until` beyond what was already billed. The total is
-    /// rounded down once, so per-second billing never pays for a fraction of a base unit.
-    pub fn payout(&self, until: i64, fee_bps: u16) -> Result<Payout> {
+    /// What the current provider is owed for its service until `until` beyond what it was
+    /// already paid in this attempt. Each attempt is billed on its own, at its provider's
+    /// price; the attempt's total is rounded down once, so per-second billing never pays
+    /// for a fraction of a base unit. Billing never passes what the budget still holds.
+    pub fn payout(&self, until: i64) -> Result<Payout> {
         let assignment = self.assignment()?;
         let seconds = self.served_seconds(until)?;
         let total = math::cost(
@@ -260,13 +335,10 @@ impl Job {
             self.requirements.gpu_count,
             seconds,
         )?;
-        // A lease may have withdrawn into its heartbeat grace; service cut back to the last
-        // heartbeat (an expiry) then owes nothing more, rather than a negative amount. And
-        // however providers came and went, billing never passes the client's budget.
         let gross = total
-            .saturating_sub(self.billed)
+            .saturating_sub(self.attempt_billed)
             .min(self.budget.saturating_sub(self.billed));
-        let fee = math::bps_of(gross, fee_bps)?;
+        let fee = math::bps_of(gross, self.terms.protocol_fee_bps)?;
         Ok(Payout {
             gpu_seconds: seconds
                 .checked_mul(u64::from(self.requirements.gpu_count))
@@ -280,6 +352,7 @@ impl Job {
     /// Books a payout.
     pub fn bill(&mut self, payout: &Payout) -> Result<()> {
         self.billed = math::add(self.billed, payout.gross)?;
+        self.attempt_billed = math::add(self.attempt_billed, payout.gross)?;
         require!(
             self.billed <= self.budget,
             EscrowError::WithdrawExceedsEarned
@@ -287,14 +360,16 @@ impl Job {
         Ok(())
     }
 
-    /// Takes the crank tip, once.
+    /// Takes one attempt's crank tip from the reserve.
     pub fn take_tip(&mut self) -> u64 {
-        core::mem::take(&mut self.crank_tip)
+        let tip = self.terms.crank_tip.min(self.tip_reserve);
+        self.tip_reserve = self.tip_reserve.saturating_sub(tip);
+        tip
     }
 
     /// Back to Open for another provider after a fault. A lease keeps only the duration it
     /// has not served, so the remaining deposit still covers the rest.
-    pub fn requeue(&mut self, now: i64, bid_window: i64, served: u64) -> Result<()> {
+    pub fn requeue(&mut self, now: i64, served: u64) -> Result<()> {
         if self.kind == JobKind::Lease {
             let served = i64::try_from(served).map_err(|_| error!(EscrowError::MathOverflow))?;
             self.max_duration = self
@@ -304,12 +379,14 @@ impl Job {
         }
         self.status = JobStatus::Open;
         self.assignment = None;
+        self.collateral_locked = 0;
+        self.attempt_billed = 0;
         self.best_bid = None;
         self.started_at = 0;
         self.last_heartbeat = 0;
         self.result = None;
         self.bid_deadline = now
-            .checked_add(bid_window)
+            .checked_add(self.terms.bid_window)
             .ok_or(error!(EscrowError::MathOverflow))?;
         Ok(())
     }

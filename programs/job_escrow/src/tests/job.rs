@@ -1,7 +1,37 @@
 use super::*;
 use proptest::prelude::*;
 
-fn lease(price: u64, gpus: u16, max_duration: i64) -> Job {
+fn terms(fee_bps: u16) -> JobTerms {
+    JobTerms {
+        protocol_fee_bps: fee_bps,
+        arbiter: Pubkey::new_unique(),
+        bid_window: 600,
+        start_timeout: 300,
+        heartbeat_grace: 120,
+        challenge_window: 3_600,
+        max_attempts: 10,
+        slash: SlashAmounts {
+            no_start: 1,
+            heartbeat_lost: 2,
+            no_result: 3,
+            dispute_lost: 4,
+        },
+        crank_tip: 0,
+        dispute_bond: 0,
+        max_job_duration: 400_000,
+    }
+}
+
+fn assignment(price: u64, at: i64) -> Assignment {
+    Assignment {
+        provider: Pubkey::new_unique(),
+        authority: Pubkey::new_unique(),
+        price_per_gpu_hour: price,
+        assigned_at: at,
+    }
+}
+
+fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
     let budget = math::max_cost(price, gpus, max_duration as u64).unwrap();
     Job {
         client: Pubkey::new_unique(),
@@ -25,93 +55,105 @@ fn lease(price: u64, gpus: u16, max_duration: i64) -> Job {
         max_price_per_gpu_hour: price,
         max_duration,
         payment_mint: Pubkey::new_unique(),
+        terms: terms(fee_bps),
         escrowed: budget,
         budget,
-        crank_tip: 0,
+        tip_reserve: 0,
         billed: 0,
-        status: JobStatus::Running,
+        attempt_billed: 0,
+        collateral_locked: 0,
+        status: JobStatus::Open,
         bid_deadline: 0,
         best_bid: None,
-        assignment: Some(Assignment {
-            provider: Pubkey::new_unique(),
-            authority: Pubkey::new_unique(),
-            operator: Pubkey::new_unique(),
-            price_per_gpu_hour: price,
-            assigned_at: 0,
-        }),
+        assignment: None,
         created_at: 0,
-        started_at: 1_000,
-        last_heartbeat: 1_000,
+        started_at: 0,
+        last_heartbeat: 0,
         result: None,
         dispute: None,
-        attempts: 1,
+        attempts: 0,
         bump: 255,
         vault_bump: 255,
     }
 }
 
+/// One provider's run: its price (percent of the max), then (wait, heartbeat?, withdraw?)
+/// steps.
+type Attempt = (u64, Vec<(i64, bool, bool)>);
+
+fn attempt() -> impl Strategy<Value = Attempt> {
+    (
+        1..=100u64,
+        proptest::collection::vec((0..20_000i64, any::<bool>(), any::<bool>()), 0..8),
+    )
+}
+
 proptest! {
-    /// Withdrawing at any moments, losing the provider (re-queue to a new one at any
-    /// price up to the max) and settling at the end never bills past the budget, and
-    /// within one provider's run bills exactly the per-second cost of the time served
-    /// (rounded down once), with fee and provider shares adding up to what was billed.
+    /// A lease served by a random sequence of providers at different prices, each
+    /// withdrawing at random moments and all but the last lost (expired: paid up to the
+    /// last heartbeat, job re-queued with the unserved duration), the last one settled by
+    /// the client. Every provider is paid exactly its own served seconds x its own price x
+    /// GPUs / 3600, rounded down once over its run, nothing less because others were paid
+    /// before it; fee and provider shares add up to each bill; the client never pays for a
+    /// second twice and never more than the budget.
     #[test]
-    fn lease_billing_is_exact_and_bounded(
-        price in 1..50_000_000u64,
+    fn each_attempt_is_billed_at_its_own_price(
+        max_price in 1..50_000_000u64,
         gpus in 1..16u16,
         max_duration in 1..200_000i64,
-        steps in proptest::collection::vec((0..20_000i64, any::<bool>()), 1..12),
-        requeue_at in proptest::option::of((0..12usize, 1..=100u64)),
+        attempts in proptest::collection::vec(attempt(), 1..5),
         fee_bps in 0..=2_000u16,
     ) {
-        let mut job = lease(price, gpus, max_duration);
-        let (mut now, mut provider, mut fees) = (job.started_at, 0u64, 0u64);
-        let mut requeued = false;
-        for (i, (wait, heartbeat)) in steps.into_iter().enumerate() {
-            now += wait;
-            if heartbeat {
-                job.heartbeat(now).unwrap();
+        let mut job = lease(max_price, gpus, max_duration, fee_bps);
+        let mut now = 1_000i64;
+        let mut served_total = 0u64;
+        let count = attempts.len();
+        for (n, (percent, steps)) in attempts.into_iter().enumerate() {
+            if job.max_duration == 0 {
+                break;
             }
-            let until = job.served_until(now, 120).unwrap();
-            let payout = job.payout(until, fee_bps).unwrap();
-            job.bill(&payout).unwrap();
-            provider += payout.to_provider;
-            fees += payout.fee;
-            prop_assert_eq!(payout.to_provider + payout.fee, payout.gross);
-            if let Some((at, percent)) = requeue_at {
-                if at == i && job.max_duration > 0 {
-                    // The provider is lost: paid to its last heartbeat, job re-opened.
-                    let last = job.payout(job.last_heartbeat, fee_bps).unwrap();
-                    job.bill(&last).unwrap();
-                    provider += last.to_provider;
-                    fees += last.fee;
-                    let served = job.served_seconds(job.last_heartbeat).unwrap();
-                    job.requeue(now, 600, served).unwrap();
-                    job.assign(Assignment {
-                        provider: Pubkey::new_unique(),
-                        authority: Pubkey::new_unique(),
-                        operator: Pubkey::new_unique(),
-                        price_per_gpu_hour: (price * percent / 100).max(1),
-                        assigned_at: now,
-                    })
-                    .unwrap();
-                    job.start(now, 300).unwrap();
-                    requeued = true;
+            let price = (max_price * percent / 100).max(1);
+            job.assign(assignment(price, now), 4).unwrap();
+            prop_assert_eq!(job.collateral_locked, 4);
+            job.start(now).unwrap();
+            let (mut gross, mut to_provider, mut fees) = (0u64, 0u64, 0u64);
+            for (wait, heartbeat, withdraw) in steps {
+                now += wait;
+                if heartbeat {
+                    job.heartbeat(now).unwrap();
+                }
+                if withdraw {
+                    // Withdrawals reach the last heartbeat, never into the grace.
+                    let payout = job.payout(job.served_until(now, 0).unwrap()).unwrap();
+                    job.bill(&payout).unwrap();
+                    prop_assert_eq!(payout.to_provider + payout.fee, payout.gross);
+                    gross += payout.gross;
+                    to_provider += payout.to_provider;
+                    fees += payout.fee;
                 }
             }
-        }
-        let until = job.served_until(now, 120).unwrap();
-        let last = job.payout(until, fee_bps).unwrap();
-        job.bill(&last).unwrap();
-        provider += last.to_provider;
-        fees += last.fee;
-        prop_assert_eq!(provider + fees, job.billed);
-        prop_assert!(job.billed <= job.budget);
-        if !requeued {
-            // One provider throughout: billed exactly the cost of the time served.
+            let last = n + 1 == count;
+            let until = if last {
+                job.served_until(now, job.terms.heartbeat_grace).unwrap()
+            } else {
+                job.last_heartbeat
+            };
+            let payout = job.payout(until).unwrap();
+            job.bill(&payout).unwrap();
+            gross += payout.gross;
+            to_provider += payout.to_provider;
+            fees += payout.fee;
             let served = job.served_seconds(until).unwrap();
-            prop_assert!(served <= max_duration as u64);
-            prop_assert_eq!(job.billed, math::cost(price, gpus, served).unwrap());
+            prop_assert_eq!(gross, math::cost(price, gpus, served).unwrap());
+            prop_assert_eq!(to_provider + fees, gross);
+            prop_assert!(fees <= math::bps_of(gross, fee_bps).unwrap() + 8);
+            served_total += served;
+            if !last {
+                job.requeue(now, served).unwrap();
+                prop_assert_eq!((job.attempt_billed, job.collateral_locked), (0, 0));
+            }
         }
+        prop_assert!(served_total <= max_duration as u64);
+        prop_assert!(job.billed <= job.budget);
     }
 }

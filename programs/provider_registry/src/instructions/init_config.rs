@@ -12,6 +12,7 @@ pub struct InitConfigArgs {
     pub exit_notice: i64,
     pub auditors: Vec<Pubkey>,
     pub escrow_authority: Pubkey,
+    pub max_benchmark_score: u32,
 }
 
 #[derive(Accounts)]
@@ -52,6 +53,7 @@ impl InitConfig<'_> {
             liveness_grace: args.liveness_grace,
             exit_notice: args.exit_notice,
             auditors: args.auditors,
+            max_benchmark_score: args.max_benchmark_score,
             escrow_authority: args.escrow_authority,
             provider_count: 0,
             bump: ctx.bumps.config,

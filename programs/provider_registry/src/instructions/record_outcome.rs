@@ -1,5 +1,5 @@
-//! Writes a finished job's outcome into the provider's reputation. CPI-only, by the
-//! configured escrow authority.
+//! Writes a finished job's outcome into the provider's reputation and ends its hold on the
+//! job. CPI-only, by the configured escrow authority.
 
 use crate::{
     error::RegistryError,
@@ -34,11 +34,13 @@ impl RecordOutcome<'_> {
     pub fn handler(ctx: Context<Self>, args: RecordOutcomeArgs) -> Result<()> {
         let provider = &mut ctx.accounts.provider;
         provider.reputation.record(args.outcome)?;
+        provider.end_job();
 
         staking::emit_event!(OutcomeRecorded {
             provider: provider.key(),
             outcome: args.outcome,
             reputation_after: provider.reputation,
+            jobs_held_after: provider.jobs_held,
         });
         Ok(())
     }

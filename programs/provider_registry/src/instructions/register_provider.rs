@@ -1,5 +1,6 @@
 //! Lists a GPU node. Signed by the provider's authority (cold wallet), whose active stake in
-//! the staking program must cover gpu_count x min_stake_per_gpu.
+//! the staking program must cover gpu_count x min_stake_per_gpu. An authority whose provider
+//! retired registers again into the same account and keeps its reputation.
 
 use crate::{
     error::RegistryError,
@@ -39,16 +40,27 @@ pub struct RegisterProvider<'info> {
 }
 
 impl RegisterProvider<'_> {
-    fn validate(&self) -> Result<()> {
-        require!(
-            self.provider.owner == &system_program::ID && self.provider.data_is_empty(),
+    /// The reputation a retired provider of this authority earned; `None` for a new one.
+    fn returning(&self) -> Result<Option<Reputation>> {
+        if self.provider.owner == &system_program::ID && self.provider.data_is_empty() {
+            return Ok(None);
+        }
+        require_keys_eq!(
+            *self.provider.owner,
+            crate::ID,
             RegistryError::ProviderAlreadyRegistered
         );
-        Ok(())
+        let data = self.provider.try_borrow_data()?;
+        let previous = Provider::try_deserialize(&mut &data[..])?;
+        require!(
+            previous.status == ProviderStatus::Retired,
+            RegistryError::ProviderAlreadyRegistered
+        );
+        Ok(Some(previous.reputation))
     }
 
     pub fn handler(ctx: Context<Self>, args: RegisterProviderArgs) -> Result<()> {
-        ctx.accounts.validate()?;
+        let returning = ctx.accounts.returning()?;
         let now = Clock::get()?.unix_timestamp;
         let accounts = ctx.accounts;
         let provider = Provider {
@@ -63,12 +75,17 @@ impl RegisterProvider<'_> {
             payment_mint: args.payment_mint,
             status: ProviderStatus::Active,
             gpus_in_use: 0,
-            reputation: Reputation::default(),
+            jobs_held: 0,
+            reputation: returning.unwrap_or_default(),
             last_heartbeat: now,
             registered_at: now,
             bump: ctx.bumps.provider,
         };
         provider.invariant()?;
+        require!(
+            provider.benchmark_score <= accounts.config.max_benchmark_score,
+            RegistryError::BenchmarkAboveCeiling
+        );
         let required = provider.required_stake(accounts.config.min_stake_per_gpu)?;
         require!(
             accounts.stake_account.active >= required,
@@ -80,15 +97,17 @@ impl RegisterProvider<'_> {
             .checked_add(1)
             .ok_or(error!(RegistryError::MathOverflow))?;
 
-        let authority_key = accounts.authority.key();
-        create_pda_account(
-            &accounts.authority.to_account_info(),
-            &accounts.provider.to_account_info(),
-            &accounts.system_program.to_account_info(),
-            Provider::SPACE,
-            &crate::ID,
-            &[Provider::SEED, authority_key.as_ref(), &[provider.bump]],
-        )?;
+        if returning.is_none() {
+            let authority_key = accounts.authority.key();
+            create_pda_account(
+                &accounts.authority.to_account_info(),
+                &accounts.provider.to_account_info(),
+                &accounts.system_program.to_account_info(),
+                Provider::SPACE,
+                &crate::ID,
+                &[Provider::SEED, authority_key.as_ref(), &[provider.bump]],
+            )?;
+        }
         let info = accounts.provider.to_account_info();
         let mut data = info.try_borrow_mut_data()?;
         provider.try_serialize(&mut &mut data[..])?;

@@ -1,4 +1,5 @@
-//! Marks GPUs of a provider as busy with a job. CPI-only: the signer must be the configured
+//! Marks GPUs of a provider as busy with a job it was just assigned, and counts the job as
+//! held until its outcome is recorded. CPI-only: the signer must be the configured
 //! escrow authority, a PDA only the job escrow program can sign for.
 
 use crate::{
@@ -41,6 +42,7 @@ impl ReserveCapacity<'_> {
             gpus: args.gpus,
             gpus_in_use_after: provider.gpus_in_use,
             gpu_count: provider.hardware.gpu_count,
+            jobs_held_after: provider.jobs_held,
         });
         Ok(())
     }

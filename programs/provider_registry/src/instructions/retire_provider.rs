@@ -1,16 +1,18 @@
-//! Closes the provider account after the exit notice, with no GPU in use; the rent goes
-//! back to the authority. The authority only. Its stake is withdrawn through staking.
+//! Takes the provider off the market for good after the exit notice, once it holds no job
+//! (every job it was assigned has settled or expired). The authority only. The account
+//! stays, marked `Retired`, so the provider's reputation and unclaimed rewards survive and
+//! registering again with the same authority brings it back. Its stake is withdrawn
+//! through staking.
 
 use crate::{
     error::RegistryError,
     events::ProviderRetired,
-    state::{Provider, RegistryConfig},
+    state::{Provider, ProviderStatus, RegistryConfig},
 };
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct RetireProvider<'info> {
-    #[account(mut)]
     pub authority: Signer<'info>,
     #[account(mut, seeds = [RegistryConfig::SEED], bump = config.bump)]
     pub config: Account<'info, RegistryConfig>,
@@ -19,7 +21,6 @@ pub struct RetireProvider<'info> {
         seeds = [Provider::SEED, provider.authority.as_ref()],
         bump = provider.bump,
         has_one = authority @ RegistryError::NotProviderAuthority,
-        close = authority,
     )]
     pub provider: Box<Account<'info, Provider>>,
 }
@@ -27,8 +28,9 @@ pub struct RetireProvider<'info> {
 impl RetireProvider<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let provider = &ctx.accounts.provider;
+        let provider = &mut ctx.accounts.provider;
         provider.check_retirable(now)?;
+        provider.status = ProviderStatus::Retired;
         let config = &mut ctx.accounts.config;
         config.provider_count = config
             .provider_count
@@ -39,7 +41,6 @@ impl RetireProvider<'_> {
             provider: provider.key(),
             authority: provider.authority,
             reputation: provider.reputation,
-            rent_returned: provider.to_account_info().lamports(),
             provider_count: config.provider_count,
         });
         Ok(())

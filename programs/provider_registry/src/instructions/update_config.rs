@@ -15,6 +15,7 @@ pub struct UpdateConfigArgs {
     pub exit_notice: Option<i64>,
     pub auditors: Option<Vec<Pubkey>>,
     pub escrow_authority: Option<Pubkey>,
+    pub max_benchmark_score: Option<u32>,
 }
 
 #[derive(Accounts)]
@@ -58,6 +59,9 @@ impl UpdateConfig<'_> {
         }
         if let Some(v) = args.escrow_authority {
             config.escrow_authority = v;
+        }
+        if let Some(v) = args.max_benchmark_score {
+            config.max_benchmark_score = v;
         }
         config.invariant()?;
 

@@ -5,7 +5,7 @@
 use crate::{
     error::RegistryError,
     events::ProviderUpdated,
-    state::{Hardware, Provider, RegistryConfig},
+    state::{Hardware, Provider, ProviderStatus, RegistryConfig},
 };
 use anchor_lang::prelude::*;
 use staking::state::StakeAccount;
@@ -45,6 +45,10 @@ impl UpdateProvider<'_> {
             self.provider.is_key(&self.signer.key()),
             RegistryError::NotProviderKey
         );
+        require!(
+            self.provider.status != ProviderStatus::Retired,
+            RegistryError::ProviderRetired
+        );
         Ok(())
     }
 
@@ -66,6 +70,10 @@ impl UpdateProvider<'_> {
             provider.hardware = hardware;
         }
         if let Some(score) = args.benchmark_score {
+            require!(
+                score <= accounts.config.max_benchmark_score,
+                RegistryError::BenchmarkAboveCeiling
+            );
             provider.benchmark_score = score;
         }
         if let Some(price) = args.price_per_gpu_hour {
@@ -89,7 +97,7 @@ impl UpdateProvider<'_> {
             benchmark_score: provider.benchmark_score,
             price_per_gpu_hour: provider.price_per_gpu_hour,
             payment_mint: provider.payment_mint,
-            attested: provider.is_attested(),
+            attested: provider.is_attested(&accounts.config.auditors),
         });
         Ok(())
     }

@@ -19,6 +19,8 @@ pub struct RegistryConfig {
     pub exit_notice: i64,
     #[max_len(MAX_AUDITORS)]
     pub auditors: Vec<Pubkey>,
+    /// Highest benchmark score a provider may declare; reward weight never counts more.
+    pub max_benchmark_score: u32,
     /// The job escrow's authority PDA: the only signer of reserve/release/record_outcome.
     pub escrow_authority: Pubkey,
     pub provider_count: u64,
@@ -34,10 +36,11 @@ impl RegistryConfig {
     }
 
     /// The part of the config the eligibility predicate needs.
-    pub fn policy(&self) -> EligibilityPolicy {
+    pub fn policy(&self) -> EligibilityPolicy<'_> {
         EligibilityPolicy {
             min_stake_per_gpu: self.min_stake_per_gpu,
             liveness_window: self.heartbeat_interval.saturating_add(self.liveness_grace),
+            auditors: &self.auditors,
         }
     }
 
@@ -50,6 +53,7 @@ impl RegistryConfig {
             self.auditors.len() <= MAX_AUDITORS,
             RegistryError::TooManyAuditors
         );
+        require!(self.max_benchmark_score > 0, RegistryError::InvalidTiming);
         Ok(())
     }
 }

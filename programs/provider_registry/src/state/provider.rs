@@ -71,8 +71,11 @@ pub enum ProviderStatus {
     Active,
     /// Takes no new jobs until resumed; running jobs continue.
     Paused,
-    /// Leaving: takes no new jobs; may retire once the notice ends and no GPU is in use.
+    /// Leaving: takes no new jobs; may retire once the notice ends and it holds no job.
     Exiting { notice_ends_at: i64 },
+    /// Off the market. The account stays, so its reputation and unclaimed rewards survive;
+    /// registering again with the same authority brings it back.
+    Retired,
 }
 
 /// What the escrow reports when a job ends.
@@ -163,6 +166,9 @@ pub struct Provider {
     pub payment_mint: Pubkey,
     pub status: ProviderStatus,
     pub gpus_in_use: u16,
+    /// Jobs assigned to this provider that have not ended (including batch jobs whose
+    /// result awaits the challenge window): it cannot retire while any remain.
+    pub jobs_held: u16,
     pub reputation: Reputation,
     pub last_heartbeat: i64,
     pub registered_at: i64,
@@ -177,10 +183,13 @@ impl Provider {
         self.hardware.gpu_count.saturating_sub(self.gpus_in_use)
     }
 
-    /// Whether an auditor attested exactly the spec the provider declares now.
-    pub fn is_attested(&self) -> bool {
-        self.attestation
-            .is_some_and(|a| a.spec_hash == spec_hash(&self.hardware, self.benchmark_score))
+    /// Whether an auditor that is still configured (`auditors`) attested exactly the spec
+    /// the provider declares now.
+    pub fn is_attested(&self, auditors: &[Pubkey]) -> bool {
+        self.attestation.is_some_and(|a| {
+            auditors.contains(&a.auditor)
+                && a.spec_hash == spec_hash(&self.hardware, self.benchmark_score)
+        })
     }
 
     /// Stake this provider needs for its declared GPUs.
@@ -217,6 +226,10 @@ impl Provider {
             !matches!(self.status, ProviderStatus::Exiting { .. }),
             RegistryError::ProviderExiting
         );
+        require!(
+            self.status != ProviderStatus::Retired,
+            RegistryError::ProviderRetired
+        );
         let notice_ends_at = now
             .checked_add(notice)
             .ok_or(error!(RegistryError::MathOverflow))?;
@@ -228,6 +241,7 @@ impl Provider {
         match self.status {
             ProviderStatus::Exiting { notice_ends_at } => {
                 require!(now >= notice_ends_at, RegistryError::ExitNoticeNotElapsed);
+                require!(self.jobs_held == 0, RegistryError::JobsHeld);
                 require!(self.gpus_in_use == 0, RegistryError::GpusInUse);
                 Ok(())
             }
@@ -235,6 +249,7 @@ impl Provider {
         }
     }
 
+    /// Takes on a job needing `gpus`: they are busy from now until released.
     pub fn reserve(&mut self, gpus: u16) -> Result<()> {
         require!(gpus > 0, RegistryError::ZeroGpus);
         require!(
@@ -245,7 +260,16 @@ impl Provider {
             .gpus_in_use
             .checked_add(gpus)
             .ok_or(error!(RegistryError::MathOverflow))?;
+        self.jobs_held = self
+            .jobs_held
+            .checked_add(1)
+            .ok_or(error!(RegistryError::MathOverflow))?;
         Ok(())
+    }
+
+    /// A held job ended (its outcome is recorded). Saturates: an ending is never blocked.
+    pub fn end_job(&mut self) {
+        self.jobs_held = self.jobs_held.saturating_sub(1);
     }
 
     pub fn release(&mut self, gpus: u16) -> Result<()> {

@@ -2,9 +2,11 @@ use super::*;
 use crate::state::{spec_hash, Attestation, Hardware, Reputation};
 
 const NOW: i64 = 1_000_000;
-const POLICY: EligibilityPolicy = EligibilityPolicy {
+const AUDITOR: Pubkey = Pubkey::new_from_array([9; 32]);
+const POLICY: EligibilityPolicy<'static> = EligibilityPolicy {
     min_stake_per_gpu: 100,
     liveness_window: 90,
+    auditors: &[AUDITOR],
 };
 
 fn provider() -> Provider {
@@ -29,6 +31,7 @@ fn provider() -> Provider {
         payment_mint: Pubkey::new_unique(),
         status: ProviderStatus::Active,
         gpus_in_use: 0,
+        jobs_held: 0,
         reputation: Reputation::default(),
         last_heartbeat: NOW - 30,
         registered_at: NOW - 3_600,
@@ -136,11 +139,20 @@ fn attested_only_needs_an_attestation_of_the_current_spec() {
     let mut p = provider();
     assert_eq!(check(&p, &r), Err(Ineligible::NotAttested));
     p.attestation = Some(Attestation {
-        auditor: Pubkey::new_unique(),
+        auditor: AUDITOR,
         attested_at: NOW - 10,
         spec_hash: spec_hash(&p.hardware, p.benchmark_score),
     });
     assert_eq!(check(&p, &r), Ok(()));
+    // An auditor no longer configured vouches for nothing.
+    let removed = EligibilityPolicy {
+        auditors: &[],
+        ..POLICY
+    };
+    assert_eq!(
+        satisfies(&p, STAKE, &r, &removed, NOW),
+        Err(Ineligible::NotAttested)
+    );
     // Declaring different hardware voids the attestation.
     p.hardware.vram_mib = 98_304;
     assert_eq!(check(&p, &r), Err(Ineligible::NotAttested));
@@ -155,6 +167,8 @@ fn only_active_providers() {
         notice_ends_at: NOW + 10,
     };
     assert_eq!(check(&p, &requirements()), Err(Ineligible::Exiting));
+    p.status = ProviderStatus::Retired;
+    assert_eq!(check(&p, &requirements()), Err(Ineligible::Retired));
 }
 
 #[test]

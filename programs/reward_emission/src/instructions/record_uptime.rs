@@ -1,10 +1,11 @@
 //! Records one heartbeat interval of uptime for a provider in the current epoch, opening
 //! the epoch (and fixing its emission) if this is its first record. Signed by the
 //! provider's operator key, at most once per heartbeat interval, only for an Active
-//! provider whose stake meets the registry minimum. The weight is the provider's GPU count
-//! times its benchmark score; a benchmark only counts once an auditor attested the spec,
-//! otherwise each GPU weighs 1, so a self-declared score cannot inflate a share. The provider's previous, finished epoch is settled into its
-//! unclaimed rewards on the way (O(1): that epoch's account is passed in).
+//! provider whose stake meets the registry minimum. Only what an auditor verified carries
+//! weight: an attested node (by an auditor still configured) weighs its GPU count times its
+//! benchmark score, capped at the registry's ceiling; an unattested node weighs 1, as one
+//! GPU, whatever GPU count or score it declares. The provider's previous, finished epoch is
+//! settled into its unclaimed rewards on the way (O(1): that epoch's account is passed in).
 
 use crate::{
     error::EmissionError,
@@ -85,11 +86,15 @@ impl RecordUptime<'_> {
     }
 
     fn weight(&self) -> Result<u64> {
-        let score = if self.provider.is_attested() {
-            self.provider.benchmark_score.max(1)
-        } else {
-            1
-        };
+        let registry = &self.registry_config;
+        if !self.provider.is_attested(&registry.auditors) {
+            return Ok(1);
+        }
+        let score = self
+            .provider
+            .benchmark_score
+            .min(registry.max_benchmark_score)
+            .max(1);
         u64::from(self.provider.hardware.gpu_count)
             .checked_mul(u64::from(score))
             .ok_or(error!(EmissionError::MathOverflow))

@@ -71,6 +71,7 @@ impl Stake<'_> {
                 unbonding: 0,
                 unbonding_ends_at: 0,
                 total_slashed: 0,
+                locked: 0,
                 bump,
             });
         }

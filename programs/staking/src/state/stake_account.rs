@@ -25,6 +25,9 @@ pub struct StakeAccount {
     /// Zero while nothing is unbonding.
     pub unbonding_ends_at: i64,
     pub total_slashed: u64,
+    /// Part of `active` that backs jobs a provider holds: it cannot be unbonded until the
+    /// job escrow unlocks it when the job ends, and it is slashed first.
+    pub locked: u64,
     pub bump: u8,
 }
 
@@ -56,12 +59,36 @@ impl StakeAccount {
     pub fn begin_unbonding(&mut self, amount: u64, now: i64, period: i64) -> Result<()> {
         require!(amount > 0, StakingError::ZeroAmount);
         require!(amount <= self.active, StakingError::InsufficientActiveStake);
+        require!(amount <= self.unlocked(), StakingError::StakeLocked);
         self.active = math::sub(self.active, amount)?;
         self.unbonding = math::add(self.unbonding, amount)?;
         self.unbonding_ends_at = now
             .checked_add(period)
             .ok_or(error!(StakingError::MathOverflow))?;
         Ok(())
+    }
+
+    /// Active stake not backing any job.
+    pub fn unlocked(&self) -> u64 {
+        self.active.saturating_sub(self.locked)
+    }
+
+    /// Locks `amount` of unlocked active stake behind a job.
+    pub fn lock(&mut self, amount: u64) -> Result<()> {
+        require!(
+            amount <= self.unlocked(),
+            StakingError::InsufficientUnlockedStake
+        );
+        self.locked = math::add(self.locked, amount)?;
+        Ok(())
+    }
+
+    /// Releases a job's lock. Saturates: a slash may already have taken locked stake, and
+    /// the ending of a job must never be blocked by the bookkeeping of its collateral.
+    pub fn unlock(&mut self, amount: u64) -> u64 {
+        let released = amount.min(self.locked);
+        self.locked = self.locked.saturating_sub(released);
+        released
     }
 
     /// Returns everything unbonding to active; the amount moved.
@@ -100,6 +127,9 @@ impl StakeAccount {
         let from_unbonding = rest.min(self.unbonding);
         self.active = math::sub(self.active, from_active)?;
         self.unbonding = math::sub(self.unbonding, from_unbonding)?;
+        // Locked stake is part of active; whatever a slash took from it is no longer there
+        // to back other jobs.
+        self.locked = self.locked.min(self.active);
         if self.unbonding == 0 {
             self.unbonding_ends_at = 0;
         }
@@ -116,6 +146,7 @@ impl StakeAccount {
             (self.unbonding == 0) == (self.unbonding_ends_at == 0),
             StakingError::InvariantViolated
         );
+        require!(self.locked <= self.active, StakingError::InvariantViolated);
         Ok(())
     }
 }

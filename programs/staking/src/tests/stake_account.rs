@@ -8,6 +8,7 @@ fn account(active: u64, unbonding: u64) -> StakeAccount {
         unbonding,
         unbonding_ends_at: if unbonding > 0 { 100 } else { 0 },
         total_slashed: 0,
+        locked: 0,
         bump: 255,
     }
 }
