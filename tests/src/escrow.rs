@@ -5,7 +5,7 @@ use crate::fixtures::*;
 use gpu_market_client::{
     escrow::{self, JobKind, JobMode, SettleAccounts, SlashAmounts, Workload},
     pda,
-    registry::{self, Requirements},
+    registry::Requirements,
     token, Chain, ClientError, Instruction, Keypair, Pubkey, Signer, TxOutcome,
 };
 
@@ -72,17 +72,10 @@ impl Market {
             &token::TOKEN_PROGRAM,
         )
         .expect("treasury payment account");
-        m.send(
-            registry::update_config(
-                &admin.pubkey(),
-                provider_registry::UpdateConfigArgs {
-                    escrow_authority: Some(pda::escrow_authority()),
-                    ..Default::default()
-                },
-            ),
-            &admin,
-        )
-        .expect("point the registry at the escrow");
+        m.update_registry(provider_registry::UpdateConfigArgs {
+            escrow_authority: Some(pda::escrow_authority()),
+            ..Default::default()
+        });
         // A second, idempotent run of the migrations adds the market config.
         let mut deployment = params(&admin, &m.auditor);
         deployment.escrow = Some(escrow_params(
@@ -94,6 +87,18 @@ impl Market {
             .expect("escrow init_config");
         m.payment_mint = payment_mint;
         m
+    }
+
+    /// Changes market parameters: the admin proposes, the timelock passes, anyone applies.
+    pub fn update_escrow(&mut self, args: job_escrow::UpdateConfigArgs) {
+        let admin = self.admin.insecure_clone();
+        self.send(escrow::propose_config_update(&admin.pubkey(), args), &admin)
+            .expect("propose market update");
+        self.chain
+            .advance(job_escrow::constants::CONFIG_TIMELOCK)
+            .expect("wait out the timelock");
+        self.send(escrow::apply_config_update(&admin.pubkey()), &admin)
+            .expect("apply market update");
     }
 
     /// A funded client wallet holding `tokens` of the payment mint.

@@ -232,6 +232,22 @@ impl Market {
             .expect("provider")
     }
 
+    /// Changes registry parameters the only way there is: the admin proposes, the timelock
+    /// passes, anyone applies.
+    pub fn update_registry(&mut self, args: provider_registry::UpdateConfigArgs) {
+        let admin = self.admin.insecure_clone();
+        self.send(
+            registry::propose_config_update(&admin.pubkey(), args),
+            &admin,
+        )
+        .expect("propose registry update");
+        self.chain
+            .advance(provider_registry::constants::CONFIG_TIMELOCK)
+            .expect("wait out the timelock");
+        self.send(registry::apply_config_update(&admin.pubkey()), &admin)
+            .expect("apply registry update");
+    }
+
     /// The market's auditor attests the spec `authority`'s provider declares now.
     pub fn attest(&mut self, authority: &Pubkey) {
         let node = self.provider_account(authority);

@@ -107,15 +107,39 @@ fn node_cpi(provider_authority: &Pubkey) -> accounts::ProviderCpi {
     }
 }
 
-/// Changes market parameters.
-pub fn update_config(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
+/// Proposes new market parameters; they take effect with [`apply_config_update`] after the
+/// timelock.
+pub fn propose_config_update(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
     build(
-        accounts::UpdateConfig {
+        accounts::ProposeConfigUpdate {
             admin: *admin,
             config: pda::market_config(),
             staking_config: pda::staking_config(),
         },
-        instruction::UpdateConfig { args },
+        instruction::ProposeConfigUpdate { args },
+    )
+}
+
+/// Applies the pending market config update once its timelock has passed (anyone).
+pub fn apply_config_update(caller: &Pubkey) -> Instruction {
+    build(
+        accounts::ApplyConfigUpdate {
+            caller: *caller,
+            config: pda::market_config(),
+            staking_config: pda::staking_config(),
+        },
+        instruction::ApplyConfigUpdate {},
+    )
+}
+
+/// Withdraws the pending market config update (the admin).
+pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
+    build(
+        accounts::CancelConfigUpdate {
+            admin: *admin,
+            config: pda::market_config(),
+        },
+        instruction::CancelConfigUpdate {},
     )
 }
 

@@ -40,14 +40,37 @@ pub fn init_config(admin: &Pubkey, args: InitConfigArgs) -> Instruction {
     )
 }
 
-/// Changes registry parameters.
-pub fn update_config(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
+/// Proposes new registry parameters; they take effect with [`apply_config_update`] after
+/// the timelock.
+pub fn propose_config_update(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
     build(
-        accounts::UpdateConfig {
+        accounts::ProposeConfigUpdate {
             admin: *admin,
             config: pda::registry_config(),
         },
-        instruction::UpdateConfig { args },
+        instruction::ProposeConfigUpdate { args },
+    )
+}
+
+/// Applies the pending registry config update once its timelock has passed (anyone).
+pub fn apply_config_update(caller: &Pubkey) -> Instruction {
+    build(
+        accounts::ApplyConfigUpdate {
+            caller: *caller,
+            config: pda::registry_config(),
+        },
+        instruction::ApplyConfigUpdate {},
+    )
+}
+
+/// Withdraws the pending registry config update (the admin).
+pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
+    build(
+        accounts::CancelConfigUpdate {
+            admin: *admin,
+            config: pda::registry_config(),
+        },
+        instruction::CancelConfigUpdate {},
     )
 }
 

@@ -42,19 +42,42 @@ pub fn init_config(
     )
 }
 
-/// Changes staking parameters; `new_treasury` replaces the treasury token account.
-pub fn update_config(
+/// Proposes new staking parameters; `new_treasury` replaces the treasury token account.
+/// They take effect with [`apply_config_update`] after the timelock.
+pub fn propose_config_update(
     admin: &Pubkey,
     new_treasury: Option<Pubkey>,
     args: UpdateConfigArgs,
 ) -> Instruction {
     build(
-        accounts::UpdateConfig {
+        accounts::ProposeConfigUpdate {
             admin: *admin,
             config: pda::staking_config(),
             new_treasury,
         },
-        instruction::UpdateConfig { args },
+        instruction::ProposeConfigUpdate { args },
+    )
+}
+
+/// Applies the pending staking config update once its timelock has passed (anyone).
+pub fn apply_config_update(caller: &Pubkey) -> Instruction {
+    build(
+        accounts::ApplyConfigUpdate {
+            caller: *caller,
+            config: pda::staking_config(),
+        },
+        instruction::ApplyConfigUpdate {},
+    )
+}
+
+/// Withdraws the pending staking config update (the admin).
+pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
+    build(
+        accounts::CancelConfigUpdate {
+            admin: *admin,
+            config: pda::staking_config(),
+        },
+        instruction::CancelConfigUpdate {},
     )
 }
 

@@ -23,3 +23,7 @@ pub const MAX_CHALLENGE_WINDOW: i64 = 7 * DAY;
 /// Longest run a job may ask for, extensions included: 30 days.
 pub const MAX_JOB_DURATION: i64 = 30 * DAY;
 pub const MAX_ATTEMPTS: u8 = 10;
+/// How long a proposed change of market parameters waits before it can be applied: 60
+/// days, longer than the longest job the hard bounds allow (30 days of run, a day each of
+/// start timeout and grace, a 7-day challenge window and the 14-day dispute timeout).
+pub const CONFIG_TIMELOCK: i64 = 60 * DAY;

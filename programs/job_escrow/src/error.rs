@@ -125,6 +125,10 @@ pub enum EscrowError {
     CooldownShorterThanJobLifetime,
     #[msg("The provider account is not a registered provider")]
     ProviderNotFound,
+    #[msg("No config update is pending")]
+    NoPendingUpdate,
+    #[msg("The config update's timelock has not passed yet")]
+    TimelockNotElapsed,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

@@ -1,6 +1,9 @@
 //! Events: every job transition, with amounts and resulting balances.
 
-use crate::state::{JobKind, JobMode, JobTerms};
+use crate::{
+    instructions::UpdateConfigArgs,
+    state::{JobKind, JobMode, JobTerms},
+};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -203,4 +206,21 @@ pub struct MarketConfigUpdated {
     pub arbiter: Pubkey,
     pub protocol_fee_bps: u16,
     pub allowed_mints: Vec<Pubkey>,
+    /// The change that was applied.
+    pub args: UpdateConfigArgs,
+}
+
+/// A change of market parameters was proposed; it can be applied from `eta` on.
+#[event]
+pub struct MarketConfigUpdateProposed {
+    pub admin: Pubkey,
+    pub args: UpdateConfigArgs,
+    pub eta: i64,
+}
+
+#[event]
+pub struct MarketConfigUpdateCancelled {
+    pub admin: Pubkey,
+    pub args: UpdateConfigArgs,
+    pub eta: i64,
 }

@@ -26,8 +26,19 @@ pub mod job_escrow {
         InitConfig::handler(ctx, args)
     }
 
-    pub fn update_config(ctx: Context<UpdateConfig>, args: UpdateConfigArgs) -> Result<()> {
-        UpdateConfig::handler(ctx, args)
+    pub fn propose_config_update(
+        ctx: Context<ProposeConfigUpdate>,
+        args: UpdateConfigArgs,
+    ) -> Result<()> {
+        ProposeConfigUpdate::handler(ctx, args)
+    }
+
+    pub fn apply_config_update(ctx: Context<ApplyConfigUpdate>) -> Result<()> {
+        ApplyConfigUpdate::handler(ctx)
+    }
+
+    pub fn cancel_config_update(ctx: Context<CancelConfigUpdate>) -> Result<()> {
+        CancelConfigUpdate::handler(ctx)
     }
 
     pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {

@@ -10,3 +10,6 @@ pub const MAX_GPU_MODEL_LEN: usize = 32;
 pub const MAX_REGION: u16 = 999;
 /// Most GPUs one provider node may declare.
 pub const MAX_GPUS_PER_PROVIDER: u16 = 1_024;
+/// How long a proposed change of registry parameters waits before it can be applied: 60
+/// days, longer than the longest job the job escrow's hard bounds allow.
+pub const CONFIG_TIMELOCK: i64 = 60 * 24 * 3_600;

@@ -69,4 +69,8 @@ pub enum RegistryError {
     ProviderRetired,
     #[msg("Benchmark score is above the registry's ceiling")]
     BenchmarkAboveCeiling,
+    #[msg("No config update is pending")]
+    NoPendingUpdate,
+    #[msg("The config update's timelock has not passed yet")]
+    TimelockNotElapsed,
 }

@@ -1,6 +1,9 @@
 //! Events: every state change of the registry.
 
-use crate::state::{Hardware, Outcome, ProviderStatus, Reputation};
+use crate::{
+    instructions::UpdateConfigArgs,
+    state::{Hardware, Outcome, ProviderStatus, Reputation},
+};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -13,6 +16,22 @@ pub struct RegistryConfigInitialized {
     pub exit_notice: i64,
     pub auditors: Vec<Pubkey>,
     pub escrow_authority: Pubkey,
+    pub max_benchmark_score: u32,
+}
+
+/// A change of registry parameters was proposed; it can be applied from `eta` on.
+#[event]
+pub struct RegistryConfigUpdateProposed {
+    pub admin: Pubkey,
+    pub args: UpdateConfigArgs,
+    pub eta: i64,
+}
+
+#[event]
+pub struct RegistryConfigUpdateCancelled {
+    pub admin: Pubkey,
+    pub args: UpdateConfigArgs,
+    pub eta: i64,
 }
 
 #[event]
@@ -24,6 +43,7 @@ pub struct RegistryConfigUpdated {
     pub exit_notice: i64,
     pub auditors: Vec<Pubkey>,
     pub escrow_authority: Pubkey,
+    pub max_benchmark_score: u32,
 }
 
 #[event]

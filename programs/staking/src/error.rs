@@ -39,4 +39,8 @@ pub enum StakingError {
     StakeLocked,
     #[msg("Not enough unlocked stake to back this job")]
     InsufficientUnlockedStake,
+    #[msg("No config update is pending")]
+    NoPendingUpdate,
+    #[msg("The config update's timelock has not passed yet")]
+    TimelockNotElapsed,
 }

@@ -1,6 +1,6 @@
 //! Events: every state change, with amounts and resulting balances.
 
-use crate::state::SlashReason;
+use crate::{instructions::UpdateConfigArgs, state::SlashReason};
 use anchor_lang::prelude::*;
 
 /// Prefix of an event logged by a natively built program (see [`emit_event!`]).
@@ -48,6 +48,22 @@ pub struct StakingConfigUpdated {
     pub unbonding_period: i64,
     pub treasury_share_bps: u16,
     pub slashers: Vec<Pubkey>,
+}
+
+/// A change of staking parameters was proposed; it can be applied from `eta` on.
+#[event]
+pub struct StakingConfigUpdateProposed {
+    pub admin: Pubkey,
+    pub args: UpdateConfigArgs,
+    pub treasury: Option<Pubkey>,
+    pub eta: i64,
+}
+
+#[event]
+pub struct StakingConfigUpdateCancelled {
+    pub admin: Pubkey,
+    pub args: UpdateConfigArgs,
+    pub eta: i64,
 }
 
 #[event]

@@ -1,19 +1,23 @@
+pub mod apply_config_update;
+pub mod cancel_config_update;
 pub mod cancel_unstake;
 pub mod init_config;
 pub mod lock_stake;
+pub mod propose_config_update;
 pub mod request_unstake;
 pub mod slash;
 pub mod stake;
-pub mod update_config;
 pub mod withdraw;
 
+pub use apply_config_update::*;
+pub use cancel_config_update::*;
 pub use cancel_unstake::*;
 pub use init_config::*;
 pub use lock_stake::*;
+pub use propose_config_update::*;
 pub use request_unstake::*;
 pub use slash::*;
 pub use stake::*;
-pub use update_config::*;
 pub use withdraw::*;
 
 use anchor_lang::prelude::*;

@@ -1,40 +1,102 @@
+//! Market parameters change only through a timelocked proposal (finding 5).
+
 use gpu_market_client::{escrow as ix, pda, Chain, Pubkey, Signer};
 use gpu_market_tests::{escrow::*, *};
-use job_escrow::{error::EscrowError, UpdateConfigArgs};
+use job_escrow::{
+    constants::CONFIG_TIMELOCK,
+    error::EscrowError,
+    events::{MarketConfigUpdateProposed, MarketConfigUpdated},
+    UpdateConfigArgs,
+};
 
-#[test]
-fn admin_updates_the_market() {
-    let mut m = Market::with_escrow();
-    let admin = m.admin.insecure_clone();
-    let arbiter = Pubkey::new_unique();
-    m.send(
-        ix::update_config(
-            &admin.pubkey(),
-            UpdateConfigArgs {
-                arbiter: Some(arbiter),
-                protocol_fee_bps: Some(100),
-                max_attempts: Some(5),
-                ..Default::default()
-            },
-        ),
-        &admin,
-    )
-    .unwrap();
-    let config: ix::MarketConfig = m.chain.fetch(&pda::market_config()).unwrap();
-    assert_eq!(
-        (config.arbiter, config.protocol_fee_bps, config.max_attempts),
-        (arbiter, 100, 5)
-    );
-    assert_eq!(config.crank_tip, CRANK_TIP);
+fn config(m: &mut Market) -> ix::MarketConfig {
+    m.chain.fetch(&pda::market_config()).unwrap()
 }
 
 #[test]
-fn update_config_rejects_strangers_and_bad_values() {
+fn a_proposal_takes_effect_only_after_the_timelock() {
+    let mut m = Market::with_escrow();
+    let admin = m.admin.insecure_clone();
+    let arbiter = Pubkey::new_unique();
+    let args = UpdateConfigArgs {
+        arbiter: Some(arbiter),
+        protocol_fee_bps: Some(100),
+        max_attempts: Some(5),
+        ..Default::default()
+    };
+    let now = m.chain.now().unwrap();
+    let out = m
+        .send(
+            ix::propose_config_update(&admin.pubkey(), args.clone()),
+            &admin,
+        )
+        .unwrap();
+    let proposed = &out.events::<MarketConfigUpdateProposed>()[0];
+    assert_eq!(
+        (&proposed.args, proposed.eta),
+        (&args, now + CONFIG_TIMELOCK)
+    );
+    // Nothing changed yet, and nobody can apply it early.
+    assert_eq!(config(&mut m).protocol_fee_bps, PROTOCOL_FEE_BPS);
+    let anyone = m.wallet(0);
+    m.chain.advance(CONFIG_TIMELOCK - 1).unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&anyone.pubkey()), &anyone.keypair),
+        EscrowError::TimelockNotElapsed,
+    );
+    m.chain.advance(1).unwrap();
+    let out = m
+        .send(ix::apply_config_update(&anyone.pubkey()), &anyone.keypair)
+        .unwrap();
+    assert_eq!(out.events::<MarketConfigUpdated>()[0].args, args);
+    let c = config(&mut m);
+    assert_eq!(
+        (c.arbiter, c.protocol_fee_bps, c.max_attempts, c.pending),
+        (arbiter, 100, 5, None)
+    );
+    assert_eq!(c.crank_tip, CRANK_TIP);
+    // Applied once only.
+    assert_error(
+        m.send(ix::apply_config_update(&anyone.pubkey()), &anyone.keypair),
+        EscrowError::NoPendingUpdate,
+    );
+}
+
+#[test]
+fn the_admin_can_withdraw_a_proposal() {
+    let mut m = Market::with_escrow();
+    let admin = m.admin.insecure_clone();
+    let args = UpdateConfigArgs {
+        protocol_fee_bps: Some(2_000),
+        ..Default::default()
+    };
+    m.send(ix::propose_config_update(&admin.pubkey(), args), &admin)
+        .unwrap();
+    let stranger = m.wallet(0);
+    assert_error(
+        m.send(
+            ix::cancel_config_update(&stranger.pubkey()),
+            &stranger.keypair,
+        ),
+        EscrowError::NotAdmin,
+    );
+    m.send(ix::cancel_config_update(&admin.pubkey()), &admin)
+        .unwrap();
+    m.chain.advance(CONFIG_TIMELOCK).unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        EscrowError::NoPendingUpdate,
+    );
+    assert_eq!(config(&mut m).protocol_fee_bps, PROTOCOL_FEE_BPS);
+}
+
+#[test]
+fn proposals_reject_strangers_and_bad_values() {
     let mut m = Market::with_escrow();
     let stranger = m.wallet(0);
     assert_error(
         m.send(
-            ix::update_config(&stranger.pubkey(), UpdateConfigArgs::default()),
+            ix::propose_config_update(&stranger.pubkey(), UpdateConfigArgs::default()),
             &stranger.keypair,
         ),
         EscrowError::NotAdmin,
@@ -42,7 +104,7 @@ fn update_config_rejects_strangers_and_bad_values() {
     let admin = m.admin.insecure_clone();
     assert_error(
         m.send(
-            ix::update_config(
+            ix::propose_config_update(
                 &admin.pubkey(),
                 UpdateConfigArgs {
                     protocol_fee_bps: Some(2_001),
@@ -55,7 +117,7 @@ fn update_config_rejects_strangers_and_bad_values() {
     );
     assert_error(
         m.send(
-            ix::update_config(
+            ix::propose_config_update(
                 &admin.pubkey(),
                 UpdateConfigArgs {
                     max_attempts: Some(0),

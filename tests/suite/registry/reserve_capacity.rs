@@ -76,19 +76,11 @@ fn a_user_calling_reserve_directly_is_refused() {
 fn another_programs_authority_is_refused() {
     let mut m = Market::new();
     let authority = m.provider(4);
-    let admin = m.admin.insecure_clone();
     // Point the registry at a different escrow authority: the proxy's PDA no longer counts.
-    m.send(
-        ix::update_config(
-            &gpu_market_client::Signer::pubkey(&admin),
-            provider_registry::UpdateConfigArgs {
-                escrow_authority: Some(gpu_market_client::Pubkey::new_unique()),
-                ..Default::default()
-            },
-        ),
-        &admin,
-    )
-    .unwrap();
+    m.update_registry(provider_registry::UpdateConfigArgs {
+        escrow_authority: Some(gpu_market_client::Pubkey::new_unique()),
+        ..Default::default()
+    });
     assert_error(
         m.send_as_escrow(ix::reserve_capacity(
             &proxy::authority(),

@@ -1,19 +1,22 @@
+//! Registry parameters, the escrow authority included, change only through a timelocked
+//! proposal (finding 5).
+
 use gpu_market_client::{
     pda,
     registry::{self as ix, RegistryConfig},
     Chain, Pubkey, Signer,
 };
 use gpu_market_tests::*;
-use provider_registry::{error::RegistryError, UpdateConfigArgs};
+use provider_registry::{constants::CONFIG_TIMELOCK, error::RegistryError, UpdateConfigArgs};
 
 #[test]
-fn admin_updates_parameters() {
+fn a_proposal_takes_effect_only_after_the_timelock() {
     let mut m = Market::new();
     let admin = m.admin.insecure_clone();
     let auditor = Pubkey::new_unique();
     let escrow = Pubkey::new_unique();
     m.send(
-        ix::update_config(
+        ix::propose_config_update(
             &admin.pubkey(),
             UpdateConfigArgs {
                 min_stake_per_gpu: Some(5),
@@ -29,27 +32,46 @@ fn admin_updates_parameters() {
         &admin,
     )
     .unwrap();
+    let before: RegistryConfig = m.chain.fetch(&pda::registry_config()).unwrap();
+    assert_eq!(before.escrow_authority, proxy::authority());
+    m.chain.advance(CONFIG_TIMELOCK - 1).unwrap();
+    let anyone = m.wallet(0);
+    assert_error(
+        m.send(ix::apply_config_update(&anyone.pubkey()), &anyone.keypair),
+        RegistryError::TimelockNotElapsed,
+    );
+    m.chain.advance(1).unwrap();
+    m.send(ix::apply_config_update(&anyone.pubkey()), &anyone.keypair)
+        .unwrap();
     let config: RegistryConfig = m.chain.fetch(&pda::registry_config()).unwrap();
     assert_eq!(config.min_stake_per_gpu, 5);
     assert_eq!((config.heartbeat_interval, config.liveness_grace), (120, 0));
     assert_eq!(config.exit_notice, 10);
     assert_eq!(config.auditors, vec![auditor]);
     assert_eq!(config.escrow_authority, escrow);
+    assert_eq!((config.max_benchmark_score, config.pending), (500, None));
 }
 
 #[test]
-fn update_config_rejects_strangers_and_bad_values() {
+fn proposals_reject_strangers_and_bad_values() {
     let mut m = Market::new();
     let stranger = m.wallet(0);
     assert_error(
         m.send(
-            ix::update_config(&stranger.pubkey(), UpdateConfigArgs::default()),
+            ix::propose_config_update(&stranger.pubkey(), UpdateConfigArgs::default()),
+            &stranger.keypair,
+        ),
+        RegistryError::NotAdmin,
+    );
+    assert_error(
+        m.send(
+            ix::cancel_config_update(&stranger.pubkey()),
             &stranger.keypair,
         ),
         RegistryError::NotAdmin,
     );
     let admin = m.admin.insecure_clone();
-    let bad = |a: UpdateConfigArgs| ix::update_config(&admin.pubkey(), a);
+    let bad = |a: UpdateConfigArgs| ix::propose_config_update(&admin.pubkey(), a);
     assert_error(
         m.send(
             bad(UpdateConfigArgs {
@@ -69,5 +91,9 @@ fn update_config_rejects_strangers_and_bad_values() {
             &admin,
         ),
         RegistryError::TooManyAuditors,
+    );
+    assert_error(
+        m.send(ix::cancel_config_update(&admin.pubkey()), &admin),
+        RegistryError::NoPendingUpdate,
     );
 }

@@ -1,4 +1,4 @@
-use gpu_market_client::{pda, registry, rewards as ix, rewards::Epoch, staking, Chain, Signer};
+use gpu_market_client::{pda, registry, rewards as ix, rewards::Epoch, staking, Chain};
 use gpu_market_tests::{rewards::*, *};
 use reward_emission::{
     error::EmissionError,
@@ -71,36 +71,18 @@ fn an_attestation_outlives_neither_its_auditor_nor_the_ceiling() {
     let mut m = Market::with_rewards(HARD_CAP);
     let p = m.provider(2);
     m.attest(&p.pubkey());
-    let admin = m.admin.insecure_clone();
     // The registry lowers the ceiling under the attested score of 1,000.
-    m.send(
-        registry::update_config(
-            &admin.pubkey(),
-            provider_registry::UpdateConfigArgs {
-                max_benchmark_score: Some(400),
-                ..Default::default()
-            },
-        ),
-        &admin,
-    )
-    .unwrap();
+    m.update_registry(provider_registry::UpdateConfigArgs {
+        max_benchmark_score: Some(400),
+        ..Default::default()
+    });
     let out = m.record_uptime(&p).unwrap();
     assert_eq!(out.events::<UptimeRecorded>()[0].weight, 2 * 400);
     // The auditor is removed: the attestation no longer counts.
-    m.send(
-        registry::update_config(
-            &admin.pubkey(),
-            provider_registry::UpdateConfigArgs {
-                auditors: Some(vec![]),
-                ..Default::default()
-            },
-        ),
-        &admin,
-    )
-    .unwrap();
-    m.chain.advance(HEARTBEAT_INTERVAL).unwrap();
-    m.send(registry::heartbeat(&p.pubkey(), &p.pubkey()), &p.keypair)
-        .unwrap();
+    m.update_registry(provider_registry::UpdateConfigArgs {
+        auditors: Some(vec![]),
+        ..Default::default()
+    });
     let out = m.record_uptime(&p).unwrap();
     assert_eq!(out.events::<UptimeRecorded>()[0].weight, 1);
 }

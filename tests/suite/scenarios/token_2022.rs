@@ -16,17 +16,10 @@ fn instant_batch_job_in_a_token_2022_mint() {
         .unwrap()
         .allowed_mints;
     allowed.push(mint);
-    m.send(
-        ix::update_config(
-            &admin.pubkey(),
-            job_escrow::UpdateConfigArgs {
-                allowed_mints: Some(allowed),
-                ..Default::default()
-            },
-        ),
-        &admin,
-    )
-    .unwrap();
+    m.update_escrow(job_escrow::UpdateConfigArgs {
+        allowed_mints: Some(allowed),
+        ..Default::default()
+    });
     m.payment_mint = mint;
     m.payment_token_program = token::TOKEN_2022_PROGRAM;
 

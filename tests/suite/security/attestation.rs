@@ -1,7 +1,7 @@
 //! Finding 9: an attestation counts only while its auditor is configured, and the benchmark
 //! score has a configured ceiling. (Reward weights: `rewards::record_uptime`.)
 
-use gpu_market_client::{escrow as ix, pda, registry, Signer};
+use gpu_market_client::{escrow as ix, pda, registry};
 use gpu_market_tests::{escrow::*, *};
 use job_escrow::error::EscrowError;
 use provider_registry::{error::RegistryError, UpdateProviderArgs};
@@ -15,18 +15,12 @@ fn an_attested_only_job_refuses_a_node_whose_auditor_was_removed() {
     let mut args = batch_job(1, 1);
     args.requirements.attested_only = true;
     m.create_job(&client, args).unwrap();
-    let admin = m.admin.insecure_clone();
-    m.send(
-        registry::update_config(
-            &admin.pubkey(),
-            provider_registry::UpdateConfigArgs {
-                auditors: Some(vec![]),
-                ..Default::default()
-            },
-        ),
-        &admin,
-    )
-    .unwrap();
+    m.update_registry(provider_registry::UpdateConfigArgs {
+        auditors: Some(vec![]),
+        ..Default::default()
+    });
+    m.send(registry::heartbeat(&p.pubkey(), &p.pubkey()), &p.keypair)
+        .unwrap();
     let job = pda::job(&client.pubkey(), 1);
     assert_error(
         signed(

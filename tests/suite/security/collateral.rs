@@ -35,23 +35,15 @@ fn a_one_gpu_node_cannot_hold_two_jobs_at_once() {
 #[test]
 fn assignment_needs_unlocked_stake_for_the_jobs_collateral() {
     let mut m = Market::with_escrow();
-    let admin = m.admin.insecure_clone();
     // Jobs posted from now on can cost up to 150 tokens of slash each.
     let slash = job_escrow::state::SlashAmounts {
         dispute_lost: 150 * TOKEN,
         ..SLASH
     };
-    m.send(
-        ix::update_config(
-            &admin.pubkey(),
-            job_escrow::UpdateConfigArgs {
-                slash: Some(slash),
-                ..Default::default()
-            },
-        ),
-        &admin,
-    )
-    .unwrap();
+    m.update_escrow(job_escrow::UpdateConfigArgs {
+        slash: Some(slash),
+        ..Default::default()
+    });
     // Two GPUs and the 200 tokens of stake they require.
     let p = m.provider(2);
     let client = m.client(100 * TOKEN);
@@ -129,7 +121,7 @@ fn a_market_whose_jobs_outlive_the_staking_cooldown_is_refused() {
     // 21 days of cooldown; 8 days of run + 14 days of dispute timeout would outlive it.
     assert_error(
         m.send(
-            ix::update_config(
+            ix::propose_config_update(
                 &admin.pubkey(),
                 job_escrow::UpdateConfigArgs {
                     max_job_duration: Some(8 * 24 * 3_600),

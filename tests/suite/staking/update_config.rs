@@ -1,9 +1,15 @@
-use gpu_market_client::{staking as ix, token, Keypair, Pubkey, Signer};
+//! Staking parameters, the slashers included, change only through a proposal that waits
+//! the timelock plus the unbonding period (finding 5: an admin cannot make itself a slasher
+//! and take stakes before their owners could leave).
+
+use gpu_market_client::{staking as ix, token, Chain, Keypair, Pubkey, Signer};
 use gpu_market_tests::*;
-use staking::{error::StakingError, events::StakingConfigUpdated, UpdateConfigArgs};
+use staking::{
+    constants::CONFIG_TIMELOCK, error::StakingError, events::StakingConfigUpdated, UpdateConfigArgs,
+};
 
 #[test]
-fn admin_updates_parameters_and_treasury() {
+fn a_proposal_takes_effect_after_the_timelock_and_the_cooldown() {
     let mut m = Market::new();
     let new_admin = Keypair::new();
     let new_treasury = token::create_token_account(
@@ -13,29 +19,41 @@ fn admin_updates_parameters_and_treasury() {
         &token::TOKEN_PROGRAM,
     )
     .unwrap();
-    let slasher = Pubkey::new_unique();
     let admin = m.admin.insecure_clone();
+    m.send(
+        ix::propose_config_update(
+            &admin.pubkey(),
+            Some(new_treasury),
+            UpdateConfigArgs {
+                new_admin: Some(new_admin.pubkey()),
+                unbonding_period: Some(3_600),
+                treasury_share_bps: Some(10_000),
+                slashers: Some(vec![admin.pubkey()]),
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    // The admin named itself slasher; stakers have the timelock plus a full cooldown to
+    // leave before that counts.
+    m.chain
+        .advance(CONFIG_TIMELOCK + UNBONDING_PERIOD - 1)
+        .unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        StakingError::TimelockNotElapsed,
+    );
+    assert!(!m.staking_config().slashers.contains(&admin.pubkey()));
+    m.chain.advance(1).unwrap();
     let out = m
-        .send(
-            ix::update_config(
-                &admin.pubkey(),
-                Some(new_treasury),
-                UpdateConfigArgs {
-                    new_admin: Some(new_admin.pubkey()),
-                    unbonding_period: Some(3_600),
-                    treasury_share_bps: Some(10_000),
-                    slashers: Some(vec![slasher]),
-                },
-            ),
-            &admin,
-        )
+        .send(ix::apply_config_update(&admin.pubkey()), &admin)
         .unwrap();
     let config = m.staking_config();
     assert_eq!(config.admin, new_admin.pubkey());
     assert_eq!(config.treasury, new_treasury);
     assert_eq!(config.unbonding_period, 3_600);
     assert_eq!(config.treasury_share_bps, 10_000);
-    assert_eq!(config.slashers, vec![slasher]);
+    assert_eq!(config.slashers, vec![admin.pubkey()]);
     assert_eq!(
         out.events::<StakingConfigUpdated>()[0].treasury,
         new_treasury
@@ -43,7 +61,7 @@ fn admin_updates_parameters_and_treasury() {
     // The old admin has lost its rights.
     assert_error(
         m.send(
-            ix::update_config(&admin.pubkey(), None, UpdateConfigArgs::default()),
+            ix::propose_config_update(&admin.pubkey(), None, UpdateConfigArgs::default()),
             &admin,
         ),
         StakingError::NotAdmin,
@@ -51,18 +69,18 @@ fn admin_updates_parameters_and_treasury() {
 }
 
 #[test]
-fn update_config_rejects_strangers_and_bad_values() {
+fn proposals_reject_strangers_and_bad_values() {
     let mut m = Market::new();
     let stranger = m.wallet(0);
     assert_error(
         m.send(
-            ix::update_config(&stranger.pubkey(), None, UpdateConfigArgs::default()),
+            ix::propose_config_update(&stranger.pubkey(), None, UpdateConfigArgs::default()),
             &stranger.keypair,
         ),
         StakingError::NotAdmin,
     );
     let admin = m.admin.insecure_clone();
-    let bad = |a: UpdateConfigArgs| ix::update_config(&admin.pubkey(), None, a);
+    let bad = |a: UpdateConfigArgs| ix::propose_config_update(&admin.pubkey(), None, a);
     assert_error(
         m.send(
             bad(UpdateConfigArgs {
@@ -92,5 +110,9 @@ fn update_config_rejects_strangers_and_bad_values() {
             &admin,
         ),
         StakingError::TooManySlashers,
+    );
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        StakingError::NoPendingUpdate,
     );
 }

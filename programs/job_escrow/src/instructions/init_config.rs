@@ -76,6 +76,7 @@ impl InitConfig<'_> {
             job_count: 0,
             bump: ctx.bumps.config,
             authority_bump: ctx.bumps.escrow_authority,
+            pending: None,
         });
         config.invariant()?;
         config.check_cooldown(&ctx.accounts.staking_config)?;

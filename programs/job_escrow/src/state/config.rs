@@ -4,6 +4,7 @@ use crate::{
         MAX_HEARTBEAT_GRACE, MAX_JOB_DURATION, MAX_PROTOCOL_FEE_BPS, MAX_START_TIMEOUT,
     },
     error::EscrowError,
+    instructions::UpdateConfigArgs,
 };
 use anchor_lang::prelude::*;
 
@@ -48,6 +49,15 @@ pub struct MarketConfig {
     pub job_count: u64,
     pub bump: u8,
     pub authority_bump: u8,
+    /// A proposed change, waiting out its timelock.
+    pub pending: Option<PendingConfigUpdate>,
+}
+
+/// A proposed change of market parameters and when it may be applied.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
+pub struct PendingConfigUpdate {
+    pub args: UpdateConfigArgs,
+    pub eta: i64,
 }
 
 impl MarketConfig {
@@ -55,6 +65,27 @@ impl MarketConfig {
     /// The PDA that signs this program's CPIs into the registry and staking.
     pub const AUTHORITY_SEED: &'static [u8] = b"escrow_authority";
     pub const SPACE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
+
+    /// Sets every parameter `args` names.
+    pub fn apply(&mut self, args: &UpdateConfigArgs) {
+        let a = args.clone();
+        self.admin = a.new_admin.unwrap_or(self.admin);
+        self.treasury = a.treasury.unwrap_or(self.treasury);
+        self.arbiter = a.arbiter.unwrap_or(self.arbiter);
+        self.protocol_fee_bps = a.protocol_fee_bps.unwrap_or(self.protocol_fee_bps);
+        if let Some(mints) = a.allowed_mints {
+            self.allowed_mints = mints;
+        }
+        self.bid_window = a.bid_window.unwrap_or(self.bid_window);
+        self.start_timeout = a.start_timeout.unwrap_or(self.start_timeout);
+        self.heartbeat_grace = a.heartbeat_grace.unwrap_or(self.heartbeat_grace);
+        self.challenge_window = a.challenge_window.unwrap_or(self.challenge_window);
+        self.max_attempts = a.max_attempts.unwrap_or(self.max_attempts);
+        self.slash = a.slash.unwrap_or(self.slash);
+        self.crank_tip = a.crank_tip.unwrap_or(self.crank_tip);
+        self.dispute_bond = a.dispute_bond.unwrap_or(self.dispute_bond);
+        self.max_job_duration = a.max_job_duration.unwrap_or(self.max_job_duration);
+    }
 
     pub fn allows(&self, mint: &Pubkey) -> bool {
         self.allowed_mints.contains(mint)

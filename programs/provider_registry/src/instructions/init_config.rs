@@ -57,6 +57,7 @@ impl InitConfig<'_> {
             escrow_authority: args.escrow_authority,
             provider_count: 0,
             bump: ctx.bumps.config,
+            pending: None,
         });
         config.invariant()?;
 
@@ -69,6 +70,7 @@ impl InitConfig<'_> {
             exit_notice: config.exit_notice,
             auditors: config.auditors.clone(),
             escrow_authority: config.escrow_authority,
+            max_benchmark_score: config.max_benchmark_score,
         });
         Ok(())
     }

@@ -1,4 +1,7 @@
-use crate::{constants::MAX_AUDITORS, eligibility::EligibilityPolicy, error::RegistryError};
+use crate::{
+    constants::MAX_AUDITORS, eligibility::EligibilityPolicy, error::RegistryError,
+    instructions::UpdateConfigArgs,
+};
 use anchor_lang::prelude::*;
 
 /// Registry-wide parameters.
@@ -25,11 +28,35 @@ pub struct RegistryConfig {
     pub escrow_authority: Pubkey,
     pub provider_count: u64,
     pub bump: u8,
+    /// A proposed change, waiting out its timelock.
+    pub pending: Option<PendingConfigUpdate>,
+}
+
+/// A proposed change of registry parameters and when it may be applied.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
+pub struct PendingConfigUpdate {
+    pub args: UpdateConfigArgs,
+    pub eta: i64,
 }
 
 impl RegistryConfig {
     pub const SEED: &'static [u8] = b"config";
     pub const SPACE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
+
+    /// Sets every parameter `args` names.
+    pub fn apply(&mut self, args: &UpdateConfigArgs) {
+        let a = args.clone();
+        self.admin = a.new_admin.unwrap_or(self.admin);
+        self.min_stake_per_gpu = a.min_stake_per_gpu.unwrap_or(self.min_stake_per_gpu);
+        self.heartbeat_interval = a.heartbeat_interval.unwrap_or(self.heartbeat_interval);
+        self.liveness_grace = a.liveness_grace.unwrap_or(self.liveness_grace);
+        self.exit_notice = a.exit_notice.unwrap_or(self.exit_notice);
+        if let Some(auditors) = a.auditors {
+            self.auditors = auditors;
+        }
+        self.escrow_authority = a.escrow_authority.unwrap_or(self.escrow_authority);
+        self.max_benchmark_score = a.max_benchmark_score.unwrap_or(self.max_benchmark_score);
+    }
 
     pub fn is_auditor(&self, key: &Pubkey) -> bool {
         self.auditors.contains(key)

@@ -69,6 +69,7 @@ impl InitConfig<'_> {
             total_slashed: 0,
             bump: ctx.bumps.config,
             vault_bump: ctx.bumps.vault,
+            pending: None,
         });
         config.invariant()?;
 

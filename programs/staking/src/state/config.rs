@@ -1,6 +1,7 @@
 use crate::{
     constants::{BPS_DENOMINATOR, MAX_SLASHERS, MAX_UNBONDING_PERIOD},
     error::StakingError,
+    instructions::UpdateConfigArgs,
 };
 use anchor_lang::prelude::*;
 
@@ -25,12 +26,35 @@ pub struct StakingConfig {
     pub total_slashed: u64,
     pub bump: u8,
     pub vault_bump: u8,
+    /// A proposed change, waiting out its timelock.
+    pub pending: Option<PendingConfigUpdate>,
+}
+
+/// A proposed change of staking parameters and when it may be applied.
+#[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
+pub struct PendingConfigUpdate {
+    pub args: UpdateConfigArgs,
+    /// The new treasury token account, when it changes.
+    pub treasury: Option<Pubkey>,
+    pub eta: i64,
 }
 
 impl StakingConfig {
     pub const SEED: &'static [u8] = b"config";
     pub const VAULT_SEED: &'static [u8] = b"vault";
     pub const SPACE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
+
+    /// Sets every parameter `args` names, and the treasury when given.
+    pub fn apply(&mut self, args: &UpdateConfigArgs, treasury: Option<Pubkey>) {
+        let a = args.clone();
+        self.admin = a.new_admin.unwrap_or(self.admin);
+        self.unbonding_period = a.unbonding_period.unwrap_or(self.unbonding_period);
+        self.treasury_share_bps = a.treasury_share_bps.unwrap_or(self.treasury_share_bps);
+        if let Some(slashers) = a.slashers {
+            self.slashers = slashers;
+        }
+        self.treasury = treasury.unwrap_or(self.treasury);
+    }
 
     pub fn is_slasher(&self, key: &Pubkey) -> bool {
         self.slashers.contains(key)

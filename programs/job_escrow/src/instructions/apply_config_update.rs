@@ -1,0 +1,44 @@
+//! Applies the proposed market parameters once their timelock has passed. Anyone may call
+//! it. The bounds and the staking cooldown are checked again against the state now.
+
+use crate::{error::EscrowError, events::MarketConfigUpdated, state::MarketConfig};
+use anchor_lang::prelude::*;
+use staking::state::StakingConfig;
+
+#[derive(Accounts)]
+pub struct ApplyConfigUpdate<'info> {
+    pub caller: Signer<'info>,
+    #[account(mut, seeds = [MarketConfig::SEED], bump = config.bump)]
+    pub config: Box<Account<'info, MarketConfig>>,
+    #[account(
+        seeds = [StakingConfig::SEED],
+        bump = staking_config.bump,
+        seeds::program = staking::ID,
+    )]
+    pub staking_config: Box<Account<'info, StakingConfig>>,
+}
+
+impl ApplyConfigUpdate<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let c = &mut ctx.accounts.config;
+        let pending = c
+            .pending
+            .take()
+            .ok_or(error!(EscrowError::NoPendingUpdate))?;
+        require!(now >= pending.eta, EscrowError::TimelockNotElapsed);
+        c.apply(&pending.args);
+        c.invariant()?;
+        c.check_cooldown(&ctx.accounts.staking_config)?;
+
+        staking::emit_event!(MarketConfigUpdated {
+            admin: c.admin,
+            treasury: c.treasury,
+            arbiter: c.arbiter,
+            protocol_fee_bps: c.protocol_fee_bps,
+            allowed_mints: c.allowed_mints.clone(),
+            args: pending.args,
+        });
+        Ok(())
+    }
+}

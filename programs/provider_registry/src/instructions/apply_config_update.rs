@@ -1,0 +1,38 @@
+//! Applies the proposed registry parameters once their timelock has passed. Anyone may
+//! call it.
+
+use crate::{error::RegistryError, events::RegistryConfigUpdated, state::RegistryConfig};
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct ApplyConfigUpdate<'info> {
+    pub caller: Signer<'info>,
+    #[account(mut, seeds = [RegistryConfig::SEED], bump = config.bump)]
+    pub config: Account<'info, RegistryConfig>,
+}
+
+impl ApplyConfigUpdate<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let config = &mut ctx.accounts.config;
+        let pending = config
+            .pending
+            .take()
+            .ok_or(error!(RegistryError::NoPendingUpdate))?;
+        require!(now >= pending.eta, RegistryError::TimelockNotElapsed);
+        config.apply(&pending.args);
+        config.invariant()?;
+
+        staking::emit_event!(RegistryConfigUpdated {
+            admin: config.admin,
+            min_stake_per_gpu: config.min_stake_per_gpu,
+            heartbeat_interval: config.heartbeat_interval,
+            liveness_grace: config.liveness_grace,
+            exit_notice: config.exit_notice,
+            auditors: config.auditors.clone(),
+            escrow_authority: config.escrow_authority,
+            max_benchmark_score: config.max_benchmark_score,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,35 @@
+//! Applies the proposed staking parameters once their timelock has passed. Anyone may call
+//! it.
+
+use crate::{error::StakingError, events::StakingConfigUpdated, state::StakingConfig};
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct ApplyConfigUpdate<'info> {
+    pub caller: Signer<'info>,
+    #[account(mut, seeds = [StakingConfig::SEED], bump = config.bump)]
+    pub config: Account<'info, StakingConfig>,
+}
+
+impl ApplyConfigUpdate<'_> {
+    pub fn handler(ctx: Context<Self>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let config = &mut ctx.accounts.config;
+        let pending = config
+            .pending
+            .take()
+            .ok_or(error!(StakingError::NoPendingUpdate))?;
+        require!(now >= pending.eta, StakingError::TimelockNotElapsed);
+        config.apply(&pending.args, pending.treasury);
+        config.invariant()?;
+
+        crate::emit_event!(StakingConfigUpdated {
+            admin: config.admin,
+            treasury: config.treasury,
+            unbonding_period: config.unbonding_period,
+            treasury_share_bps: config.treasury_share_bps,
+            slashers: config.slashers.clone(),
+        });
+        Ok(())
+    }
+}
