@@ -43,7 +43,14 @@ fn a_first_run_creates_everything() {
         .unwrap();
     let now = chain.now().unwrap();
     let mut everything = params(&admin, &auditor);
-    let payment_mint = gpu_market_client::Pubkey::new_unique();
+    // The allow-listed payment mint must be a real mint: its extensions are checked.
+    let payment_mint = gpu_market_client::token::create_mint(
+        &mut chain,
+        &gpu_market_client::Signer::pubkey(&admin),
+        6,
+        &gpu_market_client::token::TOKEN_PROGRAM,
+    )
+    .unwrap();
     everything.escrow = Some(escrow::escrow_params(
         &gpu_market_client::Signer::pubkey(&admin),
         &gpu_market_client::Signer::pubkey(&auditor),

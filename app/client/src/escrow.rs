@@ -27,18 +27,31 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-/// Creates the market config; `admin` pays and becomes the admin.
+/// Creates the market config; `admin` pays and becomes the admin. The allowed mints'
+/// accounts go along, so the program can check their extensions.
 pub fn init_config(admin: &Pubkey, args: InitConfigArgs) -> Instruction {
-    build(
-        accounts::InitConfig {
-            admin: *admin,
-            config: pda::market_config(),
-            escrow_authority: pda::escrow_authority(),
-            staking_config: pda::staking_config(),
-            system_program: system_program::ID,
-        },
-        instruction::InitConfig { args },
+    let mints = args.allowed_mints.clone();
+    with_mints(
+        build(
+            accounts::InitConfig {
+                admin: *admin,
+                config: pda::market_config(),
+                escrow_authority: pda::escrow_authority(),
+                staking_config: pda::staking_config(),
+                system_program: system_program::ID,
+            },
+            instruction::InitConfig { args },
+        ),
+        &mints,
     )
+}
+
+/// `ix` with the accounts of `mints` appended, read-only.
+fn with_mints(mut ix: Instruction, mints: &[Pubkey]) -> Instruction {
+    ix.accounts.extend(mints.iter().map(|mint| {
+        anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*mint, false)
+    }));
+    ix
 }
 
 /// Posts job `args.job_id` for `client`, escrowing from its associated token account.
@@ -110,13 +123,17 @@ fn node_cpi(provider_authority: &Pubkey) -> accounts::ProviderCpi {
 /// Proposes new market parameters; they take effect with [`apply_config_update`] after the
 /// timelock.
 pub fn propose_config_update(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
-    build(
-        accounts::ProposeConfigUpdate {
-            admin: *admin,
-            config: pda::market_config(),
-            staking_config: pda::staking_config(),
-        },
-        instruction::ProposeConfigUpdate { args },
+    let mints = args.allowed_mints.clone().unwrap_or_default();
+    with_mints(
+        build(
+            accounts::ProposeConfigUpdate {
+                admin: *admin,
+                config: pda::market_config(),
+                staking_config: pda::staking_config(),
+            },
+            instruction::ProposeConfigUpdate { args },
+        ),
+        &mints,
     )
 }
 

@@ -129,6 +129,10 @@ pub enum EscrowError {
     NoPendingUpdate,
     #[msg("The config update's timelock has not passed yet")]
     TimelockNotElapsed,
+    #[msg("The mint is not a token mint, or carries a Token-2022 extension that could freeze, drain or block vaults (permanent delegate, transfer hook or fee, pausable, default account state, close authority, non-transferable)")]
+    MintNotSupported,
+    #[msg("Pass each allowed mint's account (in order) after the instruction's accounts")]
+    MintAccountMissing,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

@@ -82,6 +82,20 @@ pub(crate) fn deposit<'info>(
     Ok(())
 }
 
+/// Every mint in `mints` must be passed among `accounts` (the instruction's remaining
+/// accounts) and be safe for vaults (`staking::utils::check_mint`).
+pub(crate) fn check_allowed_mints(mints: &[Pubkey], accounts: &[AccountInfo]) -> Result<()> {
+    for mint in mints {
+        let info = accounts
+            .iter()
+            .find(|a| a.key == mint)
+            .ok_or(error!(crate::error::EscrowError::MintAccountMissing))?;
+        staking::utils::check_mint(info)
+            .map_err(|_| error!(crate::error::EscrowError::MintNotSupported))?;
+    }
+    Ok(())
+}
+
 /// The provider's payee must be a token account of the assigned provider's authority, and
 /// the fee's a token account of the market treasury.
 pub(crate) fn check_payees(

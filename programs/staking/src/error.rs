@@ -43,4 +43,6 @@ pub enum StakingError {
     NoPendingUpdate,
     #[msg("The config update's timelock has not passed yet")]
     TimelockNotElapsed,
+    #[msg("The mint is not a token mint, or carries a Token-2022 extension that could freeze, drain or block vaults (permanent delegate, transfer hook or fee, pausable, default account state, close authority, non-transferable)")]
+    MintNotSupported,
 }

@@ -1,8 +1,12 @@
-//! Account creation shared by the gpu-market programs.
+//! Account creation and mint checks shared by the gpu-market programs.
 
 use anchor_lang::{
     prelude::*,
     system_program::{self, Allocate, Assign, CreateAccount, Transfer},
+};
+use anchor_spl::token_2022::spl_token_2022::{
+    extension::{BaseStateWithExtensions, ExtensionType, StateWithExtensions},
+    state::Mint as Token2022Mint,
 };
 
 /// Creates a rent-exempt account of `space` bytes owned by `owner` at the PDA that `seeds`
@@ -71,4 +75,53 @@ pub fn create_pda_account<'info>(
         ),
         owner,
     )
+}
+
+/// Token-2022 mint extensions that could later freeze, drain or brick a vault holding the
+/// mint, or make its transfers fail or arrive short: a permanent delegate can move any
+/// balance, a transfer hook runs foreign code (and can refuse) on every transfer, a
+/// transfer fee makes deposits arrive short, a pausable mint can stop every transfer, a
+/// default account state can create vaults frozen, a close authority can close the mint
+/// under open vaults, and non-transferable tokens cannot be paid out at all.
+pub const FORBIDDEN_MINT_EXTENSIONS: [ExtensionType; 7] = [
+    ExtensionType::PermanentDelegate,
+    ExtensionType::TransferHook,
+    ExtensionType::TransferFeeConfig,
+    ExtensionType::Pausable,
+    ExtensionType::DefaultAccountState,
+    ExtensionType::MintCloseAuthority,
+    ExtensionType::NonTransferable,
+];
+
+/// Why a mint may not back vaults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MintRefusal {
+    /// Not a mint of SPL Token or Token-2022.
+    NotAMint,
+    /// It carries one of [`FORBIDDEN_MINT_EXTENSIONS`].
+    Extension(ExtensionType),
+}
+
+/// Checks that `mint` is an SPL Token mint, or a Token-2022 mint without any of the
+/// [`FORBIDDEN_MINT_EXTENSIONS`].
+pub fn check_mint(mint: &AccountInfo) -> core::result::Result<(), MintRefusal> {
+    if mint.owner == &anchor_spl::token::ID {
+        return Ok(());
+    }
+    if mint.owner != &anchor_spl::token_2022::ID {
+        return Err(MintRefusal::NotAMint);
+    }
+    let data = mint.try_borrow_data().map_err(|_| MintRefusal::NotAMint)?;
+    let state =
+        StateWithExtensions::<Token2022Mint>::unpack(&data).map_err(|_| MintRefusal::NotAMint)?;
+    let extensions = state
+        .get_extension_types()
+        .map_err(|_| MintRefusal::NotAMint)?;
+    match extensions
+        .into_iter()
+        .find(|e| FORBIDDEN_MINT_EXTENSIONS.contains(e))
+    {
+        Some(extension) => Err(MintRefusal::Extension(extension)),
+        None => Ok(()),
+    }
 }

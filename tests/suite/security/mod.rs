@@ -7,5 +7,6 @@ mod billing;
 mod client_wallet;
 mod collateral;
 mod job_terms;
+mod mint_extensions;
 mod operator;
 mod retire;

@@ -70,6 +70,10 @@ impl CreateJob<'_> {
             self.config.allows(&self.payment_mint.key()),
             EscrowError::MintNotAllowed
         );
+        // Checked again now: an allowed mint's extensions are read at allow-listing, but a
+        // job's vault must be safe for the mint as it is today.
+        staking::utils::check_mint(&self.payment_mint.to_account_info())
+            .map_err(|_| error!(EscrowError::MintNotSupported))?;
         require!(
             args.requirements.gpu_count > 0
                 && args.max_price_per_gpu_hour > 0

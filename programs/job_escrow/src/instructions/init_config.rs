@@ -1,4 +1,5 @@
-//! Creates the market config. Called once per cluster; the signer becomes the admin.
+//! Creates the market config. Called once per cluster; the signer becomes the admin. Each
+//! allowed mint's account follows the instruction's accounts, so its extensions are checked.
 
 use crate::{
     constants::MAX_ALLOWED_MINTS,
@@ -57,6 +58,7 @@ impl InitConfig<'_> {
             args.allowed_mints.len() <= MAX_ALLOWED_MINTS,
             EscrowError::TooManyMints
         );
+        crate::instructions::check_allowed_mints(&args.allowed_mints, ctx.remaining_accounts)?;
         let config = &mut ctx.accounts.config;
         config.set_inner(MarketConfig {
             admin: ctx.accounts.admin.key(),

@@ -2,7 +2,8 @@
 //! effect through `apply_config_update` once `CONFIG_TIMELOCK` (longer than any job can
 //! live) has passed, so every participant sees it coming and can leave first. It must
 //! already satisfy every bound, and replaces any earlier proposal. Existing jobs keep the
-//! terms they were created under (`JobTerms`) in any case.
+//! terms they were created under (`JobTerms`) in any case. A new allow-list of mints comes
+//! with each mint's account after the instruction's accounts, so its extensions are checked.
 
 use crate::{
     constants::{CONFIG_TIMELOCK, MAX_ALLOWED_MINTS},
@@ -56,6 +57,7 @@ impl ProposeConfigUpdate<'_> {
     pub fn handler(ctx: Context<Self>, args: UpdateConfigArgs) -> Result<()> {
         if let Some(mints) = &args.allowed_mints {
             require!(mints.len() <= MAX_ALLOWED_MINTS, EscrowError::TooManyMints);
+            crate::instructions::check_allowed_mints(mints, ctx.remaining_accounts)?;
         }
         let now = Clock::get()?.unix_timestamp;
         let config = &mut ctx.accounts.config;

@@ -45,16 +45,18 @@ pub struct InitConfig<'info> {
 }
 
 impl InitConfig<'_> {
-    fn validate(args: &InitConfigArgs) -> Result<()> {
+    fn validate(&self, args: &InitConfigArgs) -> Result<()> {
         require!(
             args.slashers.len() <= MAX_SLASHERS,
             StakingError::TooManySlashers
         );
+        crate::utils::check_mint(&self.stake_mint.to_account_info())
+            .map_err(|_| error!(StakingError::MintNotSupported))?;
         Ok(())
     }
 
     pub fn handler(ctx: Context<Self>, args: InitConfigArgs) -> Result<()> {
-        Self::validate(&args)?;
+        ctx.accounts.validate(&args)?;
         let config = &mut ctx.accounts.config;
         config.set_inner(StakingConfig {
             admin: ctx.accounts.admin.key(),

@@ -49,6 +49,8 @@ pub struct Stake<'info> {
 impl Stake<'_> {
     fn validate(&self, args: &StakeArgs) -> Result<()> {
         require!(args.amount > 0, StakingError::ZeroAmount);
+        crate::utils::check_mint(&self.stake_mint.to_account_info())
+            .map_err(|_| error!(StakingError::MintNotSupported))?;
         Ok(())
     }
 
