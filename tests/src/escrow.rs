@@ -312,6 +312,25 @@ impl Scenario {
     }
 }
 
+/// Moves the clock `seconds` on while the node of `authority` serves `job`: its `operator`
+/// heartbeats every 100 s and at the end, as a live agent does.
+pub fn serve(m: &mut Market, operator: &Keypair, authority: &Pubkey, job: &Pubkey, seconds: i64) {
+    let end = m.chain.now().expect("clock") + seconds;
+    loop {
+        let step = (end - m.chain.now().expect("clock")).min(100);
+        if step <= 0 {
+            break;
+        }
+        m.chain.advance(step).expect("advance");
+        signed(
+            m,
+            escrow::heartbeat_job(&operator.pubkey(), authority, job),
+            operator,
+        )
+        .expect("heartbeat");
+    }
+}
+
 /// The node whose authority and operator are both `provider` takes `job` and starts it.
 pub fn take_and_start(m: &mut Market, provider: &Keypair, job: &Pubkey) {
     let key = provider.pubkey();

@@ -483,6 +483,13 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
         JobCommand::Extend { job, by } => {
             let data = fetch_job(ctx, &job)?;
             require_client(ctx, &data, "extend")?;
+            if data.assignment.is_some() {
+                return Err(CliError::input(
+                    "a provider holds this job: extending it needs its operator's signature \
+                     as well, so agree the extension with the provider, or extend before it is \
+                     taken",
+                ));
+            }
             let (decimals, program) = ctx.mint(&data.payment_mint)?;
             let extra = job_escrow::math::max_cost(
                 data.max_price_per_gpu_hour,
@@ -492,7 +499,14 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             .map_err(|_| {
                 CliError::input("the extension costs more than a token amount can hold")
             })?;
-            let ix = escrow::extend_job(&me, data.job_id, &data.payment_mint, &program, by.seconds);
+            let ix = escrow::extend_job(
+                &me,
+                data.job_id,
+                &data.payment_mint,
+                &program,
+                by.seconds,
+                None,
+            );
             let sent = ctx.send(&[ix], &[])?;
             ctx.report(
                 sent,

@@ -240,7 +240,8 @@ error_variants!(ESCROW_ERRORS: EscrowError {
     DisputePending, NotArbiter, NothingToExpire, NotReclaimable, LeaseNotEnded,
     WrongStakeAccount, WrongTokenAccountOwner, MathOverflow, ZeroBid, ProviderRetired,
     InsufficientCollateral, DurationAboveMax, CooldownShorterThanJobLifetime, ProviderNotFound,
-    NoPendingUpdate, TimelockNotElapsed, MintNotSupported, MintAccountMissing,
+    NoPendingUpdate, TimelockNotElapsed, MintNotSupported, MintAccountMissing, HeartbeatLapsed,
+    ProviderConsentRequired, BidderRefused, AuctionExhausted, InvalidSlashOrBond,
 });
 
 error_variants!(EMISSION_ERRORS: EmissionError {
@@ -335,7 +336,7 @@ mod tests {
     #[test]
     fn unknown_codes_have_no_name() {
         // SPL Token's InsufficientFunds, a gap in Anchor's codes, past each band's end.
-        for code in [1, 2045, 5999, 6035, 7021, 8064, 9017, 10_000, u32::MAX] {
+        for code in [1, 2045, 5999, 6035, 7021, 8069, 9017, 10_000, u32::MAX] {
             assert_eq!(program_error(code), None, "code {code}");
         }
     }
@@ -379,7 +380,7 @@ mod tests {
             assert!(seen.insert(code), "code {code} listed twice");
             assert_eq!(program_error(code).map(|i| i.name), Some(name));
         }
-        assert_eq!(seen.len(), 82 + 35 + 21 + 64 + 17);
+        assert_eq!(seen.len(), 82 + 35 + 21 + 69 + 17);
     }
 
     fn codes_and_names<E: Copy>(variants: &[E], name: fn(&E) -> String) -> Vec<(u32, String)>

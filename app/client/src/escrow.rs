@@ -417,13 +417,15 @@ pub fn dispute_result(
     )
 }
 
-/// The client lengthens a job by `extra_seconds`, topping up the deposit.
+/// The client lengthens a job by `extra_seconds`, topping up the deposit. Once a provider
+/// holds the job, `holder` names its current operator (which must co-sign) and authority.
 pub fn extend_job(
     client: &Pubkey,
     job_id: u64,
     payment_mint: &Pubkey,
     token_program: &Pubkey,
     extra_seconds: i64,
+    holder: Option<(&Pubkey, &Pubkey)>,
 ) -> Instruction {
     let job = pda::job(client, job_id);
     build(
@@ -434,6 +436,8 @@ pub fn extend_job(
             payment_mint: *payment_mint,
             client_tokens: associated_address(client, payment_mint, token_program),
             token_program: *token_program,
+            provider: holder.map(|(_, authority)| pda::provider(authority)),
+            operator: holder.map(|(operator, _)| *operator),
         },
         instruction::ExtendJob {
             args: ExtendJobArgs { extra_seconds },

@@ -216,6 +216,7 @@ pub fn jobs(rng: &mut Rng, count: usize, mint: Pubkey, now: i64) -> Vec<OpenJob>
                     last_heartbeat: 0,
                     result: None,
                     dispute: None,
+                    refused_bidders: Vec::new(),
                     attempts: 0,
                     bump: 255,
                     vault_bump: 255,

@@ -4,6 +4,9 @@
 pub const MAX_ALLOWED_MINTS: usize = 8;
 /// Longest workload or result URI.
 pub const MAX_URI_LEN: usize = 128;
+/// Auction winners refused at close (paused, gone, out of stake) before an auction stops
+/// re-opening: each may not bid on that job again.
+pub const MAX_REFUSED_BIDDERS: usize = 4;
 /// Basis points in one whole.
 pub const BPS_DENOMINATOR: u64 = 10_000;
 /// Seconds in an hour: prices are per GPU-hour, billing is per second.

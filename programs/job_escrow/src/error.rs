@@ -133,6 +133,16 @@ pub enum EscrowError {
     MintNotSupported,
     #[msg("Pass each allowed mint's account (in order) after the instruction's accounts")]
     MintAccountMissing,
+    #[msg("The job's heartbeats lapsed past the grace: it can only be expired now")]
+    HeartbeatLapsed,
+    #[msg("A provider holds this job: its operator must co-sign the extension")]
+    ProviderConsentRequired,
+    #[msg("This provider's winning bid was refused on this job before; it cannot bid again")]
+    BidderRefused,
+    #[msg("The auction was re-opened too often; the job can only be reclaimed or cancelled")]
+    AuctionExhausted,
+    #[msg("Each slash must be at least the crank tip, and the dispute bond above zero")]
+    InvalidSlashOrBond,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

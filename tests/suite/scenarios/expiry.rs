@@ -105,13 +105,7 @@ fn a_lease_whose_heartbeats_stop_is_paid_only_up_to_the_last_one() {
     m.create_job(&s.client, lease_job(1, 1, 2)).unwrap();
     let op = p.keypair.insecure_clone();
     take_and_start(&mut m, &op, &s.job);
-    m.chain.advance(900).unwrap();
-    signed(
-        &mut m,
-        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    serve(&mut m, &op, &op.pubkey(), &s.job, 900);
     // Silence: the grace is 120 s.
     m.chain.advance(HEARTBEAT_GRACE).unwrap();
     let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
@@ -253,13 +247,7 @@ fn a_lease_cannot_withdraw_into_its_grace_so_a_requeue_never_bills_twice() {
     let s = Scenario::new(&mut m, 1, &[&p], &[&cranker]);
     m.create_job(&s.client, lease_job(1, 1, 2)).unwrap();
     take_and_start(&mut m, &p.keypair, &s.job);
-    m.chain.advance(600).unwrap();
-    signed(
-        &mut m,
-        ix::heartbeat_job(&p.pubkey(), &p.pubkey(), &s.job),
-        &p.keypair,
-    )
-    .unwrap();
+    serve(&mut m, &p.keypair, &p.pubkey(), &s.job, 600);
     // 100 s into the grace the provider tries to bill 700 s of service: refused.
     m.chain.advance(100).unwrap();
     let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());

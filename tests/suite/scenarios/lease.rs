@@ -16,13 +16,7 @@ fn two_withdrawals_then_the_client_closes_early() {
     take_and_start(&mut m, &op, &s.job);
     let keys = s.keys(&m, &s.client.pubkey(), &p.pubkey());
 
-    m.chain.advance(600).unwrap();
-    signed(
-        &mut m,
-        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    serve(&mut m, &op, &op.pubkey(), &s.job, 600);
     // 600 s at 2 tokens/GPU-hour = 333_333.3 -> 333_333 earned.
     assert_error(
         signed(
@@ -40,13 +34,7 @@ fn two_withdrawals_then_the_client_closes_early() {
     .unwrap();
     assert_eq!(m.balance(&provider_tokens), 325_000); // less 8_333 fee
 
-    m.chain.advance(600).unwrap();
-    signed(
-        &mut m,
-        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    serve(&mut m, &op, &op.pubkey(), &s.job, 600);
     // 1200 s = 666_666 in total, 333_333 of it new.
     signed(
         &mut m,
@@ -56,13 +44,7 @@ fn two_withdrawals_then_the_client_closes_early() {
     .unwrap();
     assert_eq!(m.balance(&provider_tokens), 650_000);
 
-    m.chain.advance(300).unwrap();
-    signed(
-        &mut m,
-        ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
-        &op,
-    )
-    .unwrap();
+    serve(&mut m, &op, &op.pubkey(), &s.job, 300);
     let out = signed(&mut m, ix::close_lease(&keys), &s.client.keypair).unwrap();
     // 1500 s = 833_333 in total; 166_667 still due, fee 4_166.
     let settled = &out.events::<JobSettled>()[0];
@@ -87,13 +69,7 @@ fn a_lease_that_runs_to_its_end() {
     take_and_start(&mut m, &op, &s.job);
     let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
     for _ in 0..3 {
-        m.chain.advance(1_200).unwrap();
-        signed(
-            &mut m,
-            ix::heartbeat_job(&op.pubkey(), &op.pubkey(), &s.job),
-            &op,
-        )
-        .unwrap();
+        serve(&mut m, &op, &op.pubkey(), &s.job, 1_200);
     }
     // The client alone may close a lease early; anyone may finalize one that ended.
     assert_error(
@@ -139,7 +115,7 @@ fn extending_a_lease_tops_up_the_deposit() {
     let (mint, program) = (m.payment_mint, m.payment_token_program);
     signed(
         &mut m,
-        ix::extend_job(&s.client.pubkey(), 1, &mint, &program, 1_800),
+        ix::extend_job(&s.client.pubkey(), 1, &mint, &program, 1_800, None),
         &s.client.keypair,
     )
     .unwrap();

@@ -169,3 +169,66 @@ fn a_zero_bid_is_refused() {
         EscrowError::ZeroBid,
     );
 }
+
+/// One provider cannot keep an auction from ever being assigned by winning and then
+/// making itself ineligible: it may not bid again, and after `MAX_REFUSED_BIDDERS`
+/// refused winners the job stops taking bids and can be reclaimed at once.
+#[test]
+fn refused_winners_cannot_bid_again_and_the_auction_ends() {
+    let mut m = Market::with_escrow();
+    let bidders: Vec<Wallet> = (0..4).map(|_| m.provider(1)).collect();
+    let s = Scenario::new(&mut m, 1, &[], &[]);
+    auction(&mut m, &s);
+    for (i, p) in bidders.iter().enumerate() {
+        m.send(registry::heartbeat(&p.pubkey(), &p.pubkey()), &p.keypair)
+            .unwrap();
+        bid(&mut m, p, &s.job, 1);
+        m.send(
+            registry::pause_provider(&p.pubkey(), &p.pubkey()),
+            &p.keypair,
+        )
+        .unwrap();
+        m.chain.advance(BID_WINDOW).unwrap();
+        close(&mut m, &s.job, p);
+        let job = m.job(&s.client.pubkey(), 1);
+        assert_eq!(job.refused_bidders.len(), i + 1);
+        if i == 0 {
+            // The refused winner is barred from this job.
+            m.send(
+                registry::resume_provider(&p.pubkey(), &p.pubkey()),
+                &p.keypair,
+            )
+            .unwrap();
+            m.send(registry::heartbeat(&p.pubkey(), &p.pubkey()), &p.keypair)
+                .unwrap();
+            assert_error(
+                signed(
+                    &mut m,
+                    ix::place_bid(&p.pubkey(), &p.pubkey(), &s.job, 1),
+                    &p.keypair,
+                ),
+                EscrowError::BidderRefused,
+            );
+        }
+    }
+    // Four refusals: no more bids, and the job is reclaimable now.
+    let newcomer = m.provider(1);
+    assert_error(
+        signed(
+            &mut m,
+            ix::place_bid(&newcomer.pubkey(), &newcomer.pubkey(), &s.job, TOKEN),
+            &newcomer.keypair,
+        ),
+        EscrowError::AuctionExhausted,
+    );
+    let cranker = m.wallet(0);
+    m.payment_account(&cranker.pubkey());
+    let (mint, program) = (m.payment_mint, m.payment_token_program);
+    signed(
+        &mut m,
+        ix::reclaim_job(&cranker.pubkey(), &s.client.pubkey(), 1, &mint, &program),
+        &cranker.keypair,
+    )
+    .unwrap();
+    assert_eq!(m.balance(&s.client.tokens), 100 * TOKEN - CRANK_TIP);
+}

@@ -6,19 +6,6 @@ use gpu_market_tests::{escrow::*, *};
 use job_escrow::events::{JobExpired, JobSettled};
 use provider_registry::UpdateProviderArgs;
 
-/// Heartbeats the job every 100 s until `until`.
-fn serve(m: &mut Market, p: &Wallet, job: &gpu_market_client::Pubkey, until: i64) {
-    while m.chain.now().unwrap() < until {
-        m.chain.advance(100).unwrap();
-        signed(
-            m,
-            ix::heartbeat_job(&p.pubkey(), &p.pubkey(), job),
-            &p.keypair,
-        )
-        .unwrap();
-    }
-}
-
 #[test]
 fn the_provider_after_a_requeue_is_paid_its_own_seconds_at_its_own_price() {
     let mut m = Market::with_escrow();
@@ -42,8 +29,7 @@ fn the_provider_after_a_requeue_is_paid_its_own_seconds_at_its_own_price() {
 
     // p1 serves half an hour, then vanishes.
     take_and_start(&mut m, &p1.keypair, &s.job);
-    let started = m.job(&s.client.pubkey(), 1).started_at;
-    serve(&mut m, &p1, &s.job, started + 1_800);
+    serve(&mut m, &p1.keypair, &p1.pubkey(), &s.job, 1_800);
     m.chain.advance(HEARTBEAT_GRACE + 1).unwrap();
     let slash = m.slash_keys();
     let keys = s.keys(&m, &cranker.pubkey(), &p1.pubkey());
@@ -57,8 +43,7 @@ fn the_provider_after_a_requeue_is_paid_its_own_seconds_at_its_own_price() {
     m.send(registry::heartbeat(&p2.pubkey(), &p2.pubkey()), &p2.keypair)
         .unwrap();
     take_and_start(&mut m, &p2.keypair, &s.job);
-    let started = m.job(&s.client.pubkey(), 1).started_at;
-    serve(&mut m, &p2, &s.job, started + 5_400);
+    serve(&mut m, &p2.keypair, &p2.pubkey(), &s.job, 5_400);
     let keys = s.keys(&m, &cranker.pubkey(), &p2.pubkey());
     let out = signed(&mut m, ix::finalize_job(&keys), &cranker.keypair).unwrap();
     let settled = &out.events::<JobSettled>()[0];

@@ -143,7 +143,7 @@ fn a_market_whose_jobs_outlive_the_staking_cooldown_is_refused() {
     assert_error(
         signed(
             &mut m,
-            ix::extend_job(&client.pubkey(), 2, &mint, &program, MAX_JOB_DURATION),
+            ix::extend_job(&client.pubkey(), 2, &mint, &program, MAX_JOB_DURATION, None),
             &client.keypair,
         ),
         EscrowError::DurationAboveMax,

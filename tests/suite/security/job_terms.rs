@@ -131,4 +131,21 @@ fn parameters_outside_their_hard_bounds_are_refused() {
         ),
         EscrowError::InvalidFee,
     );
+    // A slash below the crank tip would let a provider profit from cranking its own
+    // expiry; a free dispute would let a client delay payment at no cost.
+    for args in [
+        UpdateConfigArgs {
+            crank_tip: Some(SLASH.no_start + 1),
+            ..Default::default()
+        },
+        UpdateConfigArgs {
+            dispute_bond: Some(0),
+            ..Default::default()
+        },
+    ] {
+        assert_error(
+            m.send(ix::propose_config_update(&admin.pubkey(), args), &admin),
+            EscrowError::InvalidSlashOrBond,
+        );
+    }
 }

@@ -7,6 +7,7 @@ mod billing;
 mod client_wallet;
 mod collateral;
 mod job_terms;
+mod lapse;
 mod mint_extensions;
 mod operator;
 mod retire;

@@ -78,8 +78,16 @@ impl AcceptJob<'_> {
             EscrowError::NotInstantMode
         );
         let provider = self.node.existing_provider()?;
-        self.node
-            .check_keys(&self.node.provider.key(), &provider.authority)?;
+        let address = Pubkey::create_program_address(
+            &[
+                Provider::SEED,
+                provider.authority.as_ref(),
+                &[provider.bump],
+            ],
+            &provider_registry::ID,
+        )
+        .map_err(|_| error!(EscrowError::WrongProvider))?;
+        self.node.check_keys(&address, &provider.authority)?;
         require_keys_eq!(
             self.operator.key(),
             provider.operator,

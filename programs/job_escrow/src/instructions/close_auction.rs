@@ -2,7 +2,9 @@
 //! call it. The winner is checked again now: if it can no longer take the job (paused,
 //! exiting, retired, stale, under-staked, out of free GPUs or unlocked stake), the job
 //! re-opens for a new bid window instead, so it never sticks with a winner that cannot
-//! serve it. A job without bids is reclaimed instead (`reclaim_job`).
+//! serve it. The refused winner may not bid on the job again, and after
+//! `MAX_REFUSED_BIDDERS` refusals the job becomes reclaimable at once. A job without bids is
+//! reclaimed instead (`reclaim_job`).
 
 use crate::{
     error::EscrowError,
@@ -69,10 +71,7 @@ impl CloseAuction<'_> {
         let accounts = ctx.accounts;
         let job = &mut accounts.job;
         if let Some(error_code) = refused {
-            job.best_bid = None;
-            job.bid_deadline = now
-                .checked_add(job.terms.bid_window)
-                .ok_or(error!(EscrowError::MathOverflow))?;
+            job.reopen_auction(bid.provider, now)?;
             staking::emit_event!(AuctionReopened {
                 job: job.key(),
                 refused_provider: bid.provider,

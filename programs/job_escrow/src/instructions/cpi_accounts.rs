@@ -94,13 +94,20 @@ pub struct ProviderCpi<'info> {
 }
 
 impl<'info> ProviderCpi<'info> {
-    /// The provider account, while it is one.
+    /// The provider account, or `None` once it is gone (no lamports left, or handed back to
+    /// the system program). Anything else must be a provider.
     pub fn provider(&self) -> Result<Option<Provider>> {
-        if self.provider.owner != &provider_registry::ID || self.provider.data_is_empty() {
+        if self.provider.lamports() == 0 || self.provider.owner == &anchor_lang::system_program::ID
+        {
             return Ok(None);
         }
+        require_keys_eq!(
+            *self.provider.owner,
+            provider_registry::ID,
+            EscrowError::WrongProvider
+        );
         let data = self.provider.try_borrow_data()?;
-        Ok(Provider::try_deserialize(&mut &data[..]).ok())
+        Provider::try_deserialize(&mut &data[..]).map(Some)
     }
 
     /// The provider account, which must exist.

@@ -135,6 +135,7 @@ impl CreateJob<'_> {
             last_heartbeat: 0,
             result: None,
             dispute: None,
+            refused_bidders: Vec::new(),
             attempts: 0,
             bump: ctx.bumps.job,
             vault_bump: ctx.bumps.vault,

@@ -37,17 +37,12 @@ impl ExpireJob<'_> {
         match job.status {
             JobStatus::Assigned if now > job.start_deadline()? => Ok(ExpiryReason::NoStart),
             JobStatus::Running => {
-                let grace = job.terms.heartbeat_grace;
-                let silent_since = job
-                    .last_heartbeat
-                    .checked_add(grace)
-                    .ok_or(error!(EscrowError::MathOverflow))?;
-                let deadline = job.run_deadline()?;
-                if now > silent_since && silent_since < deadline {
+                if job.heartbeat_lapsed(now)? {
                     return Ok(ExpiryReason::HeartbeatLost);
                 }
-                let result_due = deadline
-                    .checked_add(grace)
+                let result_due = job
+                    .run_deadline()?
+                    .checked_add(job.terms.heartbeat_grace)
                     .ok_or(error!(EscrowError::MathOverflow))?;
                 if job.kind == JobKind::Batch && now > result_due {
                     return Ok(ExpiryReason::NoResult);

@@ -1,5 +1,8 @@
 //! Lengthens a job that has not ended, topping up the deposit by the max cost of the extra
-//! time. The client only.
+//! time. The client; once a provider holds the job, its current operator must co-sign, so
+//! nobody is held to a longer run than it agreed to, and never after the run has ended or
+//! its heartbeats have lapsed (an extension must not turn a lease served to its end into a
+//! missed heartbeat).
 
 use crate::{
     error::EscrowError,
@@ -10,6 +13,7 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use provider_registry::state::Provider;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct ExtendJobArgs {
@@ -38,23 +42,49 @@ pub struct ExtendJob<'info> {
     )]
     pub client_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
+    /// The provider holding the job, when one does.
+    #[account(
+        seeds = [Provider::SEED, provider.authority.as_ref()],
+        bump = provider.bump,
+        seeds::program = provider_registry::ID,
+    )]
+    pub provider: Option<Box<Account<'info, Provider>>>,
+    /// Its current operator, agreeing to the longer run.
+    pub operator: Option<Signer<'info>>,
 }
 
 impl ExtendJob<'_> {
-    fn validate(&self, args: &ExtendJobArgs) -> Result<()> {
+    fn validate(&self, args: &ExtendJobArgs, now: i64) -> Result<()> {
         require!(args.extra_seconds > 0, EscrowError::InvalidJobTerms);
-        require!(
-            matches!(
-                self.job.status,
-                JobStatus::Open | JobStatus::Assigned | JobStatus::Running
-            ),
-            EscrowError::JobNotRunning
+        let job = &self.job;
+        match job.status {
+            JobStatus::Open => return Ok(()),
+            JobStatus::Assigned | JobStatus::Running => {}
+            _ => return err!(EscrowError::JobNotRunning),
+        }
+        let (Some(provider), Some(operator)) = (&self.provider, &self.operator) else {
+            return err!(EscrowError::ProviderConsentRequired);
+        };
+        require_keys_eq!(
+            provider.key(),
+            job.assignment()?.provider,
+            EscrowError::WrongProvider
         );
+        require_keys_eq!(
+            operator.key(),
+            provider.operator,
+            EscrowError::NotAssignedProvider
+        );
+        if job.status == JobStatus::Running {
+            require!(now < job.run_deadline()?, EscrowError::DurationExceeded);
+            require!(!job.heartbeat_lapsed(now)?, EscrowError::HeartbeatLapsed);
+        }
         Ok(())
     }
 
     pub fn handler(ctx: Context<Self>, args: ExtendJobArgs) -> Result<()> {
-        ctx.accounts.validate(&args)?;
+        let now = Clock::get()?.unix_timestamp;
+        ctx.accounts.validate(&args, now)?;
         let accounts = ctx.accounts;
         let job = &mut accounts.job;
         let seconds =

@@ -33,7 +33,12 @@ impl PlaceBid<'_> {
     pub fn handler(ctx: Context<Self>, args: PlaceBidArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = ctx.accounts;
-        // Timing first: a late bid is late whoever places it.
+        // An auction that stopped re-opening takes no bids at all; otherwise timing first: a
+        // late bid is late whoever places it.
+        require!(
+            accounts.job.refused_bidders.len() < crate::constants::MAX_REFUSED_BIDDERS,
+            EscrowError::AuctionExhausted
+        );
         require!(
             now < accounts.job.bid_deadline,
             EscrowError::BidWindowClosed

@@ -137,6 +137,18 @@ impl MarketConfig {
                 && self.max_attempts <= MAX_ATTEMPTS,
             EscrowError::InvalidTiming
         );
+        // A provider must never profit from cranking its own expiry, and a dispute must
+        // cost the client something.
+        let s = &self.slash;
+        require!(
+            s.no_start
+                .min(s.heartbeat_lost)
+                .min(s.no_result)
+                .min(s.dispute_lost)
+                >= self.crank_tip
+                && self.dispute_bond > 0,
+            EscrowError::InvalidSlashOrBond
+        );
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 use crate::{
-    constants::MAX_URI_LEN,
+    constants::{MAX_REFUSED_BIDDERS, MAX_URI_LEN},
     error::EscrowError,
     math,
     state::{MarketConfig, SlashAmounts},
@@ -175,6 +175,10 @@ pub struct Job {
     pub last_heartbeat: i64,
     pub result: Option<JobResult>,
     pub dispute: Option<Dispute>,
+    /// Auction winners that could not take the job when the window closed; they may not bid
+    /// on it again, and once the list is full the auction stops re-opening.
+    #[max_len(MAX_REFUSED_BIDDERS)]
+    pub refused_bidders: Vec<Pubkey>,
     /// Providers that have held this job.
     pub attempts: u8,
     pub bump: u8,
@@ -224,6 +228,23 @@ impl Job {
         Ok(())
     }
 
+    /// The auction's winner could not take the job: it is barred from bidding again and the
+    /// job takes bids for another window, or, once too many winners were refused, becomes
+    /// reclaimable at once.
+    pub fn reopen_auction(&mut self, refused: Pubkey, now: i64) -> Result<()> {
+        self.best_bid = None;
+        if self.refused_bidders.len() < MAX_REFUSED_BIDDERS {
+            self.refused_bidders.push(refused);
+        }
+        self.bid_deadline = if self.refused_bidders.len() < MAX_REFUSED_BIDDERS {
+            now.checked_add(self.terms.bid_window)
+                .ok_or(error!(EscrowError::MathOverflow))?
+        } else {
+            now
+        };
+        Ok(())
+    }
+
     /// Whether the provider still holds the GPUs: from assignment until it ends, except
     /// that a batch result frees them (the challenge window only concerns money).
     pub fn holds_gpus(&self) -> bool {
@@ -235,6 +256,14 @@ impl Job {
         self.require_status(JobStatus::Open, EscrowError::JobNotOpen)?;
         require!(self.mode == JobMode::Auction, EscrowError::NotAuctionMode);
         require!(bid.price_per_gpu_hour > 0, EscrowError::ZeroBid);
+        require!(
+            self.refused_bidders.len() < MAX_REFUSED_BIDDERS,
+            EscrowError::AuctionExhausted
+        );
+        require!(
+            !self.refused_bidders.contains(&bid.provider),
+            EscrowError::BidderRefused
+        );
         require!(
             bid.placed_at < self.bid_deadline,
             EscrowError::BidWindowClosed
@@ -280,8 +309,29 @@ impl Job {
             .ok_or(error!(EscrowError::MathOverflow))
     }
 
+    /// Whether a running job's heartbeats have lapsed: silent for longer than the grace
+    /// before the end of its run. From then on it can only be expired; a late heartbeat or
+    /// result cannot revive it (nor bill the silent time).
+    pub fn heartbeat_lapsed(&self, now: i64) -> Result<bool> {
+        let silent_since = self
+            .last_heartbeat
+            .checked_add(self.terms.heartbeat_grace)
+            .ok_or(error!(EscrowError::MathOverflow))?;
+        Ok(self.status == JobStatus::Running
+            && now > silent_since
+            && silent_since < self.run_deadline()?)
+    }
+
+    /// A heartbeat of a running job. A lease's heartbeats are its proof of service (it is
+    /// billed up to the last one), so once they lapsed a late one cannot revive the lease
+    /// and bill the silent time. A batch job is paid up to its result, which it may still
+    /// deliver within its max duration.
     pub fn heartbeat(&mut self, now: i64) -> Result<()> {
         self.require_status(JobStatus::Running, EscrowError::JobNotRunning)?;
+        require!(
+            self.kind != JobKind::Lease || !self.heartbeat_lapsed(now)?,
+            EscrowError::HeartbeatLapsed
+        );
         self.last_heartbeat = self.last_heartbeat.max(now);
         Ok(())
     }
@@ -294,6 +344,7 @@ impl Job {
             result.submitted_at <= self.run_deadline()?,
             EscrowError::DurationExceeded
         );
+
         require!(result.uri.len() <= MAX_URI_LEN, EscrowError::UriTooLong);
         self.last_heartbeat = result.submitted_at;
         self.result = Some(result);

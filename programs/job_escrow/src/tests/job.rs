@@ -71,6 +71,7 @@ fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
         last_heartbeat: 0,
         result: None,
         dispute: None,
+        refused_bidders: Vec::new(),
         attempts: 0,
         bump: 255,
         vault_bump: 255,
@@ -120,6 +121,11 @@ proptest! {
             for (wait, heartbeat, withdraw) in steps {
                 now += wait;
                 if heartbeat {
+                    if job.heartbeat_lapsed(now).unwrap() {
+                        // A lapsed lease cannot be revived: this provider is done.
+                        prop_assert!(job.heartbeat(now).is_err());
+                        break;
+                    }
                     job.heartbeat(now).unwrap();
                 }
                 if withdraw {

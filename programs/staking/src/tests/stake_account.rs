@@ -14,6 +14,36 @@ fn account(active: u64, unbonding: u64) -> StakeAccount {
 }
 
 #[test]
+fn locked_stake_backs_jobs_and_cannot_be_unbonded() {
+    let mut stake = account(100, 0);
+    stake.lock(60).unwrap();
+    assert_eq!(stake.unlocked(), 40);
+    assert_eq!(
+        stake.lock(41).unwrap_err(),
+        error!(StakingError::InsufficientUnlockedStake)
+    );
+    assert_eq!(
+        stake.begin_unbonding(41, 0, 10).unwrap_err(),
+        error!(StakingError::StakeLocked)
+    );
+    stake.begin_unbonding(40, 0, 10).unwrap();
+    assert_eq!((stake.active, stake.locked, stake.unbonding), (60, 60, 40));
+    // Unlocking saturates: a job's ending is never blocked by its collateral's books.
+    assert_eq!(stake.unlock(100), 60);
+    assert_eq!(stake.locked, 0);
+    stake.invariant().unwrap();
+}
+
+#[test]
+fn a_slash_leaves_no_more_locked_than_active() {
+    let mut stake = account(100, 0);
+    stake.lock(80).unwrap();
+    stake.slash(50).unwrap();
+    assert_eq!((stake.active, stake.locked), (50, 50));
+    stake.invariant().unwrap();
+}
+
+#[test]
 fn slash_takes_active_then_unbonding() {
     let mut stake = account(50, 30);
     let taken = stake.slash(70).unwrap();
