@@ -124,11 +124,12 @@ impl Market {
 }
 
 /// The scheduled emission of `epoch`: the first-epoch emission, decayed by `DECAY_BPS`
-/// (rounded down) once per `DECAY_PERIOD_EPOCHS` epochs.
+/// once per `DECAY_PERIOD_EPOCHS` epochs (the program's closed form).
 pub fn scheduled_emission(epoch: u64) -> u64 {
-    let mut emission = FIRST_EPOCH_EMISSION;
-    for _ in 0..epoch / DECAY_PERIOD_EPOCHS {
-        emission = emission * u64::from(10_000 - DECAY_BPS) / 10_000;
-    }
-    emission
+    reward_emission::math::period_emission(
+        FIRST_EPOCH_EMISSION,
+        DECAY_BPS,
+        epoch / DECAY_PERIOD_EPOCHS,
+    )
+    .expect("schedule")
 }

@@ -69,8 +69,29 @@ fn emission_decays_on_schedule() {
         let opened = &out.events::<EpochOpened>()[0];
         assert_eq!(opened.emission, scheduled_emission(epoch), "epoch {epoch}");
     }
-    // After 10 periods of 10%: floor-by-floor, not a rounded closed form.
-    assert_eq!(scheduled_emission(20), 348_678_440);
+    // After 10 periods of 10%: 1_000_000_003 x 0.9^10 = 348_678_441.05, rounded down.
+    assert_eq!(scheduled_emission(20), 348_678_441);
+}
+
+/// Finding 15: opening an epoch after a gap of a million decay periods is one closed-form
+/// computation, not a million steps.
+#[test]
+fn an_epoch_after_a_million_idle_periods_opens() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    let epoch = 1_000_000 * DECAY_PERIOD_EPOCHS;
+    m.go_to_epoch(epoch);
+    m.send(
+        gpu_market_client::registry::heartbeat(&p.pubkey(), &p.pubkey()),
+        &p.keypair,
+    )
+    .unwrap();
+    let out = m.record_uptime(&p).unwrap();
+    let opened = &out.events::<EpochOpened>()[0];
+    assert_eq!((opened.epoch, opened.emission), (epoch, 0));
+    // The first epoch's share is still claimable.
+    assert_eq!(claimed(&mut m, &p), FIRST_EPOCH_EMISSION);
 }
 
 #[derive(Debug, Clone)]

@@ -64,8 +64,6 @@ impl InitConfig<'_> {
             hard_cap: args.hard_cap,
             total_allocated: 0,
             total_minted: 0,
-            cached_period: 0,
-            cached_period_emission: args.first_epoch_emission,
             bump: ctx.bumps.config,
         });
         config.invariant()?;

@@ -4,10 +4,11 @@ use anchor_lang::prelude::*;
 /// The emission schedule and its running totals.
 ///
 /// Epoch `n` covers `[genesis_time + n * epoch_length, genesis_time + (n + 1) * epoch_length)`.
-/// Every `decay_period_epochs` epochs the per-epoch emission shrinks by `decay_bps`, rounded
-/// down: `E(period k) = floor(E(k - 1) * (10000 - decay_bps) / 10000)`, `E(0)` the first-epoch
-/// emission. An epoch's emission is fixed when its account opens and never passes what the
-/// hard cap leaves, so the total ever minted is bounded and known in advance.
+/// Every `decay_period_epochs` epochs the per-epoch emission shrinks by `decay_bps`:
+/// `E(period k) = E(0) * ((10000 - decay_bps) / 10000)^k`, computed in closed form by
+/// [`crate::math::period_emission`] and rounded down, `E(0)` the first-epoch emission. An
+/// epoch's emission is fixed when its account opens and never passes what the hard cap
+/// leaves, so the total ever minted is bounded and known in advance.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct EmissionConfig {
@@ -26,10 +27,6 @@ pub struct EmissionConfig {
     /// Sum of the emissions of every epoch opened so far.
     pub total_allocated: u64,
     pub total_minted: u64,
-    /// The schedule is walked forward lazily: the last decay period computed and its
-    /// per-epoch emission (epochs open in time order, so this only moves forward).
-    pub cached_period: u64,
-    pub cached_period_emission: u64,
     pub bump: u8,
 }
 
@@ -50,37 +47,13 @@ impl EmissionConfig {
         u64::try_from(epoch).map_err(|_| error!(EmissionError::MathOverflow))
     }
 
-    /// The per-epoch emission of decay period `period` (no earlier than the cached one).
-    fn period_emission(&mut self, period: u64) -> Result<u64> {
-        require!(period >= self.cached_period, EmissionError::WrongEpoch);
-        let keep = u128::from(
-            BPS_DENOMINATOR
-                .checked_sub(u64::from(self.decay_bps))
-                .ok_or(error!(EmissionError::MathOverflow))?,
-        );
-        while self.cached_period < period && self.cached_period_emission > 0 {
-            let next = u128::from(self.cached_period_emission)
-                .checked_mul(keep)
-                .and_then(|v| v.checked_div(u128::from(BPS_DENOMINATOR)))
-                .ok_or(error!(EmissionError::MathOverflow))?;
-            self.cached_period_emission =
-                u64::try_from(next).map_err(|_| error!(EmissionError::MathOverflow))?;
-            self.cached_period = self
-                .cached_period
-                .checked_add(1)
-                .ok_or(error!(EmissionError::MathOverflow))?;
-        }
-        // Once the emission has decayed to zero it stays there.
-        self.cached_period = period;
-        Ok(self.cached_period_emission)
-    }
-
     /// Fixes the emission of a newly opened epoch `epoch` and books it against the cap.
     pub fn open_epoch(&mut self, epoch: u64) -> Result<u64> {
         let period = epoch
             .checked_div(self.decay_period_epochs)
             .ok_or(error!(EmissionError::MathOverflow))?;
-        let scheduled = self.period_emission(period)?;
+        let scheduled =
+            crate::math::period_emission(self.first_epoch_emission, self.decay_bps, period)?;
         let left = self.hard_cap.saturating_sub(self.total_allocated);
         let emission = scheduled.min(left);
         self.total_allocated = self

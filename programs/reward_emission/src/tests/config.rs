@@ -15,14 +15,12 @@ fn config(first: u64, decay_bps: u16, period: u64, cap: u64) -> EmissionConfig {
         hard_cap: cap,
         total_allocated: 0,
         total_minted: 0,
-        cached_period: 0,
-        cached_period_emission: first,
         bump: 255,
     }
 }
 
 fn schedule(first: u64, decay_bps: u16, period: u64, epoch: u64) -> u64 {
-    (0..epoch / period).fold(first, |e, _| e * (10_000 - u64::from(decay_bps)) / 10_000)
+    crate::math::period_emission(first, decay_bps, epoch / period).unwrap()
 }
 
 #[test]
