@@ -178,7 +178,6 @@ impl Market {
         escrow::SlashKeys {
             stake_mint: self.stake_mint,
             stake_token_program: token::TOKEN_PROGRAM,
-            staking_treasury: self.treasury,
         }
     }
 

@@ -4,6 +4,7 @@
 mod agent;
 mod cluster;
 mod escrow;
+mod fuzz;
 mod migrations;
 mod registry;
 mod rewards;

@@ -761,6 +761,17 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     progress.say(&line);
     story.push(line);
     progress.bar.finish_and_clear();
+    // The treasury's share of slashes waits in the staking vault until anyone collects it.
+    let staking_config: staking::state::StakingConfig = chain.fetch(&pda::staking_config())?;
+    if staking_config.treasury_owed > 0 {
+        let collect = staking_ix::collect_treasury(
+            &keeper.pubkey(),
+            &staking_config.stake_mint,
+            &staking_config.treasury,
+            &token::TOKEN_PROGRAM,
+        );
+        chain.send(&[collect], &[&keeper])?;
+    }
 
     let after = Balances::read(&mut chain, &nodes, &clients, &[&keeper, &admin], &mints)?;
     let end_time = chain.now()?;

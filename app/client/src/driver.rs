@@ -192,7 +192,6 @@ pub fn slash_keys(snapshot: &MarketSnapshot) -> SlashKeys {
     SlashKeys {
         stake_mint: snapshot.staking.stake_mint,
         stake_token_program: snapshot.token_program(&snapshot.staking.stake_mint),
-        staking_treasury: snapshot.staking.treasury,
     }
 }
 

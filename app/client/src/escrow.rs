@@ -337,13 +337,12 @@ fn settle_accounts(keys: &SettleAccounts) -> accounts::SettleJob {
 }
 
 /// Staking accounts a slash touches: the stake of `provider_authority`, paid to the
-/// client's associated stake-mint account and the staking treasury.
+/// client's associated stake-mint account (the treasury's share stays in the staking vault
+/// until collected).
 #[derive(Debug, Clone, Copy)]
 pub struct SlashKeys {
     pub stake_mint: Pubkey,
     pub stake_token_program: Pubkey,
-    /// The staking config's treasury token account.
-    pub staking_treasury: Pubkey,
 }
 
 fn slash_cpi(keys: &SettleAccounts, slash: &SlashKeys) -> accounts::SlashCpi {
@@ -355,7 +354,6 @@ fn slash_cpi(keys: &SettleAccounts, slash: &SlashKeys) -> accounts::SlashCpi {
             &slash.stake_mint,
             &slash.stake_token_program,
         ),
-        staking_treasury: slash.staking_treasury,
         stake_token_program: slash.stake_token_program,
     }
 }

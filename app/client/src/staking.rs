@@ -153,6 +153,27 @@ pub fn withdraw(
     )
 }
 
+/// Pays the treasury's accumulated share of slashes to the configured treasury token
+/// account (anyone).
+pub fn collect_treasury(
+    caller: &Pubkey,
+    stake_mint: &Pubkey,
+    treasury: &Pubkey,
+    token_program: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::CollectTreasury {
+            caller: *caller,
+            config: pda::staking_config(),
+            stake_mint: *stake_mint,
+            vault: pda::staking_vault(),
+            treasury: *treasury,
+            token_program: *token_program,
+        },
+        instruction::CollectTreasury {},
+    )
+}
+
 /// Accounts of a slash, besides the slasher.
 #[derive(Debug, Clone, Copy)]
 pub struct SlashAccounts {
@@ -162,8 +183,6 @@ pub struct SlashAccounts {
     pub stake_mint: Pubkey,
     /// The harmed party's token account.
     pub recipient: Pubkey,
-    /// The configured treasury token account.
-    pub treasury: Pubkey,
     /// The stake mint's token program.
     pub token_program: Pubkey,
 }
@@ -184,7 +203,6 @@ pub fn slash(
             stake_mint: keys.stake_mint,
             vault: pda::staking_vault(),
             recipient: keys.recipient,
-            treasury: keys.treasury,
             token_program: keys.token_program,
         },
         instruction::Slash {

@@ -131,3 +131,10 @@ pub struct StakeLockChanged {
     pub locked_after: u64,
     pub active_after: u64,
 }
+
+/// The treasury's share of slashes left the vault for the treasury's token account.
+#[event]
+pub struct TreasuryCollected {
+    pub treasury: Pubkey,
+    pub amount: u64,
+}

@@ -1,6 +1,7 @@
 pub mod apply_config_update;
 pub mod cancel_config_update;
 pub mod cancel_unstake;
+pub mod collect_treasury;
 pub mod init_config;
 pub mod lock_stake;
 pub mod propose_config_update;
@@ -12,6 +13,7 @@ pub mod withdraw;
 pub use apply_config_update::*;
 pub use cancel_config_update::*;
 pub use cancel_unstake::*;
+pub use collect_treasury::*;
 pub use init_config::*;
 pub use lock_stake::*;
 pub use propose_config_update::*;

@@ -64,6 +64,10 @@ pub mod staking {
         LockStake::unlock(ctx, args)
     }
 
+    pub fn collect_treasury(ctx: Context<CollectTreasury>) -> Result<()> {
+        CollectTreasury::handler(ctx)
+    }
+
     pub fn slash(ctx: Context<Slash>, args: SlashArgs) -> Result<()> {
         Slash::handler(ctx, args)
     }

@@ -114,3 +114,28 @@ fn a_lapsed_lease_cannot_heartbeat_its_way_back_into_pay() {
         MIN_STAKE_PER_GPU - SLASH.heartbeat_lost
     );
 }
+
+#[test]
+fn a_lapsed_lease_cannot_be_finalized_as_served() {
+    let mut m = Market::with_escrow();
+    let p = m.provider(1);
+    let cranker = m.wallet(0);
+    let s = Scenario::new(&mut m, 1, &[&p], &[&cranker]);
+    m.create_job(&s.client, lease_job(1, 1, 1)).unwrap();
+    take_and_start(&mut m, &p.keypair, &s.job);
+    serve(&mut m, &p.keypair, &p.pubkey(), &s.job, 600);
+    // Silent from 600 s on; the hour ends.
+    m.chain.advance(3_600).unwrap();
+    let keys = s.keys(&m, &p.pubkey(), &p.pubkey());
+    assert_error(
+        signed(&mut m, ix::finalize_job(&keys), &p.keypair),
+        EscrowError::HeartbeatLapsed,
+    );
+    let slash = m.slash_keys();
+    let keys = s.keys(&m, &cranker.pubkey(), &p.pubkey());
+    signed(&mut m, ix::expire_job(&keys, &slash), &cranker.keypair).unwrap();
+    assert_eq!(
+        m.stake_account(&p.pubkey()).active,
+        MIN_STAKE_PER_GPU - SLASH.heartbeat_lost
+    );
+}

@@ -19,7 +19,6 @@ fn slash_ix(
             owner: owner.pubkey(),
             stake_mint: m.stake_mint,
             recipient: victim.tokens,
-            treasury: m.treasury,
             token_program: token::TOKEN_PROGRAM,
         },
         amount,
@@ -50,11 +49,25 @@ fn slash_splits_between_the_harmed_party_and_the_treasury() {
         .send_as_escrow(slash_ix(&m, &proxy::authority(), &owner, &victim, amount))
         .unwrap();
 
-    // 25% to the treasury, rounded down; the remainder to the harmed party.
+    // 25% to the treasury, rounded down, held in the vault until collected; the remainder
+    // to the harmed party.
     let to_treasury = amount / 4;
-    assert_eq!(m.balance(&m.treasury.clone()), to_treasury);
+    assert_eq!(m.balance(&m.treasury.clone()), 0);
     assert_eq!(m.balance(&victim.tokens), amount - to_treasury);
+    assert_eq!(
+        m.balance(&pda::staking_vault()),
+        100 * TOKEN - amount + to_treasury
+    );
+    assert_eq!(m.staking_config().treasury_owed, to_treasury);
+    // Anyone collects it for the treasury, once.
+    let anyone = m.wallet(0);
+    let (mint, treasury) = (m.stake_mint, m.treasury);
+    let collect = ix::collect_treasury(&anyone.pubkey(), &mint, &treasury, &token::TOKEN_PROGRAM);
+    m.send(collect.clone(), &anyone.keypair).unwrap();
+    assert_eq!(m.balance(&m.treasury.clone()), to_treasury);
     assert_eq!(m.balance(&pda::staking_vault()), 100 * TOKEN - amount);
+    assert_eq!(m.staking_config().treasury_owed, 0);
+    assert_error(m.send(collect, &anyone.keypair), StakingError::ZeroAmount);
     let stake = m.stake_account(&owner.pubkey());
     assert_eq!(
         (stake.active, stake.total_slashed),
@@ -122,11 +135,10 @@ fn slash_larger_than_the_stake_clamps() {
     assert_eq!(stake.total_slashed, 15 * TOKEN);
     let event = &out.events::<StakeSlashed>()[0];
     assert_eq!((event.requested, event.slashed), (u64::MAX, 15 * TOKEN));
-    assert_eq!(m.balance(&pda::staking_vault()), 0);
-    assert_eq!(
-        m.balance(&victim.tokens) + m.balance(&m.treasury.clone()),
-        15 * TOKEN
-    );
+    // Only the treasury's share, not yet collected, is left in the vault.
+    let owed = m.staking_config().treasury_owed;
+    assert_eq!(m.balance(&pda::staking_vault()), owed);
+    assert_eq!(m.balance(&victim.tokens) + owed, 15 * TOKEN);
     // Nothing is left to take.
     assert_error(
         m.send_as_escrow(slash_ix(&m, &proxy::authority(), &owner, &victim, 1)),
@@ -153,17 +165,24 @@ fn slash_by_an_unauthorised_signer_is_refused() {
 }
 
 #[test]
-fn slash_to_a_treasury_that_is_not_configured_is_refused() {
+fn the_treasury_share_goes_only_to_the_configured_treasury() {
     let mut m = Market::new();
     let owner = staked(&mut m, 100 * TOKEN, 0);
     let victim = m.wallet(0);
+    m.send_as_escrow(slash_ix(&m, &proxy::authority(), &owner, &victim, TOKEN))
+        .unwrap();
     let accomplice = m.wallet(0);
-    let ix = swap_account(
-        slash_ix(&m, &proxy::authority(), &owner, &victim, TOKEN),
-        &m.treasury,
+    let mint = m.stake_mint;
+    let collect = ix::collect_treasury(
+        &accomplice.pubkey(),
+        &mint,
         &accomplice.tokens,
+        &token::TOKEN_PROGRAM,
     );
-    assert_error(m.send_as_escrow(ix), StakingError::WrongTreasury);
+    assert_error(
+        m.send(collect, &accomplice.keypair),
+        StakingError::WrongTreasury,
+    );
 }
 
 #[test]

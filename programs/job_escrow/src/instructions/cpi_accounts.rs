@@ -228,7 +228,8 @@ impl<'info> ProviderCpi<'info> {
 }
 
 /// What slashing a provider's stake takes beyond its `ProviderCpi`. Staking itself checks
-/// the vault, mint and treasury against its config; the caller checks who is paid.
+/// the vault and mint against its config (the treasury's share stays in the vault until
+/// collected); the caller checks who is paid.
 #[derive(Accounts)]
 pub struct SlashCpi<'info> {
     pub stake_mint: Box<InterfaceAccount<'info, Mint>>,
@@ -237,8 +238,6 @@ pub struct SlashCpi<'info> {
     /// The harmed client's token account of the stake mint.
     #[account(mut)]
     pub slash_recipient: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut)]
-    pub staking_treasury: Box<InterfaceAccount<'info, TokenAccount>>,
     pub stake_token_program: Interface<'info, TokenInterface>,
 }
 
@@ -269,7 +268,6 @@ impl<'info> SlashCpi<'info> {
                     stake_mint: self.stake_mint.to_account_info(),
                     vault: self.staking_vault.to_account_info(),
                     recipient: self.slash_recipient.to_account_info(),
-                    treasury: self.staking_treasury.to_account_info(),
                     token_program: self.stake_token_program.to_account_info(),
                 },
                 &[&seeds],

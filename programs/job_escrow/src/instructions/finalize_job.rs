@@ -45,6 +45,9 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
         }
         (JobKind::Lease, JobStatus::Running) => {
             require!(now >= job.run_deadline()?, EscrowError::LeaseNotEnded);
+            // A lease whose heartbeats lapsed before its end is a fault: it is expired (and
+            // slashed), not settled as served.
+            require!(!job.heartbeat_lapsed(now)?, EscrowError::HeartbeatLapsed);
             (
                 job.served_until(now, job.terms.heartbeat_grace)?,
                 SettleReason::LeaseEnded,

@@ -2,6 +2,7 @@
 //! the client gets the rest back, and the vault and job close. Anyone may call it.
 
 use crate::{
+    constants::MAX_REFUSED_BIDDERS,
     error::EscrowError,
     events::JobReclaimed,
     instructions::{JobSigner, Vault},
@@ -56,7 +57,13 @@ impl ReclaimJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         ctx.accounts.validate(now)?;
         let accounts = ctx.accounts;
-        let tip = accounts.job.take_tip().min(accounts.vault.amount);
+        // An auction that ended because its winners kept being refused pays no tip: nobody
+        // may profit from having run it into the ground.
+        let tip = if accounts.job.refused_bidders.len() >= MAX_REFUSED_BIDDERS {
+            0
+        } else {
+            accounts.job.take_tip().min(accounts.vault.amount)
+        };
         let refund = accounts.vault.amount.saturating_sub(tip);
         let vault = Vault {
             token_program: accounts.token_program.to_account_info(),

@@ -310,8 +310,9 @@ impl Job {
     }
 
     /// Whether a running job's heartbeats have lapsed: silent for longer than the grace
-    /// before the end of its run. From then on it can only be expired; a late heartbeat or
-    /// result cannot revive it (nor bill the silent time).
+    /// before the end of its run. A lapsed lease can only be expired (a late heartbeat
+    /// cannot revive it, nor can it be finalized to bill the silent time); a lapsed batch
+    /// job may still deliver its result in time, which is what it is paid for.
     pub fn heartbeat_lapsed(&self, now: i64) -> Result<bool> {
         let silent_since = self
             .last_heartbeat
@@ -436,6 +437,7 @@ impl Job {
         self.started_at = 0;
         self.last_heartbeat = 0;
         self.result = None;
+        self.refused_bidders.clear();
         self.bid_deadline = now
             .checked_add(self.terms.bid_window)
             .ok_or(error!(EscrowError::MathOverflow))?;

@@ -70,6 +70,7 @@ impl InitConfig<'_> {
             total_unbonding: 0,
             total_slashed: 0,
             bump: ctx.bumps.config,
+            treasury_owed: 0,
             vault_bump: ctx.bumps.vault,
             pending: None,
         });

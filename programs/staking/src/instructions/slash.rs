@@ -1,6 +1,9 @@
 //! Slashes a stake: active first, then unbonding, clamped at what is there. CPI-only: the
 //! signer must be an authorised slasher, which is a program's authority PDA. The slashed
-//! amount is split between the harmed party's token account and the treasury.
+//! amount is split between the harmed party's token account and the treasury, whose share
+//! stays in the vault as `treasury_owed` until `collect_treasury` pays it out: so no
+//! account outside this program's control (the treasury's token account could be closed
+//! or frozen) can ever block a slash, and with it the expiry of a job.
 
 use crate::{
     error::StakingError,
@@ -27,7 +30,6 @@ pub struct Slash<'info> {
         bump = config.bump,
         has_one = stake_mint @ StakingError::WrongStakeMint,
         has_one = vault @ StakingError::WrongVault,
-        has_one = treasury @ StakingError::WrongTreasury,
     )]
     pub config: Account<'info, StakingConfig>,
     #[account(
@@ -47,8 +49,6 @@ pub struct Slash<'info> {
         token::token_program = token_program,
     )]
     pub recipient: InterfaceAccount<'info, TokenAccount>,
-    #[account(mut)]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -75,6 +75,7 @@ impl Slash<'_> {
         // The treasury's share rounds down; the harmed party gets the remainder.
         let to_treasury = math::bps_of(slashed, config.treasury_share_bps)?;
         let to_recipient = math::sub(slashed, to_treasury)?;
+        config.treasury_owed = math::add(config.treasury_owed, to_treasury)?;
 
         let token_program = accounts.token_program.to_account_info();
         let config_info = accounts.config.to_account_info();
@@ -87,15 +88,6 @@ impl Slash<'_> {
             &config_info,
             bump,
             to_recipient,
-        )?;
-        transfer_from_vault(
-            &token_program,
-            &accounts.vault,
-            &accounts.stake_mint,
-            &accounts.treasury,
-            &config_info,
-            bump,
-            to_treasury,
         )?;
 
         let stake = &accounts.stake_account;

@@ -24,6 +24,8 @@ pub struct StakingConfig {
     pub total_active: u64,
     pub total_unbonding: u64,
     pub total_slashed: u64,
+    /// The treasury's share of slashes, still in the vault until `collect_treasury`.
+    pub treasury_owed: u64,
     pub bump: u8,
     pub vault_bump: u8,
     /// A proposed change, waiting out its timelock.
