@@ -558,6 +558,8 @@ impl World {
         for (_, s) in &stakes {
             assert!(s.locked <= s.active, "more locked than active: {s:?}");
         }
+        let locked: u64 = stakes.iter().map(|(_, s)| s.locked).sum();
+        assert_eq!(self.m.staking_config().total_locked, locked, "total locked");
         let live = self.live_jobs();
         let providers = self
             .m

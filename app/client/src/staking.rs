@@ -174,6 +174,35 @@ pub fn collect_treasury(
     )
 }
 
+/// Locks `amount` of `owner`'s unlocked stake behind a job; `slasher` must be an authorised
+/// slasher PDA, so this is only valid inside a CPI.
+pub fn lock_stake(slasher: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::LockStake {
+            slasher: *slasher,
+            config: pda::staking_config(),
+            stake_account: pda::stake_account(owner),
+        },
+        instruction::LockStake {
+            args: staking::LockStakeArgs { amount },
+        },
+    )
+}
+
+/// Releases up to `amount` of `owner`'s locked stake (CPI-only, like [`lock_stake`]).
+pub fn unlock_stake(slasher: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction {
+    build(
+        accounts::LockStake {
+            slasher: *slasher,
+            config: pda::staking_config(),
+            stake_account: pda::stake_account(owner),
+        },
+        instruction::UnlockStake {
+            args: staking::LockStakeArgs { amount },
+        },
+    )
+}
+
 /// Accounts of a slash, besides the slasher.
 #[derive(Debug, Clone, Copy)]
 pub struct SlashAccounts {

@@ -73,4 +73,6 @@ pub enum RegistryError {
     NoPendingUpdate,
     #[msg("The config update's timelock has not passed yet")]
     TimelockNotElapsed,
+    #[msg("Providers are registered: the escrow authority their jobs answer to cannot change")]
+    EscrowAuthorityInUse,
 }

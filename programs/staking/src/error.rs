@@ -45,4 +45,6 @@ pub enum StakingError {
     TimelockNotElapsed,
     #[msg("The mint is not a token mint, or carries a Token-2022 extension that could freeze, drain or block vaults (permanent delegate, transfer hook or fee, pausable, default account state, close authority, non-transferable)")]
     MintNotSupported,
+    #[msg("Stake is locked behind jobs: no slasher can be removed until every lock is released")]
+    SlasherHoldsLocks,
 }

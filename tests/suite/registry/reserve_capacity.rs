@@ -75,12 +75,12 @@ fn a_user_calling_reserve_directly_is_refused() {
 #[test]
 fn another_programs_authority_is_refused() {
     let mut m = Market::new();
-    let authority = m.provider(4);
     // Point the registry at a different escrow authority: the proxy's PDA no longer counts.
     m.update_registry(provider_registry::UpdateConfigArgs {
         escrow_authority: Some(gpu_market_client::Pubkey::new_unique()),
         ..Default::default()
     });
+    let authority = m.provider(4);
     assert_error(
         m.send_as_escrow(ix::reserve_capacity(
             &proxy::authority(),

@@ -97,3 +97,27 @@ fn proposals_reject_strangers_and_bad_values() {
         RegistryError::NoPendingUpdate,
     );
 }
+
+/// Finding 5: the escrow authority that providers' jobs answer to cannot change under them.
+#[test]
+fn the_escrow_authority_is_fixed_once_providers_registered() {
+    let mut m = Market::new();
+    m.provider(1);
+    let admin = m.admin.insecure_clone();
+    m.send(
+        ix::propose_config_update(
+            &admin.pubkey(),
+            UpdateConfigArgs {
+                escrow_authority: Some(Pubkey::new_unique()),
+                ..Default::default()
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    m.chain.advance(CONFIG_TIMELOCK).unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        RegistryError::EscrowAuthorityInUse,
+    );
+}

@@ -1,5 +1,6 @@
 mod cancel_unstake;
 mod init_config;
+mod lock_stake;
 mod request_unstake;
 mod slash;
 mod stake;

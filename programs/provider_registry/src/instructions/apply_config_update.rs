@@ -20,6 +20,18 @@ impl ApplyConfigUpdate<'_> {
             .take()
             .ok_or(error!(RegistryError::NoPendingUpdate))?;
         require!(now >= pending.eta, RegistryError::TimelockNotElapsed);
+        // Jobs held by providers answer to the escrow authority that assigned them: it can
+        // only change while no provider is registered (and so no job is held).
+        if pending
+            .args
+            .escrow_authority
+            .is_some_and(|a| a != config.escrow_authority)
+        {
+            require!(
+                config.provider_count == 0,
+                RegistryError::EscrowAuthorityInUse
+            );
+        }
         config.apply(&pending.args);
         config.invariant()?;
 

@@ -1,5 +1,6 @@
 //! Applies the proposed staking parameters once their timelock has passed. Anyone may call
-//! it.
+//! it. A slasher cannot be removed while any stake is locked behind jobs: those jobs could
+//! then never release (or slash) their collateral.
 
 use crate::{error::StakingError, events::StakingConfigUpdated, state::StakingConfig};
 use anchor_lang::prelude::*;
@@ -20,6 +21,13 @@ impl ApplyConfigUpdate<'_> {
             .take()
             .ok_or(error!(StakingError::NoPendingUpdate))?;
         require!(now >= pending.eta, StakingError::TimelockNotElapsed);
+        if let Some(slashers) = &pending.args.slashers {
+            let removes_one = config.slashers.iter().any(|s| !slashers.contains(s));
+            require!(
+                !removes_one || config.total_locked == 0,
+                StakingError::SlasherHoldsLocks
+            );
+        }
         config.apply(&pending.args, pending.treasury);
         config.invariant()?;
 

@@ -71,6 +71,7 @@ impl InitConfig<'_> {
             total_slashed: 0,
             bump: ctx.bumps.config,
             treasury_owed: 0,
+            total_locked: 0,
             vault_bump: ctx.bumps.vault,
             pending: None,
         });

@@ -17,7 +17,7 @@ pub struct LockStakeArgs {
 #[derive(Accounts)]
 pub struct LockStake<'info> {
     pub slasher: Signer<'info>,
-    #[account(seeds = [StakingConfig::SEED], bump = config.bump)]
+    #[account(mut, seeds = [StakingConfig::SEED], bump = config.bump)]
     pub config: Account<'info, StakingConfig>,
     #[account(
         mut,
@@ -42,6 +42,8 @@ impl LockStake<'_> {
         let stake = &mut ctx.accounts.stake_account;
         stake.lock(args.amount)?;
         stake.invariant()?;
+        let config = &mut ctx.accounts.config;
+        config.total_locked = crate::math::add(config.total_locked, args.amount)?;
         crate::emit_event!(StakeLockChanged {
             owner: stake.owner,
             change: StakeLockChange::Locked,
@@ -58,6 +60,8 @@ impl LockStake<'_> {
         let stake = &mut ctx.accounts.stake_account;
         let released = stake.unlock(args.amount);
         stake.invariant()?;
+        let config = &mut ctx.accounts.config;
+        config.total_locked = config.total_locked.saturating_sub(released);
         crate::emit_event!(StakeLockChanged {
             owner: stake.owner,
             change: StakeLockChange::Unlocked,

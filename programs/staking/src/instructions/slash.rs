@@ -65,13 +65,16 @@ impl Slash<'_> {
         ctx.accounts.validate()?;
         let accounts = ctx.accounts;
 
+        let locked_before = accounts.stake_account.locked;
         let taken = accounts.stake_account.slash(args.amount)?;
+        let unlocked = locked_before.saturating_sub(accounts.stake_account.locked);
         accounts.stake_account.invariant()?;
         let slashed = taken.total()?;
         let config = &mut accounts.config;
         config.total_active = math::sub(config.total_active, taken.from_active)?;
         config.total_unbonding = math::sub(config.total_unbonding, taken.from_unbonding)?;
         config.total_slashed = math::add(config.total_slashed, slashed)?;
+        config.total_locked = config.total_locked.saturating_sub(unlocked);
         // The treasury's share rounds down; the harmed party gets the remainder.
         let to_treasury = math::bps_of(slashed, config.treasury_share_bps)?;
         let to_recipient = math::sub(slashed, to_treasury)?;

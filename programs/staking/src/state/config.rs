@@ -26,6 +26,9 @@ pub struct StakingConfig {
     pub total_slashed: u64,
     /// The treasury's share of slashes, still in the vault until `collect_treasury`.
     pub treasury_owed: u64,
+    /// Stake locked behind jobs, over every stake account: while any is, no slasher may be
+    /// removed (the jobs behind the locks could then never release them).
+    pub total_locked: u64,
     pub bump: u8,
     pub vault_bump: u8,
     /// A proposed change, waiting out its timelock.
