@@ -217,7 +217,7 @@ error_variants!(REGISTRY_ERRORS: RegistryError {
     GpuCountBelowInUse, NotAuditor, SpecHashMismatch, NotEscrowAuthority, InsufficientCapacity,
     ReleaseExceedsReserved, ZeroGpus, ProviderAlreadyRegistered, MathOverflow,
     InvariantViolated, JobsHeld, ProviderRetired, BenchmarkAboveCeiling, NoPendingUpdate,
-    TimelockNotElapsed, EscrowAuthorityInUse,
+    TimelockNotElapsed, EscrowAuthorityInUse, ProposalLapsed,
 });
 
 error_variants!(STAKING_ERRORS: StakingError {
@@ -225,7 +225,7 @@ error_variants!(STAKING_ERRORS: StakingError {
     WrongVault, WrongTreasury, NotStakeOwner, InsufficientActiveStake, NothingUnbonding,
     CooldownNotElapsed, UnauthorizedSlasher, NothingToSlash, MathOverflow, InvariantViolated,
     StakeLocked, InsufficientUnlockedStake, NoPendingUpdate, TimelockNotElapsed, MintNotSupported,
-    SlasherHoldsLocks,
+    SlasherHoldsLocks, ProposalLapsed,
 });
 
 error_variants!(ESCROW_ERRORS: EscrowError {
@@ -242,7 +242,7 @@ error_variants!(ESCROW_ERRORS: EscrowError {
     WrongStakeAccount, WrongTokenAccountOwner, MathOverflow, ZeroBid, ProviderRetired,
     InsufficientCollateral, DurationAboveMax, CooldownShorterThanJobLifetime, ProviderNotFound,
     NoPendingUpdate, TimelockNotElapsed, MintNotSupported, MintAccountMissing, HeartbeatLapsed,
-    ProviderConsentRequired, BidderRefused, AuctionExhausted, InvalidSlashOrBond,
+    ProviderConsentRequired, BidderRefused, AuctionExhausted, InvalidSlashOrBond, ProposalLapsed,
 });
 
 error_variants!(EMISSION_ERRORS: EmissionError {
@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn unknown_codes_have_no_name() {
         // SPL Token's InsufficientFunds, a gap in Anchor's codes, past each band's end.
-        for code in [1, 2045, 5999, 6036, 7022, 8069, 9017, 10_000, u32::MAX] {
+        for code in [1, 2045, 5999, 6037, 7023, 8070, 9017, 10_000, u32::MAX] {
             assert_eq!(program_error(code), None, "code {code}");
         }
     }
@@ -381,7 +381,7 @@ mod tests {
             assert!(seen.insert(code), "code {code} listed twice");
             assert_eq!(program_error(code).map(|i| i.name), Some(name));
         }
-        assert_eq!(seen.len(), 82 + 36 + 22 + 69 + 17);
+        assert_eq!(seen.len(), 82 + 37 + 23 + 70 + 17);
     }
 
     fn codes_and_names<E: Copy>(variants: &[E], name: fn(&E) -> String) -> Vec<(u32, String)>

@@ -30,3 +30,6 @@ pub const MAX_ATTEMPTS: u8 = 10;
 /// days, longer than the longest job the hard bounds allow (30 days of run, a day each of
 /// start timeout and grace, a 7-day challenge window and the 14-day dispute timeout).
 pub const CONFIG_TIMELOCK: i64 = 60 * DAY;
+
+/// How long after its timelock a proposed config change may still be applied: 14 days.
+pub const PROPOSAL_LIFETIME: i64 = 14 * 24 * 3_600;

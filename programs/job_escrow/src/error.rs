@@ -143,6 +143,8 @@ pub enum EscrowError {
     AuctionExhausted,
     #[msg("Each slash must be at least the crank tip, and the dispute bond above zero")]
     InvalidSlashOrBond,
+    #[msg("The proposal was not applied within 14 days of its timelock and lapsed: propose again")]
+    ProposalLapsed,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

@@ -13,3 +13,6 @@ pub const MAX_GPUS_PER_PROVIDER: u16 = 1_024;
 /// How long a proposed change of registry parameters waits before it can be applied: 60
 /// days, longer than the longest job the job escrow's hard bounds allow.
 pub const CONFIG_TIMELOCK: i64 = 60 * 24 * 3_600;
+
+/// How long after its timelock a proposed config change may still be applied: 14 days.
+pub const PROPOSAL_LIFETIME: i64 = 14 * 24 * 3_600;

@@ -75,4 +75,6 @@ pub enum RegistryError {
     TimelockNotElapsed,
     #[msg("Providers are registered: the escrow authority their jobs answer to cannot change")]
     EscrowAuthorityInUse,
+    #[msg("The proposal was not applied within 14 days of its timelock and lapsed: propose again")]
+    ProposalLapsed,
 }

@@ -47,4 +47,6 @@ pub enum StakingError {
     MintNotSupported,
     #[msg("Stake is locked behind jobs: no slasher can be removed until every lock is released")]
     SlasherHoldsLocks,
+    #[msg("The proposal was not applied within 14 days of its timelock and lapsed: propose again")]
+    ProposalLapsed,
 }

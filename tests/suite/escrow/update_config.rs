@@ -63,6 +63,26 @@ fn a_proposal_takes_effect_only_after_the_timelock() {
 }
 
 #[test]
+fn a_proposal_not_applied_in_time_lapses() {
+    let mut m = Market::with_escrow();
+    let admin = m.admin.insecure_clone();
+    let args = UpdateConfigArgs {
+        protocol_fee_bps: Some(100),
+        ..Default::default()
+    };
+    m.send(ix::propose_config_update(&admin.pubkey(), args), &admin)
+        .unwrap();
+    m.chain
+        .advance(CONFIG_TIMELOCK + job_escrow::constants::PROPOSAL_LIFETIME + 1)
+        .unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        EscrowError::ProposalLapsed,
+    );
+    assert_eq!(config(&mut m).protocol_fee_bps, PROTOCOL_FEE_BPS);
+}
+
+#[test]
 fn the_admin_can_withdraw_a_proposal() {
     let mut m = Market::with_escrow();
     let admin = m.admin.insecure_clone();

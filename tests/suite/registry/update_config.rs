@@ -121,3 +121,27 @@ fn the_escrow_authority_is_fixed_once_providers_registered() {
         RegistryError::EscrowAuthorityInUse,
     );
 }
+
+#[test]
+fn a_proposal_not_applied_in_time_lapses() {
+    let mut m = Market::new();
+    let admin = m.admin.insecure_clone();
+    m.send(
+        ix::propose_config_update(
+            &admin.pubkey(),
+            UpdateConfigArgs {
+                min_stake_per_gpu: Some(5),
+                ..Default::default()
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    m.chain
+        .advance(CONFIG_TIMELOCK + provider_registry::constants::PROPOSAL_LIFETIME + 1)
+        .unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        RegistryError::ProposalLapsed,
+    );
+}

@@ -116,3 +116,29 @@ fn proposals_reject_strangers_and_bad_values() {
         StakingError::NoPendingUpdate,
     );
 }
+
+#[test]
+fn a_proposal_not_applied_in_time_lapses() {
+    let mut m = Market::new();
+    let admin = m.admin.insecure_clone();
+    m.send(
+        ix::propose_config_update(
+            &admin.pubkey(),
+            None,
+            UpdateConfigArgs {
+                treasury_share_bps: Some(0),
+                ..Default::default()
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    m.chain
+        .advance(CONFIG_TIMELOCK + UNBONDING_PERIOD + staking::constants::PROPOSAL_LIFETIME + 1)
+        .unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        StakingError::ProposalLapsed,
+    );
+    assert_eq!(m.staking_config().treasury_share_bps, TREASURY_SHARE_BPS);
+}

@@ -27,6 +27,13 @@ impl ApplyConfigUpdate<'_> {
             .take()
             .ok_or(error!(EscrowError::NoPendingUpdate))?;
         require!(now >= pending.eta, EscrowError::TimelockNotElapsed);
+        // A proposal nobody applied soon after its timelock lapses: nobody should be
+        // surprised by a change long after they stopped expecting it.
+        let lapses_at = pending
+            .eta
+            .checked_add(crate::constants::PROPOSAL_LIFETIME)
+            .ok_or(error!(EscrowError::MathOverflow))?;
+        require!(now <= lapses_at, EscrowError::ProposalLapsed);
         c.apply(&pending.args);
         c.invariant()?;
         c.check_cooldown(&ctx.accounts.staking_config)?;

@@ -20,6 +20,13 @@ impl ApplyConfigUpdate<'_> {
             .take()
             .ok_or(error!(RegistryError::NoPendingUpdate))?;
         require!(now >= pending.eta, RegistryError::TimelockNotElapsed);
+        // A proposal nobody applied soon after its timelock lapses: nobody should be
+        // surprised by a change long after they stopped expecting it.
+        let lapses_at = pending
+            .eta
+            .checked_add(crate::constants::PROPOSAL_LIFETIME)
+            .ok_or(error!(RegistryError::MathOverflow))?;
+        require!(now <= lapses_at, RegistryError::ProposalLapsed);
         // Jobs held by providers answer to the escrow authority that assigned them: it can
         // only change while no provider is registered (and so no job is held).
         if pending

@@ -21,6 +21,13 @@ impl ApplyConfigUpdate<'_> {
             .take()
             .ok_or(error!(StakingError::NoPendingUpdate))?;
         require!(now >= pending.eta, StakingError::TimelockNotElapsed);
+        // A proposal nobody applied soon after its timelock lapses: nobody should be
+        // surprised by a change long after they stopped expecting it.
+        let lapses_at = pending
+            .eta
+            .checked_add(crate::constants::PROPOSAL_LIFETIME)
+            .ok_or(error!(StakingError::MathOverflow))?;
+        require!(now <= lapses_at, StakingError::ProposalLapsed);
         if let Some(slashers) = &pending.args.slashers {
             let removes_one = config.slashers.iter().any(|s| !slashers.contains(s));
             require!(
