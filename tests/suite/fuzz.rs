@@ -583,7 +583,7 @@ impl World {
                 .map(|j| j.requirements.gpu_count)
                 .sum();
             assert_eq!(p.gpus_in_use, gpus, "GPUs in use by {address}");
-            let locked: u64 = held.iter().map(|j| j.collateral_locked).sum();
+            let locked: u64 = held.iter().map(|j| j.collateral_locked()).sum();
             let stake = stakes
                 .iter()
                 .find(|(_, s)| s.owner == p.authority)

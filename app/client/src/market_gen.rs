@@ -206,7 +206,6 @@ pub fn jobs(rng: &mut Rng, count: usize, mint: Pubkey, now: i64) -> Vec<OpenJob>
                     tip_reserve: 0,
                     billed: 0,
                     attempt_billed: 0,
-                    collateral_locked: 0,
                     status: JobStatus::Open,
                     bid_deadline: now + 600,
                     best_bid: None,

@@ -39,7 +39,7 @@ fn an_eligible_provider_takes_the_job_at_its_price() {
     // Taking the job reserves its GPUs, counts it as held and locks its collateral.
     let p = m.provider_account(&provider.pubkey());
     assert_eq!((p.gpus_in_use, p.jobs_held), (2, 1));
-    assert_eq!(j.collateral_locked, SLASH.dispute_lost);
+    assert_eq!(j.collateral_locked(), SLASH.dispute_lost);
     assert_eq!(
         m.stake_account(&provider.pubkey()).locked,
         SLASH.dispute_lost

@@ -145,3 +145,26 @@ fn a_retired_provider_still_claims_its_rewards() {
     let claimed = out.events::<reward_emission::events::RewardsClaimed>()[0].amount;
     assert_eq!(claimed, FIRST_EPOCH_EMISSION);
 }
+
+/// A job can only be taken by a provider that exists: an erased account is refused with
+/// its own error rather than treated as a provider.
+#[test]
+fn a_provider_account_that_is_gone_cannot_take_a_job() {
+    let mut m = Market::with_escrow();
+    let p = m.provider(1);
+    let client = m.client(100 * TOKEN);
+    m.create_job(&client, batch_job(1, 1)).unwrap();
+    m.chain.set_account(
+        &pda::provider(&p.pubkey()),
+        solana_account::Account::default(),
+    );
+    let job = pda::job(&client.pubkey(), 1);
+    assert_error(
+        signed(
+            &mut m,
+            ix::accept_job(&p.pubkey(), &p.pubkey(), &job),
+            &p.keypair,
+        ),
+        job_escrow::error::EscrowError::ProviderNotFound,
+    );
+}

@@ -108,29 +108,21 @@ impl AcceptJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         let provider = ctx.accounts.validate(now)?;
         let accounts = ctx.accounts;
-        let collateral = accounts.job.terms.collateral();
         let job = &mut accounts.job;
-        job.assign(
-            Assignment {
-                provider: accounts.node.provider.key(),
-                authority: provider.authority,
-                price_per_gpu_hour: provider.price_per_gpu_hour,
-                assigned_at: now,
-            },
-            collateral,
-        )?;
-        accounts.node.hold(
-            job.requirements.gpu_count,
-            collateral,
-            accounts.config.authority_bump,
-        )?;
+        job.assign(Assignment {
+            provider: accounts.node.provider.key(),
+            authority: provider.authority,
+            price_per_gpu_hour: provider.price_per_gpu_hour,
+            assigned_at: now,
+        })?;
+        accounts.node.hold(job, accounts.config.authority_bump)?;
 
         staking::emit_event!(JobAssigned {
             job: job.key(),
             provider: accounts.node.provider.key(),
             price_per_gpu_hour: provider.price_per_gpu_hour,
             attempt: job.attempts,
-            collateral_locked: collateral,
+            collateral_locked: job.collateral_locked(),
         });
         Ok(())
     }

@@ -80,28 +80,20 @@ impl CloseAuction<'_> {
             });
             return Ok(());
         }
-        let collateral = job.terms.collateral();
-        job.assign(
-            Assignment {
-                provider: bid.provider,
-                authority: bid.authority,
-                price_per_gpu_hour: bid.price_per_gpu_hour,
-                assigned_at: now,
-            },
-            collateral,
-        )?;
-        accounts.winner.hold(
-            job.requirements.gpu_count,
-            collateral,
-            accounts.config.authority_bump,
-        )?;
+        job.assign(Assignment {
+            provider: bid.provider,
+            authority: bid.authority,
+            price_per_gpu_hour: bid.price_per_gpu_hour,
+            assigned_at: now,
+        })?;
+        accounts.winner.hold(job, accounts.config.authority_bump)?;
 
         staking::emit_event!(JobAssigned {
             job: job.key(),
             provider: bid.provider,
             price_per_gpu_hour: bid.price_per_gpu_hour,
             attempt: job.attempts,
-            collateral_locked: collateral,
+            collateral_locked: job.collateral_locked(),
         });
         Ok(())
     }

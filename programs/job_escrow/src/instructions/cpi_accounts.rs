@@ -146,8 +146,10 @@ impl<'info> ProviderCpi<'info> {
         }
     }
 
-    /// Takes on a job: reserves its GPUs, counts it as held and locks its collateral.
-    pub fn hold(&self, gpus: u16, collateral: u64, bump: u8) -> Result<()> {
+    /// Takes on a job just assigned: reserves its GPUs, counts it as held and locks its
+    /// collateral.
+    pub fn hold(&self, job: &Job, bump: u8) -> Result<()> {
+        let (gpus, collateral) = (job.requirements.gpu_count, job.collateral_locked());
         let bump = [bump];
         let seeds = authority_seeds(&bump);
         provider_registry::cpi::reserve_capacity(

@@ -123,7 +123,6 @@ impl CreateJob<'_> {
             tip_reserve,
             billed: 0,
             attempt_billed: 0,
-            collateral_locked: 0,
             status: JobStatus::Open,
             bid_deadline: now
                 .checked_add(terms.bid_window)

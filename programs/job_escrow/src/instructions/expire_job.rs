@@ -77,7 +77,7 @@ impl ExpireJob<'_> {
         };
         let was_running = accounts.settle.job.status == JobStatus::Running;
         let holds_gpus = accounts.settle.job.holds_gpus();
-        let collateral = accounts.settle.job.collateral_locked;
+        let collateral = accounts.settle.job.collateral_locked();
         let assignment = accounts.settle.job.assignment()?;
 
         // A lease is paid for what it served up to its last heartbeat; a batch job that

@@ -57,7 +57,7 @@ impl ResolveDispute<'_> {
         let (refund, slash_requested) = if args.for_client {
             let bump = accounts.settle.config.authority_bump;
             let job = &accounts.settle.job;
-            let (slash, collateral) = (job.terms.slash.dispute_lost, job.collateral_locked);
+            let (slash, collateral) = (job.terms.slash.dispute_lost, job.collateral_locked());
             accounts
                 .settle
                 .node

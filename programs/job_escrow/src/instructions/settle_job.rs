@@ -120,7 +120,7 @@ impl<'info> SettleJob<'info> {
                 gpu_seconds: payout.gpu_seconds,
                 time_to_start,
             },
-            self.job.collateral_locked,
+            self.job.collateral_locked(),
             bump,
         )?;
         let billed_total = self.job.billed;

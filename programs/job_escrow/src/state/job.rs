@@ -163,8 +163,6 @@ pub struct Job {
     pub billed: u64,
     /// Gross amount billed to the current provider in the current attempt.
     pub attempt_billed: u64,
-    /// Stake the current provider locked behind this job (stake-mint base units).
-    pub collateral_locked: u64,
     pub status: JobStatus,
     /// When an open job stops taking bids (auction) or may be reclaimed.
     pub bid_deadline: i64,
@@ -213,11 +211,20 @@ impl Job {
         self.assignment.ok_or(error!(EscrowError::JobNotAssigned))
     }
 
-    /// Open -> Assigned, with `collateral` locked on the provider's stake.
-    pub fn assign(&mut self, assignment: Assignment, collateral: u64) -> Result<()> {
+    /// Stake the current provider has locked behind this job: the job's collateral while
+    /// a provider holds it (from assignment to the end of its attempt), else nothing.
+    pub fn collateral_locked(&self) -> u64 {
+        if self.assignment.is_some() {
+            self.terms.collateral()
+        } else {
+            0
+        }
+    }
+
+    /// Open -> Assigned; the caller locks `collateral_locked()` on the provider's stake.
+    pub fn assign(&mut self, assignment: Assignment) -> Result<()> {
         self.require_status(JobStatus::Open, EscrowError::JobNotOpen)?;
         self.assignment = Some(assignment);
-        self.collateral_locked = collateral;
         self.attempt_billed = 0;
         self.best_bid = None;
         self.attempts = self
@@ -431,7 +438,6 @@ impl Job {
         }
         self.status = JobStatus::Open;
         self.assignment = None;
-        self.collateral_locked = 0;
         self.attempt_billed = 0;
         self.best_bid = None;
         self.started_at = 0;

@@ -61,7 +61,6 @@ fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
         tip_reserve: 0,
         billed: 0,
         attempt_billed: 0,
-        collateral_locked: 0,
         status: JobStatus::Open,
         bid_deadline: 0,
         best_bid: None,
@@ -114,8 +113,8 @@ proptest! {
                 break;
             }
             let price = (max_price * percent / 100).max(1);
-            job.assign(assignment(price, now), 4).unwrap();
-            prop_assert_eq!(job.collateral_locked, 4);
+            job.assign(assignment(price, now)).unwrap();
+            prop_assert_eq!(job.collateral_locked(), 4);
             job.start(now).unwrap();
             let (mut gross, mut to_provider, mut fees) = (0u64, 0u64, 0u64);
             for (wait, heartbeat, withdraw) in steps {
@@ -156,7 +155,7 @@ proptest! {
             served_total += served;
             if !last {
                 job.requeue(now, served).unwrap();
-                prop_assert_eq!((job.attempt_billed, job.collateral_locked), (0, 0));
+                prop_assert_eq!((job.attempt_billed, job.collateral_locked()), (0, 0));
             }
         }
         prop_assert!(served_total <= max_duration as u64);
