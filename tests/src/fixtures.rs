@@ -311,6 +311,14 @@ pub fn swap_account(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruct
     ix
 }
 
-/// What Anchor's `init` of an account that already exists fails with: it asks the system
-/// program to create a pre-funded account, an instruction the runtime refuses as invalid.
-pub const ALREADY_INITIALISED: InstructionError = InstructionError::InvalidInstructionData;
+/// What Anchor's `init` of an account that already exists fails with on `chain`: the system
+/// program refuses to create it with `SystemError::AccountAlreadyInUse` (custom error 0).
+/// Natively, solana-program-test's CPI stub reports that refusal as invalid instruction
+/// data instead; the SBF tier sees the real error.
+pub fn already_initialised(chain: &InProcessChain) -> InstructionError {
+    if chain.runs_sbf() {
+        InstructionError::Custom(0)
+    } else {
+        InstructionError::InvalidInstructionData
+    }
+}

@@ -21,6 +21,8 @@ pub struct TxOutcome {
     pub signature: Signature,
     /// Its program logs, which carry the emitted events.
     pub logs: Vec<String>,
+    /// Compute units it consumed, where the backend reports them.
+    pub compute_units: Option<u64>,
 }
 
 impl TxOutcome {

@@ -3,12 +3,14 @@
 //! and the provider agent are written against.
 //!
 //! Builders are pure functions returning [`Instruction`]s; all I/O goes through [`Chain`].
-//! [`InProcessChain`] runs every program of the workspace inside an in-process Agave bank
-//! (solana-program-test), so the same code runs in `cargo test` and against a cluster.
+//! [`InProcessChain`] runs every program of the workspace inside this process (natively in an
+//! Agave bank, or as SBF binaries in LiteSVM), so the same code runs in `cargo test` and
+//! against a cluster.
 
 pub mod agent;
 pub mod chain;
 pub mod cli_config;
+pub mod compute;
 pub mod driver;
 pub mod error;
 pub mod escrow;

@@ -111,5 +111,4 @@ pub fn satisfies(
 }
 
 #[cfg(test)]
-#[path = "tests/eligibility.rs"]
 mod tests;

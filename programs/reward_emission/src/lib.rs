@@ -5,6 +5,8 @@
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
+#[cfg(target_os = "solana")]
+use solana_compiler_builtins as _;
 
 pub mod constants;
 pub mod error;
@@ -17,6 +19,18 @@ pub use instructions::*;
 pub use state::*;
 
 declare_id!("A5nKTSo6h99vVwWzCPfHPk79gnwRti6MKvM1enT866m3");
+
+// Where to report a vulnerability, embedded in the deployed binary (security.txt). Only the
+// deployable build carries it: the `no-entrypoint` builds all link into one test binary.
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "gpu-market reward emission",
+    project_url: "https://github.com/gpu-market/gpu-market",
+    contacts: "link:https://github.com/gpu-market/gpu-market/security/advisories/new",
+    policy: "https://github.com/gpu-market/gpu-market/blob/main/README.md#idls-and-securitytxt",
+    source_code: "https://github.com/gpu-market/gpu-market",
+    source_release: env!("CARGO_PKG_VERSION")
+}
 
 #[program]
 pub mod reward_emission {

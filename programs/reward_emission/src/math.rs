@@ -49,5 +49,4 @@ pub fn period_emission(first: u64, decay_bps: u16, period: u64) -> Result<u64> {
 
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
-#[path = "tests/math.rs"]
 mod tests;

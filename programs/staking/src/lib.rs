@@ -3,6 +3,8 @@
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
+#[cfg(target_os = "solana")]
+use solana_compiler_builtins as _;
 
 pub mod constants;
 pub mod error;
@@ -16,6 +18,18 @@ pub use instructions::*;
 pub use state::*;
 
 declare_id!("EGkm4cmWUGL2JWdW3fXbG76jbghKabb7vswJAogWAWVS");
+
+// Where to report a vulnerability, embedded in the deployed binary (security.txt). Only the
+// deployable build carries it: the `no-entrypoint` builds all link into one test binary.
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "gpu-market staking",
+    project_url: "https://github.com/gpu-market/gpu-market",
+    contacts: "link:https://github.com/gpu-market/gpu-market/security/advisories/new",
+    policy: "https://github.com/gpu-market/gpu-market/blob/main/README.md#idls-and-securitytxt",
+    source_code: "https://github.com/gpu-market/gpu-market",
+    source_release: env!("CARGO_PKG_VERSION")
+}
 
 #[program]
 pub mod staking {

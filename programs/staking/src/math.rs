@@ -23,5 +23,4 @@ pub fn sub(a: u64, b: u64) -> Result<u64> {
 }
 
 #[cfg(test)]
-#[path = "tests/math.rs"]
 mod tests;

@@ -108,7 +108,11 @@ fn a_job_id_is_used_once() {
     let client = m.client(100 * TOKEN);
     m.create_job(&client, batch_job(1, 1)).unwrap();
     let err = m.create_job(&client, batch_job(1, 1)).unwrap_err();
-    assert_eq!(err.instruction_error(), Some(&ALREADY_INITIALISED), "{err}");
+    assert_eq!(
+        err.instruction_error(),
+        Some(&already_initialised(&m.chain)),
+        "{err}"
+    );
 }
 
 #[test]

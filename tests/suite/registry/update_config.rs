@@ -145,3 +145,31 @@ fn a_proposal_not_applied_in_time_lapses() {
         RegistryError::ProposalLapsed,
     );
 }
+
+#[test]
+fn the_admin_can_withdraw_a_proposal() {
+    let mut m = Market::new();
+    let admin = m.admin.insecure_clone();
+    m.send(
+        ix::propose_config_update(
+            &admin.pubkey(),
+            UpdateConfigArgs {
+                min_stake_per_gpu: Some(5),
+                ..Default::default()
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    m.send(ix::cancel_config_update(&admin.pubkey()), &admin)
+        .unwrap();
+    let config: RegistryConfig = m.chain.fetch(&pda::registry_config()).unwrap();
+    assert_eq!(config.pending, None);
+    m.chain.advance(CONFIG_TIMELOCK).unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        RegistryError::NoPendingUpdate,
+    );
+    let config: RegistryConfig = m.chain.fetch(&pda::registry_config()).unwrap();
+    assert_eq!(config.min_stake_per_gpu, MIN_STAKE_PER_GPU);
+}

@@ -44,7 +44,11 @@ fn init_config_twice_is_refused() {
         },
     );
     let err = m.send(again, &admin).unwrap_err();
-    assert_eq!(err.instruction_error(), Some(&ALREADY_INITIALISED), "{err}");
+    assert_eq!(
+        err.instruction_error(),
+        Some(&already_initialised(&m.chain)),
+        "{err}"
+    );
 }
 
 fn fresh_chain() -> (InProcessChain, Keypair, Pubkey) {

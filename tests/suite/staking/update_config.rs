@@ -142,3 +142,38 @@ fn a_proposal_not_applied_in_time_lapses() {
     );
     assert_eq!(m.staking_config().treasury_share_bps, TREASURY_SHARE_BPS);
 }
+
+#[test]
+fn the_admin_can_withdraw_a_proposal() {
+    let mut m = Market::new();
+    let admin = m.admin.insecure_clone();
+    m.send(
+        ix::propose_config_update(
+            &admin.pubkey(),
+            None,
+            UpdateConfigArgs {
+                unbonding_period: Some(3_600),
+                ..Default::default()
+            },
+        ),
+        &admin,
+    )
+    .unwrap();
+    let stranger = m.wallet(0);
+    assert_error(
+        m.send(
+            ix::cancel_config_update(&stranger.pubkey()),
+            &stranger.keypair,
+        ),
+        StakingError::NotAdmin,
+    );
+    m.send(ix::cancel_config_update(&admin.pubkey()), &admin)
+        .unwrap();
+    assert!(m.staking_config().pending.is_none());
+    m.chain.advance(CONFIG_TIMELOCK + UNBONDING_PERIOD).unwrap();
+    assert_error(
+        m.send(ix::apply_config_update(&admin.pubkey()), &admin),
+        StakingError::NoPendingUpdate,
+    );
+    assert_eq!(m.staking_config().unbonding_period, UNBONDING_PERIOD);
+}

@@ -1,9 +1,18 @@
-//! [`InProcessChain`]: every gpu-market program inside an in-process Agave bank.
+//! [`InProcessChain`]: every gpu-market program on a real runtime inside this process.
 //!
-//! The Anchor programs run natively (`processor!`) unless `SBF_OUT_DIR` (or `BPF_OUT_DIR`)
-//! points at built `.so` files, in which case the very same suite runs the real SBF
-//! binaries (`cargo test-sbf`). SPL Token, Token-2022 and the associated token account
-//! program always run as the SBF binaries bundled with solana-program-test.
+//! Two runtimes, chosen when the chain starts:
+//! - by default the Anchor programs run natively (`processor!`) inside an Agave 3.1 bank
+//!   (solana-program-test), where the debugger and the Rust backtrace work;
+//! - when `SBF_OUT_DIR` (or `BPF_OUT_DIR`) names a directory of built `.so` files
+//!   (`cargo xtask build-sbf` writes them to `target/deploy`), the very same suite runs the
+//!   real SBPF v3 binaries in LiteSVM 0.16, whose Agave 4.2 loader enforces the 4 KB stack
+//!   frame, the 32 KB heap and the compute budget. The 3.1 bank's loader does not execute
+//!   SBPF v3 (it refuses the programs as "not deployed"), which is why the SBF tier runs
+//!   in the newer SVM. Every program added with
+//!   [`InProcessChainBuilder::with_native_program`] must then be in that directory too.
+//!
+//! SPL Token, Token-2022 and the associated token account program always run as the SBF
+//! binaries bundled with the runtime.
 
 use crate::{
     chain::{sign_transaction, Chain, TxOutcome},
@@ -18,11 +27,13 @@ use solana_keypair::Keypair;
 pub use solana_program_runtime::invoke_context::BuiltinFunctionWithContext;
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signature::Signature;
+use solana_signer::Signer;
 use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 pub use solana_program_test;
-
 /// The signature of the `entry` function Anchor generates for every program.
 type AnchorEntry =
     for<'info> fn(&'info Pubkey, &'info [AccountInfo<'info>], &'info [u8]) -> ProgramResult;
@@ -62,78 +73,311 @@ fn registry_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]
     call_anchor_entry(provider_registry::entry, program_id, accounts, data)
 }
 
+/// The gpu-market programs: the name of the `.so` file and the id.
+const PROGRAMS: [(&str, Pubkey); 4] = [
+    ("staking", staking::ID),
+    ("provider_registry", provider_registry::ID),
+    ("job_escrow", job_escrow::ID),
+    ("reward_emission", reward_emission::ID),
+];
+
+/// The native entrypoint of each of [`PROGRAMS`].
+fn native_entrypoints() -> [Option<BuiltinFunctionWithContext>; 4] {
+    [
+        processor!(staking_processor),
+        processor!(registry_processor),
+        processor!(escrow_processor),
+        processor!(rewards_processor),
+    ]
+}
+
+/// The directory of SBF binaries the environment selects, if any.
+pub fn sbf_out_dir() -> Option<PathBuf> {
+    std::env::var_os("SBF_OUT_DIR")
+        .or_else(|| std::env::var_os("BPF_OUT_DIR"))
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Lamports the SVM's fee payer starts with (the bank's payer gets its own genesis funds).
+const SVM_PAYER_LAMPORTS: u64 = 500_000_000_000_000;
+
 /// Configures an [`InProcessChain`] before it starts.
 pub struct InProcessChainBuilder {
-    program_test: ProgramTest,
-    /// Owners of the genesis accounts added, for [`Chain::program_accounts`].
-    genesis_owners: Vec<(Pubkey, Pubkey)>,
+    native_programs: Vec<(&'static str, Pubkey, BuiltinFunctionWithContext)>,
+    accounts: Vec<(Pubkey, Account)>,
+    sbf_dir: Option<PathBuf>,
 }
 
 impl InProcessChainBuilder {
-    /// Adds a native program of the caller's (for example a test fixture), always run
-    /// natively, also under `cargo test-sbf`.
+    /// Adds a program of the caller's (for example a test fixture): natively, or as
+    /// `<SBF_OUT_DIR>/<name>.so` when the chain runs SBF binaries.
     pub fn with_native_program(
         mut self,
         name: &'static str,
         program_id: Pubkey,
         processor: BuiltinFunctionWithContext,
     ) -> Self {
-        self.program_test
-            .add_builtin_program(name, program_id, processor);
+        self.native_programs.push((name, program_id, processor));
         self
     }
 
     /// Puts `account` at `address` in the genesis state.
     pub fn with_account(mut self, address: Pubkey, account: Account) -> Self {
-        self.genesis_owners.push((address, account.owner));
-        self.program_test.add_account(address, account);
+        self.accounts.push((address, account));
         self
     }
 
-    /// Starts the bank.
+    /// Runs the SBF binaries in `dir` instead of the native programs (what `SBF_OUT_DIR`
+    /// selects), or the native programs when `None`.
+    pub fn with_sbf_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.sbf_dir = dir;
+        self
+    }
+
+    /// Starts the runtime.
     pub fn start(self) -> Result<InProcessChain, ClientError> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|err| ClientError::Backend(format!("tokio runtime: {err}")))?;
-        let context = runtime.block_on(self.program_test.start_with_context());
-        let clock: Clock = runtime
-            .block_on(context.banks_client.get_sysvar())
-            .map_err(backend)?;
-        let payer = context.payer.insecure_clone();
-        // Start at a round, recognisable time well past the epoch.
-        let now = clock.unix_timestamp.max(1_700_000_000);
-        context.set_sysvar(&Clock {
-            unix_timestamp: now,
-            ..clock
-        });
+        let (backend, payer) = match &self.sbf_dir {
+            Some(dir) => self.start_svm(dir)?,
+            None => self.start_bank()?,
+        };
         let mut chain = InProcessChain {
-            runtime,
-            context,
+            backend,
             payer,
-            now,
+            now: 0,
             sent: HashSet::new(),
             owners: HashMap::new(),
             by_owner: HashMap::new(),
         };
-        for (address, owner) in self.genesis_owners {
-            chain.index(address, Some(owner));
+        // Start at a round, recognisable time well past the epoch.
+        let clock = chain.clock()?;
+        chain.set_clock(clock.unix_timestamp.max(1_700_000_000))?;
+        for (address, account) in &self.accounts {
+            chain.index(*address, Some(account.owner));
         }
         Ok(chain)
+    }
+
+    fn start_bank(&self) -> Result<(Backend, Keypair), ClientError> {
+        let mut program_test = ProgramTest::default();
+        for ((name, id), entry) in PROGRAMS.into_iter().zip(native_entrypoints()) {
+            let entry = entry
+                .ok_or_else(|| ClientError::Backend(format!("no native entrypoint for {name}")))?;
+            program_test.add_builtin_program(name, id, entry);
+        }
+        for (name, id, processor) in &self.native_programs {
+            program_test.add_builtin_program(name, *id, *processor);
+        }
+        for (address, account) in &self.accounts {
+            program_test.add_account(*address, account.clone());
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|err| ClientError::Backend(format!("tokio runtime: {err}")))?;
+        let context = runtime.block_on(program_test.start_with_context());
+        let payer = context.payer.insecure_clone();
+        Ok((
+            Backend::Bank {
+                runtime,
+                context: Box::new(context),
+            },
+            payer,
+        ))
+    }
+
+    fn start_svm(&self, dir: &Path) -> Result<(Backend, Keypair), ClientError> {
+        let mut svm = litesvm::LiteSVM::new();
+        let programs = PROGRAMS.iter().copied().chain(
+            self.native_programs
+                .iter()
+                .map(|(name, id, _)| (*name, *id)),
+        );
+        for (name, id) in programs {
+            let path = dir.join(format!("{name}.so"));
+            let bytes = std::fs::read(&path).map_err(|err| {
+                ClientError::Backend(format!(
+                    "{}: {err} (build the programs with `cargo xtask build-sbf`, or unset \
+                     SBF_OUT_DIR to run them natively)",
+                    path.display()
+                ))
+            })?;
+            svm.add_program(id, &bytes).map_err(|err| {
+                ClientError::Backend(format!("{} does not load: {err:?}", path.display()))
+            })?;
+        }
+        for (address, account) in &self.accounts {
+            svm.set_account(*address, to_svm_account(account))
+                .map_err(|err| ClientError::Backend(format!("genesis account: {err:?}")))?;
+        }
+        let payer = Keypair::new();
+        svm.airdrop(&payer.pubkey(), SVM_PAYER_LAMPORTS)
+            .map_err(|failed| ClientError::Backend(format!("airdrop: {}", failed.err)))?;
+        Ok((Backend::Svm(Box::new(svm)), payer))
+    }
+}
+
+fn to_svm_account(account: &Account) -> solana_account_svm::Account {
+    solana_account_svm::Account {
+        lamports: account.lamports,
+        data: account.data.clone(),
+        owner: account.owner,
+        executable: account.executable,
+        rent_epoch: account.rent_epoch,
+    }
+}
+
+/// The runtime under an [`InProcessChain`].
+enum Backend {
+    /// The native programs in an Agave 3.1 bank.
+    Bank {
+        runtime: tokio::runtime::Runtime,
+        context: Box<ProgramTestContext>,
+    },
+    /// The SBF binaries in LiteSVM.
+    Svm(Box<litesvm::LiteSVM>),
+}
+
+/// What executing one transaction gave.
+struct Executed {
+    result: Result<(), TransactionError>,
+    logs: Vec<String>,
+    compute_units: Option<u64>,
+}
+
+impl Backend {
+    fn clock(&mut self) -> Result<Clock, ClientError> {
+        match self {
+            Backend::Bank { runtime, context } => runtime
+                .block_on(context.banks_client.get_sysvar())
+                .map_err(backend),
+            Backend::Svm(svm) => Ok(svm.get_sysvar::<Clock>()),
+        }
+    }
+
+    fn set_clock(&mut self, clock: &Clock) {
+        match self {
+            Backend::Bank { context, .. } => context.set_sysvar(clock),
+            Backend::Svm(svm) => svm.set_sysvar(clock),
+        }
+    }
+
+    /// Moves to the next slot, with a fresh blockhash.
+    fn next_slot(&mut self) -> Result<(), ClientError> {
+        let slot = self.clock()?.slot.saturating_add(1);
+        match self {
+            Backend::Bank { context, .. } => context
+                .warp_to_slot(slot)
+                .map_err(|err| ClientError::Backend(format!("warp: {err:?}"))),
+            Backend::Svm(svm) => {
+                svm.warp_to_slot(slot);
+                svm.expire_blockhash();
+                Ok(())
+            }
+        }
+    }
+
+    fn latest_blockhash(&mut self) -> Result<solana_hash::Hash, ClientError> {
+        match self {
+            Backend::Bank { runtime, context } => runtime
+                .block_on(context.banks_client.get_latest_blockhash())
+                .map_err(backend),
+            Backend::Svm(svm) => Ok(solana_hash::Hash::new_from_array(
+                svm.latest_blockhash().to_bytes(),
+            )),
+        }
+    }
+
+    fn execute(&mut self, tx: Transaction) -> Result<Executed, ClientError> {
+        match self {
+            Backend::Bank { runtime, context } => {
+                let result = runtime
+                    .block_on(context.banks_client.process_transaction_with_metadata(tx))
+                    .map_err(backend)?;
+                let (logs, compute_units) = result
+                    .metadata
+                    .map(|m| (m.log_messages, Some(m.compute_units_consumed)))
+                    .unwrap_or_default();
+                Ok(Executed {
+                    result: result.result,
+                    logs,
+                    compute_units,
+                })
+            }
+            Backend::Svm(svm) => {
+                // The same wire format; the SVM's transaction type is of a newer SDK.
+                let wire = bincode::serialize(&tx)
+                    .map_err(|err| ClientError::Backend(format!("encode: {err}")))?;
+                let tx: solana_transaction_svm::Transaction = bincode::deserialize(&wire)
+                    .map_err(|err| ClientError::Backend(format!("decode: {err}")))?;
+                Ok(match svm.send_transaction(tx) {
+                    Ok(meta) => Executed {
+                        result: Ok(()),
+                        logs: meta.logs,
+                        compute_units: Some(meta.compute_units_consumed),
+                    },
+                    Err(failed) => Executed {
+                        result: Err(failed.err),
+                        logs: failed.meta.logs,
+                        compute_units: Some(failed.meta.compute_units_consumed),
+                    },
+                })
+            }
+        }
+    }
+
+    fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ClientError> {
+        match self {
+            Backend::Bank { runtime, context } => runtime
+                .block_on(context.banks_client.get_account(*address))
+                .map_err(backend),
+            // A closed account lingers with no lamports until the bank would purge it.
+            Backend::Svm(svm) => Ok(svm
+                .get_account(address)
+                .filter(|a| a.lamports > 0)
+                .map(|a| Account {
+                    lamports: a.lamports,
+                    data: a.data,
+                    owner: a.owner,
+                    executable: a.executable,
+                    rent_epoch: a.rent_epoch,
+                })),
+        }
+    }
+
+    fn set_account(&mut self, address: &Pubkey, account: Account) -> Result<(), ClientError> {
+        match self {
+            Backend::Bank { context, .. } => {
+                context.set_account(address, &account.into());
+                Ok(())
+            }
+            Backend::Svm(svm) => svm
+                .set_account(*address, to_svm_account(&account))
+                .map_err(|err| ClientError::Backend(format!("set account: {err:?}"))),
+        }
+    }
+
+    fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError> {
+        match self {
+            Backend::Bank { runtime, context } => Ok(runtime
+                .block_on(context.banks_client.get_rent())
+                .map_err(backend)?
+                .minimum_balance(data_len)),
+            Backend::Svm(svm) => Ok(svm.minimum_balance_for_rent_exemption(data_len)),
+        }
     }
 }
 
 /// A whole gpu-market cluster in this process: the four programs, SPL Token, Token-2022
-/// and the associated token account program, on a real Agave bank whose clock the caller
+/// and the associated token account program, on a real runtime whose clock the caller
 /// moves.
 pub struct InProcessChain {
-    runtime: tokio::runtime::Runtime,
-    context: ProgramTestContext,
+    backend: Backend,
     payer: Keypair,
     now: i64,
     sent: HashSet<Signature>,
     /// The owner of every live account a landed transaction or
-    /// [`InProcessChain::set_account`] touched, and the same indexed by owner: the bank
+    /// [`InProcessChain::set_account`] touched, and the same indexed by owner: the runtime
     /// cannot scan by owner, so [`Chain::program_accounts`] reads these.
     owners: HashMap<Pubkey, Pubkey>,
     by_owner: HashMap<Pubkey, BTreeSet<Pubkey>>,
@@ -144,30 +388,16 @@ fn backend(err: BanksClientError) -> ClientError {
 }
 
 impl InProcessChain {
-    /// A builder with every gpu-market program added.
+    /// A builder with every gpu-market program added, running the SBF binaries of
+    /// [`sbf_out_dir`] when it names a directory.
     pub fn builder() -> InProcessChainBuilder {
-        let mut program_test = ProgramTest::default();
         // ProgramTest turns on debug logging of every instruction; keep `cargo test` quiet
         // unless RUST_LOG asks for more.
         agave_logger::setup_with_default("error");
-        if std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some() {
-            program_test.prefer_bpf(true);
-        }
-        program_test.add_program("staking", staking::ID, processor!(staking_processor));
-        program_test.add_program(
-            "provider_registry",
-            provider_registry::ID,
-            processor!(registry_processor),
-        );
-        program_test.add_program("job_escrow", job_escrow::ID, processor!(escrow_processor));
-        program_test.add_program(
-            "reward_emission",
-            reward_emission::ID,
-            processor!(rewards_processor),
-        );
         InProcessChainBuilder {
-            program_test,
-            genesis_owners: Vec::new(),
+            native_programs: Vec::new(),
+            accounts: Vec::new(),
+            sbf_dir: sbf_out_dir(),
         }
     }
 
@@ -176,25 +406,21 @@ impl InProcessChain {
         Self::builder().start()
     }
 
+    /// Whether the programs run as SBF binaries (rather than natively).
+    pub fn runs_sbf(&self) -> bool {
+        matches!(self.backend, Backend::Svm(_))
+    }
+
     /// Moves to the next slot: a fresh blockhash, with the clock kept where it was.
     fn next_slot(&mut self) -> Result<(), ClientError> {
-        let clock: Clock = self
-            .runtime
-            .block_on(self.context.banks_client.get_sysvar())
-            .map_err(backend)?;
-        self.context
-            .warp_to_slot(clock.slot.saturating_add(1))
-            .map_err(|err| ClientError::Backend(format!("warp: {err:?}")))?;
+        self.backend.next_slot()?;
         self.set_clock(self.now)
     }
 
     fn set_clock(&mut self, unix_timestamp: i64) -> Result<(), ClientError> {
-        let clock: Clock = self
-            .runtime
-            .block_on(self.context.banks_client.get_sysvar())
-            .map_err(backend)?;
+        let clock = self.backend.clock()?;
         self.now = unix_timestamp;
-        self.context.set_sysvar(&Clock {
+        self.backend.set_clock(&Clock {
             unix_timestamp,
             ..clock
         });
@@ -206,10 +432,7 @@ impl InProcessChain {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Transaction, ClientError> {
-        let blockhash = self
-            .runtime
-            .block_on(self.context.banks_client.get_latest_blockhash())
-            .map_err(backend)?;
+        let blockhash = self.backend.latest_blockhash()?;
         sign_transaction(instructions, &self.payer, signers, blockhash)
     }
 
@@ -234,9 +457,14 @@ impl InProcessChain {
 
     /// Overwrites an account, bypassing every runtime check: for building states that
     /// transactions cannot reach (wrong owners, forged data) in security tests.
+    ///
+    /// # Panics
+    /// If the runtime refuses the account (neither refuses a well-formed one).
     pub fn set_account(&mut self, address: &Pubkey, account: Account) {
         let owner = account.owner;
-        self.context.set_account(address, &account.into());
+        if let Err(err) = self.backend.set_account(address, account) {
+            panic!("set_account {address}: {err}");
+        }
         self.index(*address, Some(owner));
     }
 }
@@ -261,37 +489,35 @@ impl Chain for InProcessChain {
         let signature = tx.signatures[0];
         self.sent.insert(signature);
         let keys = tx.message.account_keys.clone();
-        let result = self
-            .runtime
-            .block_on(
-                self.context
-                    .banks_client
-                    .process_transaction_with_metadata(tx),
-            )
-            .map_err(backend)?;
-        let logs = result.metadata.map(|m| m.log_messages).unwrap_or_default();
-        match result.result {
+        let executed = self.backend.execute(tx)?;
+        match executed.result {
             Ok(()) => {
+                if self.runs_sbf() {
+                    crate::compute::record(&executed.logs);
+                }
                 for key in keys {
                     let owner = self.account(&key)?.map(|a| a.owner);
                     self.index(key, owner);
                 }
-                Ok(TxOutcome { signature, logs })
+                Ok(TxOutcome {
+                    signature,
+                    logs: executed.logs,
+                    compute_units: executed.compute_units,
+                })
             }
-            Err(error) => Err(ClientError::Transaction { error, logs }),
+            Err(error) => Err(ClientError::Transaction {
+                error,
+                logs: executed.logs,
+            }),
         }
     }
 
     fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ClientError> {
-        self.runtime
-            .block_on(self.context.banks_client.get_account(*address))
-            .map_err(backend)
+        self.backend.account(address)
     }
 
     fn clock(&mut self) -> Result<Clock, ClientError> {
-        self.runtime
-            .block_on(self.context.banks_client.get_sysvar())
-            .map_err(backend)
+        self.backend.clock()
     }
 
     fn program_accounts(
@@ -312,11 +538,7 @@ impl Chain for InProcessChain {
     }
 
     fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError> {
-        let rent = self
-            .runtime
-            .block_on(self.context.banks_client.get_rent())
-            .map_err(backend)?;
-        Ok(rent.minimum_balance(data_len))
+        self.backend.minimum_balance(data_len)
     }
 
     fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError> {

@@ -339,7 +339,7 @@ impl RpcChain {
 
     /// The program logs of a landed transaction. Empty when they cannot be had: failing
     /// here would report a transaction that landed as one that did not.
-    fn logs(&self, signature: &Signature) -> Vec<String> {
+    fn logs(&self, signature: &Signature) -> (Vec<String>, Option<u64>) {
         let config = RpcTransactionConfig {
             encoding: Some(UiTransactionEncoding::Json),
             // getTransaction serves confirmed transactions at the earliest.
@@ -358,11 +358,16 @@ impl RpcChain {
                 return tx
                     .transaction
                     .meta
-                    .and_then(|meta| Option::from(meta.log_messages))
+                    .map(|meta| {
+                        (
+                            Option::from(meta.log_messages).unwrap_or_default(),
+                            Option::from(meta.compute_units_consumed),
+                        )
+                    })
                     .unwrap_or_default();
             }
         }
-        Vec::new()
+        (Vec::new(), None)
     }
 }
 
@@ -403,15 +408,17 @@ impl Chain for RpcChain {
             let signature = signed.tx.signatures[0];
             match self.land(&signed)? {
                 Landing::Confirmed => {
+                    let (logs, compute_units) = self.logs(&signature);
                     return Ok(TxOutcome {
                         signature,
-                        logs: self.logs(&signature),
-                    })
+                        logs,
+                        compute_units,
+                    });
                 }
                 Landing::Failed(error) => {
                     return Err(ClientError::Transaction {
                         error,
-                        logs: self.logs(&signature),
+                        logs: self.logs(&signature).0,
                     })
                 }
                 Landing::Expired if expired < self.max_resigns => expired += 1,

@@ -453,5 +453,4 @@ impl Job {
 
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
-#[path = "../tests/job.rs"]
 mod tests;

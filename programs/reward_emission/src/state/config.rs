@@ -41,10 +41,13 @@ impl EmissionConfig {
             .checked_sub(self.genesis_time)
             .ok_or(error!(EmissionError::MathOverflow))?;
         require!(since >= 0, EmissionError::BeforeGenesis);
-        let epoch = since
-            .checked_div(self.epoch_length)
-            .ok_or(error!(EmissionError::MathOverflow))?;
-        u64::try_from(epoch).map_err(|_| error!(EmissionError::MathOverflow))
+        // Unsigned division: SBF has no signed 64-bit division instruction.
+        let since = u64::try_from(since).map_err(|_| error!(EmissionError::MathOverflow))?;
+        let epoch_length =
+            u64::try_from(self.epoch_length).map_err(|_| error!(EmissionError::MathOverflow))?;
+        since
+            .checked_div(epoch_length)
+            .ok_or(error!(EmissionError::MathOverflow))
     }
 
     /// Fixes the emission of a newly opened epoch `epoch` and books it against the cap.
@@ -83,5 +86,4 @@ impl EmissionConfig {
 
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
-#[path = "../tests/config.rs"]
 mod tests;

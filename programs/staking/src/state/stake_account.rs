@@ -153,5 +153,4 @@ impl StakeAccount {
 
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)]
-#[path = "../tests/stake_account.rs"]
 mod tests;
