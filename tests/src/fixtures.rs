@@ -311,10 +311,10 @@ pub fn swap_account(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruct
     ix
 }
 
-/// What Anchor's `init` of an account that already exists fails with on `chain`: the system
-/// program refuses to create it with `SystemError::AccountAlreadyInUse` (custom error 0).
-/// Natively, solana-program-test's CPI stub reports that refusal as invalid instruction
-/// data instead; the SBF tier sees the real error.
+/// What Anchor's `init` of an account that already exists fails with on `chain`. Anchor
+/// 1.2.2 asks the system program for `CreateAccountAllowPrefund`: the Agave 3.1 system
+/// program of the native bank cannot decode it (invalid instruction data), while the 4.2
+/// one of the SBF tier decodes it and refuses with `AccountAlreadyInUse` (custom error 0).
 pub fn already_initialised(chain: &InProcessChain) -> InstructionError {
     if chain.runs_sbf() {
         InstructionError::Custom(0)

@@ -99,17 +99,26 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
+/// The line [`record`] writes for a transaction whose logs were truncated.
+pub const TRUNCATED: &str = "TRUNCATED";
+
 /// The environment variable naming the file [`record`] appends to.
 pub const LOG_VAR: &str = "GPU_MARKET_CU_LOG";
 
 /// Appends `<program> <instruction> <units>` for each gpu-market invocation in `logs` to
-/// the file `GPU_MARKET_CU_LOG` names, if it names one. Each line is one `write` to a file
+/// the file `GPU_MARKET_CU_LOG` names, if it names one, and a [`TRUNCATED`] line first when
+/// the runtime truncated the logs. Each line is one `write` to a file
 /// opened for appending, so parallel tests do not interleave within a line.
 pub fn record(logs: &[String]) {
     let Some(path) = std::env::var_os(LOG_VAR).map(PathBuf::from) else {
         return;
     };
     let mut lines = String::new();
+    if logs.iter().any(|line| line == "Log truncated") {
+        // The invocations cut off have unknown units: flag the run instead of under-counting.
+        lines.push_str(TRUNCATED);
+        lines.push('\n');
+    }
     for invocation in invocations(logs) {
         let Some(program) = program_name(&invocation.program) else {
             continue;

@@ -311,9 +311,10 @@ pub fn build(programs: &[&str], opt_level: &str, out_dir: &Path) -> Result<()> {
     let wrapper = install_self_as(&work, RUSTC_WRAPPER_NAME)?;
     let linker = install_self_as(&work, LINKER_NAME)?;
     let spec = write_target_spec(&work, &linker)?;
-    let library = std_patch::prepare(&toolchain.library(), &work.join("rust-src"))?;
+    let library = std_patch::prepare(&toolchain.library(), &work.join("rust-src"), recipe_hash())?;
     if library.patched_anew {
-        // Cargo does not fingerprint the std sources: rebuild std after a new patch.
+        // Cargo fingerprints neither the std sources nor the wrappers' code: rebuild
+        // everything after a change of either.
         let stale = target_dir.join(TARGET);
         if stale.exists() {
             fs::remove_dir_all(&stale)
@@ -355,10 +356,42 @@ pub fn build(programs: &[&str], opt_level: &str, out_dir: &Path) -> Result<()> {
         let dest = out_dir.join(format!("{program}.so"));
         fs::copy(&built, &dest)
             .map_err(|err| format!("copy {} to {}: {err}", built.display(), dest.display()))?;
-        let size = fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
+        let size = check_program(&dest)?;
         eprintln!("  {} ({size} bytes)", dest.display());
     }
     Ok(())
+}
+
+/// A hash of this build's recipe: the std patch, the wrappers and the target spec code. A
+/// change of any of them rebuilds std and every program.
+pub fn recipe_hash() -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    include_str!("sbf.rs").hash(&mut hasher);
+    include_str!("sbf/std_patch.rs").hash(&mut hasher);
+    include_str!("sbf/linker.rs").hash(&mut hasher);
+    include_str!("sbf/rustc_wrapper.rs").hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The size of the program at `path`, once it is known to be an SBPF v3 ELF file (not the
+/// empty stand-in of a dependency cdylib).
+fn check_program(path: &Path) -> Result<u64> {
+    const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+    const E_FLAGS_OFFSET: usize = 0x30;
+    const SBPF_V3: u32 = 3;
+    let bytes = fs::read(path).map_err(|err| format!("read {}: {err}", path.display()))?;
+    let flags = bytes
+        .get(E_FLAGS_OFFSET..E_FLAGS_OFFSET + 4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes);
+    if !bytes.starts_with(ELF_MAGIC) || flags != Some(SBPF_V3) {
+        return Err(format!(
+            "{} is not an SBPF v3 ELF file (e_flags {flags:?})",
+            path.display()
+        ));
+    }
+    Ok(bytes.len() as u64)
 }
 
 /// `OsString` arguments as a vector (for the wrappers).

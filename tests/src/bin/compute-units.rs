@@ -31,7 +31,7 @@ struct Args {
     write_budget: bool,
 }
 
-/// Instructions above this are noted; settlement with token CPIs is allowed double.
+/// Instructions above this are marked in the table.
 const NOTE_ABOVE: u64 = 30_000;
 const DEFAULT_LIMIT: u64 = 200_000;
 
@@ -80,6 +80,17 @@ fn read_entries(path: &PathBuf) -> Result<Vec<(Key, u64)>, String> {
 }
 
 fn read_log(path: &PathBuf, measured: &mut BTreeMap<Key, Measured>) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("read {}: {e}", path.display()))?;
+    if text
+        .lines()
+        .any(|line| line == gpu_market_client::compute::TRUNCATED)
+    {
+        return Err(format!(
+            "{}: a transaction's logs were truncated, so some compute units are unknown",
+            path.display()
+        ));
+    }
     for (key, units) in read_entries(path)? {
         let entry = measured.entry(key).or_insert(Measured {
             max: 0,

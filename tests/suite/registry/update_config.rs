@@ -161,6 +161,14 @@ fn the_admin_can_withdraw_a_proposal() {
         &admin,
     )
     .unwrap();
+    let stranger = m.wallet(0);
+    assert_error(
+        m.send(
+            ix::cancel_config_update(&stranger.pubkey()),
+            &stranger.keypair,
+        ),
+        RegistryError::NotAdmin,
+    );
     m.send(ix::cancel_config_update(&admin.pubkey()), &admin)
         .unwrap();
     let config: RegistryConfig = m.chain.fetch(&pda::registry_config()).unwrap();

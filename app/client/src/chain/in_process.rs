@@ -5,8 +5,9 @@
 //!   (solana-program-test), where the debugger and the Rust backtrace work;
 //! - when `SBF_OUT_DIR` (or `BPF_OUT_DIR`) names a directory of built `.so` files
 //!   (`cargo xtask build-sbf` writes them to `target/deploy`), the very same suite runs the
-//!   real SBPF v3 binaries in LiteSVM 0.16, whose Agave 4.2 loader enforces the 4 KB stack
-//!   frame, the 32 KB heap and the compute budget. The 3.1 bank's loader does not execute
+//!   real SBPF v3 binaries in LiteSVM 0.16, whose Agave 4.2 loader enforces the 32 KB heap
+//!   and the compute budget (the 4 KB stack frame is checked when the binaries are built).
+//!   The 3.1 bank's loader does not execute
 //!   SBPF v3 (it refuses the programs as "not deployed"), which is why the SBF tier runs
 //!   in the newer SVM. Every program added with
 //!   [`InProcessChainBuilder::with_native_program`] must then be in that directory too.

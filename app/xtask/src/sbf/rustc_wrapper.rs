@@ -6,8 +6,8 @@
 //! - the sysroot crates themselves (`-Zforce-unstable-if-unmarked`), where the feature is
 //!   unknown (E0635) in `core`;
 //! - host crates (build scripts, proc-macros: no custom `--target`) and `--print` queries;
-//! - `no_std` crates that never load std: a failed compile that names the feature is retried
-//!   without it.
+//! - `no_std` crates that never load std: a compile failing with E0635 (unknown feature)
+//!   for `restricted_std` is retried without it.
 
 use super::TARGET;
 use std::ffi::OsString;
@@ -45,7 +45,8 @@ pub fn run() -> ExitCode {
         }
     };
     let stderr = String::from_utf8_lossy(&attempt.stderr);
-    if !attempt.status.success() && stderr.contains("restricted_std") {
+    let unknown_feature = stderr.contains("E0635") && stderr.contains("restricted_std");
+    if !attempt.status.success() && unknown_feature {
         // A no_std crate: std is never loaded, so the feature is unknown there.
         return exec(Command::new(&rustc).args(&args));
     }

@@ -18,9 +18,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Bump when the patch changes: the copy is redone and std rebuilt.
-const PATCH_VERSION: &str = "1";
-
 pub struct Library {
     /// The patched `library/` directory.
     pub path: PathBuf,
@@ -228,11 +225,11 @@ pub(crate) mod solana {
 ];
 
 /// Copies `source` (a nightly's `library/`) to `dest/library` and patches it, unless a
-/// copy of this patch version is already there.
-pub fn prepare(source: &Path, dest: &Path) -> super::Result<Library> {
+/// copy made by this build recipe (`recipe`: see [`super::recipe_hash`]) is already there.
+pub fn prepare(source: &Path, dest: &Path, recipe: u64) -> super::Result<Library> {
     let library = dest.join("library");
     let stamp = dest.join("patched");
-    let wanted = format!("{} {PATCH_VERSION}", super::NIGHTLY);
+    let wanted = format!("{} {recipe:016x}", super::NIGHTLY);
     if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(Library {
             path: library,
