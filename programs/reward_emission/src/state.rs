@@ -5,3 +5,6 @@ pub mod rewards;
 pub use config::*;
 pub use epoch::*;
 pub use rewards::*;
+
+#[cfg(test)]
+mod tests;

@@ -9,6 +9,45 @@ use anchor_spl::token_2022::spl_token_2022::{
     state::Mint as Token2022Mint,
 };
 
+/// The bump of `info`, the PDA that `seeds` derive under `program_id`, for an account a
+/// handler creates on first use and that keeps its bump in its last byte.
+///
+/// While nothing is allocated there, the canonical bump is searched. Once the account
+/// exists, the stored bump is checked with one derivation instead: a search costs 1,500
+/// compute units per bump it tries, and how many it tries depends on the address, so an
+/// existing account would cost a different amount for every owner. An existing account
+/// owned by another program fails with `AccountOwnedByWrongProgram`; one at another address
+/// fails with `ConstraintSeeds`, as Anchor's `seeds` constraint does.
+pub fn pda_bump(
+    name: &str,
+    info: &AccountInfo,
+    seeds: &[&[u8]],
+    program_id: &Pubkey,
+) -> Result<u8> {
+    let wrong = || Error::from(ErrorCode::ConstraintSeeds).with_account_name(name);
+    if info.owner == &system_program::ID && info.data_is_empty() {
+        let (address, bump) = Pubkey::find_program_address(seeds, program_id);
+        return if address == *info.key {
+            Ok(bump)
+        } else {
+            Err(wrong())
+        };
+    }
+    require_keys_eq!(
+        *info.owner,
+        *program_id,
+        ErrorCode::AccountOwnedByWrongProgram
+    );
+    let bump = info.try_borrow_data()?.last().copied().ok_or_else(wrong)?;
+    let mut signer: Vec<&[u8]> = seeds.to_vec();
+    let bump_seed = [bump];
+    signer.push(&bump_seed);
+    match Pubkey::create_program_address(&signer, program_id) {
+        Ok(address) if address == *info.key => Ok(bump),
+        _ => Err(wrong()),
+    }
+}
+
 /// Creates a rent-exempt account of `space` bytes owned by `owner` at the PDA that `seeds`
 /// (with bump) sign for, paid by `payer`.
 ///

@@ -25,8 +25,8 @@ struct Args {
     /// The committed budget: `<program> <instruction> <units>` per line.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/compute-budget.txt"))]
     budget: PathBuf,
-    /// Rewrite the budget from these runs (the heaviest case plus 15 %, rounded up to
-    /// 1,000) instead of checking it.
+    /// Rewrite the budget from these runs (the heaviest case plus 15 %, plus an allowance
+    /// for bump searches over fresh addresses, rounded up to 1,000) instead of checking it.
     #[arg(long)]
     write_budget: bool,
 }
@@ -108,10 +108,31 @@ fn read_budget(path: &PathBuf) -> Result<BTreeMap<Key, u64>, String> {
     Ok(read_entries(path)?.into_iter().collect())
 }
 
-fn budget_for(max: u64) -> u64 {
-    // The same instruction varies by a few thousand units from run to run (PDA bump
-    // searches over fresh keys, the fuzz test's sequences).
-    let padded = max + max * 15 / 100;
+/// Instructions that search the canonical bump of an address derived from a fresh key (a
+/// new job, provider, stake or reward record), with how many such searches they make. A
+/// search costs 1,500 units per bump it tries and tries one more with probability 1/2, so
+/// what a run measures depends on the keys it drew. Accounts that already exist are checked
+/// by their stored bump instead (`staking::utils::pda_bump`) and cost the same every time.
+const FRESH_ADDRESS_SEARCHES: &[(&str, &str, u64)] = &[
+    ("job_escrow", "create_job", 2),
+    ("provider_registry", "register_provider", 1),
+    ("reward_emission", "record_uptime", 2),
+    ("staking", "stake", 1),
+];
+
+/// Units per bump a search tries.
+const SEARCH_TRY_UNITS: u64 = 1_500;
+
+/// Tries allowed beyond the heaviest case measured, per search: a later run needs more with
+/// probability about 2^-12 per instruction.
+const SEARCH_ALLOWANCE_TRIES: u64 = 12;
+
+fn budget_for(program: &str, instruction: &str, max: u64) -> u64 {
+    let searches = FRESH_ADDRESS_SEARCHES
+        .iter()
+        .find(|(p, i, _)| *p == program && *i == instruction)
+        .map_or(0, |(_, _, n)| *n);
+    let padded = max + max * 15 / 100 + searches * SEARCH_ALLOWANCE_TRIES * SEARCH_TRY_UNITS;
     padded.div_ceil(1_000) * 1_000
 }
 
@@ -132,12 +153,17 @@ fn main() -> ExitCode {
     if args.write_budget {
         let mut text = String::from(
             "# Compute-unit budget per instruction: the heaviest case the SBF suite runs, plus\n\
-             # 15 %, rounded up to 1,000. CI fails when an instruction exceeds it. Regenerate\n\
-             # with `compute-units --write-budget` only for a change that is meant to cost more.\n\
+             # 15 %, plus 12 bump tries (18,000) per search over an address derived from a\n\
+             # fresh key, rounded up to 1,000. CI fails when an instruction exceeds it.\n\
+             # Regenerate with `compute-units --write-budget` only for a change that is meant\n\
+             # to cost more.\n\
              # program instruction units\n",
         );
         for ((program, instruction), m) in &measured {
-            text.push_str(&format!("{program} {instruction} {}\n", budget_for(m.max)));
+            text.push_str(&format!(
+                "{program} {instruction} {}\n",
+                budget_for(program, instruction, m.max)
+            ));
         }
         if let Err(err) = std::fs::write(&args.budget, text) {
             eprintln!("write {}: {err}", args.budget.display());

@@ -1,3 +1,4 @@
+use anchor_lang::error::ErrorCode as AnchorError;
 use gpu_market_client::{pda, rewards as ix, token, Instruction, InstructionError};
 use gpu_market_tests::{rewards::*, *};
 use reward_emission::{error::EmissionError, events::RewardsClaimed};
@@ -106,4 +107,38 @@ fn the_mint_authority_cannot_be_used_from_outside_the_program() {
         "{err}"
     );
     assert_eq!(m.reward_supply(), 0);
+}
+
+/// A provider cannot claim from another provider's reward record: the record's address is
+/// checked against the signer's provider, and both balances stay as they were.
+#[test]
+fn another_providers_record_is_refused() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let (p, other) = (m.provider(1), m.provider(1));
+    m.record_uptime(&p).unwrap();
+    m.record_uptime(&other).unwrap();
+    m.go_to_epoch(1);
+    let mint = m.emission_config().reward_mint;
+    let destination = m.reward_account(&p.pubkey());
+    let claim = ix::claim_rewards(
+        &p.pubkey(),
+        &p.pubkey(),
+        &mint,
+        &destination,
+        &token::TOKEN_PROGRAM,
+        Some(0),
+    );
+    let own = pda::provider_rewards(&pda::provider(&p.pubkey()));
+    let theirs = pda::provider_rewards(&pda::provider(&other.pubkey()));
+    let ix = swap_account(claim, &own, &theirs);
+    assert_error(m.send(ix, &p.keypair), AnchorError::ConstraintSeeds);
+    assert_eq!(m.balance(&destination), 0);
+    assert_eq!(m.emission_config().total_minted, 0);
+    // Each still claims its own half.
+    let half = FIRST_EPOCH_EMISSION / 2;
+    m.claim(&p).unwrap();
+    m.claim(&other).unwrap();
+    assert_eq!(m.balance(&destination), half);
+    let theirs = m.reward_account(&other.pubkey());
+    assert_eq!(m.balance(&theirs), half);
 }

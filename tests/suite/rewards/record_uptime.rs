@@ -1,4 +1,5 @@
-use gpu_market_client::{pda, registry, rewards as ix, rewards::Epoch, staking, Chain};
+use anchor_lang::error::ErrorCode as AnchorError;
+use gpu_market_client::{pda, registry, rewards as ix, rewards::Epoch, staking, Chain, Pubkey};
 use gpu_market_tests::{rewards::*, *};
 use reward_emission::{
     error::EmissionError,
@@ -150,4 +151,32 @@ fn settling_needs_the_finished_epoch() {
         ),
         EmissionError::MissingEpoch,
     );
+}
+
+/// The reward record and the epoch are checked against their addresses in the handler
+/// (by the stored bump once they exist): another provider's record, another epoch or an
+/// address nothing derives from is refused, and nothing is written.
+#[test]
+fn a_record_or_epoch_at_another_address_is_refused() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let (p, other) = (m.provider(1), m.provider(1));
+    m.record_uptime(&other).unwrap();
+    let epoch = m.current_epoch();
+    let record = ix::record_uptime(&p.pubkey(), &p.pubkey(), epoch, None);
+    let own = pda::provider_rewards(&pda::provider(&p.pubkey()));
+    let theirs = pda::provider_rewards(&pda::provider(&other.pubkey()));
+    let stray = Pubkey::new_unique();
+    for to in [theirs, stray] {
+        let ix = swap_account(record.clone(), &own, &to);
+        assert_error(m.send(ix, &p.keypair), AnchorError::ConstraintSeeds);
+    }
+    // An existing epoch account, but not the current one.
+    m.go_to_epoch(1);
+    m.record_uptime(&other).unwrap();
+    let current = ix::record_uptime(&p.pubkey(), &p.pubkey(), 1, None);
+    let ix = swap_account(current, &pda::reward_epoch(1), &pda::reward_epoch(0));
+    assert_error(m.send(ix, &p.keypair), AnchorError::ConstraintSeeds);
+    assert!(m.provider_rewards(&p.pubkey()).is_none());
+    let theirs = m.provider_rewards(&other.pubkey()).unwrap();
+    assert_eq!((theirs.current_epoch, theirs.current_weight), (1, 1));
 }

@@ -11,6 +11,7 @@ use crate::{
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount, TokenInterface};
 use provider_registry::state::Provider;
+use staking::utils::pda_bump;
 
 #[derive(Accounts)]
 pub struct ClaimRewards<'info> {
@@ -28,8 +29,9 @@ pub struct ClaimRewards<'info> {
         seeds::program = provider_registry::ID,
     )]
     pub provider: Box<Account<'info, Provider>>,
-    /// CHECK: the provider's reward record (owner and type checked by `load`).
-    #[account(mut, seeds = [ProviderRewards::SEED, provider.key().as_ref()], bump)]
+    /// CHECK: the provider's reward record (address checked by `pda_bump`, owner and type
+    /// by `load`).
+    #[account(mut)]
     pub rewards: UncheckedAccount<'info>,
     /// The epoch the provider last recorded in, when it is over and not yet settled.
     #[account(
@@ -66,6 +68,12 @@ impl ClaimRewards<'_> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = ctx.accounts;
         let rewards_info = accounts.rewards.to_account_info();
+        pda_bump(
+            "rewards",
+            &rewards_info,
+            &[ProviderRewards::SEED, accounts.provider.key().as_ref()],
+            &crate::ID,
+        )?;
         let mut rewards = load::<ProviderRewards>(&rewards_info)?;
         if rewards.needs_settling(accounts.config.epoch_at(now)?) {
             let previous = accounts

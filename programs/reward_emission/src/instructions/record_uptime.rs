@@ -15,7 +15,10 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 use provider_registry::state::{Provider, ProviderStatus, RegistryConfig};
-use staking::{state::StakeAccount, utils::create_pda_account};
+use staking::{
+    state::StakeAccount,
+    utils::{create_pda_account, pda_bump},
+};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RecordUptimeArgs {
@@ -25,7 +28,6 @@ pub struct RecordUptimeArgs {
 }
 
 #[derive(Accounts)]
-#[instruction(args: RecordUptimeArgs)]
 pub struct RecordUptime<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
@@ -50,11 +52,13 @@ pub struct RecordUptime<'info> {
         seeds::program = staking::ID,
     )]
     pub stake_account: Box<Account<'info, StakeAccount>>,
-    /// CHECK: the provider's reward record, created on its first record.
-    #[account(mut, seeds = [ProviderRewards::SEED, provider.key().as_ref()], bump)]
+    /// CHECK: the provider's reward record, created on its first record (address checked
+    /// by `pda_bump`, owner and type by `load`).
+    #[account(mut)]
     pub rewards: UncheckedAccount<'info>,
-    /// CHECK: the current epoch, opened by its first record.
-    #[account(mut, seeds = [Epoch::SEED, &args.epoch.to_le_bytes()], bump)]
+    /// CHECK: the current epoch, opened by its first record (address checked by `pda_bump`,
+    /// owner and type by `load`).
+    #[account(mut)]
     pub epoch: UncheckedAccount<'info>,
     /// The finished epoch the provider last recorded in, when there is one to settle.
     #[account(
@@ -111,6 +115,12 @@ impl RecordUptime<'_> {
 
         // The provider's record.
         let rewards_info = accounts.rewards.to_account_info();
+        let rewards_bump = pda_bump(
+            "rewards",
+            &rewards_info,
+            &[ProviderRewards::SEED, provider_key.as_ref()],
+            &crate::ID,
+        )?;
         let mut rewards = if is_unallocated(&rewards_info) {
             create_pda_account(
                 &payer,
@@ -121,7 +131,7 @@ impl RecordUptime<'_> {
                 &[
                     ProviderRewards::SEED,
                     provider_key.as_ref(),
-                    &[ctx.bumps.rewards],
+                    &[rewards_bump],
                 ],
             )?;
             ProviderRewards {
@@ -131,7 +141,7 @@ impl RecordUptime<'_> {
                 unclaimed: 0,
                 total_claimed: 0,
                 last_recorded_at: 0,
-                bump: ctx.bumps.rewards,
+                bump: rewards_bump,
             }
         } else {
             load::<ProviderRewards>(&rewards_info)?
@@ -162,6 +172,13 @@ impl RecordUptime<'_> {
 
         // The current epoch, opened by its first record.
         let epoch_info = accounts.epoch.to_account_info();
+        let epoch_seed = args.epoch.to_le_bytes();
+        let epoch_bump = pda_bump(
+            "epoch",
+            &epoch_info,
+            &[Epoch::SEED, &epoch_seed],
+            &crate::ID,
+        )?;
         let mut epoch = if is_unallocated(&epoch_info) {
             let emission = accounts.config.open_epoch(args.epoch)?;
             create_pda_account(
@@ -170,7 +187,7 @@ impl RecordUptime<'_> {
                 &system,
                 Epoch::SPACE,
                 &crate::ID,
-                &[Epoch::SEED, &args.epoch.to_le_bytes(), &[ctx.bumps.epoch]],
+                &[Epoch::SEED, &epoch_seed, &[epoch_bump]],
             )?;
             staking::emit_event!(EpochOpened {
                 epoch: args.epoch,
@@ -181,7 +198,7 @@ impl RecordUptime<'_> {
                 epoch: args.epoch,
                 emission,
                 total_weight: 0,
-                bump: ctx.bumps.epoch,
+                bump: epoch_bump,
             }
         } else {
             load::<Epoch>(&epoch_info)?

@@ -5,7 +5,7 @@ use crate::{
     events::Staked,
     math,
     state::{StakeAccount, StakingConfig},
-    utils::create_pda_account,
+    utils::{create_pda_account, pda_bump},
 };
 use anchor_lang::{prelude::*, system_program};
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
@@ -28,8 +28,8 @@ pub struct Stake<'info> {
     )]
     pub config: Account<'info, StakingConfig>,
     /// CHECK: the owner's stake PDA: created on the first stake, else read and written back
-    /// by the handler (owner and discriminator checked there).
-    #[account(mut, seeds = [StakeAccount::SEED, owner.key().as_ref()], bump)]
+    /// by the handler (address, owner and discriminator checked there).
+    #[account(mut)]
     pub stake_account: UncheckedAccount<'info>,
     #[account(mint::token_program = token_program)]
     pub stake_mint: InterfaceAccount<'info, Mint>,
@@ -89,7 +89,13 @@ impl Stake<'_> {
     pub fn handler(ctx: Context<Self>, args: StakeArgs) -> Result<()> {
         ctx.accounts.validate(&args)?;
         let accounts = ctx.accounts;
-        let mut stake = accounts.load_or_create(ctx.bumps.stake_account)?;
+        let bump = pda_bump(
+            "stake_account",
+            &accounts.stake_account,
+            &[StakeAccount::SEED, accounts.owner.key().as_ref()],
+            &crate::ID,
+        )?;
+        let mut stake = accounts.load_or_create(bump)?;
 
         let before = accounts.vault.amount;
         token_interface::transfer_checked(

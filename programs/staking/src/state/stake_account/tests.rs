@@ -145,3 +145,14 @@ fn unbonding_restarts_the_cooldown() {
     assert_eq!(stake.take_unbonded(1_090).unwrap(), 20);
     stake.invariant().unwrap();
 }
+
+#[test]
+fn the_bump_is_the_last_byte_of_the_account() {
+    // `utils::pda_bump` reads an existing stake account's bump from its last byte.
+    let mut stake = account(1, 0);
+    stake.bump = 0xA7;
+    let mut data = Vec::new();
+    stake.try_serialize(&mut data).unwrap();
+    assert_eq!(data.len(), StakeAccount::SPACE);
+    assert_eq!(data.last(), Some(&0xA7));
+}
