@@ -19,16 +19,18 @@ use solana_signer::Signer;
 pub struct TxOutcome {
     /// Its signature.
     pub signature: Signature,
-    /// Its program logs, which carry the emitted events.
+    /// Its program logs.
     pub logs: Vec<String>,
     /// Compute units it consumed, where the backend reports them.
     pub compute_units: Option<u64>,
+    /// The events the gpu-market programs emitted, as raw event bytes (see [`events`]).
+    pub event_data: Vec<Vec<u8>>,
 }
 
 impl TxOutcome {
     /// Every event of type `E` the transaction emitted.
     pub fn events<E: Discriminator + AnchorDeserialize>(&self) -> Vec<E> {
-        events::decode(&self.logs)
+        events::decode(&self.event_data)
     }
 }
 

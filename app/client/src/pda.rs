@@ -82,3 +82,9 @@ pub fn provider_rewards(provider: &Pubkey) -> Pubkey {
     )
     .0
 }
+
+/// The event-authority PDA of `program` (Anchor's `#[event_cpi]`): it signs the program's
+/// calls into itself that carry its events.
+pub fn event_authority(program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[staking::events::EVENT_AUTHORITY_SEED], program).0
+}

@@ -33,6 +33,8 @@ pub fn init_config(
             reward_mint: *reward_mint,
             token_program: *token_program,
             system_program: system_program::ID,
+            event_authority: pda::event_authority(&reward_emission::ID),
+            program: reward_emission::ID,
         },
         instruction::InitConfig { args },
     )
@@ -44,6 +46,8 @@ pub fn update_config(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
         accounts::UpdateConfig {
             admin: *admin,
             config: pda::emission_config(),
+            event_authority: pda::event_authority(&reward_emission::ID),
+            program: reward_emission::ID,
         },
         instruction::UpdateConfig { args },
     )
@@ -70,6 +74,8 @@ pub fn record_uptime(
             epoch: pda::reward_epoch(epoch),
             previous_epoch: previous_epoch.map(pda::reward_epoch),
             system_program: system_program::ID,
+            event_authority: pda::event_authority(&reward_emission::ID),
+            program: reward_emission::ID,
         },
         instruction::RecordUptime {
             args: RecordUptimeArgs { epoch },
@@ -100,6 +106,8 @@ pub fn claim_rewards(
             mint_authority: pda::reward_mint_authority(),
             destination: *destination,
             token_program: *token_program,
+            event_authority: pda::event_authority(&reward_emission::ID),
+            program: reward_emission::ID,
         },
         instruction::ClaimRewards {},
     )

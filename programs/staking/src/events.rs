@@ -6,12 +6,39 @@ use anchor_lang::prelude::*;
 /// Prefix of an event logged by a natively built program (see [`emit_event!`]).
 pub const NATIVE_EVENT_PREFIX: &str = "event: ";
 
-/// Emits an Anchor event. On chain this is exactly Anchor's `emit!` (`sol_log_data`, seen
-/// as `Program data: <base64>`). Anchor's native build drops event data, so a natively
-/// built program (the in-process test chain) logs `Program log: event: <base64>` through
-/// the runtime's log stub instead, which keeps events observable in `cargo test`.
+/// Emits an Anchor event.
+///
+/// `emit_event!(authority = <event authority account>, event)`: on chain this is Anchor's
+/// `emit_cpi!`, a call of the program into itself (see [`emit_cpi`]) that carries the event
+/// in the transaction's inner instructions, where log truncation cannot lose it; the
+/// instruction's accounts come from `#[event_cpi]`. `emit_event!(event)`: on chain this is
+/// Anchor's `emit!` (`sol_log_data`, seen as `Program data: <base64>`).
+///
+/// Anchor's native build drops event data and a native program cannot call itself through
+/// the test bank, so a natively built program (the in-process test chain) logs
+/// `Program log: event: <base64>` through the runtime's log stub instead, which keeps
+/// events observable in `cargo test`.
 #[macro_export]
+#[allow(
+    clippy::crate_in_macro_def,
+    reason = "the emitting program's own id and event authority: the caller's crate"
+)]
 macro_rules! emit_event {
+    (authority = $authority:expr, $event:expr) => {{
+        let authority: &anchor_lang::prelude::AccountInfo = $authority;
+        #[cfg(target_os = "solana")]
+        $crate::events::emit_cpi(
+            &crate::ID,
+            crate::EVENT_AUTHORITY_AND_BUMP.1,
+            authority,
+            anchor_lang::Event::data(&$event),
+        )?;
+        #[cfg(not(target_os = "solana"))]
+        {
+            let _ = authority;
+            $crate::events::log_native(&anchor_lang::Event::data(&$event));
+        }
+    }};
     ($event:expr) => {{
         #[cfg(target_os = "solana")]
         anchor_lang::prelude::emit!($event);
@@ -19,6 +46,39 @@ macro_rules! emit_event {
         $crate::events::log_native(&anchor_lang::Event::data(&$event));
     }};
 }
+
+/// The on-chain half of `emit_event!(authority = ..)`, as Anchor's `emit_cpi!`: invokes
+/// `program_id` with Anchor's event tag and `event`, signed by its event-authority PDA
+/// (`bump` is that PDA's). Anchor's dispatcher accepts the call only with that signature, so
+/// no other program can put an event in this program's name.
+pub fn emit_cpi(
+    program_id: &Pubkey,
+    bump: u8,
+    authority: &AccountInfo,
+    event: Vec<u8>,
+) -> Result<()> {
+    let mut data = Vec::with_capacity(
+        event
+            .len()
+            .saturating_add(anchor_lang::event::EVENT_IX_TAG_LE.len()),
+    );
+    data.extend_from_slice(anchor_lang::event::EVENT_IX_TAG_LE);
+    data.extend(event);
+    let ix = anchor_lang::solana_program::instruction::Instruction {
+        program_id: *program_id,
+        accounts: vec![AccountMeta::new_readonly(*authority.key, true)],
+        data,
+    };
+    anchor_lang::solana_program::program::invoke_signed(
+        &ix,
+        std::slice::from_ref(authority),
+        &[&[EVENT_AUTHORITY_SEED, &[bump]]],
+    )
+    .map_err(Into::into)
+}
+
+/// The seed of a program's event-authority PDA (Anchor's `#[event_cpi]`).
+pub const EVENT_AUTHORITY_SEED: &[u8] = b"__event_authority";
 
 /// The native half of [`emit_event!`].
 #[cfg(not(target_os = "solana"))]

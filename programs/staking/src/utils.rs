@@ -18,6 +18,10 @@ use anchor_spl::token_2022::spl_token_2022::{
 /// existing account would cost a different amount for every owner. An existing account
 /// owned by another program fails with `AccountOwnedByWrongProgram`; one at another address
 /// fails with `ConstraintSeeds`, as Anchor's `seeds` constraint does.
+///
+/// Only for fixed-size accounts whose last field is `bump: u8` (each such type has a test
+/// that its serialization ends with the bump), created only with the bump this returns and
+/// never reallocated: then the stored bump is the canonical one.
 pub fn pda_bump(
     name: &str,
     info: &AccountInfo,

@@ -1,5 +1,5 @@
 use anchor_lang::error::ErrorCode as AnchorError;
-use gpu_market_client::{pda, rewards as ix, token, Instruction, InstructionError};
+use gpu_market_client::{pda, rewards as ix, token, Instruction, InstructionError, Signer};
 use gpu_market_tests::{rewards::*, *};
 use reward_emission::{error::EmissionError, events::RewardsClaimed};
 
@@ -141,4 +141,60 @@ fn another_providers_record_is_refused() {
     assert_eq!(m.balance(&destination), half);
     let theirs = m.reward_account(&other.pubkey());
     assert_eq!(m.balance(&theirs), half);
+}
+
+/// Events travel as calls of the program into itself, signed by its event authority: on
+/// SBF they are read from the inner instructions and nothing is logged for them.
+#[test]
+fn events_come_from_the_programs_own_signed_calls() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    m.go_to_epoch(1);
+    let out = m.claim(&p).unwrap();
+    assert_eq!(
+        out.events::<RewardsClaimed>()[0].amount,
+        FIRST_EPOCH_EMISSION
+    );
+    if m.chain.runs_sbf() {
+        assert!(
+            !out.logs.iter().any(|l| l.starts_with("Program data: ")),
+            "events left in the logs: {:?}",
+            out.logs
+        );
+    }
+
+    // Another account in the event authority's place.
+    let destination = m.reward_account(&p.pubkey());
+    let update = ix::update_config(
+        &m.admin.pubkey(),
+        reward_emission::UpdateConfigArgs::default(),
+    );
+    let ix = swap_account(
+        update,
+        &pda::event_authority(&reward_emission::ID),
+        &destination,
+    );
+    let admin = m.admin.insecure_clone();
+    assert_error(m.send(ix, &admin), AnchorError::ConstraintAddress);
+
+    // An event instruction from outside, unsigned by the event authority.
+    let mut data = anchor_lang::event::EVENT_IX_TAG_LE.to_vec();
+    data.extend(anchor_lang::Event::data(&RewardsClaimed {
+        provider: p.pubkey(),
+        amount: 1,
+        total_claimed_after: 1,
+        total_minted_after: 1,
+    }));
+    let forged = Instruction {
+        program_id: reward_emission::ID,
+        accounts: vec![
+            anchor_lang::solana_program::instruction::AccountMeta::new_readonly(
+                pda::event_authority(&reward_emission::ID),
+                false,
+            ),
+        ],
+        data,
+    };
+    assert_error(m.send(forged, &p.keypair), AnchorError::ConstraintSigner);
 }

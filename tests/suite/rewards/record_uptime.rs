@@ -161,6 +161,8 @@ fn a_record_or_epoch_at_another_address_is_refused() {
     let mut m = Market::with_rewards(HARD_CAP);
     let (p, other) = (m.provider(1), m.provider(1));
     m.record_uptime(&other).unwrap();
+    // The other record may record again: only its address stands in the way.
+    m.chain.advance(HEARTBEAT_INTERVAL).unwrap();
     let epoch = m.current_epoch();
     let record = ix::record_uptime(&p.pubkey(), &p.pubkey(), epoch, None);
     let own = pda::provider_rewards(&pda::provider(&p.pubkey()));
@@ -179,4 +181,41 @@ fn a_record_or_epoch_at_another_address_is_refused() {
     assert!(m.provider_rewards(&p.pubkey()).is_none());
     let theirs = m.provider_rewards(&other.pubkey()).unwrap();
     assert_eq!((theirs.current_epoch, theirs.current_weight), (1, 1));
+    let epoch: Epoch = m.chain.fetch(&pda::reward_epoch(0)).unwrap();
+    assert_eq!(epoch.total_weight, 1);
+}
+
+/// Anyone can send lamports to the next epoch's address or to a provider's record before
+/// it exists; the first record still creates both.
+#[test]
+fn a_record_and_an_epoch_that_were_prefunded_still_open() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    let lamports = m.chain.minimum_balance(0).unwrap();
+    let record = pda::provider_rewards(&pda::provider(&p.pubkey()));
+    for address in [record, pda::reward_epoch(0)] {
+        m.chain.transfer_lamports(&address, lamports).unwrap();
+    }
+    let record_ix = ix::record_uptime(&p.pubkey(), &p.pubkey(), 0, None);
+    m.send(record_ix, &p.keypair).unwrap();
+    assert_eq!(m.provider_rewards(&p.pubkey()).unwrap().current_weight, 1);
+    let epoch: Epoch = m.chain.fetch(&pda::reward_epoch(0)).unwrap();
+    assert_eq!(
+        (epoch.emission, epoch.total_weight),
+        (FIRST_EPOCH_EMISSION, 1)
+    );
+}
+
+/// A record at the right address that reward_emission does not own is refused.
+#[test]
+fn a_record_owned_by_another_program_is_refused() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    m.chain.advance(HEARTBEAT_INTERVAL).unwrap();
+    let record = pda::provider_rewards(&pda::provider(&p.pubkey()));
+    let mut forged = m.chain.account(&record).unwrap().unwrap();
+    forged.owner = ::staking::ID;
+    m.chain.set_account(&record, forged);
+    assert_error(m.record_uptime(&p), AnchorError::AccountOwnedByWrongProgram);
 }

@@ -18,6 +18,7 @@
 use crate::{
     chain::{sign_transaction, Chain, TxOutcome},
     error::ClientError,
+    events,
 };
 use anchor_lang::{
     prelude::{AccountInfo, Clock},
@@ -244,6 +245,8 @@ struct Executed {
     result: Result<(), TransactionError>,
     logs: Vec<String>,
     compute_units: Option<u64>,
+    /// Its events (see [`events::collect`]).
+    event_data: Vec<Vec<u8>>,
 }
 
 impl Backend {
@@ -299,13 +302,27 @@ impl Backend {
                     .metadata
                     .map(|m| (m.log_messages, Some(m.compute_units_consumed)))
                     .unwrap_or_default();
+                // The bank reports no inner instructions: native programs log their events.
                 Ok(Executed {
                     result: result.result,
+                    event_data: events::collect(&logs, &[]),
                     logs,
                     compute_units,
                 })
             }
             Backend::Svm(svm) => {
+                let keys = tx.message.account_keys.clone();
+                // Each inner instruction as (program, data), in execution order.
+                let inner = |list: &litesvm::types::TransactionMetadata| -> Vec<(Pubkey, Vec<u8>)> {
+                    list.inner_instructions
+                        .iter()
+                        .flatten()
+                        .filter_map(|ix| {
+                            let program = keys.get(usize::from(ix.instruction.program_id_index))?;
+                            Some((*program, ix.instruction.data.clone()))
+                        })
+                        .collect()
+                };
                 // The same wire format; the SVM's transaction type is of a newer SDK.
                 let wire = bincode::serialize(&tx)
                     .map_err(|err| ClientError::Backend(format!("encode: {err}")))?;
@@ -314,11 +331,13 @@ impl Backend {
                 Ok(match svm.send_transaction(tx) {
                     Ok(meta) => Executed {
                         result: Ok(()),
+                        event_data: events::collect(&meta.logs, &inner(&meta)),
                         logs: meta.logs,
                         compute_units: Some(meta.compute_units_consumed),
                     },
                     Err(failed) => Executed {
                         result: Err(failed.err),
+                        event_data: Vec::new(),
                         logs: failed.meta.logs,
                         compute_units: Some(failed.meta.compute_units_consumed),
                     },
@@ -504,6 +523,7 @@ impl Chain for InProcessChain {
                     signature,
                     logs: executed.logs,
                     compute_units: executed.compute_units,
+                    event_data: executed.event_data,
                 })
             }
             Err(error) => Err(ClientError::Transaction {

@@ -13,6 +13,7 @@ use crate::{
     chain::sign_transaction,
     chain::{Chain, TxOutcome},
     error::ClientError,
+    events,
 };
 use anchor_lang::{
     prelude::Clock,
@@ -37,7 +38,12 @@ use solana_rpc_client_api::{
 use solana_signature::Signature;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
+use solana_transaction_status_client_types::{
+    EncodedTransaction, EncodedTransactionWithStatusMeta, UiInnerInstructions, UiInstruction,
+    UiLoadedAddresses, UiMessage, UiTransaction,
+};
 use std::{
+    str::FromStr,
     thread,
     time::{Duration, Instant},
 };
@@ -337,9 +343,10 @@ impl RpcChain {
         ))
     }
 
-    /// The program logs of a landed transaction. Empty when they cannot be had: failing
-    /// here would report a transaction that landed as one that did not.
-    fn logs(&self, signature: &Signature) -> (Vec<String>, Option<u64>) {
+    /// The program logs, compute units and events of a landed transaction. Empty when they
+    /// cannot be had: failing here would report a transaction that landed as one that did
+    /// not.
+    fn landed(&self, signature: &Signature) -> Landed {
         let config = RpcTransactionConfig {
             encoding: Some(UiTransactionEncoding::Json),
             // getTransaction serves confirmed transactions at the earliest.
@@ -355,19 +362,59 @@ impl RpcChain {
                 thread::sleep(self.poll_interval);
             }
             if let Ok(tx) = self.client.get_transaction_with_config(signature, config) {
-                return tx
-                    .transaction
-                    .meta
-                    .map(|meta| {
-                        (
-                            Option::from(meta.log_messages).unwrap_or_default(),
-                            Option::from(meta.compute_units_consumed),
-                        )
-                    })
-                    .unwrap_or_default();
+                return Landed::from_rpc(tx.transaction);
             }
         }
-        (Vec::new(), None)
+        Landed::default()
+    }
+}
+
+/// What `getTransaction` tells of a landed transaction.
+#[derive(Default)]
+struct Landed {
+    logs: Vec<String>,
+    compute_units: Option<u64>,
+    event_data: Vec<Vec<u8>>,
+}
+
+impl Landed {
+    fn from_rpc(tx: EncodedTransactionWithStatusMeta) -> Self {
+        let Some(meta) = tx.meta else {
+            return Self::default();
+        };
+        let logs: Vec<String> = Option::from(meta.log_messages).unwrap_or_default();
+        // The account keys inner instructions index: the message's, then those loaded from
+        // lookup tables (writable, then read-only).
+        let mut keys: Vec<String> = match tx.transaction {
+            EncodedTransaction::Json(UiTransaction {
+                message: UiMessage::Raw(message),
+                ..
+            }) => message.account_keys,
+            _ => Vec::new(),
+        };
+        if let Some(loaded) = Option::<UiLoadedAddresses>::from(meta.loaded_addresses) {
+            keys.extend(loaded.writable);
+            keys.extend(loaded.readonly);
+        }
+        let inner: Vec<(Pubkey, Vec<u8>)> =
+            Option::<Vec<UiInnerInstructions>>::from(meta.inner_instructions)
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|group| group.instructions)
+                .filter_map(|ix| match ix {
+                    UiInstruction::Compiled(ix) => {
+                        let program = keys.get(usize::from(ix.program_id_index))?;
+                        let program = Pubkey::from_str(program).ok()?;
+                        Some((program, bs58::decode(&ix.data).into_vec().ok()?))
+                    }
+                    UiInstruction::Parsed(_) => None,
+                })
+                .collect();
+        Self {
+            event_data: events::collect(&logs, &inner),
+            logs,
+            compute_units: Option::from(meta.compute_units_consumed),
+        }
     }
 }
 
@@ -408,17 +455,18 @@ impl Chain for RpcChain {
             let signature = signed.tx.signatures[0];
             match self.land(&signed)? {
                 Landing::Confirmed => {
-                    let (logs, compute_units) = self.logs(&signature);
+                    let landed = self.landed(&signature);
                     return Ok(TxOutcome {
                         signature,
-                        logs,
-                        compute_units,
+                        logs: landed.logs,
+                        compute_units: landed.compute_units,
+                        event_data: landed.event_data,
                     });
                 }
                 Landing::Failed(error) => {
                     return Err(ClientError::Transaction {
                         error,
-                        logs: self.logs(&signature).0,
+                        logs: self.landed(&signature).logs,
                     })
                 }
                 Landing::Expired if expired < self.max_resigns => expired += 1,

@@ -13,6 +13,7 @@ use anchor_spl::token_interface::{self, Mint, MintTo, TokenAccount, TokenInterfa
 use provider_registry::state::Provider;
 use staking::utils::pda_bump;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ClaimRewards<'info> {
     pub signer: Signer<'info>,
@@ -118,12 +119,15 @@ impl ClaimRewards<'_> {
             amount,
         )?;
 
-        staking::emit_event!(RewardsClaimed {
-            provider: accounts.provider.key(),
-            amount,
-            total_claimed_after: rewards.total_claimed,
-            total_minted_after: accounts.config.total_minted,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            RewardsClaimed {
+                provider: accounts.provider.key(),
+                amount,
+                total_claimed_after: rewards.total_claimed,
+                total_minted_after: accounts.config.total_minted,
+            }
+        );
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ pub struct InitConfigArgs {
     pub hard_cap: u64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct InitConfig<'info> {
     #[account(mut)]
@@ -68,16 +69,19 @@ impl InitConfig<'_> {
         });
         config.invariant()?;
 
-        staking::emit_event!(EmissionConfigInitialized {
-            admin: config.admin,
-            reward_mint: config.reward_mint,
-            genesis_time: config.genesis_time,
-            epoch_length: config.epoch_length,
-            first_epoch_emission: config.first_epoch_emission,
-            decay_bps: config.decay_bps,
-            decay_period_epochs: config.decay_period_epochs,
-            hard_cap: config.hard_cap,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            EmissionConfigInitialized {
+                admin: config.admin,
+                reward_mint: config.reward_mint,
+                genesis_time: config.genesis_time,
+                epoch_length: config.epoch_length,
+                first_epoch_emission: config.first_epoch_emission,
+                decay_bps: config.decay_bps,
+                decay_period_epochs: config.decay_period_epochs,
+                hard_cap: config.hard_cap,
+            }
+        );
         Ok(())
     }
 }

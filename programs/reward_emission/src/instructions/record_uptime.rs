@@ -27,6 +27,7 @@ pub struct RecordUptimeArgs {
     pub epoch: u64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct RecordUptime<'info> {
     #[account(mut)]
@@ -189,11 +190,14 @@ impl RecordUptime<'_> {
                 &crate::ID,
                 &[Epoch::SEED, &epoch_seed, &[epoch_bump]],
             )?;
-            staking::emit_event!(EpochOpened {
-                epoch: args.epoch,
-                emission,
-                total_allocated_after: accounts.config.total_allocated,
-            });
+            staking::emit_event!(
+                authority = &accounts.event_authority,
+                EpochOpened {
+                    epoch: args.epoch,
+                    emission,
+                    total_allocated_after: accounts.config.total_allocated,
+                }
+            );
             Epoch {
                 epoch: args.epoch,
                 emission,
@@ -217,15 +221,18 @@ impl RecordUptime<'_> {
         store(&rewards_info, &rewards)?;
         accounts.config.invariant()?;
 
-        staking::emit_event!(UptimeRecorded {
-            provider: provider_key,
-            epoch: args.epoch,
-            weight,
-            provider_epoch_weight: rewards.current_weight,
-            epoch_total_weight: epoch.total_weight,
-            settled,
-            unclaimed_after: rewards.unclaimed,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            UptimeRecorded {
+                provider: provider_key,
+                epoch: args.epoch,
+                weight,
+                provider_epoch_weight: rewards.current_weight,
+                epoch_total_weight: epoch.total_weight,
+                settled,
+                unclaimed_after: rewards.unclaimed,
+            }
+        );
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ pub struct UpdateConfigArgs {
     pub hard_cap: Option<u64>,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct UpdateConfig<'info> {
     pub admin: Signer<'info>,
@@ -34,10 +35,13 @@ impl UpdateConfig<'_> {
         }
         config.invariant()?;
 
-        staking::emit_event!(EmissionConfigUpdated {
-            admin: config.admin,
-            hard_cap: config.hard_cap,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            EmissionConfigUpdated {
+                admin: config.admin,
+                hard_cap: config.hard_cap,
+            }
+        );
         Ok(())
     }
 }

@@ -1,0 +1,110 @@
+use super::*;
+use anchor_lang::Event;
+use reward_emission::events::RewardsClaimed;
+
+fn claimed(amount: u64) -> RewardsClaimed {
+    RewardsClaimed {
+        provider: Pubkey::new_from_array([7; 32]),
+        amount,
+        total_claimed_after: amount,
+        total_minted_after: amount,
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn log_events_count_only_inside_a_market_program() {
+    let stranger = Pubkey::new_from_array([9; 32]);
+    let ours = reward_emission::ID;
+    let logs = vec![
+        format!("Program {stranger} invoke [1]"),
+        // A program that is not ours logs a forged event, before and after calling ours.
+        format!("Program data: {}", b64(&claimed(666).data())),
+        format!("Program {ours} invoke [2]"),
+        format!("Program data: {}", b64(&claimed(1).data())),
+        format!("Program log: event: {}", b64(&claimed(2).data())),
+        format!("Program {ours} consumed 100 of 200 compute units"),
+        format!("Program {ours} success"),
+        format!("Program log: event: {}", b64(&claimed(667).data())),
+        format!("Program {stranger} success"),
+        format!("Program data: {}", b64(&claimed(668).data())),
+    ];
+    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &[]))
+        .iter()
+        .map(|e| e.amount)
+        .collect();
+    assert_eq!(amounts, vec![1, 2]);
+}
+
+#[test]
+fn cpi_events_count_only_from_a_market_program_with_the_event_tag() {
+    let event = claimed(5).data();
+    let tagged: Vec<u8> = EVENT_IX_TAG_LE
+        .iter()
+        .copied()
+        .chain(event.clone())
+        .collect();
+    assert_eq!(
+        from_inner_instruction(&reward_emission::ID, &tagged),
+        Some(event.clone())
+    );
+    // Another program's self-call, and one of our instructions that is not an event.
+    assert_eq!(
+        from_inner_instruction(&Pubkey::new_from_array([9; 32]), &tagged),
+        None
+    );
+    assert_eq!(from_inner_instruction(&job_escrow::ID, &event), None);
+    let decoded = decode::<RewardsClaimed>(&[tagged[8..].to_vec()]);
+    assert_eq!(decoded[0].amount, 5);
+}
+
+#[test]
+fn events_of_another_type_or_garbled_are_skipped() {
+    let mut short = claimed(3).data();
+    short.truncate(20);
+    let other = reward_emission::events::EpochOpened {
+        epoch: 1,
+        emission: 2,
+        total_allocated_after: 3,
+    }
+    .data();
+    assert!(decode::<RewardsClaimed>(&[short, other]).is_empty());
+}
+
+#[test]
+fn cpi_events_take_their_place_among_the_log_events() {
+    let ours = reward_emission::ID;
+    let token = Pubkey::new_from_array([6; 32]);
+    let tagged = |amount| -> Vec<u8> {
+        EVENT_IX_TAG_LE
+            .iter()
+            .copied()
+            .chain(claimed(amount).data())
+            .collect()
+    };
+    let logs = vec![
+        format!("Program {ours} invoke [1]"),
+        format!("Program data: {}", b64(&claimed(1).data())),
+        format!("Program {token} invoke [2]"),
+        format!("Program {token} success"),
+        format!("Program {ours} invoke [2]"),
+        format!("Program {ours} success"),
+        format!("Program data: {}", b64(&claimed(3).data())),
+        format!("Program {ours} invoke [2]"),
+        "Log truncated".to_owned(),
+    ];
+    let inner = vec![
+        (token, vec![3, 0, 0]),
+        (ours, tagged(2)),
+        (ours, tagged(4)),
+        (ours, tagged(5)),
+    ];
+    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &inner))
+        .iter()
+        .map(|e| e.amount)
+        .collect();
+    assert_eq!(amounts, vec![1, 2, 3, 4, 5]);
+}
