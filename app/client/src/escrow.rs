@@ -117,6 +117,8 @@ fn node_cpi(provider_authority: &Pubkey) -> accounts::ProviderCpi {
         stake_account: pda::stake_account(provider_authority),
         registry_program: provider_registry::ID,
         staking_program: staking::ID,
+        registry_event_authority: pda::event_authority(&provider_registry::ID),
+        staking_event_authority: pda::event_authority(&staking::ID),
     }
 }
 

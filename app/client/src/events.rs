@@ -40,17 +40,26 @@ fn is_market_program(program: &Pubkey) -> bool {
 /// gpu-market program's `emit_cpi!` (see [`from_inner_instruction`]).
 ///
 /// `inner` is every inner instruction of the transaction as `(program, data)`, in execution
-/// order. Each one's `Program <id> invoke [n]` line (n of 2 or more) places it among the
-/// log lines; those the logs lost to truncation come last.
-pub fn collect(logs: &[String], inner: &[(Pubkey, Vec<u8>)]) -> Vec<Vec<u8>> {
-    let mut inner = inner.iter();
+/// order (one whose program cannot be resolved as `Pubkey::default()`, so that the rest keep
+/// their places). Each one's `Program <id> invoke [n]` line (n of 2 or more) places it among
+/// the log lines; if a line names another program than the next inner instruction, the
+/// pairing stops there. Those not placed (lost to truncation, or after a mismatch) come
+/// last.
+///
+/// `native`: the transaction ran in the in-process bank, whose natively built programs log
+/// `Program log: event: <base64>`. On any other backend such lines are ignored: no SBF
+/// gpu-market program writes them.
+pub fn collect(logs: &[String], inner: &[(Pubkey, Vec<u8>)], native: bool) -> Vec<Vec<u8>> {
+    let mut inner = inner.iter().peekable();
+    let mut paired = true;
     let mut running: Vec<Pubkey> = Vec::new();
     let mut events = Vec::new();
     for line in logs {
-        if let Some(data) = line
-            .strip_prefix(PROGRAM_DATA)
-            .or_else(|| line.strip_prefix(NATIVE_PROGRAM_DATA))
-        {
+        if let Some(data) = line.strip_prefix(PROGRAM_DATA).or_else(|| {
+            native
+                .then(|| line.strip_prefix(NATIVE_PROGRAM_DATA))
+                .flatten()
+        }) {
             if running.last().is_some_and(is_market_program) {
                 if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) {
                     events.push(bytes);
@@ -72,9 +81,14 @@ pub fn collect(logs: &[String], inner: &[(Pubkey, Vec<u8>)]) -> Vec<Vec<u8>> {
                     .next()
                     .and_then(|d| d.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
                     .unwrap_or(1);
-                if depth >= 2 {
-                    if let Some((callee, data)) = inner.next() {
-                        events.extend(from_inner_instruction(callee, data));
+                if depth >= 2 && paired {
+                    match inner.peek() {
+                        Some((callee, data)) if *callee == program => {
+                            events.extend(from_inner_instruction(callee, data));
+                            inner.next();
+                        }
+                        Some(_) => paired = false,
+                        None => {}
                     }
                 }
                 running.push(program);

@@ -35,6 +35,8 @@ pub fn init_config(admin: &Pubkey, args: InitConfigArgs) -> Instruction {
             config: pda::registry_config(),
             staking_config: pda::staking_config(),
             system_program: system_program::ID,
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::InitConfig { args },
     )
@@ -47,6 +49,8 @@ pub fn propose_config_update(admin: &Pubkey, args: UpdateConfigArgs) -> Instruct
         accounts::ProposeConfigUpdate {
             admin: *admin,
             config: pda::registry_config(),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::ProposeConfigUpdate { args },
     )
@@ -58,6 +62,8 @@ pub fn apply_config_update(caller: &Pubkey) -> Instruction {
         accounts::ApplyConfigUpdate {
             caller: *caller,
             config: pda::registry_config(),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::ApplyConfigUpdate {},
     )
@@ -69,6 +75,8 @@ pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
         accounts::CancelConfigUpdate {
             admin: *admin,
             config: pda::registry_config(),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::CancelConfigUpdate {},
     )
@@ -83,6 +91,8 @@ pub fn register_provider(authority: &Pubkey, args: RegisterProviderArgs) -> Inst
             provider: pda::provider(authority),
             stake_account: pda::stake_account(authority),
             system_program: system_program::ID,
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::RegisterProvider { args },
     )
@@ -100,6 +110,8 @@ pub fn update_provider(
             config: pda::registry_config(),
             provider: pda::provider(authority),
             stake_account: pda::stake_account(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::UpdateProvider { args },
     )
@@ -111,6 +123,8 @@ pub fn set_operator(authority: &Pubkey, new_operator: &Pubkey) -> Instruction {
         accounts::SetOperator {
             authority: *authority,
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::SetOperator {
             args: SetOperatorArgs {
@@ -126,6 +140,8 @@ pub fn pause_provider(signer: &Pubkey, authority: &Pubkey) -> Instruction {
         accounts::PauseProvider {
             signer: *signer,
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::PauseProvider {},
     )
@@ -137,6 +153,8 @@ pub fn resume_provider(signer: &Pubkey, authority: &Pubkey) -> Instruction {
         accounts::ResumeProvider {
             signer: *signer,
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::ResumeProvider {},
     )
@@ -148,6 +166,8 @@ pub fn heartbeat(operator: &Pubkey, authority: &Pubkey) -> Instruction {
         accounts::Heartbeat {
             operator: *operator,
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::Heartbeat {},
     )
@@ -160,6 +180,8 @@ pub fn attest_provider(auditor: &Pubkey, authority: &Pubkey, spec_hash: [u8; 32]
             auditor: *auditor,
             config: pda::registry_config(),
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::AttestProvider {
             args: AttestProviderArgs { spec_hash },
@@ -174,6 +196,8 @@ pub fn begin_exit(authority: &Pubkey) -> Instruction {
             authority: *authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::BeginExit {},
     )
@@ -186,6 +210,8 @@ pub fn retire_provider(authority: &Pubkey) -> Instruction {
             authority: *authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::RetireProvider {},
     )
@@ -199,6 +225,8 @@ pub fn reserve_capacity(escrow_authority: &Pubkey, authority: &Pubkey, gpus: u16
             escrow_authority: *escrow_authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::ReserveCapacity {
             args: CapacityArgs { gpus },
@@ -213,6 +241,8 @@ pub fn release_capacity(escrow_authority: &Pubkey, authority: &Pubkey, gpus: u16
             escrow_authority: *escrow_authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::ReleaseCapacity {
             args: CapacityArgs { gpus },
@@ -231,6 +261,8 @@ pub fn record_outcome(
             escrow_authority: *escrow_authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
+            event_authority: pda::event_authority(&provider_registry::ID),
+            program: provider_registry::ID,
         },
         instruction::RecordOutcome {
             args: RecordOutcomeArgs { outcome },

@@ -37,6 +37,8 @@ pub fn init_config(
             treasury: *treasury,
             token_program: *token_program,
             system_program: system_program::ID,
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::InitConfig { args },
     )
@@ -54,6 +56,8 @@ pub fn propose_config_update(
             admin: *admin,
             config: pda::staking_config(),
             new_treasury,
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::ProposeConfigUpdate { args },
     )
@@ -65,6 +69,8 @@ pub fn apply_config_update(caller: &Pubkey) -> Instruction {
         accounts::ApplyConfigUpdate {
             caller: *caller,
             config: pda::staking_config(),
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::ApplyConfigUpdate {},
     )
@@ -76,6 +82,8 @@ pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
         accounts::CancelConfigUpdate {
             admin: *admin,
             config: pda::staking_config(),
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::CancelConfigUpdate {},
     )
@@ -99,6 +107,8 @@ pub fn stake(
             source: *source,
             token_program: *token_program,
             system_program: system_program::ID,
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::Stake {
             args: StakeArgs { amount },
@@ -113,6 +123,8 @@ pub fn request_unstake(owner: &Pubkey, amount: u64) -> Instruction {
             owner: *owner,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::RequestUnstake {
             args: RequestUnstakeArgs { amount },
@@ -127,6 +139,8 @@ pub fn cancel_unstake(owner: &Pubkey) -> Instruction {
             owner: *owner,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::CancelUnstake {},
     )
@@ -148,6 +162,8 @@ pub fn withdraw(
             vault: pda::staking_vault(),
             destination: *destination,
             token_program: *token_program,
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::Withdraw {},
     )
@@ -169,6 +185,8 @@ pub fn collect_treasury(
             vault: pda::staking_vault(),
             treasury: *treasury,
             token_program: *token_program,
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::CollectTreasury {},
     )
@@ -182,6 +200,8 @@ pub fn lock_stake(slasher: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction 
             slasher: *slasher,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::LockStake {
             args: staking::LockStakeArgs { amount },
@@ -196,6 +216,8 @@ pub fn unlock_stake(slasher: &Pubkey, owner: &Pubkey, amount: u64) -> Instructio
             slasher: *slasher,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::UnlockStake {
             args: staking::LockStakeArgs { amount },
@@ -233,6 +255,8 @@ pub fn slash(
             vault: pda::staking_vault(),
             recipient: keys.recipient,
             token_program: keys.token_program,
+            event_authority: pda::event_authority(&staking::ID),
+            program: staking::ID,
         },
         instruction::Slash {
             args: SlashArgs { amount, reason },

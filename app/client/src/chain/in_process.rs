@@ -305,7 +305,7 @@ impl Backend {
                 // The bank reports no inner instructions: native programs log their events.
                 Ok(Executed {
                     result: result.result,
-                    event_data: events::collect(&logs, &[]),
+                    event_data: events::collect(&logs, &[], true),
                     logs,
                     compute_units,
                 })
@@ -317,9 +317,12 @@ impl Backend {
                     list.inner_instructions
                         .iter()
                         .flatten()
-                        .filter_map(|ix| {
-                            let program = keys.get(usize::from(ix.instruction.program_id_index))?;
-                            Some((*program, ix.instruction.data.clone()))
+                        .map(|ix| {
+                            let program = keys
+                                .get(usize::from(ix.instruction.program_id_index))
+                                .copied()
+                                .unwrap_or_default();
+                            (program, ix.instruction.data.clone())
                         })
                         .collect()
                 };
@@ -331,7 +334,7 @@ impl Backend {
                 Ok(match svm.send_transaction(tx) {
                     Ok(meta) => Executed {
                         result: Ok(()),
-                        event_data: events::collect(&meta.logs, &inner(&meta)),
+                        event_data: events::collect(&meta.logs, &inner(&meta), false),
                         logs: meta.logs,
                         compute_units: Some(meta.compute_units_consumed),
                     },

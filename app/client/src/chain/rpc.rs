@@ -383,6 +383,14 @@ impl Landed {
             return Self::default();
         };
         let logs: Vec<String> = Option::from(meta.log_messages).unwrap_or_default();
+        if meta.err.is_some() {
+            // Landed at a weaker commitment, failed at this one (a fork switched): nothing
+            // it emitted stands.
+            return Self {
+                logs,
+                ..Self::default()
+            };
+        }
         // The account keys inner instructions index: the message's, then those loaded from
         // lookup tables (writable, then read-only).
         let mut keys: Vec<String> = match tx.transaction {
@@ -401,17 +409,21 @@ impl Landed {
                 .unwrap_or_default()
                 .into_iter()
                 .flat_map(|group| group.instructions)
-                .filter_map(|ix| match ix {
+                // One that cannot be read keeps its place, as no program's.
+                .map(|ix| match ix {
                     UiInstruction::Compiled(ix) => {
-                        let program = keys.get(usize::from(ix.program_id_index))?;
-                        let program = Pubkey::from_str(program).ok()?;
-                        Some((program, bs58::decode(&ix.data).into_vec().ok()?))
+                        let program = keys
+                            .get(usize::from(ix.program_id_index))
+                            .and_then(|key| Pubkey::from_str(key).ok())
+                            .unwrap_or_default();
+                        let data = bs58::decode(&ix.data).into_vec().unwrap_or_default();
+                        (program, data)
                     }
-                    UiInstruction::Parsed(_) => None,
+                    UiInstruction::Parsed(_) => (Pubkey::default(), Vec::new()),
                 })
                 .collect();
         Self {
-            event_data: events::collect(&logs, &inner),
+            event_data: events::collect(&logs, &inner, false),
             logs,
             compute_units: Option::from(meta.compute_units_consumed),
         }

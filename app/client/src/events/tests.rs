@@ -32,7 +32,7 @@ fn log_events_count_only_inside_a_market_program() {
         format!("Program {stranger} success"),
         format!("Program data: {}", b64(&claimed(668).data())),
     ];
-    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &[]))
+    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &[], true))
         .iter()
         .map(|e| e.amount)
         .collect();
@@ -102,9 +102,68 @@ fn cpi_events_take_their_place_among_the_log_events() {
         (ours, tagged(4)),
         (ours, tagged(5)),
     ];
-    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &inner))
+    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &inner, false))
         .iter()
         .map(|e| e.amount)
         .collect();
     assert_eq!(amounts, vec![1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn a_program_ours_calls_cannot_log_events_for_it() {
+    let ours = job_escrow::ID;
+    let stranger = Pubkey::new_from_array([9; 32]);
+    let logs = vec![
+        format!("Program {ours} invoke [1]"),
+        format!("Program {stranger} invoke [2]"),
+        format!("Program data: {}", b64(&claimed(666).data())),
+        format!("Program log: event: {}", b64(&claimed(667).data())),
+        format!("Program {stranger} consumed 100 of 200 compute units"),
+        format!("Program {stranger} success"),
+        format!("Program data: {}", b64(&claimed(1).data())),
+        format!("Program {ours} success"),
+    ];
+    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &[], true))
+        .iter()
+        .map(|e| e.amount)
+        .collect();
+    assert_eq!(amounts, vec![1]);
+}
+
+#[test]
+fn native_event_lines_count_only_from_the_native_bank() {
+    let ours = reward_emission::ID;
+    let logs = vec![
+        format!("Program {ours} invoke [1]"),
+        format!("Program log: event: {}", b64(&claimed(1).data())),
+        format!("Program {ours} success"),
+    ];
+    assert_eq!(collect(&logs, &[], true).len(), 1);
+    assert!(collect(&logs, &[], false).is_empty());
+}
+
+#[test]
+fn a_mismatched_invoke_line_stops_the_pairing_but_loses_no_event() {
+    let ours = reward_emission::ID;
+    let token = Pubkey::new_from_array([6; 32]);
+    let tagged: Vec<u8> = EVENT_IX_TAG_LE
+        .iter()
+        .copied()
+        .chain(claimed(2).data())
+        .collect();
+    let logs = vec![
+        format!("Program {ours} invoke [1]"),
+        // The list lost the token call: the event is not paired with the wrong line.
+        format!("Program {token} invoke [2]"),
+        format!("Program {token} success"),
+        format!("Program data: {}", b64(&claimed(1).data())),
+        format!("Program {ours} invoke [2]"),
+        format!("Program {ours} success"),
+        format!("Program {ours} success"),
+    ];
+    let amounts: Vec<u64> = decode::<RewardsClaimed>(&collect(&logs, &[(ours, tagged)], false))
+        .iter()
+        .map(|e| e.amount)
+        .collect();
+    assert_eq!(amounts, vec![1, 2]);
 }

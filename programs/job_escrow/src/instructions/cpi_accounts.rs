@@ -91,6 +91,12 @@ pub struct ProviderCpi<'info> {
     pub stake_account: Box<Account<'info, StakeAccount>>,
     pub registry_program: Program<'info, ProviderRegistry>,
     pub staking_program: Program<'info, Staking>,
+    /// CHECK: the registry's event authority, which signs its events; the registry checks
+    /// the address.
+    pub registry_event_authority: UncheckedAccount<'info>,
+    /// CHECK: staking's event authority, which signs its events; staking checks the
+    /// address.
+    pub staking_event_authority: UncheckedAccount<'info>,
 }
 
 impl<'info> ProviderCpi<'info> {
@@ -127,15 +133,14 @@ impl<'info> ProviderCpi<'info> {
         Ok(())
     }
 
-    fn registry_accounts<T>(
-        &self,
-        build: impl FnOnce(AccountInfo<'info>, AccountInfo<'info>, AccountInfo<'info>) -> T,
-    ) -> T {
-        build(
-            self.escrow_authority.to_account_info(),
-            self.registry_config.to_account_info(),
-            self.provider.to_account_info(),
-        )
+    fn registry_accounts<T>(&self, build: impl FnOnce(RegistryAccounts<'info>) -> T) -> T {
+        build(RegistryAccounts {
+            escrow_authority: self.escrow_authority.to_account_info(),
+            config: self.registry_config.to_account_info(),
+            provider: self.provider.to_account_info(),
+            event_authority: self.registry_event_authority.to_account_info(),
+            program: self.registry_program.to_account_info(),
+        })
     }
 
     fn lock_accounts(&self) -> staking::cpi::accounts::LockStake<'info> {
@@ -143,6 +148,8 @@ impl<'info> ProviderCpi<'info> {
             slasher: self.escrow_authority.to_account_info(),
             config: self.staking_config.to_account_info(),
             stake_account: self.stake_account.to_account_info(),
+            event_authority: self.staking_event_authority.to_account_info(),
+            program: self.staking_program.to_account_info(),
         }
     }
 
@@ -155,12 +162,12 @@ impl<'info> ProviderCpi<'info> {
         provider_registry::cpi::reserve_capacity(
             CpiContext::new_with_signer(
                 provider_registry::ID,
-                self.registry_accounts(|escrow_authority, config, provider| {
-                    provider_registry::cpi::accounts::ReserveCapacity {
-                        escrow_authority,
-                        config,
-                        provider,
-                    }
+                self.registry_accounts(|a| provider_registry::cpi::accounts::ReserveCapacity {
+                    escrow_authority: a.escrow_authority,
+                    config: a.config,
+                    provider: a.provider,
+                    event_authority: a.event_authority,
+                    program: a.program,
                 }),
                 &[&seeds],
             ),
@@ -185,12 +192,12 @@ impl<'info> ProviderCpi<'info> {
         provider_registry::cpi::release_capacity(
             CpiContext::new_with_signer(
                 provider_registry::ID,
-                self.registry_accounts(|escrow_authority, config, provider| {
-                    provider_registry::cpi::accounts::ReleaseCapacity {
-                        escrow_authority,
-                        config,
-                        provider,
-                    }
+                self.registry_accounts(|a| provider_registry::cpi::accounts::ReleaseCapacity {
+                    escrow_authority: a.escrow_authority,
+                    config: a.config,
+                    provider: a.provider,
+                    event_authority: a.event_authority,
+                    program: a.program,
                 }),
                 &[&seeds],
             ),
@@ -207,12 +214,12 @@ impl<'info> ProviderCpi<'info> {
             provider_registry::cpi::record_outcome(
                 CpiContext::new_with_signer(
                     provider_registry::ID,
-                    self.registry_accounts(|escrow_authority, config, provider| {
-                        provider_registry::cpi::accounts::RecordOutcome {
-                            escrow_authority,
-                            config,
-                            provider,
-                        }
+                    self.registry_accounts(|a| provider_registry::cpi::accounts::RecordOutcome {
+                        escrow_authority: a.escrow_authority,
+                        config: a.config,
+                        provider: a.provider,
+                        event_authority: a.event_authority,
+                        program: a.program,
                     }),
                     &[&seeds],
                 ),
@@ -227,6 +234,15 @@ impl<'info> ProviderCpi<'info> {
         }
         Ok(())
     }
+}
+
+/// The registry accounts of a capacity or outcome CPI.
+struct RegistryAccounts<'info> {
+    escrow_authority: AccountInfo<'info>,
+    config: AccountInfo<'info>,
+    provider: AccountInfo<'info>,
+    event_authority: AccountInfo<'info>,
+    program: AccountInfo<'info>,
 }
 
 /// What slashing a provider's stake takes beyond its `ProviderCpi`. Staking itself checks
@@ -271,6 +287,8 @@ impl<'info> SlashCpi<'info> {
                     vault: self.staking_vault.to_account_info(),
                     recipient: self.slash_recipient.to_account_info(),
                     token_program: self.stake_token_program.to_account_info(),
+                    event_authority: stake.staking_event_authority.to_account_info(),
+                    program: stake.staking_program.to_account_info(),
                 },
                 &[&seeds],
             ),

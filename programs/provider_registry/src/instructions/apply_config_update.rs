@@ -4,6 +4,7 @@
 use crate::{error::RegistryError, events::RegistryConfigUpdated, state::RegistryConfig};
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ApplyConfigUpdate<'info> {
     pub caller: Signer<'info>,
@@ -42,16 +43,19 @@ impl ApplyConfigUpdate<'_> {
         config.apply(&pending.args);
         config.invariant()?;
 
-        staking::emit_event!(RegistryConfigUpdated {
-            admin: config.admin,
-            min_stake_per_gpu: config.min_stake_per_gpu,
-            heartbeat_interval: config.heartbeat_interval,
-            liveness_grace: config.liveness_grace,
-            exit_notice: config.exit_notice,
-            auditors: config.auditors.clone(),
-            escrow_authority: config.escrow_authority,
-            max_benchmark_score: config.max_benchmark_score,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            RegistryConfigUpdated {
+                admin: config.admin,
+                min_stake_per_gpu: config.min_stake_per_gpu,
+                heartbeat_interval: config.heartbeat_interval,
+                liveness_grace: config.liveness_grace,
+                exit_notice: config.exit_notice,
+                auditors: config.auditors.clone(),
+                escrow_authority: config.escrow_authority,
+                max_benchmark_score: config.max_benchmark_score,
+            }
+        );
         Ok(())
     }
 }

@@ -14,6 +14,7 @@ pub struct AttestProviderArgs {
     pub spec_hash: [u8; 32],
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct AttestProvider<'info> {
     pub auditor: Signer<'info>,
@@ -50,12 +51,15 @@ impl AttestProvider<'_> {
             spec_hash: args.spec_hash,
         });
 
-        staking::emit_event!(ProviderAttested {
-            provider: provider.key(),
-            auditor: ctx.accounts.auditor.key(),
-            spec_hash: args.spec_hash,
-            at: now,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            ProviderAttested {
+                provider: provider.key(),
+                auditor: ctx.accounts.auditor.key(),
+                spec_hash: args.spec_hash,
+                at: now,
+            }
+        );
         Ok(())
     }
 }

@@ -8,6 +8,7 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct BeginExit<'info> {
     pub authority: Signer<'info>,
@@ -30,11 +31,14 @@ impl BeginExit<'_> {
         let old_status = provider.status;
         provider.begin_exit(now, notice)?;
 
-        staking::emit_event!(ProviderStatusChanged {
-            provider: provider.key(),
-            old_status,
-            new_status: provider.status,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            ProviderStatusChanged {
+                provider: provider.key(),
+                old_status,
+                new_status: provider.status,
+            }
+        );
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use crate::{error::RegistryError, events::RegistryConfigUpdateCancelled, state::RegistryConfig};
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CancelConfigUpdate<'info> {
     pub admin: Signer<'info>,
@@ -23,11 +24,14 @@ impl CancelConfigUpdate<'_> {
             .take()
             .ok_or(error!(RegistryError::NoPendingUpdate))?;
 
-        staking::emit_event!(RegistryConfigUpdateCancelled {
-            admin: config.admin,
-            args: pending.args,
-            eta: pending.eta,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            RegistryConfigUpdateCancelled {
+                admin: config.admin,
+                args: pending.args,
+                eta: pending.eta,
+            }
+        );
         Ok(())
     }
 }

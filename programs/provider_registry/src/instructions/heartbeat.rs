@@ -3,6 +3,7 @@
 use crate::{error::RegistryError, events::HeartbeatRecorded, state::Provider};
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct Heartbeat<'info> {
     pub operator: Signer<'info>,
@@ -23,11 +24,14 @@ impl Heartbeat<'_> {
         // The clock can stand still between slots; never move the heartbeat backwards.
         provider.last_heartbeat = previous.max(now);
 
-        staking::emit_event!(HeartbeatRecorded {
-            provider: provider.key(),
-            at: provider.last_heartbeat,
-            previous,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            HeartbeatRecorded {
+                provider: provider.key(),
+                at: provider.last_heartbeat,
+                previous,
+            }
+        );
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ pub struct InitConfigArgs {
     pub max_benchmark_score: u32,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct InitConfig<'info> {
     #[account(mut)]
@@ -61,17 +62,20 @@ impl InitConfig<'_> {
         });
         config.invariant()?;
 
-        staking::emit_event!(RegistryConfigInitialized {
-            admin: config.admin,
-            stake_mint: config.stake_mint,
-            min_stake_per_gpu: config.min_stake_per_gpu,
-            heartbeat_interval: config.heartbeat_interval,
-            liveness_grace: config.liveness_grace,
-            exit_notice: config.exit_notice,
-            auditors: config.auditors.clone(),
-            escrow_authority: config.escrow_authority,
-            max_benchmark_score: config.max_benchmark_score,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            RegistryConfigInitialized {
+                admin: config.admin,
+                stake_mint: config.stake_mint,
+                min_stake_per_gpu: config.min_stake_per_gpu,
+                heartbeat_interval: config.heartbeat_interval,
+                liveness_grace: config.liveness_grace,
+                exit_notice: config.exit_notice,
+                auditors: config.auditors.clone(),
+                escrow_authority: config.escrow_authority,
+                max_benchmark_score: config.max_benchmark_score,
+            }
+        );
         Ok(())
     }
 }

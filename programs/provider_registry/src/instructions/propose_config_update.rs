@@ -25,6 +25,7 @@ pub struct UpdateConfigArgs {
     pub max_benchmark_score: Option<u32>,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ProposeConfigUpdate<'info> {
     pub admin: Signer<'info>,
@@ -58,11 +59,14 @@ impl ProposeConfigUpdate<'_> {
             eta,
         });
 
-        staking::emit_event!(RegistryConfigUpdateProposed {
-            admin: config.admin,
-            args,
-            eta,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            RegistryConfigUpdateProposed {
+                admin: config.admin,
+                args,
+                eta,
+            }
+        );
         Ok(())
     }
 }

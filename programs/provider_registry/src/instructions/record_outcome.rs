@@ -13,6 +13,7 @@ pub struct RecordOutcomeArgs {
     pub outcome: Outcome,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct RecordOutcome<'info> {
     #[account(
@@ -36,12 +37,15 @@ impl RecordOutcome<'_> {
         provider.reputation.record(args.outcome)?;
         provider.end_job();
 
-        staking::emit_event!(OutcomeRecorded {
-            provider: provider.key(),
-            outcome: args.outcome,
-            reputation_after: provider.reputation,
-            jobs_held_after: provider.jobs_held,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            OutcomeRecorded {
+                provider: provider.key(),
+                outcome: args.outcome,
+                reputation_after: provider.reputation,
+                jobs_held_after: provider.jobs_held,
+            }
+        );
         Ok(())
     }
 }

@@ -21,6 +21,7 @@ pub struct RegisterProviderArgs {
     pub payment_mint: Pubkey,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct RegisterProvider<'info> {
     #[account(mut)]
@@ -112,18 +113,21 @@ impl RegisterProvider<'_> {
         let mut data = info.try_borrow_mut_data()?;
         provider.try_serialize(&mut &mut data[..])?;
 
-        staking::emit_event!(ProviderRegistered {
-            provider: accounts.provider.key(),
-            authority: provider.authority,
-            operator: provider.operator,
-            region: provider.region,
-            hardware: provider.hardware.clone(),
-            benchmark_score: provider.benchmark_score,
-            price_per_gpu_hour: provider.price_per_gpu_hour,
-            payment_mint: provider.payment_mint,
-            active_stake: accounts.stake_account.active,
-            provider_count: config.provider_count,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            ProviderRegistered {
+                provider: accounts.provider.key(),
+                authority: provider.authority,
+                operator: provider.operator,
+                region: provider.region,
+                hardware: provider.hardware.clone(),
+                benchmark_score: provider.benchmark_score,
+                price_per_gpu_hour: provider.price_per_gpu_hour,
+                payment_mint: provider.payment_mint,
+                active_stake: accounts.stake_account.active,
+                provider_count: config.provider_count,
+            }
+        );
         Ok(())
     }
 }

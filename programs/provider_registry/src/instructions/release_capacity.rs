@@ -8,6 +8,7 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ReleaseCapacity<'info> {
     #[account(
@@ -31,12 +32,15 @@ impl ReleaseCapacity<'_> {
         provider.release(args.gpus)?;
         provider.invariant()?;
 
-        staking::emit_event!(CapacityReleased {
-            provider: provider.key(),
-            gpus: args.gpus,
-            gpus_in_use_after: provider.gpus_in_use,
-            gpu_count: provider.hardware.gpu_count,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            CapacityReleased {
+                provider: provider.key(),
+                gpus: args.gpus,
+                gpus_in_use_after: provider.gpus_in_use,
+                gpu_count: provider.hardware.gpu_count,
+            }
+        );
         Ok(())
     }
 }

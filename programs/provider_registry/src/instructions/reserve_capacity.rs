@@ -14,6 +14,7 @@ pub struct CapacityArgs {
     pub gpus: u16,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ReserveCapacity<'info> {
     #[account(
@@ -37,13 +38,16 @@ impl ReserveCapacity<'_> {
         provider.reserve(args.gpus)?;
         provider.invariant()?;
 
-        staking::emit_event!(CapacityReserved {
-            provider: provider.key(),
-            gpus: args.gpus,
-            gpus_in_use_after: provider.gpus_in_use,
-            gpu_count: provider.hardware.gpu_count,
-            jobs_held_after: provider.jobs_held,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            CapacityReserved {
+                provider: provider.key(),
+                gpus: args.gpus,
+                gpus_in_use_after: provider.gpus_in_use,
+                gpu_count: provider.hardware.gpu_count,
+                jobs_held_after: provider.jobs_held,
+            }
+        );
         Ok(())
     }
 }

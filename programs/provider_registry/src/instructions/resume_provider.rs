@@ -3,6 +3,7 @@
 use crate::{error::RegistryError, events::ProviderStatusChanged, state::Provider};
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ResumeProvider<'info> {
     pub signer: Signer<'info>,
@@ -21,11 +22,14 @@ impl ResumeProvider<'_> {
         let old_status = provider.status;
         provider.resume()?;
 
-        staking::emit_event!(ProviderStatusChanged {
-            provider: provider.key(),
-            old_status,
-            new_status: provider.status,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            ProviderStatusChanged {
+                provider: provider.key(),
+                old_status,
+                new_status: provider.status,
+            }
+        );
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct RetireProvider<'info> {
     pub authority: Signer<'info>,
@@ -37,12 +38,15 @@ impl RetireProvider<'_> {
             .checked_sub(1)
             .ok_or(error!(RegistryError::MathOverflow))?;
 
-        staking::emit_event!(ProviderRetired {
-            provider: provider.key(),
-            authority: provider.authority,
-            reputation: provider.reputation,
-            provider_count: config.provider_count,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            ProviderRetired {
+                provider: provider.key(),
+                authority: provider.authority,
+                reputation: provider.reputation,
+                provider_count: config.provider_count,
+            }
+        );
         Ok(())
     }
 }

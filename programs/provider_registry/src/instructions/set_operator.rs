@@ -8,6 +8,7 @@ pub struct SetOperatorArgs {
     pub new_operator: Pubkey,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct SetOperator<'info> {
     pub authority: Signer<'info>,
@@ -26,11 +27,14 @@ impl SetOperator<'_> {
         let old_operator = provider.operator;
         provider.operator = args.new_operator;
 
-        staking::emit_event!(OperatorChanged {
-            provider: provider.key(),
-            old_operator,
-            new_operator: provider.operator,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            OperatorChanged {
+                provider: provider.key(),
+                old_operator,
+                new_operator: provider.operator,
+            }
+        );
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ pub struct UpdateProviderArgs {
     pub payment_mint: Option<Pubkey>,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct UpdateProvider<'info> {
     pub signer: Signer<'info>,
@@ -89,16 +90,19 @@ impl UpdateProvider<'_> {
             RegistryError::StakeBelowMinimum
         );
 
-        staking::emit_event!(ProviderUpdated {
-            provider: provider.key(),
-            endpoint: provider.endpoint.clone(),
-            region: provider.region,
-            hardware: provider.hardware.clone(),
-            benchmark_score: provider.benchmark_score,
-            price_per_gpu_hour: provider.price_per_gpu_hour,
-            payment_mint: provider.payment_mint,
-            attested: provider.is_attested(&accounts.config.auditors),
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            ProviderUpdated {
+                provider: provider.key(),
+                endpoint: provider.endpoint.clone(),
+                region: provider.region,
+                hardware: provider.hardware.clone(),
+                benchmark_score: provider.benchmark_score,
+                price_per_gpu_hour: provider.price_per_gpu_hour,
+                payment_mint: provider.payment_mint,
+                attested: provider.is_attested(&accounts.config.auditors),
+            }
+        );
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 use crate::{error::StakingError, events::StakingConfigUpdated, state::StakingConfig};
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ApplyConfigUpdate<'info> {
     pub caller: Signer<'info>,
@@ -38,13 +39,16 @@ impl ApplyConfigUpdate<'_> {
         config.apply(&pending.args, pending.treasury);
         config.invariant()?;
 
-        crate::emit_event!(StakingConfigUpdated {
-            admin: config.admin,
-            treasury: config.treasury,
-            unbonding_period: config.unbonding_period,
-            treasury_share_bps: config.treasury_share_bps,
-            slashers: config.slashers.clone(),
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            StakingConfigUpdated {
+                admin: config.admin,
+                treasury: config.treasury,
+                unbonding_period: config.unbonding_period,
+                treasury_share_bps: config.treasury_share_bps,
+                slashers: config.slashers.clone(),
+            }
+        );
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use crate::{error::StakingError, events::StakingConfigUpdateCancelled, state::StakingConfig};
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CancelConfigUpdate<'info> {
     pub admin: Signer<'info>,
@@ -23,11 +24,14 @@ impl CancelConfigUpdate<'_> {
             .take()
             .ok_or(error!(StakingError::NoPendingUpdate))?;
 
-        crate::emit_event!(StakingConfigUpdateCancelled {
-            admin: config.admin,
-            args: pending.args,
-            eta: pending.eta,
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            StakingConfigUpdateCancelled {
+                admin: config.admin,
+                args: pending.args,
+                eta: pending.eta,
+            }
+        );
         Ok(())
     }
 }

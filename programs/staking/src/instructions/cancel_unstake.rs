@@ -8,6 +8,7 @@ use crate::{
 };
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CancelUnstake<'info> {
     pub owner: Signer<'info>,
@@ -31,11 +32,14 @@ impl CancelUnstake<'_> {
         config.total_unbonding = math::sub(config.total_unbonding, amount)?;
         config.total_active = math::add(config.total_active, amount)?;
 
-        crate::emit_event!(UnstakeCancelled {
-            owner: stake.owner,
-            amount,
-            active_after: stake.active,
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            UnstakeCancelled {
+                owner: stake.owner,
+                amount,
+                active_after: stake.active,
+            }
+        );
         Ok(())
     }
 }

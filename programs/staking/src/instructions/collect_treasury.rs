@@ -8,6 +8,7 @@ use crate::{
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CollectTreasury<'info> {
     pub caller: Signer<'info>,
@@ -44,10 +45,13 @@ impl CollectTreasury<'_> {
             amount,
         )?;
 
-        crate::emit_event!(TreasuryCollected {
-            treasury: accounts.treasury.key(),
-            amount,
-        });
+        crate::emit_event!(
+            authority = &accounts.event_authority,
+            TreasuryCollected {
+                treasury: accounts.treasury.key(),
+                amount,
+            }
+        );
         Ok(())
     }
 }

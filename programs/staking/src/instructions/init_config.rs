@@ -14,6 +14,7 @@ pub struct InitConfigArgs {
     pub slashers: Vec<Pubkey>,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct InitConfig<'info> {
     #[account(mut)]
@@ -77,15 +78,18 @@ impl InitConfig<'_> {
         });
         config.invariant()?;
 
-        crate::emit_event!(StakingConfigInitialized {
-            admin: config.admin,
-            stake_mint: config.stake_mint,
-            vault: config.vault,
-            treasury: config.treasury,
-            unbonding_period: config.unbonding_period,
-            treasury_share_bps: config.treasury_share_bps,
-            slashers: config.slashers.clone(),
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            StakingConfigInitialized {
+                admin: config.admin,
+                stake_mint: config.stake_mint,
+                vault: config.vault,
+                treasury: config.treasury,
+                unbonding_period: config.unbonding_period,
+                treasury_share_bps: config.treasury_share_bps,
+                slashers: config.slashers.clone(),
+            }
+        );
         Ok(())
     }
 }

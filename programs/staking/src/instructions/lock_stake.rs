@@ -14,6 +14,7 @@ pub struct LockStakeArgs {
     pub amount: u64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct LockStake<'info> {
     pub slasher: Signer<'info>,
@@ -44,13 +45,16 @@ impl LockStake<'_> {
         stake.invariant()?;
         let config = &mut ctx.accounts.config;
         config.total_locked = crate::math::add(config.total_locked, args.amount)?;
-        crate::emit_event!(StakeLockChanged {
-            owner: stake.owner,
-            change: StakeLockChange::Locked,
-            amount: args.amount,
-            locked_after: stake.locked,
-            active_after: stake.active,
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            StakeLockChanged {
+                owner: stake.owner,
+                change: StakeLockChange::Locked,
+                amount: args.amount,
+                locked_after: stake.locked,
+                active_after: stake.active,
+            }
+        );
         Ok(())
     }
 
@@ -62,13 +66,16 @@ impl LockStake<'_> {
         stake.invariant()?;
         let config = &mut ctx.accounts.config;
         config.total_locked = config.total_locked.saturating_sub(released);
-        crate::emit_event!(StakeLockChanged {
-            owner: stake.owner,
-            change: StakeLockChange::Unlocked,
-            amount: released,
-            locked_after: stake.locked,
-            active_after: stake.active,
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            StakeLockChanged {
+                owner: stake.owner,
+                change: StakeLockChange::Unlocked,
+                amount: released,
+                locked_after: stake.locked,
+                active_after: stake.active,
+            }
+        );
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ pub struct UpdateConfigArgs {
     pub slashers: Option<Vec<Pubkey>>,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ProposeConfigUpdate<'info> {
     pub admin: Signer<'info>,
@@ -63,12 +64,15 @@ impl ProposeConfigUpdate<'_> {
             eta,
         });
 
-        crate::emit_event!(StakingConfigUpdateProposed {
-            admin: config.admin,
-            args,
-            treasury,
-            eta,
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            StakingConfigUpdateProposed {
+                admin: config.admin,
+                args,
+                treasury,
+                eta,
+            }
+        );
         Ok(())
     }
 }

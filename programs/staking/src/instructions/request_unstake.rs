@@ -14,6 +14,7 @@ pub struct RequestUnstakeArgs {
     pub amount: u64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct RequestUnstake<'info> {
     pub owner: Signer<'info>,
@@ -38,13 +39,16 @@ impl RequestUnstake<'_> {
         config.total_active = math::sub(config.total_active, args.amount)?;
         config.total_unbonding = math::add(config.total_unbonding, args.amount)?;
 
-        crate::emit_event!(UnstakeRequested {
-            owner: stake.owner,
-            amount: args.amount,
-            active_after: stake.active,
-            unbonding_after: stake.unbonding,
-            unbonding_ends_at: stake.unbonding_ends_at,
-        });
+        crate::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            UnstakeRequested {
+                owner: stake.owner,
+                amount: args.amount,
+                active_after: stake.active,
+                unbonding_after: stake.unbonding,
+                unbonding_ends_at: stake.unbonding_ends_at,
+            }
+        );
         Ok(())
     }
 }

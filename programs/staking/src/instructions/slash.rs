@@ -21,6 +21,7 @@ pub struct SlashArgs {
     pub reason: SlashReason,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct Slash<'info> {
     pub slasher: Signer<'info>,
@@ -94,21 +95,24 @@ impl Slash<'_> {
         )?;
 
         let stake = &accounts.stake_account;
-        crate::emit_event!(StakeSlashed {
-            owner: stake.owner,
-            slasher: accounts.slasher.key(),
-            reason: args.reason,
-            requested: args.amount,
-            slashed,
-            from_active: taken.from_active,
-            from_unbonding: taken.from_unbonding,
-            to_recipient,
-            recipient: accounts.recipient.key(),
-            to_treasury,
-            active_after: stake.active,
-            unbonding_after: stake.unbonding,
-            total_slashed_after: stake.total_slashed,
-        });
+        crate::emit_event!(
+            authority = &accounts.event_authority,
+            StakeSlashed {
+                owner: stake.owner,
+                slasher: accounts.slasher.key(),
+                reason: args.reason,
+                requested: args.amount,
+                slashed,
+                from_active: taken.from_active,
+                from_unbonding: taken.from_unbonding,
+                to_recipient,
+                recipient: accounts.recipient.key(),
+                to_treasury,
+                active_after: stake.active,
+                unbonding_after: stake.unbonding,
+                total_slashed_after: stake.total_slashed,
+            }
+        );
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ pub struct StakeArgs {
     pub amount: u64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct Stake<'info> {
     #[account(mut)]
@@ -125,13 +126,16 @@ impl Stake<'_> {
         let config = &mut accounts.config;
         config.total_active = math::add(config.total_active, received)?;
 
-        crate::emit_event!(Staked {
-            owner: stake.owner,
-            amount: received,
-            active_after: stake.active,
-            unbonding_after: stake.unbonding,
-            total_active_after: config.total_active,
-        });
+        crate::emit_event!(
+            authority = &accounts.event_authority,
+            Staked {
+                owner: stake.owner,
+                amount: received,
+                active_after: stake.active,
+                unbonding_after: stake.unbonding,
+                total_active_after: config.total_active,
+            }
+        );
         Ok(())
     }
 }

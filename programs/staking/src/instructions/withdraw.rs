@@ -11,6 +11,7 @@ use crate::{
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
@@ -61,12 +62,15 @@ impl Withdraw<'_> {
         )?;
         accounts.vault.reload()?;
 
-        crate::emit_event!(StakeWithdrawn {
-            owner: accounts.stake_account.owner,
-            amount,
-            active_after: accounts.stake_account.active,
-            vault_balance_after: accounts.vault.amount,
-        });
+        crate::emit_event!(
+            authority = &accounts.event_authority,
+            StakeWithdrawn {
+                owner: accounts.stake_account.owner,
+                amount,
+                active_after: accounts.stake_account.active,
+                vault_balance_after: accounts.vault.amount,
+            }
+        );
         Ok(())
     }
 }
