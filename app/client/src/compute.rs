@@ -147,15 +147,10 @@ pub fn record(logs: &[String]) {
 
 /// The crate name of a gpu-market program id.
 pub fn program_name(id: &Pubkey) -> Option<&'static str> {
-    [
-        (staking::ID, "staking"),
-        (provider_registry::ID, "provider_registry"),
-        (job_escrow::ID, "job_escrow"),
-        (reward_emission::ID, "reward_emission"),
-    ]
-    .into_iter()
-    .find(|(program, _)| program == id)
-    .map(|(_, name)| name)
+    crate::PROGRAMS
+        .into_iter()
+        .find(|(_, program)| program == id)
+        .map(|(name, _)| name)
 }
 
 #[cfg(test)]

@@ -23,16 +23,8 @@ use std::str::FromStr;
 const PROGRAM_DATA: &str = "Program data: ";
 const NATIVE_PROGRAM_DATA: &str = "Program log: event: ";
 
-/// The programs whose events a client reads.
-pub const PROGRAMS: [Pubkey; 4] = [
-    staking::ID,
-    provider_registry::ID,
-    job_escrow::ID,
-    reward_emission::ID,
-];
-
 fn is_market_program(program: &Pubkey) -> bool {
-    PROGRAMS.contains(program)
+    crate::PROGRAMS.iter().any(|(_, id)| id == program)
 }
 
 /// The event bytes of every event of the transaction, in the order they were emitted: each

@@ -25,6 +25,14 @@ pub mod rewards;
 pub mod staking;
 pub mod token;
 
+/// The gpu-market programs, by crate name (also the name of each `.so` file).
+pub const PROGRAMS: [(&str, Pubkey); 4] = [
+    ("staking", ::staking::ID),
+    ("provider_registry", ::provider_registry::ID),
+    ("job_escrow", ::job_escrow::ID),
+    ("reward_emission", ::reward_emission::ID),
+];
+
 pub use anchor_lang::solana_program::instruction::Instruction;
 pub use anchor_lang::solana_program::pubkey::Pubkey;
 pub use chain::rpc::RpcChain;

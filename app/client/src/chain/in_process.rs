@@ -18,7 +18,7 @@
 use crate::{
     chain::{sign_transaction, Chain, TxOutcome},
     error::ClientError,
-    events,
+    events, PROGRAMS,
 };
 use anchor_lang::{
     prelude::{AccountInfo, Clock},
@@ -74,14 +74,6 @@ fn rewards_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8])
 fn registry_processor(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> ProgramResult {
     call_anchor_entry(provider_registry::entry, program_id, accounts, data)
 }
-
-/// The gpu-market programs: the name of the `.so` file and the id.
-const PROGRAMS: [(&str, Pubkey); 4] = [
-    ("staking", staking::ID),
-    ("provider_registry", provider_registry::ID),
-    ("job_escrow", job_escrow::ID),
-    ("reward_emission", reward_emission::ID),
-];
 
 /// The native entrypoint of each of [`PROGRAMS`].
 fn native_entrypoints() -> [Option<BuiltinFunctionWithContext>; 4] {
