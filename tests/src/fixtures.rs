@@ -299,6 +299,23 @@ pub fn assert_error<T: std::fmt::Debug>(result: Result<T, ClientError>, expected
     }
 }
 
+/// An instruction that asks `program` to emit `event` as its own event call would, but
+/// with its event authority unsigned: what another program or a stranger could send.
+pub fn forged_event(program: Pubkey, event: &impl anchor_lang::Event) -> Instruction {
+    let mut data = anchor_lang::event::EVENT_IX_TAG_LE.to_vec();
+    data.extend(event.data());
+    Instruction {
+        program_id: program,
+        accounts: vec![
+            anchor_lang::solana_program::instruction::AccountMeta::new_readonly(
+                gpu_market_client::pda::event_authority(&program),
+                false,
+            ),
+        ],
+        data,
+    }
+}
+
 /// `ix` with every occurrence of account `from` replaced by `to`: for passing an account
 /// in the wrong place.
 pub fn swap_account(mut ix: Instruction, from: &Pubkey, to: &Pubkey) -> Instruction {

@@ -698,7 +698,13 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 if let Some(i) = client_index {
                     if verified(job) {
                         let keys = driver::settle_accounts(&snapshot, &job.client, job)?;
-                        chain.send(&[escrow::approve_result(&keys)], &[&clients[i]])?;
+                        chain.send(
+                            &[
+                                escrow::settlement_compute_limit(0),
+                                escrow::approve_result(&keys),
+                            ],
+                            &[&clients[i]],
+                        )?;
                         let line = format!(
                             "{} verified the output of {} and approved it",
                             client_names[i],

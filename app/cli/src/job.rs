@@ -387,7 +387,7 @@ fn settle_keys<C: Chain>(
     let keys = SettleAccounts::for_job(job, &me, &program, &treasury)
         .ok_or_else(|| CliError::input("the job has no provider yet"))?;
     let mint = job.payment_mint;
-    let setup = token::missing_associated_accounts(
+    let created = token::missing_associated_accounts(
         &mut ctx.chain,
         &me,
         &[
@@ -396,6 +396,8 @@ fn settle_keys<C: Chain>(
             (job.client, mint, program),
         ],
     )?;
+    let mut setup = vec![escrow::settlement_compute_limit(created.len())];
+    setup.extend(created);
     Ok((keys, setup))
 }
 

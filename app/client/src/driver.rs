@@ -273,7 +273,9 @@ pub fn instructions(
                 owners.push((*caller, mint));
                 owners.push((keys.client, snapshot.staking.stake_mint));
             }
-            let mut ixs = missing_token_accounts(chain, snapshot, caller, &owners)?;
+            let created = missing_token_accounts(chain, snapshot, caller, &owners)?;
+            let mut ixs = vec![escrow::settlement_compute_limit(created.len())];
+            ixs.extend(created);
             ixs.push(match action {
                 Action::Expire { .. } => escrow::expire_job(&keys, &slash_keys(snapshot)),
                 _ => escrow::finalize_job(&keys),

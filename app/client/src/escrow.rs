@@ -39,6 +39,8 @@ pub fn init_config(admin: &Pubkey, args: InitConfigArgs) -> Instruction {
                 escrow_authority: pda::escrow_authority(),
                 staking_config: pda::staking_config(),
                 system_program: system_program::ID,
+                event_authority: pda::event_authority(&job_escrow::ID),
+                program: job_escrow::ID,
             },
             instruction::InitConfig { args },
         ),
@@ -72,6 +74,8 @@ pub fn create_job(
             client_tokens: associated_address(client, payment_mint, token_program),
             token_program: *token_program,
             system_program: system_program::ID,
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::CreateJob { args },
     )
@@ -93,6 +97,8 @@ pub fn cancel_job(
             payment_mint: *payment_mint,
             client_tokens: associated_address(client, payment_mint, token_program),
             token_program: *token_program,
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::CancelJob {},
     )
@@ -132,6 +138,8 @@ pub fn propose_config_update(admin: &Pubkey, args: UpdateConfigArgs) -> Instruct
                 admin: *admin,
                 config: pda::market_config(),
                 staking_config: pda::staking_config(),
+                event_authority: pda::event_authority(&job_escrow::ID),
+                program: job_escrow::ID,
             },
             instruction::ProposeConfigUpdate { args },
         ),
@@ -146,6 +154,8 @@ pub fn apply_config_update(caller: &Pubkey) -> Instruction {
             caller: *caller,
             config: pda::market_config(),
             staking_config: pda::staking_config(),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::ApplyConfigUpdate {},
     )
@@ -157,6 +167,8 @@ pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
         accounts::CancelConfigUpdate {
             admin: *admin,
             config: pda::market_config(),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::CancelConfigUpdate {},
     )
@@ -174,6 +186,8 @@ pub fn place_bid(
         accounts::PlaceBid {
             job: *job,
             candidate: candidate(operator, provider_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::PlaceBid {
             args: PlaceBidArgs { price_per_gpu_hour },
@@ -191,6 +205,8 @@ pub fn close_auction(caller: &Pubkey, job: &Pubkey, winner_authority: &Pubkey) -
             config: pda::market_config(),
             job: *job,
             winner: node_cpi(winner_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::CloseAuction {},
     )
@@ -216,6 +232,8 @@ pub fn reclaim_job(
             client_tokens: associated_address(client, payment_mint, token_program),
             caller_tokens: associated_address(caller, payment_mint, token_program),
             token_program: *token_program,
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::ReclaimJob {},
     )
@@ -230,6 +248,8 @@ pub fn accept_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) 
             config: pda::market_config(),
             job: *job,
             node: node_cpi(provider_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::AcceptJob {},
     )
@@ -242,6 +262,8 @@ pub fn start_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -
             operator: *operator,
             job: *job,
             provider: pda::provider(provider_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::StartJob {},
     )
@@ -255,6 +277,8 @@ pub fn heartbeat_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubke
             operator: *operator,
             job: *job,
             provider: pda::provider(provider_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::HeartbeatJob {},
     )
@@ -275,6 +299,8 @@ pub fn submit_result(
             config: pda::market_config(),
             job: *job,
             node: node_cpi(provider_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::SubmitResult {
             args: SubmitResultArgs { hash, uri },
@@ -335,6 +361,8 @@ fn settle_accounts(keys: &SettleAccounts) -> accounts::SettleJob {
         client_tokens: ata(&keys.client),
         node: node_cpi(&keys.provider_authority),
         token_program: keys.token_program,
+        event_authority: pda::event_authority(&job_escrow::ID),
+        program: job_escrow::ID,
     }
 }
 
@@ -363,6 +391,33 @@ fn slash_cpi(keys: &SettleAccounts, slash: &SlashKeys) -> accounts::SlashCpi {
 /// Ends a running lease early (the client).
 pub fn close_lease(keys: &SettleAccounts) -> Instruction {
     build(settle_accounts(keys), instruction::CloseLease {})
+}
+
+/// Compute units a settlement transaction asks for (`expire_job`, `finalize_job`,
+/// `approve_result`, `close_lease`, `resolve_dispute`) for the settlement itself. The
+/// heaviest, `expire_job`, measures up to about 146,000 on SBF (its committed budget is
+/// 168,000), under the 200,000 a transaction gets without asking; asking for more costs
+/// nothing without a priority fee, and keeps an exit from depending on that margin.
+pub const SETTLEMENT_COMPUTE_UNITS: u32 = 400_000;
+
+/// Compute units allowed for each instruction that creates an account ahead of a
+/// settlement (an associated token account of a payee: about 20,000-35,000).
+pub const ACCOUNT_CREATION_COMPUTE_UNITS: u32 = 60_000;
+
+/// The most compute units a transaction may ask for.
+pub const MAX_TRANSACTION_COMPUTE_UNITS: u32 = 1_400_000;
+
+/// The instruction that sets a settlement transaction's compute limit: the settlement's
+/// [`SETTLEMENT_COMPUTE_UNITS`] plus [`ACCOUNT_CREATION_COMPUTE_UNITS`] for each of the
+/// `creations` instructions that go with it. An explicit limit replaces the 200,000 per
+/// instruction a transaction gets without one, so it must cover them all. Put it first.
+pub fn settlement_compute_limit(creations: usize) -> Instruction {
+    let creations = u32::try_from(creations).unwrap_or(u32::MAX);
+    let units = ACCOUNT_CREATION_COMPUTE_UNITS
+        .saturating_mul(creations)
+        .saturating_add(SETTLEMENT_COMPUTE_UNITS)
+        .min(MAX_TRANSACTION_COMPUTE_UNITS);
+    solana_compute_budget_interface::ComputeBudgetInstruction::set_compute_unit_limit(units)
 }
 
 /// Takes an expired job from its provider; `keys.caller` earns the tip into its associated
@@ -412,6 +467,8 @@ pub fn dispute_result(
             payment_mint: *payment_mint,
             client_tokens: associated_address(client, payment_mint, token_program),
             token_program: *token_program,
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::DisputeResult {},
     )
@@ -438,6 +495,8 @@ pub fn extend_job(
             token_program: *token_program,
             provider: holder.map(|(_, authority)| pda::provider(authority)),
             operator: holder.map(|(operator, _)| *operator),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::ExtendJob {
             args: ExtendJobArgs { extra_seconds },
@@ -461,6 +520,8 @@ pub fn withdraw_earnings(signer: &Pubkey, keys: &SettleAccounts, amount: u64) ->
             provider_tokens: ata(&keys.provider_authority),
             treasury_tokens: ata(&keys.treasury),
             token_program: keys.token_program,
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
         },
         instruction::WithdrawEarnings {
             args: WithdrawEarningsArgs { amount },
@@ -476,4 +537,27 @@ pub fn approve_result(keys: &SettleAccounts) -> Instruction {
 /// Anyone settles a batch job after its challenge window.
 pub fn finalize_job(keys: &SettleAccounts) -> Instruction {
     build(settle_accounts(keys), instruction::FinalizeJob {})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The units a `SetComputeUnitLimit` instruction asks for.
+    fn units(ix: &Instruction) -> u32 {
+        assert_eq!(ix.program_id, solana_compute_budget_interface::ID);
+        let (tag, units) = ix.data.split_first().unwrap();
+        assert_eq!(*tag, 2, "SetComputeUnitLimit");
+        u32::from_le_bytes(units.try_into().unwrap())
+    }
+
+    #[test]
+    fn a_settlement_limit_covers_the_accounts_created_with_it() {
+        assert_eq!(units(&settlement_compute_limit(0)), 400_000);
+        assert_eq!(units(&settlement_compute_limit(5)), 700_000);
+        assert_eq!(
+            units(&settlement_compute_limit(usize::MAX)),
+            MAX_TRANSACTION_COMPUTE_UNITS
+        );
+    }
 }

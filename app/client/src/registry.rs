@@ -5,9 +5,10 @@ use anchor_lang::{
     solana_program::{instruction::Instruction, pubkey::Pubkey, system_program},
     InstructionData, ToAccountMetas,
 };
+pub use provider_registry::RecordOutcomeArgs;
 use provider_registry::{
-    accounts, instruction, AttestProviderArgs, CapacityArgs, InitConfigArgs, RecordOutcomeArgs,
-    RegisterProviderArgs, SetOperatorArgs, UpdateConfigArgs, UpdateProviderArgs,
+    accounts, instruction, AttestProviderArgs, CapacityArgs, InitConfigArgs, RegisterProviderArgs,
+    SetOperatorArgs, UpdateConfigArgs, UpdateProviderArgs,
 };
 
 pub use provider_registry::{
@@ -250,11 +251,12 @@ pub fn release_capacity(escrow_authority: &Pubkey, authority: &Pubkey, gpus: u16
     )
 }
 
-/// Records a job outcome in `authority`'s reputation; CPI-only, like [`reserve_capacity`].
+/// Records a job outcome in `authority`'s reputation and frees the GPUs the job still held;
+/// CPI-only, like [`reserve_capacity`].
 pub fn record_outcome(
     escrow_authority: &Pubkey,
     authority: &Pubkey,
-    outcome: Outcome,
+    args: RecordOutcomeArgs,
 ) -> Instruction {
     build(
         accounts::RecordOutcome {
@@ -264,8 +266,6 @@ pub fn record_outcome(
             event_authority: pda::event_authority(&provider_registry::ID),
             program: provider_registry::ID,
         },
-        instruction::RecordOutcome {
-            args: RecordOutcomeArgs { outcome },
-        },
+        instruction::RecordOutcome { args },
     )
 }

@@ -5,9 +5,9 @@ use anchor_lang::{
     solana_program::{instruction::Instruction, pubkey::Pubkey, system_program},
     InstructionData, ToAccountMetas,
 };
+pub use staking::SlashArgs;
 use staking::{
-    accounts, instruction, InitConfigArgs, RequestUnstakeArgs, SlashArgs, StakeArgs,
-    UpdateConfigArgs,
+    accounts, instruction, InitConfigArgs, RequestUnstakeArgs, StakeArgs, UpdateConfigArgs,
 };
 
 pub use staking::state::{SlashReason, StakeAccount, StakingConfig};
@@ -238,14 +238,10 @@ pub struct SlashAccounts {
     pub token_program: Pubkey,
 }
 
-/// Slashes `amount` from a stake; `slasher` must be an authorised slasher PDA, so this
-/// instruction is only valid inside a CPI from the program that owns it.
-pub fn slash(
-    slasher: &Pubkey,
-    keys: SlashAccounts,
-    amount: u64,
-    reason: SlashReason,
-) -> Instruction {
+/// Releases a job's lock and slashes up to `args.amount` from a stake; `slasher` must be an
+/// authorised slasher PDA, so this instruction is only valid inside a CPI from the program
+/// that owns it.
+pub fn slash(slasher: &Pubkey, keys: SlashAccounts, args: SlashArgs) -> Instruction {
     build(
         accounts::Slash {
             slasher: *slasher,
@@ -258,8 +254,6 @@ pub fn slash(
             event_authority: pda::event_authority(&staking::ID),
             program: staking::ID,
         },
-        instruction::Slash {
-            args: SlashArgs { amount, reason },
-        },
+        instruction::Slash { args },
     )
 }

@@ -132,4 +132,7 @@ pub struct OutcomeRecorded {
     pub outcome: Outcome,
     pub reputation_after: Reputation,
     pub jobs_held_after: u16,
+    /// GPUs freed with the outcome (0 when the job held none).
+    pub gpus_released: u16,
+    pub gpus_in_use_after: u16,
 }

@@ -11,8 +11,8 @@ pub const NATIVE_EVENT_PREFIX: &str = "event: ";
 /// `emit_event!(authority = <event authority account>, event)`: on chain this is Anchor's
 /// `emit_cpi!`, a call of the program into itself (see [`emit_cpi`]) that carries the event
 /// in the transaction's inner instructions, where log truncation cannot lose it; the
-/// instruction's accounts come from `#[event_cpi]`. `emit_event!(event)`: on chain this is
-/// Anchor's `emit!` (`sol_log_data`, seen as `Program data: <base64>`).
+/// instruction's accounts come from `#[event_cpi]`. Every instruction of the four programs
+/// emits this way.
 ///
 /// Anchor's native build drops event data and a native program cannot call itself through
 /// the test bank, so a natively built program (the in-process test chain) logs
@@ -38,12 +38,6 @@ macro_rules! emit_event {
             let _ = authority;
             $crate::events::log_native(&anchor_lang::Event::data(&$event));
         }
-    }};
-    ($event:expr) => {{
-        #[cfg(target_os = "solana")]
-        anchor_lang::prelude::emit!($event);
-        #[cfg(not(target_os = "solana"))]
-        $crate::events::log_native(&anchor_lang::Event::data(&$event));
     }};
 }
 
@@ -174,6 +168,10 @@ pub struct StakeSlashed {
     pub active_after: u64,
     pub unbonding_after: u64,
     pub total_slashed_after: u64,
+    /// The job's lock released before the slash.
+    pub lock_released: u64,
+    /// What stays locked: the other jobs' locks, less what the slash took from them.
+    pub locked_after: u64,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,4 +1,5 @@
-use gpu_market_client::{registry as ix, Chain};
+use anchor_lang::error::ErrorCode as AnchorError;
+use gpu_market_client::{pda, registry as ix, Chain};
 use gpu_market_tests::*;
 use provider_registry::{error::RegistryError, events::HeartbeatRecorded};
 
@@ -41,5 +42,41 @@ fn heartbeat_by_a_stranger_or_the_authority_is_refused() {
             &authority.keypair,
         ),
         RegistryError::NotProviderOperator,
+    );
+}
+
+/// The registry's events are its own signed self-calls: another account in the event
+/// authority's place is refused, and so is an event instruction nobody signed.
+#[test]
+fn the_event_authority_is_checked_and_events_cannot_be_forged() {
+    let mut m = Market::new();
+    let (authority, operator) = m.provider_with_operator(1);
+    m.chain.advance(45).unwrap();
+    let events = pda::event_authority(&provider_registry::ID);
+    for stand_in in [
+        gpu_market_client::Pubkey::new_unique(),
+        pda::event_authority(&staking::ID),
+    ] {
+        let ix = swap_account(
+            ix::heartbeat(&operator.pubkey(), &authority.pubkey()),
+            &events,
+            &stand_in,
+        );
+        assert_error(
+            m.send(ix, &operator.keypair),
+            AnchorError::ConstraintAddress,
+        );
+    }
+    let forged = forged_event(
+        provider_registry::ID,
+        &HeartbeatRecorded {
+            provider: authority.pubkey(),
+            at: 1,
+            previous: 0,
+        },
+    );
+    assert_error(
+        m.send(forged, &operator.keypair),
+        AnchorError::ConstraintSigner,
     );
 }

@@ -1,4 +1,4 @@
-use gpu_market_client::registry::{self as ix, Outcome, Reputation};
+use gpu_market_client::registry::{self as ix, Outcome, RecordOutcomeArgs, Reputation};
 use gpu_market_tests::{proxy, *};
 use provider_registry::{error::RegistryError, events::OutcomeRecorded};
 
@@ -24,7 +24,10 @@ fn outcomes_accumulate_in_the_reputation() {
             m.send_as_escrow(ix::record_outcome(
                 &proxy::authority(),
                 &authority.pubkey(),
-                outcome,
+                RecordOutcomeArgs {
+                    outcome,
+                    release_gpus: 0,
+                },
             ))
             .unwrap(),
         );
@@ -51,9 +54,12 @@ fn a_user_recording_an_outcome_is_refused() {
             ix::record_outcome(
                 &authority.pubkey(),
                 &authority.pubkey(),
-                Outcome::Completed {
-                    gpu_seconds: u64::MAX,
-                    time_to_start: 0,
+                RecordOutcomeArgs {
+                    outcome: Outcome::Completed {
+                        gpu_seconds: u64::MAX,
+                        time_to_start: 0,
+                    },
+                    release_gpus: 0,
                 },
             ),
             &authority.keypair,
@@ -64,4 +70,44 @@ fn a_user_recording_an_outcome_is_refused() {
         m.provider_account(&authority.pubkey()).reputation,
         Reputation::default()
     );
+}
+
+/// An ending job frees the GPUs it still held in the same call that records its outcome.
+/// Freeing more than are in use saturates, as the unlock of its stake does: the ending of
+/// a job is never blocked by the bookkeeping of its GPUs.
+#[test]
+fn an_outcome_frees_the_gpus_the_job_held() {
+    let mut m = Market::new();
+    let authority = m.provider(4);
+    for gpus in [2, 1] {
+        m.send_as_escrow(ix::reserve_capacity(
+            &proxy::authority(),
+            &authority.pubkey(),
+            gpus,
+        ))
+        .unwrap();
+    }
+    let record = |gpus| {
+        ix::record_outcome(
+            &proxy::authority(),
+            &authority.pubkey(),
+            RecordOutcomeArgs {
+                outcome: Outcome::Failed,
+                release_gpus: gpus,
+            },
+        )
+    };
+    let out = m.send_as_escrow(record(2)).unwrap();
+    let provider = m.provider_account(&authority.pubkey());
+    assert_eq!((provider.gpus_in_use, provider.jobs_held), (1, 1));
+    assert_eq!(provider.reputation.jobs_failed, 1);
+    let event = &out.events::<OutcomeRecorded>()[0];
+    assert_eq!((event.gpus_released, event.gpus_in_use_after), (2, 1));
+
+    let out = m.send_as_escrow(record(3)).unwrap();
+    let provider = m.provider_account(&authority.pubkey());
+    assert_eq!((provider.gpus_in_use, provider.jobs_held), (0, 0));
+    assert_eq!(provider.reputation.jobs_failed, 2);
+    let event = &out.events::<OutcomeRecorded>()[0];
+    assert_eq!((event.gpus_released, event.gpus_in_use_after), (1, 0));
 }

@@ -1,6 +1,6 @@
 use gpu_market_client::{
     pda,
-    registry::{self as ix, Outcome, ProviderStatus, RegistryConfig},
+    registry::{self as ix, Outcome, ProviderStatus, RecordOutcomeArgs, RegistryConfig},
     Chain,
 };
 use gpu_market_tests::{proxy, *};
@@ -86,7 +86,10 @@ fn retire_while_holding_a_job_is_refused_until_the_job_ends() {
     m.send_as_escrow(ix::record_outcome(
         &proxy::authority(),
         &authority.pubkey(),
-        Outcome::Failed,
+        RecordOutcomeArgs {
+            outcome: Outcome::Failed,
+            release_gpus: 0,
+        },
     ))
     .unwrap();
     assert_eq!(m.provider_account(&authority.pubkey()).jobs_held, 0);
@@ -104,7 +107,10 @@ fn registering_again_after_retiring_keeps_the_reputation() {
         m.send_as_escrow(ix::record_outcome(
             &proxy::authority(),
             &authority.pubkey(),
-            Outcome::Failed,
+            RecordOutcomeArgs {
+                outcome: Outcome::Failed,
+                release_gpus: 0,
+            },
         ))
         .unwrap();
     }

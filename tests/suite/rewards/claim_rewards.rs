@@ -179,22 +179,14 @@ fn events_come_from_the_programs_own_signed_calls() {
     assert_error(m.send(ix, &admin), AnchorError::ConstraintAddress);
 
     // An event instruction from outside, unsigned by the event authority.
-    let mut data = anchor_lang::event::EVENT_IX_TAG_LE.to_vec();
-    data.extend(anchor_lang::Event::data(&RewardsClaimed {
-        provider: p.pubkey(),
-        amount: 1,
-        total_claimed_after: 1,
-        total_minted_after: 1,
-    }));
-    let forged = Instruction {
-        program_id: reward_emission::ID,
-        accounts: vec![
-            anchor_lang::solana_program::instruction::AccountMeta::new_readonly(
-                pda::event_authority(&reward_emission::ID),
-                false,
-            ),
-        ],
-        data,
-    };
+    let forged = forged_event(
+        reward_emission::ID,
+        &RewardsClaimed {
+            provider: p.pubkey(),
+            amount: 1,
+            total_claimed_after: 1,
+            total_minted_after: 1,
+        },
+    );
     assert_error(m.send(forged, &p.keypair), AnchorError::ConstraintSigner);
 }

@@ -36,6 +36,18 @@ fn a_provider_that_never_starts_is_slashed_and_the_job_goes_to_another() {
         EscrowError::NothingToExpire,
     );
     m.chain.advance(1).unwrap();
+    // The registry's and staking's event authorities are checked: neither can be swapped.
+    for program in [provider_registry::ID, staking::ID] {
+        let ix = swap_account(
+            ix::expire_job(&keys, &slash),
+            &gpu_market_client::pda::event_authority(&program),
+            &gpu_market_client::Pubkey::new_unique(),
+        );
+        assert_error(
+            signed(&mut m, ix, &cranker.keypair),
+            anchor_lang::error::ErrorCode::ConstraintAddress,
+        );
+    }
     let out = signed(&mut m, ix::expire_job(&keys, &slash), &cranker.keypair).unwrap();
     let expired = &out.events::<JobExpired>()[0];
     assert_eq!(expired.reason, ExpiryReason::NoStart);

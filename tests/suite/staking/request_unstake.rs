@@ -69,3 +69,39 @@ fn unstaking_someone_elses_stake_is_refused() {
     );
     assert_error(m.send(ix, &thief.keypair), AnchorError::ConstraintSeeds);
 }
+
+/// Staking's events are its own signed self-calls: another account in the event
+/// authority's place is refused, and so is an event instruction nobody signed.
+#[test]
+fn the_event_authority_is_checked_and_events_cannot_be_forged() {
+    let mut m = Market::new();
+    let owner = m.wallet(100 * TOKEN);
+    m.stake(&owner, 100 * TOKEN).unwrap();
+    let authority = pda::event_authority(&staking::ID);
+    for stand_in in [
+        gpu_market_client::Pubkey::new_unique(),
+        pda::event_authority(&provider_registry::ID),
+    ] {
+        let ix = swap_account(
+            ix::request_unstake(&owner.pubkey(), TOKEN),
+            &authority,
+            &stand_in,
+        );
+        assert_error(m.send(ix, &owner.keypair), AnchorError::ConstraintAddress);
+    }
+    let forged = forged_event(
+        staking::ID,
+        &UnstakeRequested {
+            owner: owner.pubkey(),
+            amount: 1,
+            active_after: 0,
+            unbonding_after: 1,
+            unbonding_ends_at: 0,
+        },
+    );
+    assert_error(
+        m.send(forged, &owner.keypair),
+        AnchorError::ConstraintSigner,
+    );
+    assert_eq!(m.stake_account(&owner.pubkey()).active, 100 * TOKEN);
+}

@@ -1,6 +1,6 @@
 use gpu_market_client::{
     pda,
-    staking::{self as ix, SlashAccounts, SlashReason},
+    staking::{self as ix, SlashAccounts, SlashArgs, SlashReason},
     token, Instruction, Signer,
 };
 use gpu_market_tests::{proxy, *};
@@ -13,6 +13,17 @@ fn slash_ix(
     victim: &Wallet,
     amount: u64,
 ) -> Instruction {
+    slash_unlocking(m, slasher, owner, victim, amount, 0)
+}
+
+fn slash_unlocking(
+    m: &Market,
+    slasher: &gpu_market_client::Pubkey,
+    owner: &Wallet,
+    victim: &Wallet,
+    amount: u64,
+    unlock: u64,
+) -> Instruction {
     ix::slash(
         slasher,
         SlashAccounts {
@@ -21,8 +32,11 @@ fn slash_ix(
             recipient: victim.tokens,
             token_program: token::TOKEN_PROGRAM,
         },
-        amount,
-        SlashReason::NoStart,
+        SlashArgs {
+            amount,
+            reason: SlashReason::NoStart,
+            unlock,
+        },
     )
 }
 
@@ -194,4 +208,52 @@ fn slash_of_zero_is_refused() {
         m.send_as_escrow(slash_ix(&m, &proxy::authority(), &owner, &victim, 0)),
         StakingError::ZeroAmount,
     );
+}
+
+/// A slashing job ending releases the job's lock in the same call: first the lock (up to
+/// what is locked), then the slash, which also trims the other jobs' locks to what stays
+/// active. The totals follow each step.
+#[test]
+fn slash_releases_the_job_lock_first() {
+    let mut m = Market::new();
+    let owner = staked(&mut m, 100 * TOKEN, 0);
+    let victim = m.wallet(0);
+    for amount in [30 * TOKEN, 50 * TOKEN] {
+        m.send_as_escrow(ix::lock_stake(&proxy::authority(), &owner.pubkey(), amount))
+            .unwrap();
+    }
+    // The 30-token job fails and is slashed 60: its lock goes, 40 stays active, so the
+    // other job's 50-token lock is trimmed to 40.
+    let out = m
+        .send_as_escrow(slash_unlocking(
+            &m,
+            &proxy::authority(),
+            &owner,
+            &victim,
+            60 * TOKEN,
+            30 * TOKEN,
+        ))
+        .unwrap();
+    let stake = m.stake_account(&owner.pubkey());
+    assert_eq!((stake.active, stake.locked), (40 * TOKEN, 40 * TOKEN));
+    assert_eq!(m.staking_config().total_locked, 40 * TOKEN);
+    let event = &out.events::<StakeSlashed>()[0];
+    assert_eq!(
+        (event.slashed, event.lock_released, event.locked_after),
+        (60 * TOKEN, 30 * TOKEN, 40 * TOKEN)
+    );
+    // Releasing more than is locked saturates and never fails the slash.
+    m.send_as_escrow(slash_unlocking(
+        &m,
+        &proxy::authority(),
+        &owner,
+        &victim,
+        TOKEN,
+        u64::MAX,
+    ))
+    .unwrap();
+    let stake = m.stake_account(&owner.pubkey());
+    assert_eq!((stake.active, stake.locked), (39 * TOKEN, 0));
+    assert_eq!(m.staking_config().total_locked, 0);
+    assert_eq!(m.balance(&victim.tokens), (61 * TOKEN) - (61 * TOKEN) / 4);
 }

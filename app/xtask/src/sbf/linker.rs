@@ -90,8 +90,11 @@ fn link(args: Vec<OsString>) -> super::Result<ExitCode> {
         }
     }
 
+    // sbpf-linker also writes every program it links to `./target/deploy` unless told not
+    // to: the build copies each program to the out dir it was asked for, and nowhere else.
     let out = Command::new(&sbpf_linker)
         .args(&rewritten)
+        .args(["--deploy", "false"])
         .output()
         .map_err(|e| format!("cannot run {}: {e}", sbpf_linker.display()))?;
     let status = out.status;

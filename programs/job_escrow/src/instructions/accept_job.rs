@@ -56,6 +56,7 @@ impl Candidate<'_> {
     }
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct AcceptJob<'info> {
     pub operator: Signer<'info>,
@@ -117,13 +118,16 @@ impl AcceptJob<'_> {
         })?;
         accounts.node.hold(job, accounts.config.authority_bump)?;
 
-        staking::emit_event!(JobAssigned {
-            job: job.key(),
-            provider: accounts.node.provider.key(),
-            price_per_gpu_hour: provider.price_per_gpu_hour,
-            attempt: job.attempts,
-            collateral_locked: job.collateral_locked(),
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobAssigned {
+                job: job.key(),
+                provider: accounts.node.provider.key(),
+                price_per_gpu_hour: provider.price_per_gpu_hour,
+                attempt: job.attempts,
+                collateral_locked: job.collateral_locked(),
+            }
+        );
         Ok(())
     }
 }

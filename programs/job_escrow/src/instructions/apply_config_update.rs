@@ -5,6 +5,7 @@ use crate::{error::EscrowError, events::MarketConfigUpdated, state::MarketConfig
 use anchor_lang::prelude::*;
 use staking::state::StakingConfig;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ApplyConfigUpdate<'info> {
     pub caller: Signer<'info>,
@@ -38,14 +39,17 @@ impl ApplyConfigUpdate<'_> {
         c.invariant()?;
         c.check_cooldown(&ctx.accounts.staking_config)?;
 
-        staking::emit_event!(MarketConfigUpdated {
-            admin: c.admin,
-            treasury: c.treasury,
-            arbiter: c.arbiter,
-            protocol_fee_bps: c.protocol_fee_bps,
-            allowed_mints: c.allowed_mints.clone(),
-            args: pending.args,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            MarketConfigUpdated {
+                admin: c.admin,
+                treasury: c.treasury,
+                arbiter: c.arbiter,
+                protocol_fee_bps: c.protocol_fee_bps,
+                allowed_mints: c.allowed_mints.clone(),
+                args: pending.args,
+            }
+        );
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use crate::{error::EscrowError, events::MarketConfigUpdateCancelled, state::MarketConfig};
 use anchor_lang::prelude::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CancelConfigUpdate<'info> {
     pub admin: Signer<'info>,
@@ -23,11 +24,14 @@ impl CancelConfigUpdate<'_> {
             .take()
             .ok_or(error!(EscrowError::NoPendingUpdate))?;
 
-        staking::emit_event!(MarketConfigUpdateCancelled {
-            admin: config.admin,
-            args: pending.args,
-            eta: pending.eta,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            MarketConfigUpdateCancelled {
+                admin: config.admin,
+                args: pending.args,
+                eta: pending.eta,
+            }
+        );
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use crate::{
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CancelJob<'info> {
     #[account(mut)]
@@ -56,11 +57,14 @@ impl CancelJob<'_> {
         vault.pay(&accounts.client_tokens, refunded)?;
         vault.close(accounts.client.to_account_info())?;
 
-        staking::emit_event!(JobCancelled {
-            job: accounts.job.key(),
-            client: accounts.client.key(),
-            refunded,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobCancelled {
+                job: accounts.job.key(),
+                client: accounts.client.key(),
+                refunded,
+            }
+        );
         Ok(())
     }
 }

@@ -17,6 +17,7 @@ use anchor_lang::prelude::*;
 #[allow(unused_imports)]
 use crate::instructions::*;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct CloseAuction<'info> {
     pub caller: Signer<'info>,
@@ -72,12 +73,15 @@ impl CloseAuction<'_> {
         let job = &mut accounts.job;
         if let Some(error_code) = refused {
             job.reopen_auction(bid.provider, now)?;
-            staking::emit_event!(AuctionReopened {
-                job: job.key(),
-                refused_provider: bid.provider,
-                error_code,
-                bid_deadline: job.bid_deadline,
-            });
+            staking::emit_event!(
+                authority = &accounts.event_authority,
+                AuctionReopened {
+                    job: job.key(),
+                    refused_provider: bid.provider,
+                    error_code,
+                    bid_deadline: job.bid_deadline,
+                }
+            );
             return Ok(());
         }
         job.assign(Assignment {
@@ -88,13 +92,16 @@ impl CloseAuction<'_> {
         })?;
         accounts.winner.hold(job, accounts.config.authority_bump)?;
 
-        staking::emit_event!(JobAssigned {
-            job: job.key(),
-            provider: bid.provider,
-            price_per_gpu_hour: bid.price_per_gpu_hour,
-            attempt: job.attempts,
-            collateral_locked: job.collateral_locked(),
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobAssigned {
+                job: job.key(),
+                provider: bid.provider,
+                price_per_gpu_hour: bid.price_per_gpu_hour,
+                attempt: job.attempts,
+                collateral_locked: job.collateral_locked(),
+            }
+        );
         Ok(())
     }
 }

@@ -91,11 +91,11 @@ pub struct ProviderCpi<'info> {
     pub stake_account: Box<Account<'info, StakeAccount>>,
     pub registry_program: Program<'info, ProviderRegistry>,
     pub staking_program: Program<'info, Staking>,
-    /// CHECK: the registry's event authority, which signs its events; the registry checks
-    /// the address.
+    /// CHECK: the registry's event authority, which signs the registry's events.
+    #[account(address = provider_registry::EVENT_AUTHORITY_AND_BUMP.0)]
     pub registry_event_authority: UncheckedAccount<'info>,
-    /// CHECK: staking's event authority, which signs its events; staking checks the
-    /// address.
+    /// CHECK: staking's event authority, which signs staking's events.
+    #[account(address = staking::EVENT_AUTHORITY_AND_BUMP.0)]
     pub staking_event_authority: UncheckedAccount<'info>,
 }
 
@@ -205,34 +205,51 @@ impl<'info> ProviderCpi<'info> {
         )
     }
 
-    /// Ends the provider's hold on a job: records the outcome (if the provider account still
-    /// exists) and unlocks the job's collateral.
-    pub fn end(&self, outcome: Outcome, collateral: u64, bump: u8) -> Result<()> {
+    /// Ends the provider's hold on a job: records the outcome and frees the `gpus` the job
+    /// still held in one registry call (if the provider account still exists), then unlocks
+    /// the job's collateral.
+    pub fn end(&self, outcome: Outcome, gpus: u16, collateral: u64, bump: u8) -> Result<()> {
+        self.record(outcome, gpus, bump)?;
+        self.unlock(collateral, bump)
+    }
+
+    /// Records the outcome and frees `gpus`, if the provider account still exists.
+    pub fn record(&self, outcome: Outcome, gpus: u16, bump: u8) -> Result<()> {
+        if self.provider()?.is_none() {
+            return Ok(());
+        }
         let bump = [bump];
         let seeds = authority_seeds(&bump);
-        if self.provider()?.is_some() {
-            provider_registry::cpi::record_outcome(
-                CpiContext::new_with_signer(
-                    provider_registry::ID,
-                    self.registry_accounts(|a| provider_registry::cpi::accounts::RecordOutcome {
-                        escrow_authority: a.escrow_authority,
-                        config: a.config,
-                        provider: a.provider,
-                        event_authority: a.event_authority,
-                        program: a.program,
-                    }),
-                    &[&seeds],
-                ),
-                provider_registry::RecordOutcomeArgs { outcome },
-            )?;
+        provider_registry::cpi::record_outcome(
+            CpiContext::new_with_signer(
+                provider_registry::ID,
+                self.registry_accounts(|a| provider_registry::cpi::accounts::RecordOutcome {
+                    escrow_authority: a.escrow_authority,
+                    config: a.config,
+                    provider: a.provider,
+                    event_authority: a.event_authority,
+                    program: a.program,
+                }),
+                &[&seeds],
+            ),
+            provider_registry::RecordOutcomeArgs {
+                outcome,
+                release_gpus: gpus,
+            },
+        )
+    }
+
+    /// Releases `collateral` of the stake's lock.
+    pub fn unlock(&self, collateral: u64, bump: u8) -> Result<()> {
+        if collateral == 0 {
+            return Ok(());
         }
-        if collateral > 0 {
-            staking::cpi::unlock_stake(
-                CpiContext::new_with_signer(staking::ID, self.lock_accounts(), &[&seeds]),
-                staking::LockStakeArgs { amount: collateral },
-            )?;
-        }
-        Ok(())
+        let bump = [bump];
+        let seeds = authority_seeds(&bump);
+        staking::cpi::unlock_stake(
+            CpiContext::new_with_signer(staking::ID, self.lock_accounts(), &[&seeds]),
+            staking::LockStakeArgs { amount: collateral },
+        )
     }
 }
 
@@ -260,19 +277,21 @@ pub struct SlashCpi<'info> {
 }
 
 impl<'info> SlashCpi<'info> {
-    /// Slashes up to `amount` from `stake`. A provider with nothing left at stake is skipped
-    /// rather than failing, so that a permissionless expiry can never be blocked.
+    /// Releases the job's `collateral` lock and slashes up to `amount` from `stake`, in one
+    /// staking call. A provider with nothing left at stake (or a zero amount) is not
+    /// slashed, only unlocked, so that a permissionless expiry can never be blocked.
     pub fn slash(
         &self,
         stake: &ProviderCpi<'info>,
         amount: u64,
         reason: SlashReason,
+        collateral: u64,
         bump: u8,
     ) -> Result<()> {
         let account = &stake.stake_account;
         let at_stake = account.active.saturating_add(account.unbonding);
         if amount == 0 || at_stake == 0 {
-            return Ok(());
+            return stake.unlock(collateral, bump);
         }
         let bump = [bump];
         let seeds = authority_seeds(&bump);
@@ -292,7 +311,11 @@ impl<'info> SlashCpi<'info> {
                 },
                 &[&seeds],
             ),
-            staking::SlashArgs { amount, reason },
+            staking::SlashArgs {
+                amount,
+                reason,
+                unlock: collateral,
+            },
         )
     }
 }

@@ -26,6 +26,7 @@ pub struct CreateJobArgs {
     pub max_duration: i64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 #[instruction(args: CreateJobArgs)]
 pub struct CreateJob<'info> {
@@ -152,20 +153,23 @@ impl CreateJob<'_> {
         )?;
 
         let job = &accounts.job;
-        staking::emit_event!(JobCreated {
-            job: job.key(),
-            client: job.client,
-            job_id: job.job_id,
-            kind: job.kind,
-            mode: job.mode,
-            gpu_count: job.requirements.gpu_count,
-            max_price_per_gpu_hour: job.max_price_per_gpu_hour,
-            max_duration: job.max_duration,
-            payment_mint: job.payment_mint,
-            escrowed: job.escrowed,
-            tip_reserve,
-            terms,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobCreated {
+                job: job.key(),
+                client: job.client,
+                job_id: job.job_id,
+                kind: job.kind,
+                mode: job.mode,
+                gpu_count: job.requirements.gpu_count,
+                max_price_per_gpu_hour: job.max_price_per_gpu_hour,
+                max_duration: job.max_duration,
+                payment_mint: job.payment_mint,
+                escrowed: job.escrowed,
+                tip_reserve,
+                terms,
+            }
+        );
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use crate::{
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct DisputeResult<'info> {
     pub client: Signer<'info>,
@@ -75,12 +76,15 @@ impl DisputeResult<'_> {
             bond,
         )?;
 
-        staking::emit_event!(ResultDisputed {
-            job: accounts.job.key(),
-            client: accounts.client.key(),
-            bond,
-            vault_balance_after: accounts.vault.amount,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            ResultDisputed {
+                job: accounts.job.key(),
+                client: accounts.client.key(),
+                bond,
+                vault_balance_after: accounts.vault.amount,
+            }
+        );
         Ok(())
     }
 }

@@ -111,16 +111,18 @@ impl ExpireJob<'_> {
         vault.pay(&accounts.settle.provider_tokens, payout.to_provider)?;
         vault.pay(&accounts.settle.treasury_tokens, payout.fee)?;
         vault.pay(&accounts.caller_tokens, tip)?;
-        if holds_gpus {
-            accounts.settle.node.release(gpus, bump)?;
-        }
+        let release_gpus = if holds_gpus { gpus } else { 0 };
         accounts
             .settle
             .node
-            .end(Outcome::Failed, collateral, bump)?;
-        accounts
-            .slashing
-            .slash(&accounts.settle.node, slash_amount, slash_reason, bump)?;
+            .record(Outcome::Failed, release_gpus, bump)?;
+        accounts.slashing.slash(
+            &accounts.settle.node,
+            slash_amount,
+            slash_reason,
+            collateral,
+            bump,
+        )?;
         let job_key = accounts.settle.job.key();
         let refund = if requeue {
             0
@@ -128,19 +130,22 @@ impl ExpireJob<'_> {
             accounts.settle.close_out()?
         };
 
-        staking::emit_event!(JobExpired {
-            job: job_key,
-            provider: assignment.provider,
-            reason,
-            to_provider: payout.to_provider,
-            fee: payout.fee,
-            slash_requested: slash_amount,
-            tip,
-            cranker: accounts.settle.caller.key(),
-            requeued: requeue,
-            refund,
-            attempts,
-        });
+        staking::emit_event!(
+            authority = &accounts.settle.event_authority,
+            JobExpired {
+                job: job_key,
+                provider: assignment.provider,
+                reason,
+                to_provider: payout.to_provider,
+                fee: payout.fee,
+                slash_requested: slash_amount,
+                tip,
+                cranker: accounts.settle.caller.key(),
+                requeued: requeue,
+                refund,
+                attempts,
+            }
+        );
         Ok(())
     }
 }

@@ -20,6 +20,7 @@ pub struct ExtendJobArgs {
     pub extra_seconds: i64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ExtendJob<'info> {
     pub client: Signer<'info>,
@@ -114,13 +115,16 @@ impl ExtendJob<'_> {
             amount,
         )?;
 
-        staking::emit_event!(JobExtended {
-            job: accounts.job.key(),
-            extra_seconds: args.extra_seconds,
-            deposit: amount,
-            max_duration_after: accounts.job.max_duration,
-            escrowed_after: accounts.job.escrowed,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobExtended {
+                job: accounts.job.key(),
+                extra_seconds: args.extra_seconds,
+                deposit: amount,
+                max_duration_after: accounts.job.max_duration,
+                escrowed_after: accounts.job.escrowed,
+            }
+        );
         Ok(())
     }
 }

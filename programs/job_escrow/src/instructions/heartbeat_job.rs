@@ -4,6 +4,7 @@ use crate::{events::JobHeartbeat, instructions::check_operator, state::Job};
 use anchor_lang::prelude::*;
 use provider_registry::state::Provider;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct HeartbeatJob<'info> {
     pub operator: Signer<'info>,
@@ -29,10 +30,13 @@ impl HeartbeatJob<'_> {
         let job = &mut accounts.job;
         job.heartbeat(now)?;
 
-        staking::emit_event!(JobHeartbeat {
-            job: job.key(),
-            at: job.last_heartbeat,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobHeartbeat {
+                job: job.key(),
+                at: job.last_heartbeat,
+            }
+        );
         Ok(())
     }
 }

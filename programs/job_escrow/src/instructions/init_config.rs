@@ -27,6 +27,7 @@ pub struct InitConfigArgs {
     pub max_job_duration: i64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct InitConfig<'info> {
     #[account(mut)]
@@ -83,14 +84,17 @@ impl InitConfig<'_> {
         config.invariant()?;
         config.check_cooldown(&ctx.accounts.staking_config)?;
 
-        staking::emit_event!(MarketConfigInitialized {
-            admin: config.admin,
-            treasury: config.treasury,
-            arbiter: config.arbiter,
-            protocol_fee_bps: config.protocol_fee_bps,
-            allowed_mints: config.allowed_mints.clone(),
-            escrow_authority: ctx.accounts.escrow_authority.key(),
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            MarketConfigInitialized {
+                admin: config.admin,
+                treasury: config.treasury,
+                arbiter: config.arbiter,
+                protocol_fee_bps: config.protocol_fee_bps,
+                allowed_mints: config.allowed_mints.clone(),
+                escrow_authority: ctx.accounts.escrow_authority.key(),
+            }
+        );
         Ok(())
     }
 }

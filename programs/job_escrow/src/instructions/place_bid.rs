@@ -18,6 +18,7 @@ pub struct PlaceBidArgs {
     pub price_per_gpu_hour: u64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct PlaceBid<'info> {
     #[account(
@@ -54,12 +55,15 @@ impl PlaceBid<'_> {
             placed_at: now,
         })?;
 
-        staking::emit_event!(BidPlaced {
-            job: accounts.job.key(),
-            provider: provider.key(),
-            price_per_gpu_hour: args.price_per_gpu_hour,
-            placed_at: now,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            BidPlaced {
+                job: accounts.job.key(),
+                provider: provider.key(),
+                price_per_gpu_hour: args.price_per_gpu_hour,
+                placed_at: now,
+            }
+        );
         Ok(())
     }
 }

@@ -34,6 +34,7 @@ pub struct UpdateConfigArgs {
     pub max_job_duration: Option<i64>,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ProposeConfigUpdate<'info> {
     pub admin: Signer<'info>,
@@ -74,11 +75,14 @@ impl ProposeConfigUpdate<'_> {
             eta,
         });
 
-        staking::emit_event!(MarketConfigUpdateProposed {
-            admin: config.admin,
-            args,
-            eta,
-        });
+        staking::emit_event!(
+            authority = &ctx.accounts.event_authority,
+            MarketConfigUpdateProposed {
+                admin: config.admin,
+                args,
+                eta,
+            }
+        );
         Ok(())
     }
 }

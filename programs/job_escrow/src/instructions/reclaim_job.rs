@@ -11,6 +11,7 @@ use crate::{
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct ReclaimJob<'info> {
     pub caller: Signer<'info>,
@@ -76,13 +77,16 @@ impl ReclaimJob<'_> {
         vault.pay(&accounts.client_tokens, refund)?;
         vault.close(accounts.client.to_account_info())?;
 
-        staking::emit_event!(JobReclaimed {
-            job: accounts.job.key(),
-            client: accounts.client.key(),
-            refund,
-            tip,
-            cranker: accounts.caller.key(),
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobReclaimed {
+                job: accounts.job.key(),
+                client: accounts.client.key(),
+                refund,
+                tip,
+                cranker: accounts.caller.key(),
+            }
+        );
         Ok(())
     }
 }

@@ -58,14 +58,20 @@ impl ResolveDispute<'_> {
             let bump = accounts.settle.config.authority_bump;
             let job = &accounts.settle.job;
             let (slash, collateral) = (job.terms.slash.dispute_lost, job.collateral_locked());
+            let release_gpus = if job.holds_gpus() {
+                job.requirements.gpu_count
+            } else {
+                0
+            };
             accounts
                 .settle
                 .node
-                .end(Outcome::DisputeLost, collateral, bump)?;
+                .record(Outcome::DisputeLost, release_gpus, bump)?;
             accounts.slashing.slash(
                 &accounts.settle.node,
                 slash,
                 SlashReason::DisputeLost,
+                collateral,
                 bump,
             )?;
             (accounts.settle.close_out()?, slash)
@@ -77,13 +83,16 @@ impl ResolveDispute<'_> {
             (0, 0)
         };
 
-        staking::emit_event!(DisputeResolved {
-            job: job_key,
-            arbiter: accounts.settle.caller.key(),
-            for_client: args.for_client,
-            refund,
-            slash_requested,
-        });
+        staking::emit_event!(
+            authority = &accounts.settle.event_authority,
+            DisputeResolved {
+                job: job_key,
+                arbiter: accounts.settle.caller.key(),
+                for_client: args.for_client,
+                refund,
+                slash_requested,
+            }
+        );
         Ok(())
     }
 }

@@ -21,6 +21,7 @@ use crate::instructions::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use provider_registry::state::Outcome;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct SettleJob<'info> {
     pub caller: Signer<'info>,
@@ -112,14 +113,17 @@ impl<'info> SettleJob<'info> {
         let vault = self.vault();
         vault.pay(&self.provider_tokens, math::add(payout.to_provider, bond)?)?;
         vault.pay(&self.treasury_tokens, payout.fee)?;
-        if self.job.holds_gpus() {
-            self.node.release(self.job.requirements.gpu_count, bump)?;
-        }
+        let release_gpus = if self.job.holds_gpus() {
+            self.job.requirements.gpu_count
+        } else {
+            0
+        };
         self.node.end(
             Outcome::Completed {
                 gpu_seconds: payout.gpu_seconds,
                 time_to_start,
             },
+            release_gpus,
             self.job.collateral_locked(),
             bump,
         )?;
@@ -127,18 +131,21 @@ impl<'info> SettleJob<'info> {
         let (job_key, client) = (self.job.key(), self.job.client);
         let refund = self.close_out()?;
 
-        staking::emit_event!(JobSettled {
-            job: job_key,
-            client,
-            provider: assignment.provider,
-            reason,
-            gpu_seconds: payout.gpu_seconds,
-            to_provider: payout.to_provider,
-            fee: payout.fee,
-            bond_to_provider: bond,
-            refund,
-            billed_total,
-        });
+        staking::emit_event!(
+            authority = &self.event_authority,
+            JobSettled {
+                job: job_key,
+                client,
+                provider: assignment.provider,
+                reason,
+                gpu_seconds: payout.gpu_seconds,
+                to_provider: payout.to_provider,
+                fee: payout.fee,
+                bond_to_provider: bond,
+                refund,
+                billed_total,
+            }
+        );
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ use crate::{error::EscrowError, events::JobStarted, state::Job};
 use anchor_lang::prelude::*;
 use provider_registry::state::Provider;
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct StartJob<'info> {
     pub operator: Signer<'info>,
@@ -43,12 +44,15 @@ impl StartJob<'_> {
         let assigned_at = accounts.job.assignment()?.assigned_at;
         accounts.job.start(now)?;
 
-        staking::emit_event!(JobStarted {
-            job: accounts.job.key(),
-            provider: accounts.provider.key(),
-            started_at: now,
-            time_to_start: now.saturating_sub(assigned_at),
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            JobStarted {
+                job: accounts.job.key(),
+                provider: accounts.provider.key(),
+                started_at: now,
+                time_to_start: now.saturating_sub(assigned_at),
+            }
+        );
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub struct SubmitResultArgs {
     pub uri: String,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct SubmitResult<'info> {
     pub operator: Signer<'info>,
@@ -67,13 +68,16 @@ impl SubmitResult<'_> {
             .node
             .release(job.requirements.gpu_count, accounts.config.authority_bump)?;
 
-        staking::emit_event!(ResultSubmitted {
-            job: accounts.job.key(),
-            provider: accounts.node.provider.key(),
-            hash: args.hash,
-            uri,
-            billable_seconds,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            ResultSubmitted {
+                job: accounts.job.key(),
+                provider: accounts.node.provider.key(),
+                hash: args.hash,
+                uri,
+                billable_seconds,
+            }
+        );
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ pub struct WithdrawEarningsArgs {
     pub amount: u64,
 }
 
+#[event_cpi]
 #[derive(Accounts)]
 pub struct WithdrawEarnings<'info> {
     pub signer: Signer<'info>,
@@ -105,15 +106,18 @@ impl WithdrawEarnings<'_> {
         vault.pay(&accounts.treasury_tokens, payout.fee)?;
         accounts.vault.reload()?;
 
-        staking::emit_event!(EarningsWithdrawn {
-            job: accounts.job.key(),
-            provider: accounts.job.assignment()?.provider,
-            gross: payout.gross,
-            to_provider: payout.to_provider,
-            fee: payout.fee,
-            billed_total: accounts.job.billed,
-            vault_balance_after: accounts.vault.amount,
-        });
+        staking::emit_event!(
+            authority = &accounts.event_authority,
+            EarningsWithdrawn {
+                job: accounts.job.key(),
+                provider: accounts.job.assignment()?.provider,
+                gross: payout.gross,
+                to_provider: payout.to_provider,
+                fee: payout.fee,
+                billed_total: accounts.job.billed,
+                vault_balance_after: accounts.vault.amount,
+            }
+        );
         Ok(())
     }
 }

@@ -1,5 +1,7 @@
 //! Writes a finished job's outcome into the provider's reputation and ends its hold on the
-//! job. CPI-only, by the configured escrow authority.
+//! job, freeing the GPUs the job still held in the same call (a batch job freed them with
+//! its result; a lease or a failed job still holds them). CPI-only, by the configured escrow
+//! authority.
 
 use crate::{
     error::RegistryError,
@@ -11,6 +13,9 @@ use anchor_lang::prelude::*;
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RecordOutcomeArgs {
     pub outcome: Outcome,
+    /// GPUs the job still held, freed with the outcome (at most those in use); 0 when it
+    /// held none.
+    pub release_gpus: u16,
 }
 
 #[event_cpi]
@@ -34,6 +39,12 @@ pub struct RecordOutcome<'info> {
 impl RecordOutcome<'_> {
     pub fn handler(ctx: Context<Self>, args: RecordOutcomeArgs) -> Result<()> {
         let provider = &mut ctx.accounts.provider;
+        // Saturates, like the unlock of the job's stake: the ending of a job is never
+        // blocked by the bookkeeping of its GPUs.
+        let gpus_released = args.release_gpus.min(provider.gpus_in_use);
+        if gpus_released > 0 {
+            provider.release(gpus_released)?;
+        }
         provider.reputation.record(args.outcome)?;
         provider.end_job();
 
@@ -44,6 +55,8 @@ impl RecordOutcome<'_> {
                 outcome: args.outcome,
                 reputation_after: provider.reputation,
                 jobs_held_after: provider.jobs_held,
+                gpus_released,
+                gpus_in_use_after: provider.gpus_in_use,
             }
         );
         Ok(())

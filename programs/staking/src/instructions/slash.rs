@@ -1,4 +1,6 @@
-//! Slashes a stake: active first, then unbonding, clamped at what is there. CPI-only: the
+//! Slashes a stake: active first, then unbonding, clamped at what is there, after releasing
+//! the lock of the job the slash is for (`unlock`, saturating), so that a slashing job
+//! ending needs one call rather than `unlock_stake` and `slash`. CPI-only: the
 //! signer must be an authorised slasher, which is a program's authority PDA. The slashed
 //! amount is split between the harmed party's token account and the treasury, whose share
 //! stays in the vault as `treasury_owed` until `collect_treasury` pays it out: so no
@@ -19,6 +21,8 @@ use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 pub struct SlashArgs {
     pub amount: u64,
     pub reason: SlashReason,
+    /// The lock of the job being slashed for, released first (up to what is locked).
+    pub unlock: u64,
 }
 
 #[event_cpi]
@@ -67,6 +71,7 @@ impl Slash<'_> {
         let accounts = ctx.accounts;
 
         let locked_before = accounts.stake_account.locked;
+        let lock_released = accounts.stake_account.unlock(args.unlock);
         let taken = accounts.stake_account.slash(args.amount)?;
         let unlocked = locked_before.saturating_sub(accounts.stake_account.locked);
         accounts.stake_account.invariant()?;
@@ -111,6 +116,8 @@ impl Slash<'_> {
                 active_after: stake.active,
                 unbonding_after: stake.unbonding,
                 total_slashed_after: stake.total_slashed,
+                lock_released,
+                locked_after: stake.locked,
             }
         );
         Ok(())
