@@ -48,7 +48,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: AdminCommand) -> Result<(), CliE
                     "admin init sends several transactions, each skipped when its account exists; it has no --dry-run",
                 ));
             }
-            let admin = ctx.keypair.insecure_clone();
+            let admin = ctx.signer()?.insecure_clone();
             let deployment = args.deploy(&mut ctx.chain, &admin)?;
             ctx.print(&InitReport {
                 stake_mint: deployment.stake_mint.to_string(),

@@ -383,7 +383,7 @@ fn settle_keys<C: Chain>(
     program: Pubkey,
 ) -> Result<(SettleAccounts, Vec<Instruction>), CliError> {
     let treasury = ctx.market_config()?.treasury;
-    let me = ctx.me();
+    let me = ctx.me()?;
     let keys = SettleAccounts::for_job(job, &me, &program, &treasury)
         .ok_or_else(|| CliError::input("the job has no provider yet"))?;
     let mint = job.payment_mint;
@@ -402,18 +402,17 @@ fn settle_keys<C: Chain>(
 }
 
 fn require_client<C: Chain>(ctx: &Context<C>, job: &Job, verb: &str) -> Result<(), CliError> {
-    if job.client != ctx.me() {
+    let me = ctx.me()?;
+    if job.client != me {
         return Err(CliError::input(format!(
-            "only the job's client {} can {verb} it; you are {}",
+            "only the job's client {} can {verb} it; you are {me}",
             job.client,
-            ctx.me()
         )));
     }
     Ok(())
 }
 
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliError> {
-    let me = ctx.me();
     let receipt = |done: &'static str, job: Pubkey, amount: Option<String>| {
         move |outcome: TxOutcome| JobReceipt {
             done,
@@ -430,9 +429,12 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             ctx.print(&JobView::new(job, &data, decimals))
         }
         JobCommand::List { mine, status } => {
+            // Only --mine needs to know who you are.
+            let me = if mine { Some(ctx.me()?) } else { None };
             let mut jobs = ctx.chain.fetch_all::<Job>(&job_escrow::ID)?;
             jobs.retain(|(_, j)| {
-                (!mine || j.client == me) && status.is_none_or(|s| j.status == JobStatus::from(s))
+                me.is_none_or(|me| j.client == me)
+                    && status.is_none_or(|s| j.status == JobStatus::from(s))
             });
             jobs.sort_by_key(|(a, j)| (j.created_at, *a));
             let mut views = Vec::new();
@@ -460,6 +462,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             }
             let (decimals, _) = ctx.mint(&data.payment_mint)?;
             let price = price.to_base_units(decimals).map_err(CliError::Input)?;
+            let me = ctx.me()?;
             let authority = authority.unwrap_or(me);
             let ix = escrow::place_bid(&me, &authority, &job, price);
             let sent = ctx.send(&[ix], &[])?;
@@ -478,7 +481,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let data = fetch_job(ctx, &job)?;
             require_client(ctx, &data, "dispute")?;
             let (_, program) = ctx.mint(&data.payment_mint)?;
-            let ix = escrow::dispute_result(&me, data.job_id, &data.payment_mint, &program);
+            let ix = escrow::dispute_result(&ctx.me()?, data.job_id, &data.payment_mint, &program);
             let sent = ctx.send(&[ix], &[])?;
             ctx.report(sent, receipt("disputed", job, None))
         }
@@ -502,7 +505,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
                 CliError::input("the extension costs more than a token amount can hold")
             })?;
             let ix = escrow::extend_job(
-                &me,
+                &ctx.me()?,
                 data.job_id,
                 &data.payment_mint,
                 &program,
@@ -533,7 +536,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let data = fetch_job(ctx, &job)?;
             require_client(ctx, &data, "cancel")?;
             let (_, program) = ctx.mint(&data.payment_mint)?;
-            let ix = escrow::cancel_job(&me, data.job_id, &data.payment_mint, &program);
+            let ix = escrow::cancel_job(&ctx.me()?, data.job_id, &data.payment_mint, &program);
             let sent = ctx.send(&[ix], &[])?;
             ctx.report(sent, receipt("cancelled", job, None))
         }
@@ -541,7 +544,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
 }
 
 fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliError> {
-    let me = ctx.me();
+    let me = ctx.me()?;
     let requirements = requirements(&args)?;
     let workload = match (&args.image, &args.digest, &args.command) {
         (Some(image), Some(digest), _) => oci_workload(image, digest.0),

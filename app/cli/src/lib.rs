@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod demo;
 pub mod job;
+pub mod keygen;
 pub mod market;
 pub mod output;
 pub mod provider;
@@ -86,6 +87,34 @@ pub enum Command {
     /// Run a whole market on an in-process chain: providers, startups, the matcher, real
     /// local workloads, a failing provider, a rewards epoch and a settlement report.
     Demo(demo::DemoArgs),
+    /// Make a new keypair file (the Solana CLI's format, readable by its owner only): the
+    /// wallet that signs and pays. Never overwrites a file.
+    Keygen(keygen::KeygenArgs),
+}
+
+impl Command {
+    /// Whether the command only reads the cluster: it then runs without a keypair file
+    /// (unless it needs one to know whose node or jobs to show).
+    pub fn reads_only(&self) -> bool {
+        match self {
+            Command::Job(cmd) => matches!(
+                cmd,
+                job::JobCommand::Show { .. }
+                    | job::JobCommand::List { .. }
+                    | job::JobCommand::Watch { .. }
+            ),
+            Command::Provider(cmd) => matches!(
+                cmd,
+                provider::ProviderCommand::Show { .. } | provider::ProviderCommand::List { .. }
+            ),
+            Command::Market(cmd) => matches!(
+                cmd,
+                market::MarketCommand::Stats | market::MarketCommand::Match { no_upkeep: true }
+            ),
+            Command::Rewards(cmd) => matches!(cmd, rewards::RewardsCommand::Show { .. }),
+            Command::Stake(_) | Command::Admin(_) | Command::Demo(_) | Command::Keygen(_) => false,
+        }
+    }
 }
 
 /// What a command can fail with.
@@ -112,8 +141,9 @@ impl CliError {
 /// Everything a command runs with.
 pub struct Context<C: Chain> {
     pub chain: C,
-    /// Signs and pays.
-    pub keypair: Keypair,
+    /// Signs and pays; or, for a command that only reads, why there is no keypair (the
+    /// message a command that needs one after all reports).
+    pub keypair: Result<Keypair, String>,
     pub format: OutputFormat,
     pub dry_run: bool,
     /// Where results go (stdout in the binary).
@@ -123,9 +153,16 @@ pub struct Context<C: Chain> {
 }
 
 impl<C: Chain> Context<C> {
+    /// The keypair that signs and pays.
+    pub fn signer(&self) -> Result<&Keypair, CliError> {
+        self.keypair
+            .as_ref()
+            .map_err(|why| CliError::input(why.clone()))
+    }
+
     /// The signer's public key.
-    pub fn me(&self) -> Pubkey {
-        self.keypair.pubkey()
+    pub fn me(&self) -> Result<Pubkey, CliError> {
+        Ok(self.signer()?.pubkey())
     }
 
     /// Sends `ixs` signed by the context's keypair and `extra`, or in dry-run mode prints
@@ -136,11 +173,15 @@ impl<C: Chain> Context<C> {
         extra: &[&Keypair],
     ) -> Result<Option<TxOutcome>, CliError> {
         if self.dry_run {
-            let dry = DryRun::new(ixs, &self.me());
+            let dry = DryRun::new(ixs, &self.me()?);
             self.print(&dry)?;
             return Ok(None);
         }
-        let mut signers: Vec<&Keypair> = vec![&self.keypair];
+        let keypair = self
+            .keypair
+            .as_ref()
+            .map_err(|why| CliError::input(why.clone()))?;
+        let mut signers: Vec<&Keypair> = vec![keypair];
         signers.extend_from_slice(extra);
         Ok(Some(self.chain.send(ixs, &signers)?))
     }
@@ -150,15 +191,7 @@ impl<C: Chain> Context<C> {
         &mut self,
         value: &T,
     ) -> Result<(), CliError> {
-        match self.format {
-            OutputFormat::Json => {
-                let json = serde_json::to_string_pretty(value)
-                    .map_err(|e| CliError::input(format!("cannot encode output: {e}")))?;
-                writeln!(self.out, "{json}")?;
-            }
-            OutputFormat::Text => writeln!(self.out, "{value}")?,
-        }
-        Ok(())
+        output::print(self.format, &mut self.out, value)
     }
 
     /// Prints the result of a sent transaction (nothing in dry-run mode, which printed the
@@ -227,6 +260,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, command: Command) -> Result<(), CliEr
         Command::Rewards(cmd) => rewards::run(ctx, cmd),
         Command::Admin(cmd) => admin::run(ctx, cmd),
         Command::Demo(args) => demo::run(args, ctx.format, &mut ctx.out),
+        Command::Keygen(args) => keygen::run(&args, ctx.format, &mut ctx.out),
     }
 }
 

@@ -153,7 +153,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), Cli
                 let outcome = if no_upkeep {
                     "not sent".to_string()
                 } else {
-                    let me = ctx.me();
+                    let me = ctx.me()?;
                     let ixs = driver::instructions(&mut ctx.chain, &snapshot, &me, &action)?;
                     match ctx.send(&ixs, &[]) {
                         Ok(Some(sent)) => sent.signature.to_string(),

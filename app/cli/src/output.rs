@@ -158,6 +158,23 @@ fn instruction_name(ix: &Instruction) -> String {
         .map_or_else(|| "instruction".to_string(), |(_, n)| (*n).to_string())
 }
 
+/// Writes `value` to `out` in `format`: pretty JSON, or its `Display` text.
+pub fn print<T: Serialize + fmt::Display>(
+    format: OutputFormat,
+    out: &mut dyn std::io::Write,
+    value: &T,
+) -> Result<(), crate::CliError> {
+    match format {
+        OutputFormat::Json => {
+            let json = serde_json::to_string_pretty(value)
+                .map_err(|e| crate::CliError::input(format!("cannot encode output: {e}")))?;
+            writeln!(out, "{json}")?;
+        }
+        OutputFormat::Text => writeln!(out, "{value}")?,
+    }
+    Ok(())
+}
+
 /// A plain text table: a header row, then the rows, columns padded to their widest cell.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.len()).collect();

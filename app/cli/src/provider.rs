@@ -14,7 +14,7 @@ use gpu_market_client::{
     market::MarketSnapshot,
     pda,
     registry::{self, GpuClass, Hardware, Provider, ProviderStatus, RegistryConfig},
-    Chain, Pubkey,
+    Chain, Pubkey, Signer,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use provider_registry::{RegisterProviderArgs, UpdateProviderArgs};
@@ -374,7 +374,6 @@ fn fetch_provider<C: Chain>(
 }
 
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), CliError> {
-    let me = ctx.me();
     let receipt = |done: &str, authority: Pubkey| {
         let done = done.to_string();
         move |outcome: gpu_market_client::TxOutcome| Receipt {
@@ -385,6 +384,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
     };
     match cmd {
         ProviderCommand::Register(args) => {
+            let me = ctx.me()?;
             let hardware = hardware(&args)?;
             let mint = ctx.payment_mint(args.payment_mint)?;
             let (decimals, _) = ctx.mint(&mint)?;
@@ -407,6 +407,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             ctx.report(sent, receipt("registered", me))
         }
         ProviderCommand::Update(args) => {
+            let me = ctx.me()?;
             let authority = args.authority.unwrap_or(me);
             let current = fetch_provider(ctx, &authority)?;
             let (decimals, _) = ctx.mint(&current.payment_mint)?;
@@ -442,7 +443,10 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             ctx.report(sent, receipt("updated", authority))
         }
         ProviderCommand::Show { authority } => {
-            let authority = authority.unwrap_or(me);
+            let authority = match authority {
+                Some(authority) => authority,
+                None => ctx.me()?,
+            };
             let provider = fetch_provider(ctx, &authority)?;
             let (decimals, _) = ctx.mint(&provider.payment_mint)?;
             let registry: RegistryConfig = ctx.chain.fetch(&pda::registry_config())?;
@@ -479,18 +483,22 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
         }
         ProviderCommand::Serve(args) => serve(ctx, args),
         ProviderCommand::Pause => {
+            let me = ctx.me()?;
             let sent = ctx.send(&[registry::pause_provider(&me, &me)], &[])?;
             ctx.report(sent, receipt("paused", me))
         }
         ProviderCommand::Resume => {
+            let me = ctx.me()?;
             let sent = ctx.send(&[registry::resume_provider(&me, &me)], &[])?;
             ctx.report(sent, receipt("resumed", me))
         }
         ProviderCommand::Exit => {
+            let me = ctx.me()?;
             let sent = ctx.send(&[registry::begin_exit(&me)], &[])?;
             ctx.report(sent, receipt("exit notice started", me))
         }
         ProviderCommand::Retire => {
+            let me = ctx.me()?;
             let sent = ctx.send(&[registry::retire_provider(&me)], &[])?;
             ctx.report(sent, receipt("retired", me))
         }
@@ -501,13 +509,13 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
 static STOPS: AtomicUsize = AtomicUsize::new(0);
 
 fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError> {
-    let operator = ctx.keypair.insecure_clone();
-    let authority = args.authority.unwrap_or(ctx.me());
+    let operator = ctx.signer()?.insecure_clone();
+    let me = operator.pubkey();
+    let authority = args.authority.unwrap_or(me);
     let provider = fetch_provider(ctx, &authority)?;
-    if provider.operator != ctx.me() {
+    if provider.operator != me {
         return Err(CliError::input(format!(
-            "your keypair {} is not the operator of this node (its operator is {}): pass the operator's keypair with -k",
-            ctx.me(),
+            "your keypair {me} is not the operator of this node (its operator is {}): pass the operator's keypair with -k",
             provider.operator
         )));
     }

@@ -91,9 +91,11 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
     let now = ctx.chain.now()?;
     let epoch = config.epoch_at(now).ok();
     let authority = match &cmd {
-        RewardsCommand::Show { authority } | RewardsCommand::Claim { authority } => {
-            authority.unwrap_or(ctx.me())
-        }
+        RewardsCommand::Show { authority } | RewardsCommand::Claim { authority } => match authority
+        {
+            Some(authority) => *authority,
+            None => ctx.me()?,
+        },
     };
     let provider = pda::provider(&authority);
     let record: Option<ProviderRewards> = {
@@ -127,7 +129,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
                     "provider {provider} has recorded no uptime yet: rewards accrue while `gpu-market provider serve` runs"
                 )));
             }
-            let me = ctx.me();
+            let me = ctx.me()?;
             let destination = token::associated_address(&authority, &config.reward_mint, &program);
             let ixs = [
                 token::create_associated_idempotent(&me, &authority, &config.reward_mint, &program),

@@ -99,7 +99,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliE
     let config = config(ctx)?;
     let mint = config.stake_mint;
     let (decimals, program) = ctx.mint(&mint)?;
-    let me = ctx.me();
+    let me = ctx.me()?;
     let ata = token::associated_address(&me, &mint, &program);
     let receipt = |action: &'static str, amount: Option<u64>| {
         move |outcome: gpu_market_client::TxOutcome| StakeReceipt {

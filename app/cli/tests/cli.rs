@@ -4,7 +4,9 @@
 use base64::Engine;
 use clap::{CommandFactory, Parser};
 use gpu_market::{run, Cli, Context};
-use gpu_market_client::{escrow, pda, staking, token, Chain, InProcessChain, Instruction, Keypair};
+use gpu_market_client::{
+    escrow, pda, staking, token, Chain, InProcessChain, Instruction, Keypair, Signer,
+};
 use gpu_market_tests::fixtures::*;
 use solana_transaction::Transaction;
 use std::{
@@ -15,10 +17,15 @@ use std::{
 };
 
 fn binary(args: &[&str]) -> Output {
+    binary_at_home(&std::env::temp_dir(), args)
+}
+
+/// Runs the binary with `home` as its home directory, where it looks for the Solana CLI's
+/// config and default keypair: no config of the machine's may leak in.
+fn binary_at_home(home: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gpu-market"))
         .args(args)
-        // No Solana CLI config of the machine's may leak in.
-        .env("HOME", std::env::temp_dir())
+        .env("HOME", home)
         .env_remove("GPU_MARKET_URL")
         .env_remove("GPU_MARKET_KEYPAIR")
         .output()
@@ -123,6 +130,140 @@ fn missing_keypair_file_is_a_clear_error() {
     assert!(err.contains("not found"), "{err}");
 }
 
+#[test]
+fn keygen_writes_a_new_keypair_and_never_overwrites_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wallets/id.json");
+    let shown = path.to_str().unwrap();
+    let out = binary(&["--output", "json", "keygen", "-o", shown]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keypair = gpu_market_client::cli_config::read_keypair(&path).unwrap();
+    assert_eq!(printed["pubkey"], keypair.pubkey().to_string());
+    assert_eq!(printed["path"], shown);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = binary(&["keygen", "-o", shown]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        stderr(&again),
+        format!("error: keypair file {shown} already exists: refusing to overwrite it\n")
+    );
+    let kept = gpu_market_client::cli_config::read_keypair(&path).unwrap();
+    assert_eq!(kept.pubkey(), keypair.pubkey());
+}
+
+/// With no keypair at the default path, a command that signs says how to make one without
+/// the Solana CLI, before it reaches any cluster.
+#[test]
+fn a_missing_default_keypair_says_how_to_make_one() {
+    let home = tempfile::tempdir().unwrap();
+    let out = binary_at_home(home.path(), &["stake", "deposit", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let path = home.path().join(".config/solana/id.json");
+    let path = path.display();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: keypair file {path} not found: create one with `gpu-market keygen -o \
+             {path}` (no Solana CLI needed) or pass -k\n"
+        )
+    );
+}
+
+/// The binary runs a command that reads with no keypair file: it goes to the cluster (here
+/// nothing listens) instead of stopping at the keypair.
+#[test]
+fn a_command_that_reads_needs_no_keypair_file() {
+    let home = tempfile::tempdir().unwrap();
+    let out = binary_at_home(home.path(), &["-u", "http://127.0.0.1:9", "job", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("http://127.0.0.1:9"), "{err}");
+    assert!(!err.contains("keypair"), "{err}");
+}
+
+#[test]
+fn only_commands_that_read_run_without_a_keypair() {
+    let reads = |args: &[&str]| {
+        Cli::try_parse_from(std::iter::once("gpu-market").chain(args.iter().copied()))
+            .unwrap()
+            .command
+            .reads_only()
+    };
+    for args in [
+        &["job", "list"][..],
+        &["job", "list", "--mine"],
+        &["job", "show", "11111111111111111111111111111111"],
+        &["job", "watch", "11111111111111111111111111111111"],
+        &["provider", "list"],
+        &["provider", "show"],
+        &["market", "stats"],
+        &["market", "match", "--no-upkeep"],
+        &["rewards", "show"],
+    ] {
+        assert!(reads(args), "{args:?}");
+    }
+    for args in [
+        &["market", "match"][..],
+        &["stake", "show"],
+        &["stake", "deposit", "1"],
+        &["rewards", "claim"],
+        &["provider", "pause"],
+        &["job", "cancel", "11111111111111111111111111111111"],
+        &["keygen", "-o", "x.json"],
+    ] {
+        assert!(!reads(args), "{args:?}");
+    }
+}
+
+/// In process, as the binary runs them with no keypair file: what reads works, and what
+/// needs to know who you are says why it cannot.
+#[test]
+fn read_only_commands_work_without_a_keypair() {
+    let mut m = Market::with_escrow();
+    let provider = m.provider(2);
+    let client = m.client(100 * TOKEN);
+    m.create_job(&client, gpu_market_tests::escrow::batch_job(1, 2))
+        .unwrap();
+    let why = || Err("keypair file /home/new/id.json not found".to_string());
+    let (chain, result, out) = run_as(m.chain, why(), &["--output", "json", "job", "list"]);
+    result.expect("job list");
+    let jobs: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{out}");
+    let (chain, result, out) = run_as(chain, why(), &["--output", "json", "provider", "list"]);
+    result.expect("provider list");
+    let nodes: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(nodes.as_array().map(Vec::len), Some(1), "{out}");
+    let authority = provider.pubkey().to_string();
+    let (chain, result, _) = run_as(
+        chain,
+        why(),
+        &["provider", "show", "--authority", &authority],
+    );
+    result.expect("provider show --authority");
+    let (chain, result, _) = run_as(chain, why(), &["market", "stats"]);
+    result.expect("market stats");
+    let mut chain = chain;
+    for args in [
+        &["provider", "show"][..],
+        &["job", "list", "--mine"],
+        &["stake", "deposit", "1"],
+    ] {
+        let (back, result, _) = run_as(chain, why(), args);
+        chain = back;
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            "keypair file /home/new/id.json not found",
+            "{args:?}"
+        );
+    }
+}
+
 /// Output captured from a command run in process.
 #[derive(Clone, Default)]
 struct Captured(Rc<RefCell<Vec<u8>>>);
@@ -143,12 +284,21 @@ fn run_in_process(
     keypair: &Keypair,
     args: &[&str],
 ) -> (InProcessChain, Result<(), gpu_market::CliError>, String) {
+    run_as(chain, Ok(keypair.insecure_clone()), args)
+}
+
+/// Runs `args` against `chain` as `keypair`, or with no keypair and its reason.
+fn run_as(
+    chain: InProcessChain,
+    keypair: Result<Keypair, String>,
+    args: &[&str],
+) -> (InProcessChain, Result<(), gpu_market::CliError>, String) {
     let cli = Cli::try_parse_from(std::iter::once("gpu-market").chain(args.iter().copied()))
         .expect("arguments parse");
     let captured = Captured::default();
     let mut ctx = Context {
         chain,
-        keypair: keypair.insecure_clone(),
+        keypair,
         format: cli.output,
         dry_run: cli.dry_run,
         out: Box::new(captured.clone()),

@@ -32,7 +32,8 @@ pub enum ConfigError {
     },
     /// No keypair file at the path.
     #[error(
-        "keypair file {} not found: create one with `solana-keygen new -o {}` or pass -k",
+        "keypair file {} not found: create one with `gpu-market keygen -o {}` (no Solana CLI \
+         needed) or pass -k",
         path.display(),
         path.display()
     )]
@@ -395,7 +396,7 @@ mod tests {
             err.to_string(),
             format!(
                 "keypair file {shown} not found: create one with \
-                 `solana-keygen new -o {shown}` or pass -k"
+                 `gpu-market keygen -o {shown}` (no Solana CLI needed) or pass -k"
             )
         );
     }
