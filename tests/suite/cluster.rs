@@ -1,5 +1,5 @@
-//! A whole job on whatever chain `GPU_MARKET_RPC_URL` selects: a localnet validator with
-//! the four programs deployed, or (unset) the in-process chain. Everything goes through
+//! A whole job on whatever chain `GPU_MARKET_RPC_URL` selects (a validator with the four
+//! programs deployed, or, unset, the in-process chain), and on a `gpu-market localnet`. Everything goes through
 //! public instructions and the real agent, and time passes the way the chain's clock does,
 //! so the same test runs unchanged against a validator.
 
@@ -17,7 +17,30 @@ use gpu_market_tests::{any_chain::AnyChain, escrow::*, fixtures::*};
 
 #[test]
 fn a_provider_agent_serves_a_job_on_any_chain() {
-    let mut chain = AnyChain::from_env().expect("a chain");
+    serve_a_job(AnyChain::from_env().expect("a chain"));
+}
+
+/// The same job on a `gpu-market localnet` started here, over its JSON-RPC, paid by the
+/// localnet's admin (the mint authority of its stake and payment mints).
+#[test]
+fn a_provider_agent_serves_a_job_on_a_localnet() {
+    let dir = tempfile::tempdir().unwrap();
+    let localnet = gpu_market_localnet::Localnet::start(&gpu_market_localnet::Options {
+        ledger: dir.path().join("ledger"),
+        rpc_port: gpu_market_localnet::free_port().unwrap(),
+        ..gpu_market_localnet::Options::default()
+    })
+    .expect("a localnet");
+    let admin = gpu_market_client::cli_config::read_keypair(&localnet.admin_path()).unwrap();
+    serve_a_job(AnyChain::Rpc(Box::new(gpu_market_client::RpcChain::new(
+        localnet.url(),
+        admin,
+        solana_commitment_config::CommitmentConfig::confirmed(),
+    ))));
+    localnet.stop().unwrap();
+}
+
+fn serve_a_job(mut chain: AnyChain) {
     let admin = chain.payer().insecure_clone();
     let program = token::TOKEN_PROGRAM;
 

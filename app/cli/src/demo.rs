@@ -10,6 +10,7 @@
 //! token was created or lost.
 
 use crate::{
+    output::QuietStdout,
     output::{table, OutputFormat},
     units::{format_amount, format_duration, format_region},
     CliError,
@@ -326,30 +327,6 @@ pub fn run(args: DemoArgs, format: OutputFormat, out: &mut Box<dyn Write>) -> Re
         Ok(())
     } else {
         Err(demo_err("the conservation check failed"))
-    }
-}
-
-/// Natively run programs print their `msg!` lines straight to stdout; while the chain
-/// runs, stdout points at /dev/null so that stdout carries only the report.
-struct QuietStdout {
-    saved: std::os::fd::OwnedFd,
-}
-
-impl QuietStdout {
-    fn new() -> Result<Self, CliError> {
-        use std::os::fd::AsFd;
-        std::io::stdout().flush()?;
-        let saved = rustix::io::dup(std::io::stdout().as_fd()).map_err(std::io::Error::from)?;
-        let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
-        rustix::stdio::dup2_stdout(&null).map_err(std::io::Error::from)?;
-        Ok(Self { saved })
-    }
-}
-
-impl Drop for QuietStdout {
-    fn drop(&mut self) {
-        let _ = std::io::stdout().flush();
-        let _ = rustix::stdio::dup2_stdout(&self.saved);
     }
 }
 

@@ -4,9 +4,11 @@
 //! code runs against a cluster (RPC) and, in tests and the demo, an in-process chain.
 
 pub mod admin;
+pub mod balance;
 pub mod demo;
 pub mod job;
 pub mod keygen;
+pub mod localnet;
 pub mod market;
 pub mod output;
 pub mod provider;
@@ -84,12 +86,19 @@ pub enum Command {
     /// Cluster set-up.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// A wallet's SOL, its tokens of the market's stake, payment and reward mints, and its
+    /// stake.
+    Balance(balance::BalanceArgs),
     /// Run a whole market on an in-process chain: providers, startups, the matcher, real
     /// local workloads, a failing provider, a rewards epoch and a settlement report.
     Demo(demo::DemoArgs),
     /// Make a new keypair file (the Solana CLI's format, readable by its owner only): the
     /// wallet that signs and pays. Never overwrites a file.
     Keygen(keygen::KeygenArgs),
+    /// Run a local cluster on 127.0.0.1 serving the Solana JSON-RPC (and PubSub on the
+    /// next port) with the gpu-market programs and a market ready to use; fund wallets on
+    /// it and move its clock. Needs nothing but this binary.
+    Localnet(localnet::LocalnetArgs),
 }
 
 impl Command {
@@ -112,7 +121,12 @@ impl Command {
                 market::MarketCommand::Stats | market::MarketCommand::Match { no_upkeep: true }
             ),
             Command::Rewards(cmd) => matches!(cmd, rewards::RewardsCommand::Show { .. }),
-            Command::Stake(_) | Command::Admin(_) | Command::Demo(_) | Command::Keygen(_) => false,
+            Command::Balance(_) => true,
+            Command::Stake(_)
+            | Command::Admin(_)
+            | Command::Demo(_)
+            | Command::Keygen(_)
+            | Command::Localnet(_) => false,
         }
     }
 }
@@ -259,8 +273,13 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, command: Command) -> Result<(), CliEr
         Command::Market(cmd) => market::run(ctx, cmd),
         Command::Rewards(cmd) => rewards::run(ctx, cmd),
         Command::Admin(cmd) => admin::run(ctx, cmd),
+        Command::Balance(args) => balance::run(ctx, &args),
         Command::Demo(args) => demo::run(args, ctx.format, &mut ctx.out),
         Command::Keygen(args) => keygen::run(&args, ctx.format, &mut ctx.out),
+        // It starts or addresses a cluster of its own, not the context's chain.
+        Command::Localnet(_) => Err(CliError::input(
+            "`localnet` runs from the gpu-market binary, not over an existing chain",
+        )),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use gpu_market::{
-    demo, keygen, output::OutputFormat, run, Cli, CliError, Command, Commitment, Context,
+    demo, keygen, localnet, output::OutputFormat, run, Cli, CliError, Command, Commitment, Context,
 };
 use gpu_market_client::{
     cli_config::{self, ConfigError},
@@ -33,6 +33,16 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             return demo::run(args, cli.output, &mut out);
         }
         Command::Keygen(args) => return keygen::run(&args, cli.output, &mut stdout()),
+        Command::Localnet(args) => {
+            // `fund` and `time-travel` address the local cluster unless told otherwise.
+            let url = cli.url.clone().unwrap_or_else(|| "l".to_owned());
+            return localnet::run(
+                args,
+                || localnet::resolve_url(Some(&url)),
+                cli.output,
+                &mut stdout(),
+            );
+        }
         _ => {}
     }
     let url =

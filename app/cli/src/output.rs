@@ -5,7 +5,7 @@ use base64::Engine;
 use clap::ValueEnum;
 use serde::Serialize;
 use solana_transaction::Transaction;
-use std::fmt;
+use std::{fmt, io::Write as _};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,4 +204,34 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 pub fn short(key: &Pubkey) -> String {
     let s = key.to_string();
     format!("{}..{}", &s[..4], &s[s.len() - 4..])
+}
+
+/// Natively run programs print their `msg!` lines straight to stdout; while a chain runs
+/// in this process, stdout points at /dev/null so that it carries only what the command
+/// prints, through [`QuietStdout::original`].
+pub struct QuietStdout {
+    saved: std::os::fd::OwnedFd,
+}
+
+impl QuietStdout {
+    pub fn new() -> Result<Self, crate::CliError> {
+        use std::os::fd::AsFd;
+        std::io::stdout().flush()?;
+        let saved = rustix::io::dup(std::io::stdout().as_fd()).map_err(std::io::Error::from)?;
+        let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+        rustix::stdio::dup2_stdout(&null).map_err(std::io::Error::from)?;
+        Ok(Self { saved })
+    }
+
+    /// A handle on the real stdout.
+    pub fn original(&self) -> Result<std::fs::File, crate::CliError> {
+        Ok(std::fs::File::from(self.saved.try_clone()?))
+    }
+}
+
+impl Drop for QuietStdout {
+    fn drop(&mut self) {
+        let _ = std::io::stdout().flush();
+        let _ = rustix::stdio::dup2_stdout(&self.saved);
+    }
 }

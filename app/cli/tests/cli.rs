@@ -205,6 +205,8 @@ fn only_commands_that_read_run_without_a_keypair() {
         &["market", "stats"],
         &["market", "match", "--no-upkeep"],
         &["rewards", "show"],
+        &["balance"],
+        &["balance", "--owner", "11111111111111111111111111111111"],
     ] {
         assert!(reads(args), "{args:?}");
     }
@@ -216,6 +218,9 @@ fn only_commands_that_read_run_without_a_keypair() {
         &["provider", "pause"],
         &["job", "cancel", "11111111111111111111111111111111"],
         &["keygen", "-o", "x.json"],
+        &["localnet"],
+        &["localnet", "fund", "11111111111111111111111111111111"],
+        &["localnet", "time-travel", "1h"],
     ] {
         assert!(!reads(args), "{args:?}");
     }

@@ -9,11 +9,13 @@
 //!   instructions, which the runtime never truncates. Only these count: a log line
 //!   (Anchor's `emit!`, `Program data: <base64>`) is not an event of these programs, and
 //!   logs are cut at 10,000 bytes.
-//! - Natively built programs (the in-process bank, where a program cannot call itself
-//!   through the runtime the way SBF does) log `Program log: event: <base64>` instead (see
-//!   `staking::emit_event!`). Such lines are read only from the native bank, and only while
-//!   a gpu-market program is the innermost one running, so another program in the same
-//!   transaction cannot forge them.
+//! - Natively built programs (the in-process bank, or a `gpu-market localnet` running them
+//!   as builtins, where a program cannot call itself through the runtime the way SBF does)
+//!   log `Program log: event: <base64>` instead (see `staking::emit_event!`). Such lines
+//!   are read only where the programs run natively (the in-process bank; over RPC, a
+//!   cluster whose gpu-market program accounts are builtins of the native loader), and only
+//!   while a gpu-market program is the innermost one running, so another program in the
+//!   same transaction cannot forge them.
 
 use anchor_lang::{event::EVENT_IX_TAG_LE, solana_program::pubkey::Pubkey};
 use anchor_lang::{AnchorDeserialize, Discriminator};
@@ -28,8 +30,8 @@ fn is_market_program(program: &Pubkey) -> bool {
 
 /// The event bytes of every event of the transaction, in the order they were emitted.
 ///
-/// `native`: the transaction ran in the in-process bank, whose natively built programs log
-/// their events; they are read from `logs`. Otherwise they are the inner instructions in
+/// `native`: the transaction ran where the programs are built natively (they log their
+/// events); they are read from `logs`. Otherwise they are the inner instructions in
 /// `inner` (every inner instruction of the transaction as `(program, data)`, in execution
 /// order) that are a gpu-market program's `emit_cpi!` (see [`from_inner_instruction`]).
 pub fn collect(logs: &[String], inner: &[(Pubkey, Vec<u8>)], native: bool) -> Vec<Vec<u8>> {

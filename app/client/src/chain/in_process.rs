@@ -85,6 +85,47 @@ fn native_entrypoints() -> [Option<BuiltinFunctionWithContext>; 4] {
     ]
 }
 
+/// Every gpu-market program as a native builtin a runtime can register: `(name, program
+/// id, entrypoint)`, in the order of [`PROGRAMS`]. The programs make their CPIs and read
+/// their sysvars through the syscall stubs of solana-program-test: a runtime other than
+/// the in-process bank must call [`install_syscall_stubs`] first.
+pub fn native_programs(
+) -> Result<Vec<(&'static str, Pubkey, BuiltinFunctionWithContext)>, ClientError> {
+    PROGRAMS
+        .into_iter()
+        .zip(native_entrypoints())
+        .map(|((name, id), entry)| {
+            entry
+                .map(|entry| (name, id, entry))
+                .ok_or_else(|| ClientError::Backend(format!("no native entrypoint for {name}")))
+        })
+        .collect()
+}
+
+/// Installs, once per process, the syscall stubs through which natively built programs
+/// make CPIs and read sysvars (solana-program-test sets them up when its first bank
+/// starts; without them a native program's CPI would do nothing). The stubs are
+/// process-wide and find the running instruction through a thread-local, so they serve a
+/// runtime on any thread.
+pub fn install_syscall_stubs() -> Result<(), ClientError> {
+    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|err| format!("tokio runtime: {err}"))?;
+            // Starting a bank is what installs them; the bank itself is dropped. It also
+            // turns on debug logging of every instruction: keep that quiet unless RUST_LOG
+            // asks for more.
+            drop(runtime.block_on(ProgramTest::default().start()));
+            agave_logger::setup_with_default("error");
+            Ok(())
+        })
+        .clone()
+        .map_err(ClientError::Backend)
+}
+
 /// The directory of SBF binaries the environment selects, if any.
 pub fn sbf_out_dir() -> Option<PathBuf> {
     std::env::var_os("SBF_OUT_DIR")
@@ -154,9 +195,7 @@ impl InProcessChainBuilder {
 
     fn start_bank(&self) -> Result<(Backend, Keypair), ClientError> {
         let mut program_test = ProgramTest::default();
-        for ((name, id), entry) in PROGRAMS.into_iter().zip(native_entrypoints()) {
-            let entry = entry
-                .ok_or_else(|| ClientError::Backend(format!("no native entrypoint for {name}")))?;
+        for (name, id, entry) in native_programs()? {
             program_test.add_builtin_program(name, id, entry);
         }
         for (name, id, processor) in &self.native_programs {

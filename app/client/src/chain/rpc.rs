@@ -87,7 +87,13 @@ pub struct RpcChain {
     resend_interval: Duration,
     poll_interval: Duration,
     clock_poll_interval: Duration,
+    /// Whether the cluster runs the gpu-market programs as native builtins (the local
+    /// cluster of `gpu-market localnet`), learnt from the first landed transaction.
+    native_programs: std::sync::OnceLock<bool>,
 }
+
+/// The owner of builtin programs.
+const NATIVE_LOADER: Pubkey = Pubkey::from_str_const("NativeLoader1111111111111111111111111111111");
 
 impl RpcChain {
     /// A chain talking to the RPC node at `url`, reading and confirming at `commitment`.
@@ -115,6 +121,32 @@ impl RpcChain {
             resend_interval: RESEND_INTERVAL,
             poll_interval: POLL_INTERVAL,
             clock_poll_interval: CLOCK_POLL_INTERVAL,
+            native_programs: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether the gpu-market programs run natively on this cluster: their program
+    /// accounts are then builtins, owned by the native loader, which only whoever runs
+    /// the cluster can arrange. Natively built programs log their events instead of
+    /// calling themselves (see [`events`]). An unreadable answer counts as not native
+    /// and is asked again next time.
+    fn programs_native(&self) -> bool {
+        if let Some(native) = self.native_programs.get() {
+            return *native;
+        }
+        match self
+            .client
+            .get_account_with_commitment(&::staking::ID, self.commitment)
+        {
+            // Only an answer about an existing program account is kept: a missing one
+            // (a local cluster loading its builtins again) is asked about next time.
+            Ok(response) => match response.value {
+                Some(account) => *self
+                    .native_programs
+                    .get_or_init(|| account.owner == NATIVE_LOADER),
+                None => false,
+            },
+            Err(_) => false,
         }
     }
 
@@ -362,7 +394,7 @@ impl RpcChain {
                 thread::sleep(self.poll_interval);
             }
             if let Ok(tx) = self.client.get_transaction_with_config(signature, config) {
-                return Landed::from_rpc(tx.transaction);
+                return Landed::from_rpc(tx.transaction, self.programs_native());
             }
         }
         Landed::default()
@@ -378,7 +410,9 @@ struct Landed {
 }
 
 impl Landed {
-    fn from_rpc(tx: EncodedTransactionWithStatusMeta) -> Self {
+    /// `native`: the gpu-market programs run natively on this cluster (see
+    /// [`RpcChain::programs_native`]).
+    fn from_rpc(tx: EncodedTransactionWithStatusMeta, native: bool) -> Self {
         let Some(meta) = tx.meta else {
             return Self::default();
         };
@@ -423,7 +457,7 @@ impl Landed {
                 })
                 .collect();
         Self {
-            event_data: events::collect(&logs, &inner, false),
+            event_data: events::collect(&logs, &inner, native),
             logs,
             compute_units: Option::from(meta.compute_units_consumed),
         }
@@ -933,6 +967,10 @@ mod tests {
                     let tx: Transaction = bincode::deserialize(&wire).unwrap();
                     Ok(json!(tx.signatures[0].to_string()))
                 }
+                // No staking program account: the programs are not builtins.
+                None if method == "getAccountInfo" => {
+                    Ok(json!({ "context": { "slot": 5 }, "value": null }))
+                }
                 None => panic!("unscripted {method}"),
             }
         }
@@ -1072,6 +1110,78 @@ mod tests {
             },
             "blockTime": null,
         }))
+    }
+
+    /// `getAccountInfo` of a program account owned by `owner`.
+    fn program_account(owner: &Pubkey) -> Reply {
+        context(json!({
+            "lamports": 1,
+            "data": ["", "base64"],
+            "owner": owner.to_string(),
+            "executable": true,
+            "rentEpoch": 0,
+            "space": 0,
+        }))
+    }
+
+    /// A landed staking transaction that logged a `Staked` event the native way.
+    fn landed_with_native_event() -> Reply {
+        let event = anchor_lang::Event::data(&::staking::events::Staked {
+            owner: Pubkey::new_unique(),
+            amount: 7,
+            active_after: 7,
+            unbonding_after: 0,
+            total_active_after: 7,
+        });
+        let line = format!("Program log: event: {}", BASE64_STANDARD.encode(event));
+        let invoke = format!("Program {} invoke [1]", ::staking::ID);
+        let success = format!("Program {} success", ::staking::ID);
+        landed(None, &[&invoke, &line, &success])
+    }
+
+    fn staked(outcome: &TxOutcome) -> usize {
+        outcome.events::<::staking::events::Staked>().len()
+    }
+
+    fn landing(account_info: Vec<Reply>) -> Scripted {
+        Scripted::new(vec![
+            ("getLatestBlockhash", vec![blockhash(100)]),
+            ("simulateTransaction", vec![simulated(None, &[])]),
+            ("getSignatureStatuses", vec![status("confirmed", None)]),
+            ("getTransaction", vec![landed_with_native_event()]),
+            ("getAccountInfo", account_info),
+        ])
+    }
+
+    #[test]
+    fn on_a_cluster_running_the_programs_as_builtins_events_come_from_the_logs() {
+        let mut node = landing(vec![program_account(&NATIVE_LOADER)]);
+        assert_eq!(staked(&node.send().unwrap()), 1);
+        // Learnt once.
+        assert_eq!(staked(&node.send().unwrap()), 1);
+        assert_eq!(node.count("getAccountInfo"), 1);
+    }
+
+    #[test]
+    fn where_the_programs_are_deployed_a_log_line_is_no_event() {
+        let loader = Pubkey::from_str_const("BPFLoaderUpgradeab1e11111111111111111111111");
+        let mut node = landing(vec![program_account(&loader)]);
+        assert_eq!(staked(&node.send().unwrap()), 0);
+        assert_eq!(staked(&node.send().unwrap()), 0);
+        assert_eq!(node.count("getAccountInfo"), 1);
+    }
+
+    #[test]
+    fn an_unanswered_or_missing_program_account_counts_as_not_native_and_is_asked_again() {
+        // The first read times out, the second finds no account, the third a builtin.
+        let mut node = landing(vec![
+            Reply::Timeout,
+            context(Value::Null),
+            program_account(&NATIVE_LOADER),
+        ]);
+        assert_eq!(staked(&node.send().unwrap()), 0);
+        assert_eq!(staked(&node.send().unwrap()), 0);
+        assert_eq!(staked(&node.send().unwrap()), 1);
     }
 
     #[test]

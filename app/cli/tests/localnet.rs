@@ -1,0 +1,508 @@
+//! The localnet tier: `gpu-market localnet` started as a subprocess, and the README's
+//! walkthroughs driven through the `gpu-market` binary against its JSON-RPC, reading
+//! balances and states back through `--output json`.
+
+use serde_json::Value;
+use std::{
+    io::{BufRead, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const BIN: &str = env!("CARGO_BIN_EXE_gpu-market");
+
+/// A running `gpu-market localnet` and a home directory for the wallets of the test.
+struct Localnet {
+    child: Child,
+    url: String,
+    ledger: PathBuf,
+    home: tempfile::TempDir,
+    started: Value,
+}
+
+impl Localnet {
+    fn start() -> Result<Self> {
+        let home = tempfile::tempdir()?;
+        let ledger = home.path().join("ledger");
+        let port = gpu_market_localnet::free_port()?.to_string();
+        let mut child = Command::new(BIN)
+            .args(["--output", "json", "localnet", "--ledger"])
+            .arg(&ledger)
+            .args(["--rpc-port", &port, "--slot-time", "100ms"])
+            .env("HOME", home.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let started: Value = match read.map(|_| serde_json::from_str(&line)) {
+            Ok(Ok(started)) => started,
+            failed => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("localnet printed {line:?}: {failed:?}").into());
+            }
+        };
+        let url = started["url"].as_str().ok_or("no url")?.to_owned();
+        eprintln!(
+            "localnet at {url}, started in {} ms",
+            started["started_in_ms"]
+        );
+        Ok(Self {
+            child,
+            url,
+            ledger,
+            home,
+            started,
+        })
+    }
+
+    fn admin(&self) -> PathBuf {
+        self.ledger.join("admin.json")
+    }
+
+    /// Runs the binary against the localnet as `keypair`.
+    fn run(&self, keypair: Option<&Path>, args: &[&str]) -> Output {
+        let mut command = Command::new(BIN);
+        command
+            .args(["-u", &self.url, "--output", "json"])
+            .env("HOME", self.home.path())
+            .env_remove("GPU_MARKET_URL")
+            .env_remove("GPU_MARKET_KEYPAIR");
+        if let Some(keypair) = keypair {
+            command.arg("-k").arg(keypair);
+        }
+        command
+            .args(args)
+            .output()
+            .unwrap_or_else(|err| panic!("run {args:?}: {err}"))
+    }
+
+    /// Runs the binary and parses its JSON output; fails with its stderr.
+    fn json(&self, keypair: Option<&Path>, args: &[&str]) -> Result<Value> {
+        let out = self.run(keypair, args);
+        if !out.status.success() {
+            return Err(format!(
+                "gpu-market {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(text.trim())
+            .map_err(|err| format!("gpu-market {args:?} printed {text:?}: {err}").into())
+    }
+
+    /// A new wallet made with `keygen`, funded through `localnet fund`.
+    fn wallet(&self, name: &str, stake: &str, payment: &str) -> Result<(PathBuf, String)> {
+        let path = self.home.path().join(format!("{name}.json"));
+        let made = self.json(None, &["keygen", "-o", path.to_str().ok_or("path")?])?;
+        let pubkey = made["pubkey"].as_str().ok_or("no pubkey")?.to_owned();
+        let ledger = self.ledger.to_str().ok_or("path")?;
+        self.json(
+            None,
+            &[
+                "localnet",
+                "fund",
+                &pubkey,
+                "--ledger",
+                ledger,
+                "--sol",
+                "10",
+                "--stake",
+                stake,
+                "--payment",
+                payment,
+            ],
+        )?;
+        Ok((path, pubkey))
+    }
+
+    /// Stops the localnet as Ctrl-C would and checks that it says so.
+    fn stop(mut self) -> Result {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill").args(["-INT", &pid]).status()?;
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                assert!(status.success(), "localnet exited with {status}");
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err("localnet did not stop within 30 s of Ctrl-C".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Localnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A token amount as the CLI prints it ("1000.50"), in base units of a 6-decimal mint.
+fn base_units(amount: &Value) -> Result<u64> {
+    let text = amount
+        .as_str()
+        .ok_or_else(|| format!("{amount} is no amount"))?;
+    let text = text.replace(',', "");
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let fraction = format!("{fraction:0<6}");
+    Ok(whole.parse::<u64>()? * 1_000_000 + fraction.parse::<u64>()?)
+}
+
+/// A provider agent serving in the background.
+struct Agent(Child);
+
+impl Agent {
+    fn serve(net: &Localnet, keypair: &Path, work_dir: &Path) -> Result<Self> {
+        let child = Command::new(BIN)
+            .args(["-u", &net.url, "-k"])
+            .arg(keypair)
+            .args([
+                "provider",
+                "serve",
+                "--allow-local-process",
+                "--interval",
+                "1",
+            ])
+            .arg("--work-dir")
+            .arg(work_dir)
+            .env("HOME", net.home.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        Ok(Self(child))
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `job show` until the job reaches `status`.
+fn wait_status(net: &Localnet, job: &str, status: &str, within: Duration) -> Result<Value> {
+    let deadline = Instant::now() + within;
+    loop {
+        let shown = net.json(None, &["job", "show", job])?;
+        if shown["status"] == status {
+            return Ok(shown);
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "job {job} is {} after {within:?}, not {status}",
+                shown["status"]
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn register(net: &Localnet, keypair: &Path, price: &str) -> Result<Value> {
+    net.json(
+        Some(keypair),
+        &[
+            "provider",
+            "register",
+            "--gpu-model",
+            "NVIDIA GeForce RTX 4090",
+            "--gpus",
+            "1",
+            "--vram",
+            "24GiB",
+            "--cpu-cores",
+            "16",
+            "--ram",
+            "64GiB",
+            "--region",
+            "DE",
+            "--price",
+            price,
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ],
+    )
+}
+
+/// A wallet's balance of the market's `role` mint, in base units.
+fn tokens(net: &Localnet, owner: &str, role: &str) -> Result<u64> {
+    let balance = net.json(None, &["balance", "--owner", owner])?;
+    balance["tokens"]
+        .as_array()
+        .and_then(|tokens| tokens.iter().find(|t| t["role"] == role))
+        .and_then(|t| t["base_units"].as_u64())
+        .ok_or_else(|| format!("no {role} balance in {balance}").into())
+}
+
+/// The least a run of 2 seconds at 0.40 an hour bills, in base units.
+const MIN_2S: u64 = 2 * 400_000 / 3_600;
+/// The most a run of a minute at 0.40 an hour bills: every run here is shorter.
+const MAX_MINUTE: u64 = 60 * 400_000 / 3_600;
+/// The default market's crank tip (0.01).
+const CRANK_TIP: u64 = 10_000;
+
+/// The protocol fee of the default market (250 bps) on `billed`, rounded down.
+fn fee(billed: u64) -> u64 {
+    billed * 250 / 10_000
+}
+
+/// Moves the localnet's clock forward `by`, then waits until each provider of `live` has
+/// sent a registry heartbeat at the new time (their agents see themselves overdue and
+/// send one), so that they count as online again.
+fn travel(net: &Localnet, by: &str, live: &[&str]) -> Result {
+    let moved = net.json(None, &["localnet", "time-travel", by])?;
+    let now = moved["unix_timestamp"].as_i64().ok_or("no time")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for authority in live {
+        loop {
+            let shown = net.json(None, &["provider", "show", "--authority", authority])?;
+            if shown["last_heartbeat"].as_i64().is_some_and(|at| at >= now) {
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{authority} sent no heartbeat after the time travel").into());
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    Ok(())
+}
+
+fn submit(net: &Localnet, startup: &Path, extra: &[&str]) -> Result<String> {
+    let mut args = vec!["job", "submit", "--max-price", "1", "--duration", "1h"];
+    args.extend_from_slice(extra);
+    let submitted = net.json(Some(startup), &args)?;
+    Ok(submitted["job"]
+        .as_str()
+        .ok_or("no job address")?
+        .to_owned())
+}
+
+#[test]
+fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
+    let started = Instant::now();
+    let net = Localnet::start()?;
+    assert_eq!(net.started["new_market"], true);
+    let admin = net.admin();
+    let admin_key = net.started["admin"].as_str().ok_or("no admin")?.to_owned();
+
+    // The operator: `admin init` finds the market the localnet's migrations made, twice.
+    for _ in 0..2 {
+        let init = net.json(Some(&admin), &["admin", "init"])?;
+        assert_eq!(init["created"], Value::Array(vec![]), "{init}");
+        assert_eq!(init["stake_mint"], net.started["stake_mint"]);
+    }
+    // Read-only commands need no keypair.
+    let stats = net.json(None, &["market", "stats"])?;
+    assert_eq!(stats["providers"], 0, "{stats}");
+
+    // A provider stakes, registers and serves.
+    let (node_a, a_key) = net.wallet("node-a", "10000", "0")?;
+    net.json(Some(&node_a), &["stake", "deposit", "2000"])?;
+    let balance = net.json(Some(&node_a), &["balance"])?;
+    assert_eq!(balance["stake_active"], "2000.00", "{balance}");
+    assert_eq!(tokens(&net, &a_key, "stake")?, 8_000_000_000);
+    register(&net, &node_a, "0.40")?;
+    let a_provider = net.json(None, &["provider", "show", "--authority", &a_key])?;
+    let a_address = a_provider["address"]
+        .as_str()
+        .ok_or("no address")?
+        .to_owned();
+    let work_a = tempfile::tempdir()?;
+    let mut agent_a = Agent::serve(&net, &node_a, work_a.path())?;
+
+    // A startup posts a batch job, follows it to its result and approves it: it pays
+    // exactly what was billed, the provider gets that less the fee, the treasury the fee.
+    let (startup, s_key) = net.wallet("startup", "0", "1000")?;
+    let s_start = tokens(&net, &s_key, "payment")?;
+    let treasury_start = tokens(&net, &admin_key, "payment")?;
+    let job = submit(&net, &startup, &["--command", "sleep 2; echo trained"])?;
+    let watched = net.run(
+        Some(&startup),
+        &[
+            "job",
+            "watch",
+            &job,
+            "--until",
+            "result-submitted",
+            "--interval",
+            "1",
+        ],
+    );
+    assert!(
+        watched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&watched.stderr)
+    );
+    let shown = wait_status(&net, &job, "result-submitted", Duration::from_secs(60))?;
+    assert_eq!(shown["provider"].as_str(), Some(a_address.as_str()));
+    // The result is the hash of what the workload printed.
+    let expected = solana_sha256_hasher::hash(b"trained\n").to_bytes();
+    let expected: String = expected.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        shown["result_sha256"].as_str(),
+        Some(expected.as_str()),
+        "{shown}"
+    );
+    let approved = net.json(Some(&startup), &["job", "approve", &job])?;
+    assert_eq!(approved["done"], "approved and settled");
+    // Billed at settlement: the served seconds (at least the 2 it slept) at 0.40 an hour.
+    let billed = s_start - tokens(&net, &s_key, "payment")?;
+    assert!((MIN_2S..=MAX_MINUTE).contains(&billed), "billed {billed}");
+    assert_eq!(tokens(&net, &a_key, "payment")?, billed - fee(billed));
+    assert_eq!(
+        tokens(&net, &admin_key, "payment")?,
+        treasury_start + fee(billed)
+    );
+
+    // A lease, closed by the startup once it runs: paid for the time served.
+    let (s_before, a_before, t_before) = (
+        tokens(&net, &s_key, "payment")?,
+        tokens(&net, &a_key, "payment")?,
+        tokens(&net, &admin_key, "payment")?,
+    );
+    let lease = submit(&net, &startup, &["--lease", "--command", "sleep 3600"])?;
+    wait_status(&net, &lease, "running", Duration::from_secs(60))?;
+    std::thread::sleep(Duration::from_secs(3));
+    let closed = net.json(Some(&startup), &["job", "close", &lease])?;
+    assert_eq!(closed["done"], "closed and settled");
+    let paid = s_before - tokens(&net, &s_key, "payment")?;
+    assert!((1..=MAX_MINUTE).contains(&paid), "paid {paid}");
+    assert_eq!(
+        tokens(&net, &a_key, "payment")?,
+        a_before + paid - fee(paid)
+    );
+    assert_eq!(tokens(&net, &admin_key, "payment")?, t_before + fee(paid));
+
+    // An auction: the agent bids its price; once the bid window has passed (time travel),
+    // the operator's `market match` closes it and the job runs.
+    let (s_before, a_before, t_before) = (
+        tokens(&net, &s_key, "payment")?,
+        tokens(&net, &a_key, "payment")?,
+        tokens(&net, &admin_key, "payment")?,
+    );
+    let auction = submit(
+        &net,
+        &startup,
+        &["--auction", "--command", "sleep 1; echo bid"],
+    )?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while net.json(None, &["job", "show", &auction])?["best_bid"].is_null() {
+        assert!(Instant::now() < deadline, "no bid on the auction");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    travel(&net, "301s", &[&a_key])?;
+    let round = net.json(Some(&admin), &["market", "match"])?;
+    eprintln!("auction round: {round}");
+    let shown = wait_status(&net, &auction, "result-submitted", Duration::from_secs(60))?;
+    assert_eq!(shown["provider"].as_str(), Some(a_address.as_str()));
+    assert_eq!(shown["price_per_gpu_hour"], "0.40");
+    net.json(Some(&startup), &["job", "approve", &auction])?;
+    // Closing an auction that found its winner pays no crank tip.
+    let paid = s_before - tokens(&net, &s_key, "payment")?;
+    assert!((1..=MAX_MINUTE).contains(&paid), "paid {paid}");
+    assert_eq!(
+        tokens(&net, &a_key, "payment")?,
+        a_before + paid - fee(paid)
+    );
+    assert_eq!(tokens(&net, &admin_key, "payment")?, t_before + fee(paid));
+
+    // A second node; the first is killed mid-job. Once its heartbeats are overdue (time
+    // travel past the grace), `market match` expires the job, slashing the first node for
+    // the startup, and the second node finishes it.
+    let (node_b, b_key) = net.wallet("node-b", "10000", "0")?;
+    net.json(Some(&node_b), &["stake", "deposit", "2000"])?;
+    register(&net, &node_b, "0.50")?;
+    let b_provider = net.json(None, &["provider", "show", "--authority", &b_key])?;
+    let b_address = b_provider["address"]
+        .as_str()
+        .ok_or("no address")?
+        .to_owned();
+    let s_stake_before = tokens(&net, &s_key, "stake")?;
+    let (s_before, t_before) = (
+        tokens(&net, &s_key, "payment")?,
+        tokens(&net, &admin_key, "payment")?,
+    );
+    let long = submit(&net, &startup, &["--command", "sleep 5; echo done"])?;
+    let shown = wait_status(&net, &long, "running", Duration::from_secs(60))?;
+    assert_eq!(shown["provider"].as_str(), Some(a_address.as_str()));
+    agent_a.0.kill()?;
+    agent_a.0.wait()?;
+    let work_b = tempfile::tempdir()?;
+    let _agent_b = Agent::serve(&net, &node_b, work_b.path())?;
+    travel(&net, "400s", &[&b_key])?;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let finished = loop {
+        let round = net.json(Some(&admin), &["market", "match"])?;
+        eprintln!("round: {round}");
+        let shown = net.json(None, &["job", "show", &long])?;
+        if shown["status"] == "result-submitted" {
+            break shown;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the re-queued job did not finish: {shown}"
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    assert_eq!(finished["provider"].as_str(), Some(b_address.as_str()));
+    assert_eq!(finished["attempts"], 2);
+    net.json(Some(&startup), &["job", "approve", &long])?;
+    // The first attempt earned nothing; the second node is paid its own run; the operator,
+    // the treasury here, earned the expiry's crank tip (0.01) on top of the fee.
+    let paid = s_before - tokens(&net, &s_key, "payment")? - CRANK_TIP;
+    assert!((MIN_2S..=MAX_MINUTE).contains(&paid), "paid {paid}");
+    assert_eq!(tokens(&net, &b_key, "payment")?, paid - fee(paid));
+    assert_eq!(
+        tokens(&net, &admin_key, "payment")?,
+        t_before + fee(paid) + CRANK_TIP
+    );
+    // The heartbeat-lost slash (50 tokens): 75 % to the startup, 25 % kept for the treasury.
+    let a_balance = net.json(None, &["balance", "--owner", &a_key])?;
+    assert_eq!(a_balance["stake_active"], "1950.00", "{a_balance}");
+    assert_eq!(tokens(&net, &s_key, "stake")?, s_stake_before + 37_500_000);
+
+    // Rewards: a day later the second node's recorded uptime is claimable.
+    travel(&net, "1d", &[&b_key])?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let claimed = loop {
+        let out = net.run(Some(&node_b), &["rewards", "claim"]);
+        if out.status.success() {
+            let claim: Value = serde_json::from_slice(&out.stdout)?;
+            if base_units(&claim["claimed"])? > 0 {
+                break claim;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing to claim: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    };
+    eprintln!("claimed: {claimed}");
+    assert!(tokens(&net, &b_key, "reward")? > 0);
+
+    // The first node leaves: exit, the notice passes, retire.
+    net.json(Some(&node_a), &["provider", "exit"])?;
+    net.json(None, &["localnet", "time-travel", "1d"])?;
+    std::thread::sleep(Duration::from_millis(500));
+    net.json(Some(&node_a), &["provider", "retire"])?;
+    let a_provider = net.json(None, &["provider", "show", "--authority", &a_key])?;
+    assert_eq!(a_provider["status"], "retired", "{a_provider}");
+
+    eprintln!("walkthroughs took {:?}", started.elapsed());
+    net.stop()
+}

@@ -1,0 +1,86 @@
+use super::*;
+
+#[test]
+fn reset_refuses_a_directory_a_localnet_did_not_write() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join("thesis.tex"), "years of work")?;
+    std::fs::write(dir.path().join(MARKET_FILE), "{}")?;
+    let err = prepare_ledger(dir.path(), true)
+        .err()
+        .ok_or("reset went ahead")?;
+    assert!(
+        err.to_string().contains("thesis.tex") && err.to_string().contains("refusing to reset"),
+        "{err}"
+    );
+    assert!(dir.path().join("thesis.tex").exists());
+    assert!(dir.path().join(MARKET_FILE).exists());
+    Ok(())
+}
+
+#[test]
+fn reset_empties_a_localnet_ledger_and_a_missing_one_is_made(
+) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    for name in [
+        MARKET_FILE,
+        ADMIN_FILE,
+        CLOCK_FILE,
+        DB_FILE,
+        "surfnet.sqlite-wal",
+        "surfnet.sqlite-shm",
+    ] {
+        std::fs::write(dir.path().join(name), "x")?;
+    }
+    prepare_ledger(dir.path(), true)?;
+    assert_eq!(std::fs::read_dir(dir.path())?.count(), 0);
+
+    let nested = dir.path().join("a/b");
+    prepare_ledger(&nested, false)?;
+    assert!(nested.is_dir());
+    Ok(())
+}
+
+#[test]
+fn without_reset_the_ledger_is_kept() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join(MARKET_FILE), "{}")?;
+    prepare_ledger(dir.path(), false)?;
+    assert!(dir.path().join(MARKET_FILE).exists());
+    Ok(())
+}
+
+#[test]
+fn reset_deletes_nothing_when_one_entry_is_not_a_localnet_file(
+) -> Result<(), Box<dyn std::error::Error>> {
+    for stranger in ["surfnet.sqlite.bak", "surfnet.sqlite-old", "notes"] {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(MARKET_FILE), "{}")?;
+        std::fs::write(dir.path().join(stranger), "keep me")?;
+        let err = prepare_ledger(dir.path(), true)
+            .err()
+            .ok_or("reset went ahead")?;
+        assert!(err.to_string().contains(stranger), "{err}");
+        assert!(dir.path().join(MARKET_FILE).exists());
+        assert!(dir.path().join(stranger).exists());
+    }
+    // A directory with a localnet file's name is not a localnet's file either.
+    let dir = tempfile::tempdir()?;
+    std::fs::write(dir.path().join(CLOCK_FILE), "1")?;
+    std::fs::create_dir(dir.path().join(ADMIN_FILE))?;
+    assert!(prepare_ledger(dir.path(), true).is_err());
+    assert!(dir.path().join(CLOCK_FILE).exists());
+    Ok(())
+}
+
+#[test]
+fn a_ledger_path_a_uri_would_misread_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+    for bad in ["a?b", "a#b", "a%20b"] {
+        let err = database_path(Path::new(bad)).err().ok_or("accepted")?;
+        assert!(err.to_string().contains("may not contain"), "{err}");
+    }
+    assert_eq!(
+        database_path(Path::new("ledger"))?,
+        format!("ledger/{DB_FILE}")
+    );
+    Ok(())
+}
