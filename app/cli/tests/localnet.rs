@@ -253,6 +253,28 @@ const MAX_MINUTE: u64 = 60 * 400_000 / 3_600;
 /// The default market's crank tip (0.01).
 const CRANK_TIP: u64 = 10_000;
 
+/// The payment-token balances of the startup, the provider and the treasury.
+fn payments(net: &Localnet, keys: [&str; 3]) -> Result<[u64; 3]> {
+    Ok([
+        tokens(net, keys[0], "payment")?,
+        tokens(net, keys[1], "payment")?,
+        tokens(net, keys[2], "payment")?,
+    ])
+}
+
+/// Checks a settled run against the balances `before` it of the startup, the provider and
+/// the treasury (`keys`): the startup paid what was billed (and `tip`, which the treasury,
+/// the operator here, earned), the provider received that less the fee, the treasury the
+/// fee. Returns what was billed.
+fn assert_settled(net: &Localnet, keys: [&str; 3], before: [u64; 3], tip: u64) -> Result<u64> {
+    let [startup, provider, treasury] = payments(net, keys)?;
+    let billed = before[0] - startup - tip;
+    assert!((1..=MAX_MINUTE).contains(&billed), "billed {billed}");
+    assert_eq!(provider, before[1] + billed - fee(billed));
+    assert_eq!(treasury, before[2] + fee(billed) + tip);
+    Ok(billed)
+}
+
 /// The protocol fee of the default market (250 bps) on `billed`, rounded down.
 fn fee(billed: u64) -> u64 {
     billed * 250 / 10_000
@@ -326,8 +348,8 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     // A startup posts a batch job, follows it to its result and approves it: it pays
     // exactly what was billed, the provider gets that less the fee, the treasury the fee.
     let (startup, s_key) = net.wallet("startup", "0", "1000")?;
-    let s_start = tokens(&net, &s_key, "payment")?;
-    let treasury_start = tokens(&net, &admin_key, "payment")?;
+    let a_keys = [s_key.as_str(), a_key.as_str(), admin_key.as_str()];
+    let before = payments(&net, a_keys)?;
     let job = submit(&net, &startup, &["--command", "sleep 2; echo trained"])?;
     let watched = net.run(
         Some(&startup),
@@ -359,40 +381,21 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     let approved = net.json(Some(&startup), &["job", "approve", &job])?;
     assert_eq!(approved["done"], "approved and settled");
     // Billed at settlement: the served seconds (at least the 2 it slept) at 0.40 an hour.
-    let billed = s_start - tokens(&net, &s_key, "payment")?;
-    assert!((MIN_2S..=MAX_MINUTE).contains(&billed), "billed {billed}");
-    assert_eq!(tokens(&net, &a_key, "payment")?, billed - fee(billed));
-    assert_eq!(
-        tokens(&net, &admin_key, "payment")?,
-        treasury_start + fee(billed)
-    );
+    let billed = assert_settled(&net, a_keys, before, 0)?;
+    assert!(billed >= MIN_2S, "billed {billed}");
 
     // A lease, closed by the startup once it runs: paid for the time served.
-    let (s_before, a_before, t_before) = (
-        tokens(&net, &s_key, "payment")?,
-        tokens(&net, &a_key, "payment")?,
-        tokens(&net, &admin_key, "payment")?,
-    );
+    let before = payments(&net, a_keys)?;
     let lease = submit(&net, &startup, &["--lease", "--command", "sleep 3600"])?;
     wait_status(&net, &lease, "running", Duration::from_secs(60))?;
     std::thread::sleep(Duration::from_secs(3));
     let closed = net.json(Some(&startup), &["job", "close", &lease])?;
     assert_eq!(closed["done"], "closed and settled");
-    let paid = s_before - tokens(&net, &s_key, "payment")?;
-    assert!((1..=MAX_MINUTE).contains(&paid), "paid {paid}");
-    assert_eq!(
-        tokens(&net, &a_key, "payment")?,
-        a_before + paid - fee(paid)
-    );
-    assert_eq!(tokens(&net, &admin_key, "payment")?, t_before + fee(paid));
+    assert_settled(&net, a_keys, before, 0)?;
 
     // An auction: the agent bids its price; once the bid window has passed (time travel),
     // the operator's `market match` closes it and the job runs.
-    let (s_before, a_before, t_before) = (
-        tokens(&net, &s_key, "payment")?,
-        tokens(&net, &a_key, "payment")?,
-        tokens(&net, &admin_key, "payment")?,
-    );
+    let before = payments(&net, a_keys)?;
     let auction = submit(
         &net,
         &startup,
@@ -411,13 +414,7 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     assert_eq!(shown["price_per_gpu_hour"], "0.40");
     net.json(Some(&startup), &["job", "approve", &auction])?;
     // Closing an auction that found its winner pays no crank tip.
-    let paid = s_before - tokens(&net, &s_key, "payment")?;
-    assert!((1..=MAX_MINUTE).contains(&paid), "paid {paid}");
-    assert_eq!(
-        tokens(&net, &a_key, "payment")?,
-        a_before + paid - fee(paid)
-    );
-    assert_eq!(tokens(&net, &admin_key, "payment")?, t_before + fee(paid));
+    assert_settled(&net, a_keys, before, 0)?;
 
     // A second node; the first is killed mid-job. Once its heartbeats are overdue (time
     // travel past the grace), `market match` expires the job, slashing the first node for
@@ -431,10 +428,8 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
         .ok_or("no address")?
         .to_owned();
     let s_stake_before = tokens(&net, &s_key, "stake")?;
-    let (s_before, t_before) = (
-        tokens(&net, &s_key, "payment")?,
-        tokens(&net, &admin_key, "payment")?,
-    );
+    let b_keys = [s_key.as_str(), b_key.as_str(), admin_key.as_str()];
+    let before = payments(&net, b_keys)?;
     let long = submit(&net, &startup, &["--command", "sleep 5; echo done"])?;
     let shown = wait_status(&net, &long, "running", Duration::from_secs(60))?;
     assert_eq!(shown["provider"].as_str(), Some(a_address.as_str()));
@@ -462,13 +457,8 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     net.json(Some(&startup), &["job", "approve", &long])?;
     // The first attempt earned nothing; the second node is paid its own run; the operator,
     // the treasury here, earned the expiry's crank tip (0.01) on top of the fee.
-    let paid = s_before - tokens(&net, &s_key, "payment")? - CRANK_TIP;
-    assert!((MIN_2S..=MAX_MINUTE).contains(&paid), "paid {paid}");
-    assert_eq!(tokens(&net, &b_key, "payment")?, paid - fee(paid));
-    assert_eq!(
-        tokens(&net, &admin_key, "payment")?,
-        t_before + fee(paid) + CRANK_TIP
-    );
+    let billed = assert_settled(&net, b_keys, before, CRANK_TIP)?;
+    assert!(billed >= MIN_2S, "billed {billed}");
     // The heartbeat-lost slash (50 tokens): 75 % to the startup, 25 % kept for the treasury.
     let a_balance = net.json(None, &["balance", "--owner", &a_key])?;
     assert_eq!(a_balance["stake_active"], "1950.00", "{a_balance}");

@@ -168,18 +168,16 @@ fn binaries_the_runtime_cannot_load_are_refused_with_the_reason() -> Result {
     Ok(())
 }
 
-/// The RPC backend against the real server: confirmation at each commitment, a program's
-/// refusal caught in preflight with its logs (and no fee paid), a transaction sent twice
-/// landing once, and `getProgramAccounts` filtered by account type.
-#[test]
-fn the_rpc_backend_against_a_real_server() -> Result {
-    let dir = tempfile::tempdir()?;
-    let ledger = dir.path().join("ledger");
+/// A fast localnet (50 ms slots) and a wallet funded with 2 SOL and 1,000 stake tokens.
+fn fast_localnet_with_wallet(
+    dir: &Path,
+) -> Result<(Localnet, Keypair, gpu_market_localnet::Funded)> {
+    let ledger = dir.join("ledger");
     let mut options = options(&ledger)?;
     options.slot_time = Duration::from_millis(50);
     let localnet = Localnet::start(&options)?;
     let wallet = Keypair::new();
-    fund(
+    let funded = fund(
         localnet.url(),
         &ledger,
         &wallet.pubkey(),
@@ -187,6 +185,16 @@ fn the_rpc_backend_against_a_real_server() -> Result {
         1_000_000_000,
         0,
     )?;
+    Ok((localnet, wallet, funded))
+}
+
+/// The RPC backend against the real server: confirmation at each commitment, a program's
+/// refusal caught in preflight with its logs (and no fee paid), a transaction sent twice
+/// landing once, and `getProgramAccounts` filtered by account type.
+#[test]
+fn the_rpc_backend_against_a_real_server() -> Result {
+    let dir = tempfile::tempdir()?;
+    let (localnet, wallet, _) = fast_localnet_with_wallet(dir.path())?;
 
     // Each commitment confirms a transfer, and a read at it sees the transfer.
     for commitment in [
@@ -298,19 +306,7 @@ fn the_rpc_backend_against_a_real_server() -> Result {
 #[test]
 fn the_programs_survive_the_runtime_rebuilding_its_svm() -> Result {
     let dir = tempfile::tempdir()?;
-    let ledger = dir.path().join("ledger");
-    let mut options = options(&ledger)?;
-    options.slot_time = Duration::from_millis(50);
-    let localnet = Localnet::start(&options)?;
-    let wallet = Keypair::new();
-    let funded = fund(
-        localnet.url(),
-        &ledger,
-        &wallet.pubkey(),
-        LAMPORTS_PER_SOL,
-        1_000_000_000,
-        0,
-    )?;
+    let (localnet, wallet, funded) = fast_localnet_with_wallet(dir.path())?;
     assert_eq!(localnet.program_reloads(), 0);
 
     // Just before a slot that is a multiple of 9,000, then past it.
