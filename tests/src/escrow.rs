@@ -5,7 +5,7 @@ use crate::fixtures::*;
 use gpu_market_client::{
     escrow::{self, JobKind, JobMode, SettleAccounts, SlashAmounts, Workload},
     pda,
-    registry::Requirements,
+    registry::{ClassFilter, Requirements},
     token, Chain, ClientError, Instruction, Keypair, Pubkey, Signer, TxOutcome,
 };
 
@@ -210,7 +210,7 @@ pub fn batch_job(job_id: u64, gpus: u16) -> job_escrow::CreateJobArgs {
     job_escrow::CreateJobArgs {
         job_id,
         requirements: Requirements {
-            gpu_class: None,
+            gpu_class: ClassFilter::Any,
             gpu_count: gpus,
             min_vram_mib: 40_960,
             min_cpu_cores: 8,

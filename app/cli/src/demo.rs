@@ -552,7 +552,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             CreateJobArgs {
                 job_id,
                 requirements: Requirements {
-                    gpu_class: posting.class,
+                    gpu_class: posting.class.into(),
                     gpu_count: posting.gpus,
                     min_vram_mib: posting.min_vram_mib,
                     min_cpu_cores: 0,

@@ -213,6 +213,7 @@ impl JobView {
             gpu_class: job
                 .requirements
                 .gpu_class
+                .class()
                 .map_or("any".into(), |c| format!("{c:?}")),
             min_vram: format_mib(u64::from(job.requirements.min_vram_mib)),
             region: format_region(job.requirements.region),
@@ -366,7 +367,7 @@ fn requirements(args: &SubmitArgs) -> Result<Requirements, CliError> {
         return Err(CliError::input("--gpus must be at least 1"));
     }
     Ok(Requirements {
-        gpu_class: args.gpu_class.map(GpuClass::from),
+        gpu_class: args.gpu_class.map(GpuClass::from).into(),
         gpu_count: args.gpus,
         min_vram_mib: args.min_vram.mib_u32().map_err(CliError::Input)?,
         min_cpu_cores: args.cpu_cores,

@@ -210,7 +210,7 @@ impl ProviderView {
             address: address.to_string(),
             authority: p.authority.to_string(),
             operator: p.operator.to_string(),
-            status: status(&p.status),
+            status: status(p),
             endpoint: p.endpoint.clone(),
             region: format_region(p.region),
             gpu_model: p.hardware.gpu_model.clone(),
@@ -229,12 +229,12 @@ impl ProviderView {
     }
 }
 
-fn status(s: &ProviderStatus) -> String {
-    match s {
+fn status(p: &Provider) -> String {
+    match p.status {
         ProviderStatus::Active => "active".into(),
         ProviderStatus::Paused => "paused".into(),
-        ProviderStatus::Exiting { notice_ends_at } => {
-            format!("exiting (notice ends {notice_ends_at})")
+        ProviderStatus::Exiting => {
+            format!("exiting (notice ends {})", p.exit_notice_ends_at)
         }
         ProviderStatus::Retired => "retired".into(),
     }

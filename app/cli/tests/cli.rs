@@ -414,7 +414,7 @@ fn dry_run_job_submit_decodes_to_create_job() {
         job_escrow::CreateJobArgs {
             job_id: 7,
             requirements: gpu_market_client::registry::Requirements {
-                gpu_class: None,
+                gpu_class: gpu_market_client::registry::ClassFilter::Any,
                 gpu_count: 2,
                 min_vram_mib: 24 * 1024,
                 min_cpu_cores: 0,

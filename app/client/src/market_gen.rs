@@ -130,6 +130,7 @@ pub fn providers(
                     },
                     last_heartbeat: now - i64::try_from(rng.below(120)).unwrap_or(0),
                     registered_at: now - 86_400,
+                    exit_notice_ends_at: 0,
                     bump: 255,
                 },
             }
@@ -146,7 +147,7 @@ pub fn jobs(rng: &mut Rng, count: usize, mint: Pubkey, now: i64) -> Vec<OpenJob>
             // Collateral in the range of one GPU's minimum stake (100 in the tests).
             let min_collateral = 50;
             let requirements = Requirements {
-                gpu_class: (rng.below(2) == 0).then_some(class),
+                gpu_class: (rng.below(2) == 0).then_some(class).into(),
                 gpu_count: gpus,
                 min_vram_mib: if rng.below(2) == 0 { vram } else { 0 },
                 min_cpu_cores: 4 * gpus,

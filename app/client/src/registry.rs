@@ -12,7 +12,7 @@ use provider_registry::{
 };
 
 pub use provider_registry::{
-    eligibility::{satisfies, EligibilityPolicy, Ineligible, Requirements},
+    eligibility::{satisfies, ClassFilter, EligibilityPolicy, Ineligible, Requirements},
     state::{
         spec_hash, Attestation, GpuClass, Hardware, Outcome, Provider, ProviderStatus,
         RegistryConfig, Reputation,

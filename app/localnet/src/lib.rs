@@ -95,9 +95,16 @@ pub struct Market {
     pub reward_mint: Option<Pubkey>,
 }
 
+/// The account layouts this build reads (`provider_registry::state::layout`,
+/// `job_escrow::state::layout`). A ledger written with other layouts holds accounts this build
+/// would misread, so it is refused; layout 1 (the first) wrote no number.
+const ACCOUNT_LAYOUT: u32 = 2;
+
 /// [`Market`] as `market.json` holds it.
 #[derive(Serialize, Deserialize)]
 struct MarketFile {
+    #[serde(default = "first_layout")]
+    account_layout: u32,
     admin: String,
     stake_mint: String,
     payment_mint: String,
@@ -113,6 +120,14 @@ pub fn read_market(ledger: &Path) -> Result<Market, LocalnetError> {
     )))?;
     let bad = |err: &dyn std::fmt::Display| LocalnetError::Io(format!("{}: {err}", path.display()));
     let file: MarketFile = serde_json::from_str(&text).map_err(|err| bad(&err))?;
+    if file.account_layout != ACCOUNT_LAYOUT {
+        return Err(LocalnetError::Runtime(format!(
+            "{} holds accounts in layout {}, and this gpu-market reads layout {ACCOUNT_LAYOUT}: \
+             start the localnet with --reset to begin a new ledger",
+            ledger.display(),
+            file.account_layout
+        )));
+    }
     let key = |text: &str| text.parse::<Pubkey>().map_err(|err| bad(&err));
     Ok(Market {
         admin: key(&file.admin)?,
@@ -122,9 +137,14 @@ pub fn read_market(ledger: &Path) -> Result<Market, LocalnetError> {
     })
 }
 
+fn first_layout() -> u32 {
+    1
+}
+
 fn write_market(ledger: &Path, market: &Market) -> Result<(), LocalnetError> {
     let path = ledger.join(MARKET_FILE);
     let file = MarketFile {
+        account_layout: ACCOUNT_LAYOUT,
         admin: market.admin.to_string(),
         stake_mint: market.stake_mint.to_string(),
         payment_mint: market.payment_mint.to_string(),

@@ -84,3 +84,34 @@ fn a_ledger_path_a_uri_would_misread_is_refused() -> Result<(), Box<dyn std::err
     );
     Ok(())
 }
+
+#[test]
+fn a_ledger_of_other_account_layouts_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+    let dir = tempfile::tempdir()?;
+    let market = Market {
+        admin: Pubkey::new_unique(),
+        stake_mint: Pubkey::new_unique(),
+        payment_mint: Pubkey::new_unique(),
+        reward_mint: None,
+    };
+    write_market(dir.path(), &market)?;
+    assert_eq!(read_market(dir.path())?, market);
+    // What the first layout wrote: no layout number.
+    let old = format!(
+        r#"{{"admin":"{}","stake_mint":"{}","payment_mint":"{}","reward_mint":null}}"#,
+        market.admin, market.stake_mint, market.payment_mint
+    );
+    std::fs::write(dir.path().join(MARKET_FILE), old)?;
+    let err = read_market(dir.path())
+        .err()
+        .ok_or("an old ledger was read")?;
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} holds accounts in layout 1, and this gpu-market reads layout 2: start the \
+             localnet with --reset to begin a new ledger",
+            dir.path().display()
+        )
+    );
+    Ok(())
+}

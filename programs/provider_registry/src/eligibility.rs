@@ -4,11 +4,57 @@
 use crate::state::{GpuClass, Provider, ProviderStatus};
 use anchor_lang::prelude::*;
 
-/// What a job asks of a provider.
+/// Which GPU classes a job accepts: one byte, so that the job's requirements keep a fixed
+/// size and every field after them a fixed offset. A class encodes as the same byte as its
+/// [`GpuClass`]; `Any` comes after them.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq, Hash,
+)]
+pub enum ClassFilter {
+    Consumer,
+    Workstation,
+    Datacenter,
+    #[default]
+    Any,
+}
+
+impl ClassFilter {
+    pub fn accepts(self, class: GpuClass) -> bool {
+        self == Self::Any || self == Self::from(Some(class))
+    }
+
+    /// The one class it accepts, or `None` for any.
+    pub fn class(self) -> Option<GpuClass> {
+        match self {
+            Self::Any => None,
+            Self::Consumer => Some(GpuClass::Consumer),
+            Self::Workstation => Some(GpuClass::Workstation),
+            Self::Datacenter => Some(GpuClass::Datacenter),
+        }
+    }
+}
+
+impl From<Option<GpuClass>> for ClassFilter {
+    fn from(class: Option<GpuClass>) -> Self {
+        match class {
+            None => Self::Any,
+            Some(GpuClass::Consumer) => Self::Consumer,
+            Some(GpuClass::Workstation) => Self::Workstation,
+            Some(GpuClass::Datacenter) => Self::Datacenter,
+        }
+    }
+}
+
+impl From<GpuClass> for ClassFilter {
+    fn from(class: GpuClass) -> Self {
+        Self::from(Some(class))
+    }
+}
+
+/// What a job asks of a provider. Fixed size: it sits in the job account's header.
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Requirements {
-    /// `None` accepts any class.
-    pub gpu_class: Option<GpuClass>,
+    pub gpu_class: ClassFilter,
     /// GPUs the job needs at once, all on one node.
     pub gpu_count: u16,
     /// Minimum VRAM per GPU.
@@ -67,7 +113,7 @@ pub fn satisfies(
     match provider.status {
         ProviderStatus::Active => {}
         ProviderStatus::Paused => return Err(Ineligible::Paused),
-        ProviderStatus::Exiting { .. } => return Err(Ineligible::Exiting),
+        ProviderStatus::Exiting => return Err(Ineligible::Exiting),
         ProviderStatus::Retired => return Err(Ineligible::Retired),
     }
     if now.saturating_sub(provider.last_heartbeat) > policy.liveness_window {
@@ -79,7 +125,7 @@ pub fn satisfies(
         return Err(Ineligible::InsufficientStake);
     }
     let hw = &provider.hardware;
-    if requirements.gpu_class.is_some_and(|c| c != hw.gpu_class) {
+    if !requirements.gpu_class.accepts(hw.gpu_class) {
         return Err(Ineligible::GpuClassMismatch);
     }
     if hw.gpu_count < requirements.gpu_count {

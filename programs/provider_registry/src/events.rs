@@ -84,6 +84,8 @@ pub struct ProviderStatusChanged {
     pub provider: Pubkey,
     pub old_status: ProviderStatus,
     pub new_status: ProviderStatus,
+    /// When the notice ends, for a provider that begins its exit; 0 otherwise.
+    pub exit_notice_ends_at: i64,
 }
 
 #[event]

@@ -10,6 +10,7 @@ pub mod constants;
 pub mod error;
 pub mod events;
 pub mod instructions;
+pub mod layout;
 pub mod math;
 pub mod state;
 pub mod utils;

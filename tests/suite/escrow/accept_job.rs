@@ -95,7 +95,7 @@ fn ineligible_providers_are_refused_with_the_rule_they_break() {
     assert_error(accept(&mut m, &provider, &job), EscrowError::NotAttested);
 
     let mut class = batch_job(4, 1);
-    class.requirements.gpu_class = Some(GpuClass::Consumer);
+    class.requirements.gpu_class = GpuClass::Consumer.into();
     let job = open_job(&mut m, class);
     assert_error(
         accept(&mut m, &provider, &job),

@@ -12,11 +12,10 @@ fn begin_exit_starts_the_notice() {
     let now = m.chain.now().unwrap();
     m.send(ix::begin_exit(&authority.pubkey()), &authority.keypair)
         .unwrap();
+    let provider = m.provider_account(&authority.pubkey());
     assert_eq!(
-        m.provider_account(&authority.pubkey()).status,
-        ProviderStatus::Exiting {
-            notice_ends_at: now + EXIT_NOTICE
-        }
+        (provider.status, provider.exit_notice_ends_at),
+        (ProviderStatus::Exiting, now + EXIT_NOTICE)
     );
     assert_error(
         m.send(ix::begin_exit(&authority.pubkey()), &authority.keypair),

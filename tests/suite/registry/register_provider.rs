@@ -1,7 +1,10 @@
 use anchor_lang::{error::ErrorCode as AnchorError, AccountSerialize};
 use gpu_market_client::{
     pda,
-    registry::{self as ix, satisfies, Ineligible, ProviderStatus, RegistryConfig, Requirements},
+    registry::{
+        self as ix, satisfies, ClassFilter, Ineligible, ProviderStatus, RegistryConfig,
+        Requirements,
+    },
     staking::StakeAccount,
     Chain,
 };
@@ -269,7 +272,7 @@ fn region_codes_above_255_are_stored_and_compared_at_full_width() {
     let stake = m.stake_account(&authority.pubkey()).active;
     let now = m.chain.now().unwrap();
     let mut wants = Requirements {
-        gpu_class: None,
+        gpu_class: ClassFilter::Any,
         gpu_count: 1,
         min_vram_mib: 0,
         min_cpu_cores: 0,

@@ -139,20 +139,25 @@ pub struct Dispute {
 /// A compute job and the terms of its escrow. Its tokens sit in the vault PDA
 /// `["vault", job]`, whose authority is the job itself. The vault always holds
 /// `escrowed - billed` plus any dispute bond.
+///
+/// Every field a client filters on sits at a fixed offset (see [`layout`]): `status` first,
+/// with the requirements (GPU class first) right after it, so that one `memcmp` selects
+/// "open, for this class"; the assignment last among them, so that one `memcmp` on its
+/// `Some` tag and provider selects "assigned to this provider"; the fields of variable length
+/// after it.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Job {
+    pub status: JobStatus,
+    pub requirements: Requirements,
+    pub mode: JobMode,
+    pub kind: JobKind,
+    pub payment_mint: Pubkey,
     pub client: Pubkey,
     pub job_id: u64,
-    pub requirements: Requirements,
-    pub workload: Workload,
-    pub kind: JobKind,
-    pub mode: JobMode,
     pub max_price_per_gpu_hour: u64,
     /// Longest billable run, in seconds.
     pub max_duration: i64,
-    pub payment_mint: Pubkey,
-    pub terms: JobTerms,
     /// Deposited so far: max cost plus a crank tip per attempt, plus extensions.
     pub escrowed: u64,
     /// The most this job can ever bill, across all its providers: `escrowed` less the tips.
@@ -163,24 +168,70 @@ pub struct Job {
     pub billed: u64,
     /// Gross amount billed to the current provider in the current attempt.
     pub attempt_billed: u64,
-    pub status: JobStatus,
     /// When an open job stops taking bids (auction) or may be reclaimed.
     pub bid_deadline: i64,
-    pub best_bid: Option<Bid>,
-    pub assignment: Option<Assignment>,
     pub created_at: i64,
     pub started_at: i64,
     pub last_heartbeat: i64,
-    pub result: Option<JobResult>,
-    pub dispute: Option<Dispute>,
-    /// Auction winners that could not take the job when the window closed; they may not bid
-    /// on it again, and once the list is full the auction stops re-opening.
-    #[max_len(MAX_REFUSED_BIDDERS)]
-    pub refused_bidders: Vec<Pubkey>,
+    pub terms: JobTerms,
     /// Providers that have held this job.
     pub attempts: u8,
     pub bump: u8,
     pub vault_bump: u8,
+    pub assignment: Option<Assignment>,
+    pub best_bid: Option<Bid>,
+    pub result: Option<JobResult>,
+    pub dispute: Option<Dispute>,
+    pub workload: Workload,
+    /// Auction winners that could not take the job when the window closed; they may not bid
+    /// on it again, and once the list is full the auction stops re-opening.
+    #[max_len(MAX_REFUSED_BIDDERS)]
+    pub refused_bidders: Vec<Pubkey>,
+}
+
+/// Byte offsets in a job account's data, for `memcmp` filters and `dataSlice` reads. The
+/// requirements start with the GPU class (`GPU_CLASS`). `ASSIGNMENT` is the assignment's
+/// `Option` tag (1 when assigned), followed by the provider's address: the last field at a
+/// fixed offset.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "constants, checked at compile time"
+)]
+pub mod layout {
+    use super::{JobKind, JobMode, JobStatus, JobTerms};
+    use anchor_lang::prelude::Pubkey;
+    use provider_registry::eligibility::Requirements;
+
+    staking::account_layout! { 8;
+        STATUS: JobStatus,
+        REQUIREMENTS: Requirements,
+        MODE: JobMode,
+        KIND: JobKind,
+        PAYMENT_MINT: Pubkey,
+        CLIENT: Pubkey,
+        JOB_ID: u64,
+        MAX_PRICE_PER_GPU_HOUR: u64,
+        MAX_DURATION: i64,
+        ESCROWED: u64,
+        BUDGET: u64,
+        TIP_RESERVE: u64,
+        BILLED: u64,
+        ATTEMPT_BILLED: u64,
+        BID_DEADLINE: i64,
+        CREATED_AT: i64,
+        STARTED_AT: i64,
+        LAST_HEARTBEAT: i64,
+        TERMS: JobTerms,
+        ATTEMPTS: u8,
+        BUMP: u8,
+        VAULT_BUMP: u8,
+        ASSIGNMENT: Option<super::Assignment>,
+    }
+
+    /// The requirements' first field.
+    pub const GPU_CLASS: usize = REQUIREMENTS;
+    /// The assigned provider's address, after the `Option` tag.
+    pub const ASSIGNED_PROVIDER: usize = ASSIGNMENT + 1;
 }
 
 /// What a provider is owed for service up to some moment.

@@ -35,13 +35,14 @@ fn provider() -> Provider {
         reputation: Reputation::default(),
         last_heartbeat: NOW - 30,
         registered_at: NOW - 3_600,
+        exit_notice_ends_at: 0,
         bump: 255,
     }
 }
 
 fn requirements() -> Requirements {
     Requirements {
-        gpu_class: Some(GpuClass::Datacenter),
+        gpu_class: ClassFilter::Datacenter,
         gpu_count: 4,
         min_vram_mib: 40_960,
         min_cpu_cores: 32,
@@ -66,10 +67,36 @@ fn a_matching_provider_is_eligible() {
 #[test]
 fn gpu_class_must_match_unless_any() {
     let mut r = requirements();
-    r.gpu_class = Some(GpuClass::Consumer);
+    r.gpu_class = ClassFilter::Consumer;
     assert_eq!(check(&provider(), &r), Err(Ineligible::GpuClassMismatch));
-    r.gpu_class = None;
+    r.gpu_class = ClassFilter::Any;
     assert_eq!(check(&provider(), &r), Ok(()));
+}
+
+/// A class filter accepts exactly its class, and encodes as the same byte, so a client can
+/// put a provider's class byte into a job filter.
+#[test]
+fn a_class_filter_is_its_class() {
+    let classes = [
+        GpuClass::Consumer,
+        GpuClass::Workstation,
+        GpuClass::Datacenter,
+    ];
+    for class in classes {
+        let filter = ClassFilter::from(class);
+        assert_eq!(filter.class(), Some(class));
+        assert_eq!(
+            borsh::to_vec(&filter).unwrap(),
+            borsh::to_vec(&class).unwrap()
+        );
+        for other in classes {
+            assert_eq!(filter.accepts(other), other == class);
+            assert!(ClassFilter::Any.accepts(other));
+        }
+    }
+    assert_eq!(ClassFilter::from(None), ClassFilter::Any);
+    assert_eq!(ClassFilter::Any.class(), None);
+    assert_eq!(ClassFilter::default(), ClassFilter::Any);
 }
 
 #[test]
@@ -163,9 +190,8 @@ fn only_active_providers() {
     let mut p = provider();
     p.status = ProviderStatus::Paused;
     assert_eq!(check(&p, &requirements()), Err(Ineligible::Paused));
-    p.status = ProviderStatus::Exiting {
-        notice_ends_at: NOW + 10,
-    };
+    p.status = ProviderStatus::Exiting;
+    p.exit_notice_ends_at = NOW + 10;
     assert_eq!(check(&p, &requirements()), Err(Ineligible::Exiting));
     p.status = ProviderStatus::Retired;
     assert_eq!(check(&p, &requirements()), Err(Ineligible::Retired));

@@ -37,6 +37,7 @@ impl BeginExit<'_> {
                 provider: provider.key(),
                 old_status,
                 new_status: provider.status,
+                exit_notice_ends_at: provider.exit_notice_ends_at,
             }
         );
         Ok(())

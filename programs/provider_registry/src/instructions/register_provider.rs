@@ -80,6 +80,7 @@ impl RegisterProvider<'_> {
             reputation: returning.unwrap_or_default(),
             last_heartbeat: now,
             registered_at: now,
+            exit_notice_ends_at: 0,
             bump: ctx.bumps.provider,
         };
         provider.invariant()?;

@@ -28,6 +28,7 @@ impl ResumeProvider<'_> {
                 provider: provider.key(),
                 old_status,
                 new_status: provider.status,
+                exit_notice_ends_at: 0,
             }
         );
         Ok(())

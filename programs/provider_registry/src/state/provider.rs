@@ -17,11 +17,11 @@ pub enum GpuClass {
     Datacenter,
 }
 
-/// What a node offers. Figures are per node except `vram_mib`, which is per GPU.
+/// What a node offers. Figures are per node except `vram_mib`, which is per GPU. The model
+/// name, the only field of variable length, comes last, so that every figure sits at a
+/// fixed offset in the provider account (see [`layout`]).
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
 pub struct Hardware {
-    #[max_len(MAX_GPU_MODEL_LEN)]
-    pub gpu_model: String,
     pub gpu_class: GpuClass,
     pub gpu_count: u16,
     pub vram_mib: u32,
@@ -29,6 +29,8 @@ pub struct Hardware {
     pub ram_mib: u32,
     pub disk_gib: u32,
     pub bandwidth_mbps: u32,
+    #[max_len(MAX_GPU_MODEL_LEN)]
+    pub gpu_model: String,
 }
 
 impl Hardware {
@@ -71,8 +73,9 @@ pub enum ProviderStatus {
     Active,
     /// Takes no new jobs until resumed; running jobs continue.
     Paused,
-    /// Leaving: takes no new jobs; may retire once the notice ends and it holds no job.
-    Exiting { notice_ends_at: i64 },
+    /// Leaving: takes no new jobs; may retire once the notice ends
+    /// (`Provider::exit_notice_ends_at`) and it holds no job.
+    Exiting,
     /// Off the market. The account stays, so its reputation and unclaimed rewards survive;
     /// registering again with the same authority brings it back.
     Retired,
@@ -147,6 +150,10 @@ impl Reputation {
 }
 
 /// A registered GPU node.
+///
+/// Every field a client filters or ranks on sits at a fixed offset (see [`layout`]): the
+/// fixed-size fields come first, `status` right before the hardware so that one `memcmp`
+/// selects "active, of this GPU class", and the fields of variable length last.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Provider {
@@ -154,25 +161,65 @@ pub struct Provider {
     pub authority: Pubkey,
     /// Hot key on the node: heartbeats, bids and runs jobs.
     pub operator: Pubkey,
-    #[max_len(MAX_ENDPOINT_LEN)]
-    pub endpoint: String,
-    /// ISO-3166 numeric country code, compared at full width.
-    pub region: u16,
-    pub hardware: Hardware,
-    pub benchmark_score: u32,
-    pub attestation: Option<Attestation>,
+    pub payment_mint: Pubkey,
     /// Asking price per GPU-hour, in base units of `payment_mint`.
     pub price_per_gpu_hour: u64,
-    pub payment_mint: Pubkey,
-    pub status: ProviderStatus,
+    /// ISO-3166 numeric country code, compared at full width.
+    pub region: u16,
     pub gpus_in_use: u16,
     /// Jobs assigned to this provider that have not ended (including batch jobs whose
     /// result awaits the challenge window): it cannot retire while any remain.
     pub jobs_held: u16,
+    pub benchmark_score: u32,
     pub reputation: Reputation,
     pub last_heartbeat: i64,
     pub registered_at: i64,
+    /// While `Exiting`: when the notice ends and it may retire. 0 before any exit.
+    pub exit_notice_ends_at: i64,
     pub bump: u8,
+    pub status: ProviderStatus,
+    /// GPU class first: right after `status`.
+    pub hardware: Hardware,
+    #[max_len(MAX_ENDPOINT_LEN)]
+    pub endpoint: String,
+    pub attestation: Option<Attestation>,
+}
+
+/// Byte offsets in a provider account's data, for `memcmp` filters and `dataSlice` reads.
+/// `GPU_MODEL` is the first field of variable length: everything before it has a fixed
+/// offset.
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "constants, checked at compile time"
+)]
+pub mod layout {
+    use super::{GpuClass, ProviderStatus, Reputation};
+    use anchor_lang::prelude::Pubkey;
+
+    staking::account_layout! { 8;
+        AUTHORITY: Pubkey,
+        OPERATOR: Pubkey,
+        PAYMENT_MINT: Pubkey,
+        PRICE_PER_GPU_HOUR: u64,
+        REGION: u16,
+        GPUS_IN_USE: u16,
+        JOBS_HELD: u16,
+        BENCHMARK_SCORE: u32,
+        REPUTATION: Reputation,
+        LAST_HEARTBEAT: i64,
+        REGISTERED_AT: i64,
+        EXIT_NOTICE_ENDS_AT: i64,
+        BUMP: u8,
+        STATUS: ProviderStatus,
+        GPU_CLASS: GpuClass,
+        GPU_COUNT: u16,
+        VRAM_MIB: u32,
+        CPU_CORES: u16,
+        RAM_MIB: u32,
+        DISK_GIB: u32,
+        BANDWIDTH_MBPS: u32,
+        GPU_MODEL: String,
+    }
 }
 
 impl Provider {
@@ -223,7 +270,7 @@ impl Provider {
 
     pub fn begin_exit(&mut self, now: i64, notice: i64) -> Result<i64> {
         require!(
-            !matches!(self.status, ProviderStatus::Exiting { .. }),
+            self.status != ProviderStatus::Exiting,
             RegistryError::ProviderExiting
         );
         require!(
@@ -233,20 +280,23 @@ impl Provider {
         let notice_ends_at = now
             .checked_add(notice)
             .ok_or(error!(RegistryError::MathOverflow))?;
-        self.status = ProviderStatus::Exiting { notice_ends_at };
+        self.status = ProviderStatus::Exiting;
+        self.exit_notice_ends_at = notice_ends_at;
         Ok(notice_ends_at)
     }
 
     pub fn check_retirable(&self, now: i64) -> Result<()> {
-        match self.status {
-            ProviderStatus::Exiting { notice_ends_at } => {
-                require!(now >= notice_ends_at, RegistryError::ExitNoticeNotElapsed);
-                require!(self.jobs_held == 0, RegistryError::JobsHeld);
-                require!(self.gpus_in_use == 0, RegistryError::GpusInUse);
-                Ok(())
-            }
-            _ => err!(RegistryError::ProviderNotExiting),
-        }
+        require!(
+            self.status == ProviderStatus::Exiting,
+            RegistryError::ProviderNotExiting
+        );
+        require!(
+            now >= self.exit_notice_ends_at,
+            RegistryError::ExitNoticeNotElapsed
+        );
+        require!(self.jobs_held == 0, RegistryError::JobsHeld);
+        require!(self.gpus_in_use == 0, RegistryError::GpusInUse);
+        Ok(())
     }
 
     /// Takes on a job needing `gpus`: they are busy from now until released.
@@ -304,3 +354,7 @@ impl Provider {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)]
+mod tests;

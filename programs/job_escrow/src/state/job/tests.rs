@@ -1,5 +1,6 @@
 use super::*;
 use proptest::prelude::*;
+use provider_registry::eligibility::ClassFilter;
 
 fn terms(fee_bps: u16) -> JobTerms {
     JobTerms {
@@ -37,7 +38,7 @@ fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
         client: Pubkey::new_unique(),
         job_id: 1,
         requirements: Requirements {
-            gpu_class: None,
+            gpu_class: ClassFilter::Any,
             gpu_count: gpus,
             min_vram_mib: 0,
             min_cpu_cores: 0,
@@ -160,5 +161,144 @@ proptest! {
         }
         prop_assert!(served_total <= max_duration as u64);
         prop_assert!(job.billed <= job.budget);
+    }
+}
+
+/// The job account's layout: each offset in [`layout`] is where its field is encoded, and
+/// the header does not move whatever the fields of variable length hold.
+mod account_layout {
+    use super::*;
+    use anchor_lang::AccountSerialize;
+
+    fn bytes(job: &Job) -> Vec<u8> {
+        let mut data = Vec::new();
+        job.try_serialize(&mut data).unwrap();
+        data
+    }
+
+    fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+        a.iter()
+            .zip(b)
+            .position(|(x, y)| x != y)
+            .or((a.len() != b.len()).then(|| a.len().min(b.len())))
+    }
+
+    fn sample() -> Job {
+        let mut job = lease(1_000, 2, 3_600, 250);
+        job.client = Pubkey::new_from_array([1; 32]);
+        job.payment_mint = Pubkey::new_from_array([2; 32]);
+        job.terms.arbiter = Pubkey::new_from_array([3; 32]);
+        job.assignment = Some(Assignment {
+            provider: Pubkey::new_from_array([4; 32]),
+            authority: Pubkey::new_from_array([5; 32]),
+            price_per_gpu_hour: 1_000,
+            assigned_at: 5,
+        });
+        job
+    }
+
+    type Change = fn(&mut Job);
+
+    #[test]
+    fn each_offset_is_where_its_field_is_encoded() {
+        let cases: [(&str, usize, Change); 24] = [
+            ("status", layout::STATUS, |j| j.status = JobStatus::Running),
+            ("requirements", layout::REQUIREMENTS, |j| {
+                j.requirements.gpu_class = ClassFilter::Consumer
+            }),
+            ("gpu_class", layout::GPU_CLASS, |j| {
+                j.requirements.gpu_class = ClassFilter::Datacenter
+            }),
+            ("mode", layout::MODE, |j| j.mode = JobMode::Auction),
+            ("kind", layout::KIND, |j| j.kind = JobKind::Batch),
+            ("payment_mint", layout::PAYMENT_MINT, |j| {
+                j.payment_mint = Pubkey::new_from_array([0xee; 32])
+            }),
+            ("client", layout::CLIENT, |j| {
+                j.client = Pubkey::new_from_array([0xee; 32])
+            }),
+            ("job_id", layout::JOB_ID, |j| j.job_id += 1),
+            ("max_price", layout::MAX_PRICE_PER_GPU_HOUR, |j| {
+                j.max_price_per_gpu_hour += 1
+            }),
+            ("max_duration", layout::MAX_DURATION, |j| {
+                j.max_duration += 1
+            }),
+            ("escrowed", layout::ESCROWED, |j| j.escrowed += 1),
+            ("budget", layout::BUDGET, |j| j.budget += 1),
+            ("tip_reserve", layout::TIP_RESERVE, |j| j.tip_reserve += 1),
+            ("billed", layout::BILLED, |j| j.billed += 1),
+            ("attempt_billed", layout::ATTEMPT_BILLED, |j| {
+                j.attempt_billed += 1
+            }),
+            ("bid_deadline", layout::BID_DEADLINE, |j| {
+                j.bid_deadline += 1
+            }),
+            ("created_at", layout::CREATED_AT, |j| j.created_at += 1),
+            ("started_at", layout::STARTED_AT, |j| j.started_at += 1),
+            ("last_heartbeat", layout::LAST_HEARTBEAT, |j| {
+                j.last_heartbeat += 1
+            }),
+            ("terms", layout::TERMS, |j| j.terms.protocol_fee_bps += 1),
+            ("attempts", layout::ATTEMPTS, |j| j.attempts += 1),
+            ("bump", layout::BUMP, |j| j.bump -= 1),
+            ("vault_bump", layout::VAULT_BUMP, |j| j.vault_bump -= 1),
+            ("assignment", layout::ASSIGNMENT, |j| j.assignment = None),
+        ];
+        let base = bytes(&sample());
+        for (name, offset, change) in cases {
+            let mut changed = sample();
+            change(&mut changed);
+            assert_eq!(
+                first_difference(&base, &bytes(&changed)),
+                Some(offset),
+                "{name}"
+            );
+        }
+        let mut other = sample();
+        other.assignment = Some(Assignment {
+            provider: Pubkey::new_from_array([0xee; 32]),
+            ..sample().assignment.unwrap()
+        });
+        assert_eq!(
+            first_difference(&base, &bytes(&other)),
+            Some(layout::ASSIGNED_PROVIDER)
+        );
+        let assigned_to = &base[layout::ASSIGNMENT..layout::ASSIGNED_PROVIDER + 32];
+        assert_eq!(assigned_to[0], 1, "Some");
+        assert_eq!(
+            &assigned_to[1..],
+            sample().assignment.unwrap().provider.as_ref()
+        );
+    }
+
+    #[test]
+    fn the_header_does_not_move_with_the_fields_of_variable_length() {
+        let short = sample();
+        let mut long = sample();
+        long.best_bid = Some(Bid {
+            provider: Pubkey::new_from_array([3; 32]),
+            authority: Pubkey::new_from_array([4; 32]),
+            price_per_gpu_hour: 9,
+            placed_at: 9,
+        });
+        long.result = Some(JobResult {
+            hash: [5; 32],
+            uri: "r".repeat(MAX_URI_LEN),
+            submitted_at: 9,
+        });
+        long.dispute = Some(Dispute {
+            bond: 9,
+            opened_at: 9,
+        });
+        long.workload.uri = "w".repeat(MAX_URI_LEN);
+        long.refused_bidders = vec![Pubkey::new_from_array([6; 32]); MAX_REFUSED_BIDDERS];
+        let (short, long) = (bytes(&short), bytes(&long));
+        // The assignment (present in both) is the last part at a fixed offset.
+        assert_eq!(
+            first_difference(&short, &long),
+            Some(layout::ASSIGNED_PROVIDER + Assignment::INIT_SPACE)
+        );
+        assert_eq!(long.len(), Job::SPACE, "the longest job fills its space");
     }
 }
