@@ -22,11 +22,16 @@
 //! job leaves the open set ([`Index::remove_job`], or [`Index::upsert_job`] with a job that
 //! is no longer open) or the caller gives it up ([`Index::unmatch`]). While both the pending
 //! reservation and the provider's own update showing the job are in, the provider counts as
-//! fuller than it is: a round may miss it, never overbook it.
+//! fuller than it is: a round may miss it. Feed a confirmed job's removal no earlier than
+//! its provider's update: in between, the provider counts as emptier than it is, and a round
+//! may propose a match the chain then refuses (the chain, not the index, is the arbiter).
 //!
 //! After each change, one of [`Index::match_job`] (a job arrived), [`Index::match_provider`]
-//! (a provider changed, or a reservation on it was freed) or [`Index::round`] (anything
-//! else) keeps the index maximal: no waiting job has an eligible provider left.
+//! (a provider changed, or a reservation on it was freed by a confirmation) or
+//! [`Index::round`] (anything else: a provider removed, a match given up) keeps the index
+//! maximal: no waiting job has an eligible provider left. Rounds run at a `now` that does
+//! not go back: the trees leave out the providers whose heartbeat is stale at the latest
+//! `now` seen (`satisfies` still decides at each call's own `now`).
 
 use super::{rank_key, Match, OpenJob, ProviderView, RankKey};
 use crate::{
@@ -599,7 +604,8 @@ impl Index {
     }
 
     /// Drops a job (assigned, cancelled or closed on chain). Returns the provider whose
-    /// reservation for it this frees: follow with [`Index::match_provider`] on it.
+    /// reservation for it this frees: once that provider's own update is in, follow with
+    /// [`Index::match_provider`] on it.
     pub fn remove_job(&mut self, address: &Pubkey) -> Option<Pubkey> {
         let slot = self.jobs.remove(address)?;
         self.waiting.remove(&(slot.open.job.created_at, *address));
@@ -607,7 +613,10 @@ impl Index {
     }
 
     /// Gives up this index's match for `job` (the chain refused it): the job waits again and
-    /// the provider's reservation is freed. Returns that provider.
+    /// the provider's reservation is freed. Returns that provider. Follow with
+    /// [`Index::round`]: the job may now go to another provider. The index keeps no record
+    /// of refused pairs, so the same pair can come back until the provider's update shows
+    /// why the chain refused it.
     pub fn unmatch(&mut self, job: &Pubkey) -> Option<Pubkey> {
         let slot = self.jobs.get_mut(job)?;
         let reserved = slot.matched.take()?;
