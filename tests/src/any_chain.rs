@@ -4,7 +4,7 @@
 
 use anchor_lang::prelude::Clock;
 use gpu_market_client::{
-    cli_config, Chain, ClientError, InProcessChain, Instruction, Keypair, Pubkey, RpcChain,
+    cli_config, Chain, ClientError, InProcessChain, Instruction, Keypair, Memcmp, Pubkey, RpcChain,
     TxOutcome,
 };
 use solana_account::Account;
@@ -74,9 +74,9 @@ impl Chain for AnyChain {
     fn program_accounts(
         &mut self,
         program: &Pubkey,
-        discriminator: &[u8],
+        filters: &[Memcmp],
     ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
-        either!(self, chain => chain.program_accounts(program, discriminator))
+        either!(self, chain => chain.program_accounts(program, filters))
     }
 
     fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError> {

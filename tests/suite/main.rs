@@ -4,6 +4,7 @@
 mod agent;
 mod cluster;
 mod escrow;
+mod filters;
 mod fuzz;
 mod migrations;
 mod registry;

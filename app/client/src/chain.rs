@@ -14,6 +14,46 @@ use solana_keypair::Keypair;
 use solana_signature::Signature;
 use solana_signer::Signer;
 
+/// A condition on an account's data, as the RPC's `memcmp` filter: the bytes at `offset`
+/// equal `bytes`. Build them from the programs' layout offsets (see [`crate::filters`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memcmp {
+    pub offset: usize,
+    pub bytes: Vec<u8>,
+}
+
+impl Memcmp {
+    pub fn new(offset: usize, bytes: impl Into<Vec<u8>>) -> Self {
+        Self {
+            offset,
+            bytes: bytes.into(),
+        }
+    }
+
+    /// Whether `data` holds `bytes` at `offset` (data too short never matches).
+    pub fn matches(&self, data: &[u8]) -> bool {
+        self.offset
+            .checked_add(self.bytes.len())
+            .and_then(|end| data.get(self.offset..end))
+            == Some(self.bytes.as_slice())
+    }
+}
+
+/// The most filters one `getProgramAccounts` call may carry (Agave's limit), the account
+/// type's discriminator included.
+pub const MAX_FILTERS: usize = 4;
+
+/// Refuses more filters than a node takes, alike on every backend.
+pub(crate) fn check_filters(filters: &[Memcmp]) -> Result<(), ClientError> {
+    if filters.len() > MAX_FILTERS {
+        return Err(ClientError::Backend(format!(
+            "getProgramAccounts takes at most {MAX_FILTERS} filters, {} given",
+            filters.len()
+        )));
+    }
+    Ok(())
+}
+
 /// A landed transaction.
 #[derive(Debug, Clone)]
 pub struct TxOutcome {
@@ -77,12 +117,12 @@ pub trait Chain {
     /// The cluster's clock sysvar.
     fn clock(&mut self) -> Result<Clock, ClientError>;
 
-    /// Every account owned by `program` whose data starts with `discriminator` (an Anchor
-    /// account type's discriminator), in address order.
+    /// Every account owned by `program` whose data matches every filter (at most
+    /// [`MAX_FILTERS`]), in address order.
     fn program_accounts(
         &mut self,
         program: &Pubkey,
-        discriminator: &[u8],
+        filters: &[Memcmp],
     ) -> Result<Vec<(Pubkey, Account)>, ClientError>;
 
     /// Lamports an account of `data_len` bytes needs to be rent-exempt.
@@ -126,7 +166,23 @@ pub trait Chain {
     where
         Self: Sized,
     {
-        self.program_accounts(program, T::DISCRIMINATOR)?
+        self.fetch_where(program, &[])
+    }
+
+    /// Every account of Anchor type `T` owned by `program` whose data also matches `filters`
+    /// (at most [`MAX_FILTERS`] less the type's own), decoded, in address order.
+    fn fetch_where<T: AccountDeserialize + Discriminator>(
+        &mut self,
+        program: &Pubkey,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, T)>, ClientError>
+    where
+        Self: Sized,
+    {
+        let mut all = Vec::with_capacity(filters.len().saturating_add(1));
+        all.push(Memcmp::new(0, T::DISCRIMINATOR));
+        all.extend_from_slice(filters);
+        self.program_accounts(program, &all)?
             .into_iter()
             .map(|(address, account)| {
                 T::try_deserialize(&mut account.data.as_slice())

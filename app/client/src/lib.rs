@@ -15,6 +15,7 @@ pub mod driver;
 pub mod error;
 pub mod escrow;
 pub mod events;
+pub mod filters;
 pub mod hex;
 pub mod market;
 pub mod market_gen;
@@ -36,7 +37,7 @@ pub const PROGRAMS: [(&str, Pubkey); 4] = [
 pub use anchor_lang::solana_program::instruction::Instruction;
 pub use anchor_lang::solana_program::pubkey::Pubkey;
 pub use chain::rpc::RpcChain;
-pub use chain::{in_process::InProcessChain, Chain, TxOutcome};
+pub use chain::{in_process::InProcessChain, Chain, Memcmp, TxOutcome, MAX_FILTERS};
 pub use error::ClientError;
 pub use solana_instruction_error::InstructionError;
 pub use solana_keypair::Keypair;

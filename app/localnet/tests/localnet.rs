@@ -288,7 +288,10 @@ fn the_rpc_backend_against_a_real_server() -> Result {
     )?;
     let stakes = chain.program_accounts(
         &staking::ID,
-        <staking::state::StakeAccount as anchor_lang::Discriminator>::DISCRIMINATOR,
+        &[gpu_market_client::Memcmp::new(
+            0,
+            <staking::state::StakeAccount as anchor_lang::Discriminator>::DISCRIMINATOR,
+        )],
     )?;
     assert_eq!(
         stakes

@@ -578,13 +578,14 @@ impl Chain for InProcessChain {
     fn program_accounts(
         &mut self,
         program: &Pubkey,
-        discriminator: &[u8],
+        filters: &[super::Memcmp],
     ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
+        super::check_filters(filters)?;
         let mut found = Vec::new();
         let owned = self.by_owner.get(program).cloned().unwrap_or_default();
         for address in owned {
             if let Some(account) = self.account(&address)? {
-                if account.owner == *program && account.data.starts_with(discriminator) {
+                if account.owner == *program && filters.iter().all(|f| f.matches(&account.data)) {
                     found.push((address, account));
                 }
             }

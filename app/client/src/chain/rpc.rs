@@ -559,14 +559,15 @@ impl Chain for RpcChain {
     fn program_accounts(
         &mut self,
         program: &Pubkey,
-        discriminator: &[u8],
+        filters: &[super::Memcmp],
     ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
+        super::check_filters(filters)?;
         let config = RpcProgramAccountsConfig {
-            filters: (!discriminator.is_empty()).then(|| {
-                vec![RpcFilterType::Memcmp(Memcmp::new_base58_encoded(
-                    0,
-                    discriminator,
-                ))]
+            filters: (!filters.is_empty()).then(|| {
+                filters
+                    .iter()
+                    .map(|f| RpcFilterType::Memcmp(Memcmp::new_base58_encoded(f.offset, &f.bytes)))
+                    .collect()
             }),
             account_config: self.account_config(),
             ..RpcProgramAccountsConfig::default()
@@ -1440,7 +1441,7 @@ mod tests {
     }
 
     #[test]
-    fn program_accounts_filter_on_the_discriminator_and_come_sorted() {
+    fn program_accounts_send_every_filter_and_come_sorted() {
         let program = Pubkey::new_unique();
         let mut addresses = [Pubkey::new_unique(), Pubkey::new_unique()];
         addresses.sort();
@@ -1450,7 +1451,11 @@ mod tests {
             .map(|address| json!({ "pubkey": address.to_string(), "account": encoded(&program, &[7, 7, 1]) }))
             .collect();
         let mut node = Scripted::new(vec![("getProgramAccounts", vec![Reply::Ok(json!(listed))])]);
-        let found = node.chain.program_accounts(&program, &[7, 7]).unwrap();
+        let filters = [
+            super::super::Memcmp::new(0, [7, 7]),
+            super::super::Memcmp::new(317, [1, 9, 9]),
+        ];
+        let found = node.chain.program_accounts(&program, &filters).unwrap();
         let found_addresses: Vec<Pubkey> = found.iter().map(|(address, _)| *address).collect();
         assert_eq!(found_addresses, addresses);
         assert_eq!(found[0].1.data, vec![7, 7, 1]);
@@ -1459,6 +1464,20 @@ mod tests {
         let memcmp = &params[1]["filters"][0]["memcmp"];
         assert_eq!(memcmp["offset"], json!(0));
         assert_eq!(memcmp["bytes"], json!(bs58_of(&[7, 7])));
+        let memcmp = &params[1]["filters"][1]["memcmp"];
+        assert_eq!(memcmp["offset"], json!(317));
+        assert_eq!(memcmp["bytes"], json!(bs58_of(&[1, 9, 9])));
+        assert_eq!(params[1]["filters"].as_array().map(Vec::len), Some(2));
+        // More than a node takes is refused before anything is sent.
+        let err = node
+            .chain
+            .program_accounts(&program, &vec![filters[0].clone(); 5])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "chain backend: getProgramAccounts takes at most 4 filters, 5 given"
+        );
+        assert_eq!(node.count("getProgramAccounts"), 1);
     }
 
     fn bs58_of(bytes: &[u8]) -> String {
