@@ -292,6 +292,15 @@ pub struct DeployArgs {
     /// dispute timeout) must fit in the unbonding period
     #[arg(long, default_value_t = 7 * DAY)]
     pub max_job_duration: i64,
+    /// Key of the market's matcher service (`gpu-market market match` run with it), which
+    /// may assign open instant jobs to eligible providers [default: none: providers take
+    /// instant jobs themselves]
+    #[arg(long)]
+    pub matcher: Option<Pubkey>,
+    /// How long the matcher has a new instant job to itself before any eligible provider may
+    /// take it; at most half --bid-window and 600 [default: 30 with --matcher, else 0]
+    #[arg(long, requires = "matcher")]
+    pub match_window: Option<i64>,
     /// Stake slashed when an assigned provider never starts (10 tokens)
     #[arg(long, default_value_t = 10 * TOKEN)]
     pub slash_no_start: u64,
@@ -337,6 +346,10 @@ pub struct DeployArgs {
     #[arg(long, default_value_t = 100_000_000 * TOKEN)]
     pub hard_cap: u64,
 }
+
+/// The match window a market with a matcher gets unless told otherwise: long enough for the
+/// matcher to see a job and assign it, short enough that a job never waits long for it.
+pub const DEFAULT_MATCH_WINDOW: i64 = 30;
 
 impl DeployArgs {
     /// The [`Params`] these flags describe, with `admin` as the default treasury, arbiter
@@ -390,6 +403,11 @@ impl DeployArgs {
                 crank_tip: self.crank_tip,
                 dispute_bond: self.dispute_bond,
                 max_job_duration: self.max_job_duration,
+                matcher: self.matcher.unwrap_or_default(),
+                match_window: match self.matcher {
+                    Some(_) => self.match_window.unwrap_or(DEFAULT_MATCH_WINDOW),
+                    None => 0,
+                },
             }),
             emission: Some(EmissionParams {
                 reward_mint: self.reward_mint,

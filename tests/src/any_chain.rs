@@ -67,6 +67,10 @@ impl Chain for AnyChain {
         either!(self, chain => chain.account(address))
     }
 
+    fn accounts(&mut self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClientError> {
+        either!(self, chain => chain.accounts(addresses))
+    }
+
     fn clock(&mut self) -> Result<Clock, ClientError> {
         either!(self, chain => chain.clock())
     }

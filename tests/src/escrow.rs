@@ -48,6 +48,8 @@ pub fn escrow_params(
         crank_tip: CRANK_TIP,
         dispute_bond: DISPUTE_BOND,
         max_job_duration: MAX_JOB_DURATION,
+        matcher: Pubkey::default(),
+        match_window: 0,
     }
 }
 
@@ -60,6 +62,11 @@ impl Market {
     /// A market with the job escrow configured as the registry's escrow authority, and a
     /// separate payment mint on the escrow's allow-list.
     pub fn with_escrow() -> Self {
+        Self::with_escrow_config(|_| {})
+    }
+
+    /// As [`Market::with_escrow`], with the market parameters `edit` makes to the test ones.
+    pub fn with_escrow_config(edit: impl FnOnce(&mut job_escrow::InitConfigArgs)) -> Self {
         let mut m = Market::new();
         let admin = m.admin.insecure_clone();
         let payment_mint =
@@ -78,15 +85,28 @@ impl Market {
         });
         // A second, idempotent run of the migrations adds the market config.
         let mut deployment = params(&admin, &m.auditor);
-        deployment.escrow = Some(escrow_params(
-            &admin.pubkey(),
-            &m.auditor.pubkey(),
-            payment_mint,
-        ));
+        let mut escrow = escrow_params(&admin.pubkey(), &m.auditor.pubkey(), payment_mint);
+        edit(&mut escrow);
+        deployment.escrow = Some(escrow);
         gpu_market_migrations::initialise(&mut m.chain, &admin, &deployment)
             .expect("escrow init_config");
         m.payment_mint = payment_mint;
         m
+    }
+
+    /// A market whose matcher (the returned keypair, funded) has new instant jobs to itself
+    /// for `match_window` seconds.
+    pub fn with_matcher(match_window: i64) -> (Self, Keypair) {
+        let matcher = Keypair::new();
+        let key = matcher.pubkey();
+        let mut m = Self::with_escrow_config(|args| {
+            args.matcher = key;
+            args.match_window = match_window;
+        });
+        m.chain
+            .transfer_lamports(&key, WALLET_LAMPORTS)
+            .expect("fund the matcher");
+        (m, matcher)
     }
 
     /// Changes market parameters: the admin proposes, the timelock passes, anyone applies.

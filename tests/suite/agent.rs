@@ -177,3 +177,136 @@ fn serves_a_lease_and_withdraws_its_earnings() {
     assert_eq!(paid + fees, 2 * TOKEN);
     assert!(paid >= 2 * TOKEN - 2 * TOKEN * 250 / 10_000, "paid {paid}");
 }
+
+#[test]
+fn in_a_matched_market_the_agent_waits_for_the_matcher_and_declines_what_it_cannot_run() {
+    use gpu_market_client::{driver, market::MarketSnapshot};
+    const WINDOW: i64 = 30;
+    let (mut m, matcher) = Market::with_matcher(WINDOW);
+    let provider = m.provider(2);
+    let s = Scenario::new(&mut m, 1, &[&provider], &[]);
+    let runnable = job_escrow::CreateJobArgs {
+        workload: process_workload("printf 'matched'"),
+        ..batch_job(1, 1)
+    };
+    m.create_job(&s.client, runnable).unwrap();
+    // A container job: the local-process executor cannot run it.
+    m.create_job(&s.client, batch_job(2, 1)).unwrap();
+    let container = gpu_market_client::pda::job(&s.client.pubkey(), 2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = agent(&provider.keypair, dir.path());
+
+    // Within the match window the agent takes nothing itself.
+    let tick = agent.tick(&mut m.chain).unwrap();
+    assert!(
+        !tick
+            .events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Accepted { .. })),
+        "{:?}",
+        tick.events
+    );
+    assert_eq!(status(&mut m, &s.job), Some(JobStatus::Open));
+
+    // The matcher's round assigns both jobs to the only provider.
+    let snapshot = MarketSnapshot::load(&mut m.chain).unwrap();
+    let actions = driver::plan_matches(&snapshot, &snapshot.match_round());
+    let mut assigned: Vec<Pubkey> = actions.iter().map(|a| a.job()).collect();
+    assigned.sort();
+    let mut expected = vec![s.job, container];
+    expected.sort();
+    assert_eq!(assigned, expected);
+    for action in &actions {
+        assert_eq!(action.operator(), Some(matcher.pubkey()), "{action}");
+        let ixs = driver::instructions(&mut m.chain, &snapshot, &matcher.pubkey(), action).unwrap();
+        m.chain.send(&ixs, &[&matcher]).unwrap();
+    }
+
+    // The agent starts what it can run and turns down the rest, losing nothing.
+    let tick = agent.tick(&mut m.chain).unwrap();
+    assert!(tick.events.contains(&AgentEvent::Started { job: s.job }));
+    assert!(tick
+        .events
+        .contains(&AgentEvent::Declined { job: container }));
+    let declined = m.job(&s.client.pubkey(), 2);
+    assert_eq!(declined.status, JobStatus::Open);
+    assert_eq!(
+        declined.refused_bidders,
+        vec![gpu_market_client::pda::provider(&provider.pubkey())]
+    );
+    let node = m.provider_account(&provider.pubkey());
+    assert_eq!((node.gpus_in_use, node.jobs_held), (1, 1));
+    assert_eq!(
+        m.stake_account(&provider.pubkey()).locked,
+        SLASH.dispute_lost
+    );
+    // The matcher's next round does not offer the declined job to the same provider.
+    let snapshot = MarketSnapshot::load(&mut m.chain).unwrap();
+    let again = driver::plan_matches(&snapshot, &snapshot.match_round());
+    assert!(again.iter().all(|a| a.job() != container), "{again:?}");
+
+    serve_until(&mut m, &mut agent, 10, |m, _| {
+        status(m, &s.job) == Some(JobStatus::ResultSubmitted)
+    });
+}
+
+/// What one steady tick of an agent with a running job reads, in a market with `others`
+/// more providers of its class, each holding a job, and as many open jobs for another class.
+fn steady_tick_reads(others: usize) -> (gpu_market_client::Reads, gpu_market_client::Reads) {
+    use gpu_market_client::{
+        market::MarketSnapshot,
+        registry::{ClassFilter, GpuClass},
+        Counting,
+    };
+    let mut m = Market::with_escrow();
+    let provider = m.provider(1);
+    let client = m.client(1_000 * TOKEN);
+    let running = job_escrow::CreateJobArgs {
+        workload: process_workload("sleep 30"),
+        ..lease_job(1, 1, 1)
+    };
+    m.create_job(&client, running).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = agent(&provider.keypair, dir.path());
+    serve_until(&mut m, &mut agent, 1, |_, events| {
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Launched { .. }))
+    });
+    for i in 0..others {
+        let other = m.provider(1);
+        let id = 100 + i as u64;
+        m.create_job(&client, batch_job(id, 1)).unwrap();
+        let job = gpu_market_client::pda::job(&client.pubkey(), id);
+        take_and_start(&mut m, &other.keypair, &job);
+        let mut consumer = batch_job(1_000 + i as u64, 1);
+        consumer.requirements.gpu_class = ClassFilter::from(GpuClass::Consumer);
+        m.create_job(&client, consumer).unwrap();
+    }
+    // A tick with nothing new due but the running job's upkeep.
+    agent.tick(&mut m.chain).unwrap();
+    let mut counting = Counting::new(&mut m.chain);
+    agent.tick(&mut counting).unwrap();
+    let tick = counting.take();
+    MarketSnapshot::load(&mut counting).unwrap();
+    (tick, counting.take())
+}
+
+#[test]
+fn an_agents_reads_do_not_grow_with_the_market() {
+    let (small, small_market) = steady_tick_reads(1);
+    let (large, large_market) = steady_tick_reads(12);
+    // The same calls and the same accounts, whatever else the market holds: the clock,
+    // the configs with the provider and its stake, its jobs, the open jobs of its class and
+    // of any class, the mints' token programs.
+    assert_eq!(small, large);
+    assert_eq!(
+        (small.clock, small.by_address, small.program_accounts),
+        (1, 2, 3)
+    );
+    // The whole market, for comparison, grows with it.
+    assert!(
+        large_market.accounts_returned > small_market.accounts_returned + 3 * 11,
+        "{small_market:?} {large_market:?}"
+    );
+}

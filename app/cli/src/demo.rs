@@ -389,6 +389,8 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             crank_tip: TOKEN / 20,
             dispute_bond: 5 * TOKEN,
             max_job_duration: 7 * 86_400,
+            matcher: Pubkey::default(),
+            match_window: 0,
         }),
         emission: Some(gpu_market_migrations::EmissionParams {
             reward_mint: None,

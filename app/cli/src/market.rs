@@ -21,12 +21,13 @@ use std::fmt;
 #[derive(Debug, Subcommand)]
 pub enum MarketCommand {
     /// Run one matcher round and the market's upkeep: prints which provider each open job
-    /// goes to (their agents accept instant jobs and bid on auctions), then closes ended
-    /// auctions, expires jobs whose provider missed a deadline (slashing it, re-queuing the
-    /// job), settles finished jobs and reclaims jobs nobody took. Your keypair signs the
-    /// upkeep and earns the crank tips.
+    /// goes to (their agents accept instant jobs and bid on auctions). When your keypair is
+    /// the market's matcher, sends the assignments of instant jobs still in its match
+    /// window. Then closes ended auctions, expires jobs whose provider missed a deadline
+    /// (slashing it, re-queuing the job), settles finished jobs and reclaims jobs nobody
+    /// took. Your keypair signs the upkeep and earns the crank tips.
     Match {
-        /// Only print the round and the upkeep due; send nothing.
+        /// Only print the round, the assignments and the upkeep due; send nothing.
         #[arg(long)]
         no_upkeep: bool,
     },
@@ -39,6 +40,8 @@ pub enum MarketCommand {
 pub struct RoundReport {
     pub open_jobs: usize,
     pub matches: Vec<Action>,
+    /// The assignments sent as the market's matcher.
+    pub assigned: Vec<UpkeepResult>,
     pub upkeep: Vec<UpkeepResult>,
 }
 
@@ -65,6 +68,9 @@ impl fmt::Display for RoundReport {
                 Action::Accept { job, authority, .. } => {
                     vec![short(job), "accept".into(), short(authority), "-".into()]
                 }
+                Action::Assign { job, authority, .. } => {
+                    vec![short(job), "assign".into(), short(authority), "-".into()]
+                }
                 Action::Bid {
                     job,
                     authority,
@@ -86,6 +92,14 @@ impl fmt::Display for RoundReport {
             .collect();
         if !rows.is_empty() {
             writeln!(f, "{}", table(&["JOB", "ACTION", "PROVIDER", "BID"], &rows))?;
+        }
+        if !self.assigned.is_empty() {
+            let rows: Vec<Vec<String>> = self
+                .assigned
+                .iter()
+                .map(|u| vec![u.action.to_string(), u.outcome.clone()])
+                .collect();
+            writeln!(f, "{}", table(&["ASSIGNMENT", "OUTCOME"], &rows))?;
         }
         if self.upkeep.is_empty() {
             write!(f, "no upkeep due")
@@ -148,24 +162,42 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), Cli
         MarketCommand::Match { no_upkeep } => {
             let open_jobs = snapshot.open_jobs().len();
             let matches = driver::plan_matches(&snapshot, &snapshot.match_round());
-            let mut upkeep = Vec::new();
-            for action in driver::plan_upkeep(&snapshot) {
-                let outcome = if no_upkeep {
-                    "not sent".to_string()
-                } else {
-                    let me = ctx.me()?;
-                    let ixs = driver::instructions(&mut ctx.chain, &snapshot, &me, &action)?;
-                    match ctx.send(&ixs, &[]) {
-                        Ok(Some(sent)) => sent.signature.to_string(),
-                        Ok(None) => "dry run".to_string(),
-                        Err(err) => format!("refused: {err}"),
+            // Without a keypair this wallet is nobody's matcher, and sends nothing.
+            let me = if no_upkeep { None } else { ctx.me().ok() };
+            let send = |ctx: &mut Context<C>, action: Action| -> Result<_, CliError> {
+                let outcome = match me {
+                    None => "not sent".to_string(),
+                    Some(me) => {
+                        let ixs = driver::instructions(&mut ctx.chain, &snapshot, &me, &action)?;
+                        match ctx.send(&ixs, &[]) {
+                            Ok(Some(sent)) => sent.signature.to_string(),
+                            Ok(None) => "dry run".to_string(),
+                            Err(err) => format!("refused: {err}"),
+                        }
                     }
                 };
-                upkeep.push(UpkeepResult { action, outcome });
+                Ok(UpkeepResult { action, outcome })
+            };
+            let mut assigned = Vec::new();
+            for action in &matches {
+                if let Action::Assign { matcher, .. } = action {
+                    if me == Some(*matcher) {
+                        assigned.push(send(ctx, *action)?);
+                    }
+                }
+            }
+            let mut upkeep = Vec::new();
+            for action in driver::plan_upkeep(&snapshot) {
+                if me.is_none() && !no_upkeep {
+                    // Upkeep is due and needs a keypair to sign: say which is missing.
+                    ctx.me()?;
+                }
+                upkeep.push(send(ctx, action)?);
             }
             ctx.print(&RoundReport {
                 open_jobs,
                 matches,
+                assigned,
                 upkeep,
             })
         }

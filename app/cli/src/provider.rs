@@ -620,7 +620,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             );
         }
         if stops >= 2 {
-            let snapshot = MarketSnapshot::load(&mut ctx.chain)?;
+            let snapshot = MarketSnapshot::for_provider(&mut ctx.chain, &authority)?;
             let held = agent.held_jobs(&snapshot);
             bar.finish_and_clear();
             for h in &held {

@@ -535,3 +535,44 @@ fn demo_runs_and_its_conservation_check_passes() {
         .iter()
         .any(|l| l.contains("node-01") && l.contains("finished train-resnet")));
 }
+
+/// `market match` run with the market matcher's key assigns the instant jobs in its window;
+/// run by anyone else it only shows the assignment due.
+#[test]
+fn market_match_assigns_as_the_matcher() {
+    let (mut m, matcher) = Market::with_matcher(30);
+    let provider = m.provider(2);
+    let client = m.client(100 * TOKEN);
+    m.create_job(&client, gpu_market_tests::escrow::batch_job(1, 2))
+        .unwrap();
+    let job = pda::job(&client.pubkey(), 1);
+    let someone = m.wallet(0);
+    let (chain, result, out) = run_in_process(
+        m.chain,
+        &someone.keypair,
+        &["--output", "json", "market", "match"],
+    );
+    result.expect("market match");
+    let round: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(round["matches"][0]["action"], "assign", "{out}");
+    assert_eq!(
+        round["matches"][0]["job"],
+        serde_json::to_value(job).unwrap(),
+        "{out}"
+    );
+    assert_eq!(round["assigned"], serde_json::json!([]), "{out}");
+
+    let (mut chain, result, out) =
+        run_in_process(chain, &matcher, &["--output", "json", "market", "match"]);
+    result.expect("market match as the matcher");
+    let round: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sent = round["assigned"][0]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        !sent.is_empty() && !sent.starts_with("refused") && sent != "not sent",
+        "{out}"
+    );
+    let on_chain: escrow::Job = chain.fetch(&job).unwrap();
+    let assignment = on_chain.assignment.expect("assigned");
+    assert!(assignment.by_matcher);
+    assert_eq!(assignment.authority, provider.pubkey());
+}

@@ -1,5 +1,6 @@
 //! The [`Chain`] trait: the one door between gpu-market code and a Solana cluster.
 
+pub mod counting;
 pub mod in_process;
 pub mod rpc;
 
@@ -114,6 +115,12 @@ pub trait Chain {
     /// The account at `address`, or `None` when there is none.
     fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ClientError>;
 
+    /// The accounts at `addresses`, in order, `None` where there is none: one
+    /// `getMultipleAccounts` call per 100 addresses on a real cluster.
+    fn accounts(&mut self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClientError> {
+        addresses.iter().map(|a| self.account(a)).collect()
+    }
+
     /// The cluster's clock sysvar.
     fn clock(&mut self) -> Result<Clock, ClientError>;
 
@@ -211,6 +218,50 @@ pub trait Chain {
         let ix =
             solana_system_interface::instruction::transfer(&self.payer().pubkey(), to, lamports);
         self.send(&[ix], &[])
+    }
+}
+
+/// A chain borrowed: lets a wrapper such as [`counting::Counting`] work on a chain its
+/// owner keeps.
+impl<C: Chain> Chain for &mut C {
+    fn payer(&self) -> &Keypair {
+        (**self).payer()
+    }
+
+    fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<TxOutcome, ClientError> {
+        (**self).send(instructions, signers)
+    }
+
+    fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ClientError> {
+        (**self).account(address)
+    }
+
+    fn accounts(&mut self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClientError> {
+        (**self).accounts(addresses)
+    }
+
+    fn clock(&mut self) -> Result<Clock, ClientError> {
+        (**self).clock()
+    }
+
+    fn program_accounts(
+        &mut self,
+        program: &Pubkey,
+        filters: &[Memcmp],
+    ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
+        (**self).program_accounts(program, filters)
+    }
+
+    fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError> {
+        (**self).minimum_balance(data_len)
+    }
+
+    fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError> {
+        (**self).wait_until(unix_timestamp)
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Matches become `accept_job` (instant mode) or `place_bid` (auction mode), which only the
 //! matched provider's operator can sign: every agent runs the same deterministic round and
-//! takes the jobs assigned to it, so providers do not race for the same job. Upkeep
+//! takes the jobs assigned to it, so providers do not race for the same job. In a market
+//! with a matcher, an instant job's match within the matcher's window becomes `assign_job`,
+//! which only the matcher signs; providers take it themselves only once the window closed. Upkeep
 //! ([`plan_upkeep`]) is permissionless: closing auctions, expiring jobs whose provider
 //! missed a deadline (slashing it and re-queuing the job), settling finished jobs and
 //! reclaiming jobs nobody took. Whoever sends an expiry or a reclaim earns the crank tip.
@@ -31,6 +33,12 @@ pub enum Action {
         authority: Pubkey,
         operator: Pubkey,
     },
+    /// The market's matcher assigns an instant job to the provider (the matcher signs).
+    Assign {
+        job: Pubkey,
+        authority: Pubkey,
+        matcher: Pubkey,
+    },
     /// The provider bids on an auction (its operator signs).
     Bid {
         job: Pubkey,
@@ -53,6 +61,7 @@ impl Action {
     pub fn job(&self) -> Pubkey {
         match *self {
             Self::Accept { job, .. }
+            | Self::Assign { job, .. }
             | Self::Bid { job, .. }
             | Self::CloseAuction { job }
             | Self::Expire { job }
@@ -61,10 +70,12 @@ impl Action {
         }
     }
 
-    /// The operator key that must sign, or `None` when anyone may send it.
+    /// The key that must sign (a provider's operator, or the matcher), or `None` when anyone
+    /// may send it.
     pub fn operator(&self) -> Option<Pubkey> {
         match *self {
             Self::Accept { operator, .. } | Self::Bid { operator, .. } => Some(operator),
+            Self::Assign { matcher, .. } => Some(matcher),
             _ => None,
         }
     }
@@ -74,6 +85,7 @@ impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Accept { job, authority, .. } => write!(f, "accept {job} by {authority}"),
+            Self::Assign { job, authority, .. } => write!(f, "assign {job} to {authority}"),
             Self::Bid {
                 job,
                 authority,
@@ -88,8 +100,9 @@ impl fmt::Display for Action {
     }
 }
 
-/// The transactions that carry out `matches`: an accept for each instant match, a bid for
-/// each auction match that would beat the best bid so far.
+/// The transactions that carry out `matches`: for each instant match an assignment by the
+/// market's matcher while its window on the job is open, else an accept by the provider; a
+/// bid for each auction match that would beat the best bid so far.
 pub fn plan_matches(snapshot: &MarketSnapshot, matches: &[Match]) -> Vec<Action> {
     matches
         .iter()
@@ -98,6 +111,19 @@ pub fn plan_matches(snapshot: &MarketSnapshot, matches: &[Match]) -> Vec<Action>
             let job = snapshot.job(&m.job)?;
             let (authority, operator) = (provider.authority, provider.operator);
             match m.mode {
+                JobMode::Instant if snapshot.now < job.match_deadline => {
+                    let matcher = job.terms.matcher;
+                    let current = snapshot.escrow.matcher == matcher;
+                    let fresh = snapshot.now.saturating_sub(provider.last_heartbeat)
+                        <= job_escrow::constants::DECLINE_WINDOW;
+                    (current && fresh && matcher_may_assign(job, &m.provider)).then_some(
+                        Action::Assign {
+                            job: m.job,
+                            authority,
+                            matcher,
+                        },
+                    )
+                }
                 JobMode::Instant => Some(Action::Accept {
                     job: m.job,
                     authority,
@@ -114,6 +140,33 @@ pub fn plan_matches(snapshot: &MarketSnapshot, matches: &[Match]) -> Vec<Action>
             }
         })
         .collect()
+}
+
+/// How long after the matcher's window an agent that sees only its own part of the market
+/// waits before taking an instant job at the job's max price; cheaper providers wait less,
+/// in proportion to their price.
+pub const TAKE_SPREAD: i64 = 10;
+
+/// When a provider listed at `price` takes the open instant job `job` itself, seeing only
+/// its own part of the market: `TAKE_SPREAD x price / max price` seconds after the
+/// matcher's window closes.
+pub fn take_after(job: &Job, price: u64) -> i64 {
+    let spread = u128::from(price)
+        .saturating_mul(TAKE_SPREAD.unsigned_abs().into())
+        .checked_div(u128::from(job.max_price_per_gpu_hour))
+        .unwrap_or(0)
+        .min(TAKE_SPREAD.unsigned_abs().into());
+    job.match_deadline
+        .saturating_add(i64::try_from(spread).unwrap_or(TAKE_SPREAD))
+}
+
+/// Whether the matcher the job's terms name may assign it to the provider account
+/// `provider`, its window apart: the job has a matcher, too few providers declined it, and
+/// this one did not.
+pub fn matcher_may_assign(job: &Job, provider: &Pubkey) -> bool {
+    job.terms.matcher != Pubkey::default()
+        && job.refused_bidders.len() < job_escrow::constants::MAX_REFUSED_BIDDERS
+        && !job.refused_bidders.contains(provider)
 }
 
 /// Whether a bid at `price` would be recorded on `job` (the chain keeps strictly lower
@@ -229,6 +282,9 @@ pub fn instructions(
             operator,
             ..
         } => vec![escrow::accept_job(&operator, &authority, &address)],
+        Action::Assign {
+            authority, matcher, ..
+        } => vec![escrow::assign_job(&matcher, &authority, &address)],
         Action::Bid {
             authority,
             operator,

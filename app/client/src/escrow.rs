@@ -255,6 +255,50 @@ pub fn accept_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) 
     )
 }
 
+/// The admin removes the market's matcher at once.
+pub fn remove_matcher(admin: &Pubkey) -> Instruction {
+    build(
+        accounts::RemoveMatcher {
+            admin: *admin,
+            config: pda::market_config(),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
+        },
+        instruction::RemoveMatcher {},
+    )
+}
+
+/// The market's matcher assigns `job` (instant mode) to the node of `provider_authority`.
+pub fn assign_job(matcher: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::AssignJob {
+            matcher: *matcher,
+            config: pda::market_config(),
+            job: *job,
+            node: node_cpi(provider_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
+        },
+        instruction::AssignJob {},
+    )
+}
+
+/// The node of `provider_authority` turns down `job`, which the matcher assigned to it,
+/// signed by its operator.
+pub fn decline_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
+    build(
+        accounts::DeclineJob {
+            operator: *operator,
+            config: pda::market_config(),
+            job: *job,
+            node: node_cpi(provider_authority),
+            event_authority: pda::event_authority(&job_escrow::ID),
+            program: job_escrow::ID,
+        },
+        instruction::DeclineJob {},
+    )
+}
+
 /// Starts `job` on the node of `provider_authority`, signed by its operator.
 pub fn start_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -> Instruction {
     build(

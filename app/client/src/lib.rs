@@ -37,7 +37,11 @@ pub const PROGRAMS: [(&str, Pubkey); 4] = [
 pub use anchor_lang::solana_program::instruction::Instruction;
 pub use anchor_lang::solana_program::pubkey::Pubkey;
 pub use chain::rpc::RpcChain;
-pub use chain::{in_process::InProcessChain, Chain, Memcmp, TxOutcome, MAX_FILTERS};
+pub use chain::{
+    counting::{Counting, Reads},
+    in_process::InProcessChain,
+    Chain, Memcmp, TxOutcome, MAX_FILTERS,
+};
 pub use error::ClientError;
 pub use solana_instruction_error::InstructionError;
 pub use solana_keypair::Keypair;

@@ -1,10 +1,13 @@
-//! A snapshot of the whole market as the chain holds it: the configs, every provider with
-//! its stake, and every job. The matcher, the driver, the provider agent and the CLI all
-//! work from one, so they agree on what they saw.
+//! A snapshot of the market as the chain holds it: the configs, providers with their stake,
+//! and jobs. The matcher, the driver, the provider agent and the CLI all work from one, so
+//! they agree on what they saw. [`MarketSnapshot::load`] reads the whole market;
+//! [`MarketSnapshot::for_provider`] only what one provider's agent needs, in a fixed number
+//! of reads whatever the market's size.
 
 use crate::{
     error::ClientError,
     escrow::{Job, JobMode, JobStatus, MarketConfig},
+    filters,
     matcher::{self, Match, OpenJob, ProviderView},
     pda,
     registry::{EligibilityPolicy, Provider, RegistryConfig},
@@ -12,12 +15,73 @@ use crate::{
     staking::{StakeAccount, StakingConfig},
     Chain,
 };
-use anchor_lang::solana_program::pubkey::Pubkey;
+use anchor_lang::{solana_program::pubkey::Pubkey, AccountDeserialize};
+use provider_registry::eligibility::ClassFilter;
+use solana_account::Account;
 use std::collections::HashMap;
+
+/// The Anchor account of type `T` in `account`, read at `address`.
+fn decode<T: AccountDeserialize>(address: &Pubkey, account: &Account) -> Result<T, ClientError> {
+    T::try_deserialize(&mut account.data.as_slice()).map_err(|err| ClientError::Decode {
+        address: *address,
+        expected: std::any::type_name::<T>(),
+        reason: err.to_string(),
+    })
+}
+
+/// The Anchor account of type `T` read at `address`, which must exist.
+fn decode_required<T: AccountDeserialize>(
+    address: &Pubkey,
+    account: Option<Account>,
+) -> Result<T, ClientError> {
+    decode(
+        address,
+        &account.ok_or(ClientError::AccountNotFound(*address))?,
+    )
+}
+
+/// The Anchor account of type `T` read at `address`, if there is one.
+fn decode_optional<T: AccountDeserialize>(
+    address: &Pubkey,
+    account: Option<Account>,
+) -> Result<Option<T>, ClientError> {
+    account.map(|a| decode(address, &a)).transpose()
+}
+
+/// The token program (owner) of each of `mints`, read in one call.
+fn token_programs<'a>(
+    chain: &mut impl Chain,
+    mints: impl Iterator<Item = &'a Pubkey>,
+) -> Result<HashMap<Pubkey, Pubkey>, ClientError> {
+    let mut unique: Vec<Pubkey> = mints.copied().collect();
+    unique.sort();
+    unique.dedup();
+    let accounts = chain.accounts(&unique)?;
+    unique
+        .into_iter()
+        .zip(accounts)
+        .map(|(mint, account)| {
+            let owner = account.ok_or(ClientError::AccountNotFound(mint))?.owner;
+            Ok((mint, owner))
+        })
+        .collect()
+}
+
+/// What a snapshot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every provider and every job.
+    Market,
+    /// One provider (the authority's), the jobs assigned to it and the open jobs it could
+    /// take (of its GPU class or open to any, paid in its mint).
+    Provider(Pubkey),
+}
 
 /// The market at one moment.
 #[derive(Debug, Clone)]
 pub struct MarketSnapshot {
+    /// What the snapshot holds.
+    pub scope: Scope,
     /// The cluster's unix time when the snapshot was taken.
     pub now: i64,
     /// The staking config (stake mint, treasury).
@@ -69,18 +133,88 @@ impl MarketSnapshot {
                 }
             })
             .collect();
-        let mut token_programs = HashMap::new();
         let mints = escrow.allowed_mints.iter().chain([&staking.stake_mint]);
-        for mint in mints.chain(jobs.iter().map(|(_, j)| &j.payment_mint)) {
-            if !token_programs.contains_key(mint) {
-                let owner = chain
-                    .account(mint)?
-                    .ok_or(ClientError::AccountNotFound(*mint))?
-                    .owner;
-                token_programs.insert(*mint, owner);
-            }
-        }
+        let token_programs = token_programs(
+            chain,
+            mints.chain(jobs.iter().map(|(_, j)| &j.payment_mint)),
+        )?;
         Ok(Self {
+            scope: Scope::Market,
+            now,
+            staking,
+            registry,
+            escrow,
+            emission,
+            providers,
+            jobs,
+            token_programs,
+        })
+    }
+
+    /// Reads what the agent of the provider registered by `authority` needs, in six reads
+    /// whatever the market's size: the clock; the configs, the provider and its stake account
+    /// in one `getMultipleAccounts`; the jobs assigned to the provider; the open jobs of its
+    /// GPU class and those open to any class, paid in its mint (`getProgramAccounts` with
+    /// `memcmp` filters); the token programs of the mints involved. Without a registered
+    /// provider the snapshot holds no provider and no job.
+    pub fn for_provider(chain: &mut impl Chain, authority: &Pubkey) -> Result<Self, ClientError> {
+        let now = chain.now()?;
+        let provider_address = pda::provider(authority);
+        let addresses = [
+            pda::staking_config(),
+            pda::registry_config(),
+            pda::market_config(),
+            pda::emission_config(),
+            provider_address,
+            pda::stake_account(authority),
+        ];
+        let [staking, registry, escrow, emission, provider, stake] =
+            <[Option<Account>; 6]>::try_from(chain.accounts(&addresses)?).map_err(|got| {
+                ClientError::Backend(format!("asked for 6 accounts, got {}", got.len()))
+            })?;
+        let staking: StakingConfig = decode_required(&addresses[0], staking)?;
+        let registry: RegistryConfig = decode_required(&addresses[1], registry)?;
+        let escrow: MarketConfig = decode_required(&addresses[2], escrow)?;
+        let emission: Option<EmissionConfig> = decode_optional(&addresses[3], emission)?;
+        let provider: Option<Provider> = decode_optional(&addresses[4], provider)?;
+        let stake: Option<StakeAccount> = decode_optional(&addresses[5], stake)?;
+
+        let mut providers = Vec::new();
+        let mut jobs = Vec::new();
+        if let Some(provider) = provider {
+            let filters = |class| {
+                [
+                    filters::job::open_for(class),
+                    filters::job::paid_in(&provider.payment_mint),
+                ]
+            };
+            jobs = chain.fetch_where::<Job>(
+                &job_escrow::ID,
+                &[filters::job::assigned_to(&provider_address)],
+            )?;
+            for class in [
+                ClassFilter::from(provider.hardware.gpu_class),
+                ClassFilter::Any,
+            ] {
+                jobs.extend(chain.fetch_where::<Job>(&job_escrow::ID, &filters(class))?);
+            }
+            jobs.sort_by_key(|(address, _)| *address);
+            jobs.dedup_by_key(|(address, _)| *address);
+            providers.push(ProviderView {
+                address: provider_address,
+                active_stake: stake.as_ref().map_or(0, |s| s.active),
+                unlocked_stake: stake.as_ref().map_or(0, |s| s.unlocked()),
+                provider,
+            });
+        }
+        let mints = providers
+            .iter()
+            .map(|p| &p.provider.payment_mint)
+            .chain([&staking.stake_mint])
+            .chain(jobs.iter().map(|(_, j)| &j.payment_mint));
+        let token_programs = token_programs(chain, mints)?;
+        Ok(Self {
+            scope: Scope::Provider(*authority),
             now,
             staking,
             registry,

@@ -98,7 +98,7 @@ pub struct Market {
 /// The account layouts this build reads (`provider_registry::state::layout`,
 /// `job_escrow::state::layout`). A ledger written with other layouts holds accounts this build
 /// would misread, so it is refused; layout 1 (the first) wrote no number.
-const ACCOUNT_LAYOUT: u32 = 2;
+const ACCOUNT_LAYOUT: u32 = 3;
 
 /// [`Market`] as `market.json` holds it.
 #[derive(Serialize, Deserialize)]

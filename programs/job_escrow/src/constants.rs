@@ -26,6 +26,12 @@ pub const MAX_CHALLENGE_WINDOW: i64 = 7 * DAY;
 /// Longest run a job may ask for, extensions included: 30 days.
 pub const MAX_JOB_DURATION: i64 = 30 * DAY;
 pub const MAX_ATTEMPTS: u8 = 10;
+/// Longest a market's matcher may have an instant job to itself before any eligible
+/// provider may take it: 10 minutes.
+pub const MAX_MATCH_WINDOW: i64 = 600;
+/// How long after the matcher assigned a job its provider may still decline it: an agent
+/// answers within a few ticks, and the client's deposit is not held up for longer.
+pub const DECLINE_WINDOW: i64 = 60;
 /// How long a proposed change of market parameters waits before it can be applied: 60
 /// days, longer than the longest job the hard bounds allow (30 days of run, a day each of
 /// start timeout and grace, a 7-day challenge window and the 14-day dispute timeout).

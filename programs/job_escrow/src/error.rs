@@ -145,6 +145,26 @@ pub enum EscrowError {
     InvalidSlashOrBond,
     #[msg("The proposal was not applied within 14 days of its timelock and lapsed: propose again")]
     ProposalLapsed,
+    #[msg("Only the market's matcher, as recorded in the job's terms, may assign it")]
+    NotMatcher,
+    #[msg("The matcher still has this job to itself: providers may take it once the match window closes")]
+    MatchWindowOpen,
+    #[msg("The match window must be at most half the bid window and 10 minutes, and zero without a matcher")]
+    InvalidMatchWindow,
+    #[msg("This provider declined the job; the matcher may not assign it again")]
+    ProviderDeclined,
+    #[msg("Too many providers declined the job: only a provider taking it itself can now")]
+    MatcherExhausted,
+    #[msg("A provider may decline only a job the matcher assigned to it, before starting it")]
+    NotMatcherAssignment,
+    #[msg("The matcher's window on this job has closed: providers take it themselves now")]
+    MatchWindowClosed,
+    #[msg("A matcher's assignment can be declined only within 60 seconds of it (and before the start timeout)")]
+    DeclineWindowClosed,
+    #[msg(
+        "The matcher may assign only a provider that sent a heartbeat within the last 60 seconds"
+    )]
+    ProviderNotFresh,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

@@ -48,6 +48,26 @@ pub struct JobAssigned {
     pub attempt: u8,
     /// Stake locked on the provider until the job ends.
     pub collateral_locked: u64,
+    /// Assigned by the market's matcher, not taken by the provider itself.
+    pub by_matcher: bool,
+}
+
+/// The admin removed the market's matcher, at once: it can assign no job any more.
+#[event]
+pub struct MatcherRemoved {
+    pub admin: Pubkey,
+    pub matcher: Pubkey,
+}
+
+/// The provider turned down the matcher's assignment: its GPUs and collateral are free, the
+/// job is open again and the provider may not be assigned it again.
+#[event]
+pub struct JobDeclined {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    /// Providers that have declined the job or been refused it, this one included.
+    pub refused: u8,
+    pub bid_deadline: i64,
 }
 
 /// The auction's winner could no longer take the job when the window closed; the job takes

@@ -55,6 +55,10 @@ pub mod job_escrow {
         CancelConfigUpdate::handler(ctx)
     }
 
+    pub fn remove_matcher(ctx: Context<RemoveMatcher>) -> Result<()> {
+        RemoveMatcher::handler(ctx)
+    }
+
     pub fn create_job(ctx: Context<CreateJob>, args: CreateJobArgs) -> Result<()> {
         CreateJob::handler(ctx, args)
     }
@@ -69,6 +73,14 @@ pub mod job_escrow {
 
     pub fn accept_job(ctx: Context<AcceptJob>) -> Result<()> {
         AcceptJob::handler(ctx)
+    }
+
+    pub fn assign_job(ctx: Context<AssignJob>) -> Result<()> {
+        AssignJob::handler(ctx)
+    }
+
+    pub fn decline_job(ctx: Context<DeclineJob>) -> Result<()> {
+        DeclineJob::handler(ctx)
     }
 
     pub fn close_auction(ctx: Context<CloseAuction>) -> Result<()> {

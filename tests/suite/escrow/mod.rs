@@ -1,4 +1,5 @@
 mod accept_job;
+mod assign_job;
 mod cancel_job;
 mod create_job;
 mod settle_job;

@@ -15,8 +15,8 @@ use crate::{
     driver::{self, Action},
     error::ClientError,
     escrow::{self, Job, JobKind, JobMode, JobStatus},
-    market::MarketSnapshot,
-    pda,
+    market::{MarketSnapshot, Scope},
+    matcher, pda,
     registry::{self, satisfies},
     rewards::{self, ProviderRewards},
     Chain,
@@ -52,6 +52,9 @@ pub enum AgentEvent {
     UptimeRecorded { epoch: u64 },
     /// An instant job was taken.
     Accepted { job: Pubkey },
+    /// The market's matcher assigned a job this node cannot run (or it is stopping); it
+    /// turned it down.
+    Declined { job: Pubkey },
     /// A bid was placed on an auction.
     Bid {
         job: Pubkey,
@@ -90,6 +93,12 @@ impl fmt::Display for AgentEvent {
             Self::Heartbeat => write!(f, "heartbeat"),
             Self::UptimeRecorded { epoch } => write!(f, "uptime recorded in epoch {epoch}"),
             Self::Accepted { job } => write!(f, "accepted job {job}"),
+            Self::Declined { job } => {
+                write!(
+                    f,
+                    "declined job {job}: the matcher assigned a workload this node cannot run"
+                )
+            }
             Self::Bid {
                 job,
                 price_per_gpu_hour,
@@ -202,9 +211,11 @@ impl Agent {
             .collect()
     }
 
-    /// One pass over the market: does everything due for this node now.
+    /// One pass: does everything due for this node now, from a read of only its own part
+    /// of the market (`MarketSnapshot::for_provider`: the same six reads whatever the
+    /// market's size).
     pub fn tick(&mut self, chain: &mut impl Chain) -> Result<Tick, ClientError> {
-        let snapshot = MarketSnapshot::load(chain)?;
+        let snapshot = MarketSnapshot::for_provider(chain, &self.authority)?;
         self.tick_with(chain, snapshot)
     }
 
@@ -338,6 +349,21 @@ impl Agent {
             .collect();
         for (address, job) in mine {
             match job.status {
+                // A matcher's assignment this node cannot run, or would not finish before it
+                // stops, is turned down while it still may be.
+                JobStatus::Assigned
+                    if job.assignment.is_some_and(|a| {
+                        a.by_matcher
+                            && snapshot.now
+                                <= a.assigned_at
+                                    .saturating_add(job_escrow::constants::DECLINE_WINDOW)
+                    }) && (self.draining || !self.executor.supports(&job.workload)) =>
+                {
+                    let ix = escrow::decline_job(&operator, &self.authority, &address);
+                    if self.send(chain, "job decline", &[ix], events) {
+                        events.push(AgentEvent::Declined { job: address });
+                    }
+                }
                 JobStatus::Assigned if self.start(chain, &address, &job, events) => {
                     self.launch(&address, &job, events);
                 }
@@ -559,7 +585,27 @@ impl Agent {
         }
         let policy = snapshot.policy();
         let authority = self.authority;
-        let mine: Vec<Action> = driver::plan_matches(snapshot, &snapshot.match_round())
+        let round = match snapshot.scope {
+            Scope::Market => snapshot.match_round(),
+            // Seeing only itself, the node cannot know whether a cheaper provider will take
+            // a job: it takes the instant jobs it can run, each once its delay past the
+            // matcher's window is over (the cheaper the node, the sooner), so that providers
+            // rarely race for the same job and the cheapest is usually first.
+            Scope::Provider(_) => {
+                let price = view.provider.price_per_gpu_hour;
+                let jobs: Vec<_> = snapshot
+                    .open_jobs()
+                    .into_iter()
+                    .filter(|open| {
+                        open.job.mode == JobMode::Instant
+                            && self.executor.supports(&open.job.workload)
+                            && snapshot.now >= driver::take_after(&open.job, price)
+                    })
+                    .collect();
+                matcher::match_round(&jobs, &snapshot.providers, &policy, snapshot.now)
+            }
+        };
+        let mine: Vec<Action> = driver::plan_matches(snapshot, &round)
             .into_iter()
             .filter(
                 |action| matches!(action, Action::Accept { authority: a, .. } if *a == authority),

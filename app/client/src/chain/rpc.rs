@@ -464,6 +464,9 @@ impl Landed {
     }
 }
 
+/// The most addresses one `getMultipleAccounts` call takes (Agave's limit).
+pub const MAX_MULTIPLE_ACCOUNTS: usize = 100;
+
 impl Chain for RpcChain {
     fn payer(&self) -> &Keypair {
         &self.payer
@@ -531,17 +534,34 @@ impl Chain for RpcChain {
     fn account(&mut self, address: &Pubkey) -> Result<Option<Account>, ClientError> {
         // Not `get_account_with_commitment`: it turns every failure, transport ones
         // included, into "AccountNotFound", which would hide what is worth retrying.
-        let accounts = self
-            .call("getMultipleAccounts", |c| {
-                c.get_multiple_ui_accounts_with_config(&[*address], self.account_config())
-            })?
-            .value;
-        accounts
-            .into_iter()
-            .next()
-            .flatten()
-            .map(|account| self.decode("getMultipleAccounts", address, &account))
-            .transpose()
+        Ok(self.accounts(&[*address])?.into_iter().next().flatten())
+    }
+
+    fn accounts(&mut self, addresses: &[Pubkey]) -> Result<Vec<Option<Account>>, ClientError> {
+        let mut found = Vec::with_capacity(addresses.len());
+        for chunk in addresses.chunks(MAX_MULTIPLE_ACCOUNTS) {
+            let accounts = self
+                .call("getMultipleAccounts", |c| {
+                    c.get_multiple_ui_accounts_with_config(chunk, self.account_config())
+                })?
+                .value;
+            if accounts.len() != chunk.len() {
+                return Err(ClientError::Backend(format!(
+                    "getMultipleAccounts on {} answered {} accounts for {} addresses",
+                    self.url,
+                    accounts.len(),
+                    chunk.len()
+                )));
+            }
+            for (address, account) in chunk.iter().zip(accounts) {
+                found.push(
+                    account
+                        .map(|a| self.decode("getMultipleAccounts", address, &a))
+                        .transpose()?,
+                );
+            }
+        }
+        Ok(found)
     }
 
     fn clock(&mut self) -> Result<Clock, ClientError> {
@@ -1510,6 +1530,56 @@ mod tests {
         assert_eq!(node.count("getMultipleAccounts"), 3);
         let params = node.requests.lock().unwrap()[0].1.clone();
         assert_eq!(params[0], json!([Clock::id().to_string()]));
+    }
+
+    #[test]
+    fn many_accounts_are_read_a_hundred_at_a_time_in_order() {
+        let owner = Pubkey::new_unique();
+        let addresses: Vec<Pubkey> = (0..150).map(|_| Pubkey::new_unique()).collect();
+        // The first call's 100 accounts exist but the 7th; the second call's 50 all exist.
+        let first: Vec<Value> = (0..100u8)
+            .map(|i| {
+                if i == 6 {
+                    Value::Null
+                } else {
+                    encoded(&owner, &[i])
+                }
+            })
+            .collect();
+        let second: Vec<Value> = (100..150u8).map(|i| encoded(&owner, &[i])).collect();
+        let mut node = Scripted::new(vec![(
+            "getMultipleAccounts",
+            vec![context(json!(first)), context(json!(second))],
+        )]);
+        let accounts = node.chain.accounts(&addresses).unwrap();
+        assert_eq!(accounts.len(), 150);
+        for (i, account) in accounts.iter().enumerate() {
+            match account {
+                None => assert_eq!(i, 6),
+                Some(a) => assert_eq!(a.data, vec![u8::try_from(i).unwrap()]),
+            }
+        }
+        assert_eq!(node.count("getMultipleAccounts"), 2);
+        let requests = node.requests.lock().unwrap();
+        let asked: Vec<Value> = addresses.iter().map(|a| json!(a.to_string())).collect();
+        assert_eq!(requests[0].1[0], json!(asked[..100]));
+        assert_eq!(requests[1].1[0], json!(asked[100..]));
+    }
+
+    #[test]
+    fn an_answer_of_the_wrong_length_is_refused() {
+        let mut node = Scripted::new(vec![(
+            "getMultipleAccounts",
+            vec![context(json!([Value::Null]))],
+        )]);
+        let err = node
+            .chain
+            .accounts(&[Pubkey::new_unique(), Pubkey::new_unique()])
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "chain backend: getMultipleAccounts on http://node.test answered 1 accounts for 2 addresses"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Takes an open instant-mode job at the provider's listed price. Signed by the provider's
-//! operator; the registry's eligibility predicate decides, on the provider's current
-//! account and stake. The provider's GPUs are reserved and the job's collateral locked on
-//! its stake from now until the job ends.
+//! operator, once the market matcher's window on the job has closed; the registry's
+//! eligibility predicate decides, on the provider's current account and stake. The
+//! provider's GPUs are reserved and the job's collateral locked on its stake from now until
+//! the job ends.
 
 use crate::{
     error::EscrowError,
@@ -72,36 +73,20 @@ pub struct AcceptJob<'info> {
 }
 
 impl AcceptJob<'_> {
-    /// The provider, once checked: its operator signed, and it may take the job.
+    /// The provider, once checked: its operator signed, the matcher's window is over, and it
+    /// may take the job.
     fn validate(&self, now: i64) -> Result<Provider> {
         require!(
             self.job.mode == JobMode::Instant,
             EscrowError::NotInstantMode
         );
-        let provider = self.node.existing_provider()?;
-        let address = Pubkey::create_program_address(
-            &[
-                Provider::SEED,
-                provider.authority.as_ref(),
-                &[provider.bump],
-            ],
-            &provider_registry::ID,
-        )
-        .map_err(|_| error!(EscrowError::WrongProvider))?;
-        self.node.check_keys(&address, &provider.authority)?;
+        self.job.check_match_window(&self.config.matcher, now)?;
+        let provider = self.node.listed_provider()?;
         require_keys_eq!(
             self.operator.key(),
             provider.operator,
             EscrowError::NotAssignedProvider
         );
-        check_candidate(
-            &provider,
-            &self.node.stake_account,
-            &self.node.registry_config,
-            &self.job,
-            provider.price_per_gpu_hour,
-            now,
-        )?;
         Ok(provider)
     }
 
@@ -109,25 +94,52 @@ impl AcceptJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         let provider = ctx.accounts.validate(now)?;
         let accounts = ctx.accounts;
-        let job = &mut accounts.job;
-        job.assign(Assignment {
-            provider: accounts.node.provider.key(),
-            authority: provider.authority,
-            price_per_gpu_hour: provider.price_per_gpu_hour,
-            assigned_at: now,
-        })?;
-        accounts.node.hold(job, accounts.config.authority_bump)?;
-
-        staking::emit_event!(
-            authority = &accounts.event_authority,
-            JobAssigned {
-                job: job.key(),
-                provider: accounts.node.provider.key(),
-                price_per_gpu_hour: provider.price_per_gpu_hour,
-                attempt: job.attempts,
-                collateral_locked: job.collateral_locked(),
-            }
-        );
+        let event = take_job(
+            &mut accounts.job,
+            &accounts.node,
+            &provider,
+            accounts.config.authority_bump,
+            now,
+            false,
+        )?;
+        staking::emit_event!(authority = &accounts.event_authority, event);
         Ok(())
     }
+}
+
+/// Assigns an open instant job to `provider` at its listed price, once the registry's
+/// eligibility predicate allows it: reserves the GPUs and locks the collateral. Returns the
+/// event to emit.
+pub(crate) fn take_job<'info>(
+    job: &mut Account<'info, Job>,
+    node: &ProviderCpi<'info>,
+    provider: &Provider,
+    bump: u8,
+    now: i64,
+    by_matcher: bool,
+) -> Result<JobAssigned> {
+    check_candidate(
+        provider,
+        &node.stake_account,
+        &node.registry_config,
+        job,
+        provider.price_per_gpu_hour,
+        now,
+    )?;
+    job.assign(Assignment {
+        provider: node.provider.key(),
+        authority: provider.authority,
+        price_per_gpu_hour: provider.price_per_gpu_hour,
+        assigned_at: now,
+        by_matcher,
+    })?;
+    node.hold(job, bump)?;
+    Ok(JobAssigned {
+        job: job.key(),
+        provider: node.provider.key(),
+        price_per_gpu_hour: provider.price_per_gpu_hour,
+        attempt: job.attempts,
+        collateral_locked: job.collateral_locked(),
+        by_matcher,
+    })
 }

@@ -89,6 +89,7 @@ impl CloseAuction<'_> {
             authority: bid.authority,
             price_per_gpu_hour: bid.price_per_gpu_hour,
             assigned_at: now,
+            by_matcher: false,
         })?;
         accounts.winner.hold(job, accounts.config.authority_bump)?;
 
@@ -100,6 +101,7 @@ impl CloseAuction<'_> {
                 price_per_gpu_hour: bid.price_per_gpu_hour,
                 attempt: job.attempts,
                 collateral_locked: job.collateral_locked(),
+                by_matcher: false,
             }
         );
         Ok(())

@@ -122,6 +122,37 @@ impl<'info> ProviderCpi<'info> {
             .ok_or(error!(EscrowError::ProviderNotFound))
     }
 
+    /// The provider account, which must exist at its registry address, with its own stake
+    /// account.
+    pub fn listed_provider(&self) -> Result<Provider> {
+        let provider = self.existing_provider()?;
+        let address = Pubkey::create_program_address(
+            &[
+                Provider::SEED,
+                provider.authority.as_ref(),
+                &[provider.bump],
+            ],
+            &provider_registry::ID,
+        )
+        .map_err(|_| error!(EscrowError::WrongProvider))?;
+        self.check_keys(&address, &provider.authority)?;
+        Ok(provider)
+    }
+
+    /// The accounts must be those of the provider `job` is assigned to, and `operator` its
+    /// current operator.
+    pub fn check_assigned_operator(&self, job: &Job, operator: &Pubkey) -> Result<()> {
+        let assignment = job.assignment()?;
+        self.check_keys(&assignment.provider, &assignment.authority)?;
+        let provider = self.existing_provider()?;
+        require_keys_eq!(
+            *operator,
+            provider.operator,
+            EscrowError::NotAssignedProvider
+        );
+        Ok(())
+    }
+
     /// The accounts must be those of the provider `provider` with authority `authority`.
     pub fn check_keys(&self, provider: &Pubkey, authority: &Pubkey) -> Result<()> {
         require_keys_eq!(self.provider.key(), *provider, EscrowError::WrongProvider);

@@ -128,6 +128,9 @@ impl CreateJob<'_> {
             bid_deadline: now
                 .checked_add(terms.bid_window)
                 .ok_or(error!(EscrowError::MathOverflow))?,
+            match_deadline: now
+                .checked_add(terms.match_window)
+                .ok_or(error!(EscrowError::MathOverflow))?,
             best_bid: None,
             assignment: None,
             created_at: now,

@@ -25,6 +25,10 @@ pub struct InitConfigArgs {
     pub crank_tip: u64,
     pub dispute_bond: u64,
     pub max_job_duration: i64,
+    /// The matcher service's key, `Pubkey::default()` for none.
+    pub matcher: Pubkey,
+    /// Seconds the matcher has an instant job to itself; zero without a matcher.
+    pub match_window: i64,
 }
 
 #[event_cpi]
@@ -76,6 +80,8 @@ impl InitConfig<'_> {
             crank_tip: args.crank_tip,
             dispute_bond: args.dispute_bond,
             max_job_duration: args.max_job_duration,
+            matcher: args.matcher,
+            match_window: args.match_window,
             job_count: 0,
             bump: ctx.bumps.config,
             authority_bump: ctx.bumps.escrow_authority,

@@ -32,6 +32,9 @@ pub struct UpdateConfigArgs {
     pub crank_tip: Option<u64>,
     pub dispute_bond: Option<u64>,
     pub max_job_duration: Option<i64>,
+    /// `Some(Pubkey::default())` removes the matcher (with a zero match window).
+    pub matcher: Option<Pubkey>,
+    pub match_window: Option<i64>,
 }
 
 #[event_cpi]

@@ -58,8 +58,8 @@ impl ReclaimJob<'_> {
         let now = Clock::get()?.unix_timestamp;
         ctx.accounts.validate(now)?;
         let accounts = ctx.accounts;
-        // An auction that ended because its winners kept being refused pays no tip: nobody
-        // may profit from having run it into the ground.
+        // A job whose auction winners kept being refused, or whose matcher assignments kept
+        // being declined, pays no tip: nobody may profit from having run it into the ground.
         let tip = if accounts.job.refused_bidders.len() >= MAX_REFUSED_BIDDERS {
             0
         } else {

@@ -3,7 +3,6 @@
 //! stays locked until the job ends). The provider's current operator only.
 
 use crate::{
-    error::EscrowError,
     events::ResultSubmitted,
     state::{Job, JobResult, MarketConfig},
 };
@@ -36,16 +35,8 @@ pub struct SubmitResult<'info> {
 
 impl SubmitResult<'_> {
     fn validate(&self) -> Result<()> {
-        let assignment = self.job.assignment()?;
         self.node
-            .check_keys(&assignment.provider, &assignment.authority)?;
-        let provider = self.node.existing_provider()?;
-        require_keys_eq!(
-            self.operator.key(),
-            provider.operator,
-            EscrowError::NotAssignedProvider
-        );
-        Ok(())
+            .check_assigned_operator(&self.job, &self.operator.key())
     }
 
     pub fn handler(ctx: Context<Self>, args: SubmitResultArgs) -> Result<()> {

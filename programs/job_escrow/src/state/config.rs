@@ -1,7 +1,8 @@
 use crate::{
     constants::{
         DISPUTE_TIMEOUT, MAX_ALLOWED_MINTS, MAX_ATTEMPTS, MAX_BID_WINDOW, MAX_CHALLENGE_WINDOW,
-        MAX_HEARTBEAT_GRACE, MAX_JOB_DURATION, MAX_PROTOCOL_FEE_BPS, MAX_START_TIMEOUT,
+        MAX_HEARTBEAT_GRACE, MAX_JOB_DURATION, MAX_MATCH_WINDOW, MAX_PROTOCOL_FEE_BPS,
+        MAX_START_TIMEOUT,
     },
     error::EscrowError,
     instructions::UpdateConfigArgs,
@@ -46,6 +47,12 @@ pub struct MarketConfig {
     pub dispute_bond: u64,
     /// Longest run a job may ask for, extensions included.
     pub max_job_duration: i64,
+    /// Key of the operator's matcher service, which may assign open instant jobs to eligible
+    /// providers; `Pubkey::default()` for none.
+    pub matcher: Pubkey,
+    /// How long after an instant job opens only the matcher may assign it; then any
+    /// eligible provider may take it too. Zero without a matcher.
+    pub match_window: i64,
     pub job_count: u64,
     pub bump: u8,
     pub authority_bump: u8,
@@ -85,6 +92,8 @@ impl MarketConfig {
         self.crank_tip = a.crank_tip.unwrap_or(self.crank_tip);
         self.dispute_bond = a.dispute_bond.unwrap_or(self.dispute_bond);
         self.max_job_duration = a.max_job_duration.unwrap_or(self.max_job_duration);
+        self.matcher = a.matcher.unwrap_or(self.matcher);
+        self.match_window = a.match_window.unwrap_or(self.match_window);
     }
 
     pub fn allows(&self, mint: &Pubkey) -> bool {
@@ -136,6 +145,17 @@ impl MarketConfig {
                 && self.max_attempts > 0
                 && self.max_attempts <= MAX_ATTEMPTS,
             EscrowError::InvalidTiming
+        );
+        // Providers must get a fair turn at an instant job (at least half the bid window)
+        // before it becomes reclaimable.
+        let window_bound = if self.matcher == Pubkey::default() {
+            0
+        } else {
+            MAX_MATCH_WINDOW.min(self.bid_window / 2)
+        };
+        require!(
+            (0..=window_bound).contains(&self.match_window),
+            EscrowError::InvalidMatchWindow
         );
         // A provider must never profit from cranking its own expiry, and a dispute must
         // cost the client something.

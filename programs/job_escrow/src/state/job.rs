@@ -1,5 +1,5 @@
 use crate::{
-    constants::{MAX_REFUSED_BIDDERS, MAX_URI_LEN},
+    constants::{DECLINE_WINDOW, MAX_REFUSED_BIDDERS, MAX_URI_LEN},
     error::EscrowError,
     math,
     state::{MarketConfig, SlashAmounts},
@@ -55,6 +55,9 @@ pub struct Assignment {
     pub authority: Pubkey,
     pub price_per_gpu_hour: u64,
     pub assigned_at: i64,
+    /// Assigned by the market's matcher rather than taken by the provider: the provider
+    /// may decline it before starting.
+    pub by_matcher: bool,
 }
 
 /// The lowest bid so far in an auction; the earliest wins a tie.
@@ -84,6 +87,10 @@ pub struct JobTerms {
     pub dispute_bond: u64,
     /// Longest the job may be extended to.
     pub max_job_duration: i64,
+    /// Who may assign the job while it is open (instant mode); `Pubkey::default()` for none.
+    pub matcher: Pubkey,
+    /// How long the matcher has an open instant job to itself.
+    pub match_window: i64,
 }
 
 impl JobTerms {
@@ -100,6 +107,8 @@ impl JobTerms {
             crank_tip: config.crank_tip,
             dispute_bond: config.dispute_bond,
             max_job_duration: config.max_job_duration,
+            matcher: config.matcher,
+            match_window: config.match_window,
         }
     }
 
@@ -170,6 +179,9 @@ pub struct Job {
     pub attempt_billed: u64,
     /// When an open job stops taking bids (auction) or may be reclaimed.
     pub bid_deadline: i64,
+    /// Until when only the matcher may assign an open instant job: the end of the match
+    /// window from when it (re-)opened.
+    pub match_deadline: i64,
     pub created_at: i64,
     pub started_at: i64,
     pub last_heartbeat: i64,
@@ -183,8 +195,10 @@ pub struct Job {
     pub result: Option<JobResult>,
     pub dispute: Option<Dispute>,
     pub workload: Workload,
-    /// Auction winners that could not take the job when the window closed; they may not bid
-    /// on it again, and once the list is full the auction stops re-opening.
+    /// Auction winners that could not take the job when the window closed, and providers
+    /// that declined the matcher's assignment: they may not bid on it, nor be assigned it,
+    /// again. Once the list is full the auction stops re-opening and the matcher stops
+    /// assigning.
     #[max_len(MAX_REFUSED_BIDDERS)]
     pub refused_bidders: Vec<Pubkey>,
 }
@@ -218,6 +232,7 @@ pub mod layout {
         BILLED: u64,
         ATTEMPT_BILLED: u64,
         BID_DEADLINE: i64,
+        MATCH_DEADLINE: i64,
         CREATED_AT: i64,
         STARTED_AT: i64,
         LAST_HEARTBEAT: i64,
@@ -498,7 +513,82 @@ impl Job {
         self.bid_deadline = now
             .checked_add(self.terms.bid_window)
             .ok_or(error!(EscrowError::MathOverflow))?;
+        self.match_deadline = now
+            .checked_add(self.terms.match_window)
+            .ok_or(error!(EscrowError::MathOverflow))?;
         Ok(())
+    }
+
+    /// May the matcher assign this job to `provider` at `now`? An open instant job, signed
+    /// by the matcher its terms name (and still the market's: removing or replacing the
+    /// matcher revokes it on existing jobs too), within its match window, to a provider that
+    /// has not declined it.
+    pub fn check_matcher(
+        &self,
+        signer: &Pubkey,
+        market_matcher: &Pubkey,
+        provider: &Pubkey,
+        now: i64,
+    ) -> Result<()> {
+        require!(self.mode == JobMode::Instant, EscrowError::NotInstantMode);
+        let matcher = self.terms.matcher;
+        require!(
+            matcher != Pubkey::default() && *signer == matcher && *market_matcher == matcher,
+            EscrowError::NotMatcher
+        );
+        require!(now < self.match_deadline, EscrowError::MatchWindowClosed);
+        require!(
+            self.refused_bidders.len() < MAX_REFUSED_BIDDERS,
+            EscrowError::MatcherExhausted
+        );
+        require!(
+            !self.refused_bidders.contains(provider),
+            EscrowError::ProviderDeclined
+        );
+        Ok(())
+    }
+
+    /// May a provider take this open instant job itself at `now`? Once the matcher's window
+    /// has closed, or at once when the job's matcher is no longer the market's
+    /// (`market_matcher`).
+    pub fn check_match_window(&self, market_matcher: &Pubkey, now: i64) -> Result<()> {
+        require!(
+            now >= self.match_deadline || *market_matcher != self.terms.matcher,
+            EscrowError::MatchWindowOpen
+        );
+        Ok(())
+    }
+
+    /// Assigned -> Open: the provider turned down the matcher's assignment before starting,
+    /// within `DECLINE_WINDOW` of it and the start timeout. The attempt is not counted, the
+    /// provider may not be assigned the job again, and the job stays open at least one more
+    /// bid window; the match window is not re-opened.
+    pub fn decline(&mut self, now: i64) -> Result<Assignment> {
+        self.require_status(JobStatus::Assigned, EscrowError::NotMatcherAssignment)?;
+        let assignment = self.assignment()?;
+        require!(assignment.by_matcher, EscrowError::NotMatcherAssignment);
+        let decline_by = assignment
+            .assigned_at
+            .checked_add(DECLINE_WINDOW)
+            .ok_or(error!(EscrowError::MathOverflow))?
+            .min(self.start_deadline()?);
+        require!(now <= decline_by, EscrowError::DeclineWindowClosed);
+        // The matcher assigns only while the list has room, so there always is; were it
+        // full, the decline must still go through.
+        if self.refused_bidders.len() < MAX_REFUSED_BIDDERS {
+            self.refused_bidders.push(assignment.provider);
+        }
+        self.status = JobStatus::Open;
+        self.assignment = None;
+        self.attempts = self
+            .attempts
+            .checked_sub(1)
+            .ok_or(error!(EscrowError::MathOverflow))?;
+        self.bid_deadline = self.bid_deadline.max(
+            now.checked_add(self.terms.bid_window)
+                .ok_or(error!(EscrowError::MathOverflow))?,
+        );
+        Ok(assignment)
     }
 }
 

@@ -91,6 +91,9 @@ pub enum Outcome {
     },
     Failed,
     DisputeLost,
+    /// The provider turned down a job the market's matcher assigned to it, before starting:
+    /// no fault, and no change to its record.
+    Declined,
 }
 
 #[derive(
@@ -144,6 +147,7 @@ impl Reputation {
             Outcome::DisputeLost => {
                 self.disputes_lost = self.disputes_lost.checked_add(1).ok_or_else(overflow)?;
             }
+            Outcome::Declined => {}
         }
         Ok(())
     }

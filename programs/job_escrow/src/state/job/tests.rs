@@ -20,6 +20,8 @@ fn terms(fee_bps: u16) -> JobTerms {
         crank_tip: 0,
         dispute_bond: 0,
         max_job_duration: 400_000,
+        matcher: Pubkey::new_from_array([9; 32]),
+        match_window: 30,
     }
 }
 
@@ -29,6 +31,7 @@ fn assignment(price: u64, at: i64) -> Assignment {
         authority: Pubkey::new_unique(),
         price_per_gpu_hour: price,
         assigned_at: at,
+        by_matcher: false,
     }
 }
 
@@ -64,6 +67,7 @@ fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
         attempt_billed: 0,
         status: JobStatus::Open,
         bid_deadline: 0,
+        match_deadline: 0,
         best_bid: None,
         assignment: None,
         created_at: 0,
@@ -193,6 +197,7 @@ mod account_layout {
             authority: Pubkey::new_from_array([5; 32]),
             price_per_gpu_hour: 1_000,
             assigned_at: 5,
+            by_matcher: false,
         });
         job
     }
@@ -201,7 +206,7 @@ mod account_layout {
 
     #[test]
     fn each_offset_is_where_its_field_is_encoded() {
-        let cases: [(&str, usize, Change); 24] = [
+        let cases: [(&str, usize, Change); 25] = [
             ("status", layout::STATUS, |j| j.status = JobStatus::Running),
             ("requirements", layout::REQUIREMENTS, |j| {
                 j.requirements.gpu_class = ClassFilter::Consumer
@@ -233,6 +238,9 @@ mod account_layout {
             }),
             ("bid_deadline", layout::BID_DEADLINE, |j| {
                 j.bid_deadline += 1
+            }),
+            ("match_deadline", layout::MATCH_DEADLINE, |j| {
+                j.match_deadline += 1
             }),
             ("created_at", layout::CREATED_AT, |j| j.created_at += 1),
             ("started_at", layout::STARTED_AT, |j| j.started_at += 1),
