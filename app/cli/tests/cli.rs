@@ -555,9 +555,10 @@ fn market_match_assigns_as_the_matcher() {
     result.expect("market match");
     let round: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(round["matches"][0]["action"], "assign", "{out}");
+    assert_eq!(round["matches"][0]["job"], job.to_string(), "{out}");
     assert_eq!(
-        round["matches"][0]["job"],
-        serde_json::to_value(job).unwrap(),
+        round["matches"][0]["authority"],
+        provider.pubkey().to_string(),
         "{out}"
     );
     assert_eq!(round["assigned"], serde_json::json!([]), "{out}");

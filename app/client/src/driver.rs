@@ -29,31 +29,52 @@ use std::fmt;
 pub enum Action {
     /// The provider takes an instant job (its operator signs).
     Accept {
+        #[serde(with = "crate::serde_key")]
         job: Pubkey,
+        #[serde(with = "crate::serde_key")]
         authority: Pubkey,
+        #[serde(with = "crate::serde_key")]
         operator: Pubkey,
     },
     /// The market's matcher assigns an instant job to the provider (the matcher signs).
     Assign {
+        #[serde(with = "crate::serde_key")]
         job: Pubkey,
+        #[serde(with = "crate::serde_key")]
         authority: Pubkey,
+        #[serde(with = "crate::serde_key")]
         matcher: Pubkey,
     },
     /// The provider bids on an auction (its operator signs).
     Bid {
+        #[serde(with = "crate::serde_key")]
         job: Pubkey,
+        #[serde(with = "crate::serde_key")]
         authority: Pubkey,
+        #[serde(with = "crate::serde_key")]
         operator: Pubkey,
         price_per_gpu_hour: u64,
     },
     /// An auction's window closed with a bid: assign it to the best one (anyone).
-    CloseAuction { job: Pubkey },
+    CloseAuction {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// The provider missed a deadline: slash it and re-queue or refund the job (anyone).
-    Expire { job: Pubkey },
+    Expire {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// A job is done and unchallenged, or a lease reached its end: settle it (anyone).
-    Finalize { job: Pubkey },
+    Finalize {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// An open job nobody took: refund the client (anyone).
-    Reclaim { job: Pubkey },
+    Reclaim {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
 }
 
 impl Action {

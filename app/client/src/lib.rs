@@ -23,6 +23,7 @@ pub mod matcher;
 pub mod pda;
 pub mod registry;
 pub mod rewards;
+pub mod serde_key;
 pub mod staking;
 pub mod token;
 

@@ -51,38 +51,73 @@ pub enum AgentEvent {
     /// Uptime was recorded in a reward epoch.
     UptimeRecorded { epoch: u64 },
     /// An instant job was taken.
-    Accepted { job: Pubkey },
+    Accepted {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// The market's matcher assigned a job this node cannot run (or it is stopping); it
     /// turned it down.
-    Declined { job: Pubkey },
+    Declined {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// A bid was placed on an auction.
     Bid {
+        #[serde(with = "crate::serde_key")]
         job: Pubkey,
         price_per_gpu_hour: u64,
     },
     /// An auction this node won was closed in its favour.
-    AuctionClosed { job: Pubkey },
+    AuctionClosed {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// A job was started on chain.
-    Started { job: Pubkey },
+    Started {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// A workload was (re)launched by the executor.
-    Launched { job: Pubkey, executor: String },
+    Launched {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+        executor: String,
+    },
     /// A running job's liveness heartbeat landed.
-    JobHeartbeat { job: Pubkey },
+    JobHeartbeat {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// A batch result was submitted.
     Submitted {
+        #[serde(with = "crate::serde_key")]
         job: Pubkey,
         sha256: String,
         bytes: u64,
     },
     /// A workload failed; its job gets no result from this node.
-    WorkloadFailed { job: Pubkey, reason: String },
+    WorkloadFailed {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+        reason: String,
+    },
     /// Lease earnings were withdrawn (gross amount).
-    Withdrew { job: Pubkey, amount: u64 },
+    Withdrew {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+        amount: u64,
+    },
     /// One of this node's jobs was settled by this agent.
-    Settled { job: Pubkey },
+    Settled {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// A job this node was running is no longer its own (settled, expired or closed by
     /// someone else); its workload was stopped.
-    Released { job: Pubkey },
+    Released {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
     /// The chain refused a transaction; the agent goes on.
     Rejected { what: String, error: String },
 }

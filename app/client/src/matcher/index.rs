@@ -725,7 +725,9 @@ impl Index {
                 let s = group.members[pos];
                 if let Some(slot) = self.slot(s) {
                     let view = &slot.view;
-                    if satisfies(&view.provider, view.active_stake, req, &policy, now).is_ok() {
+                    if !super::refused(job, &view.address)
+                        && satisfies(&view.provider, view.active_stake, req, &policy, now).is_ok()
+                    {
                         best = Some((s, slot.key));
                         break;
                     }
@@ -821,6 +823,7 @@ impl Index {
                 (j.payment_mint == view.provider.payment_mint
                     && j.max_price_per_gpu_hour >= view.provider.price_per_gpu_hour
                     && need.met_by(&caps)
+                    && !super::refused(j, &view.address)
                     && satisfies(
                         &view.provider,
                         view.active_stake,

@@ -2,7 +2,8 @@
 //!
 //! Eligibility is the registry's own [`satisfies`] predicate, the function the chain runs
 //! when a provider accepts or bids, so the matcher never proposes a pair the chain would
-//! refuse. Among eligible providers it ranks by price (lower first), then completion rate
+//! refuse; a provider in a job's refused list (an auction winner that could not take it, or
+//! a provider that declined the market matcher's assignment) is not eligible for that job. Among eligible providers it ranks by price (lower first), then completion rate
 //! (higher first), then benchmark per unit of price (higher first), then address, and it
 //! tracks each provider's free GPUs and unlocked stake across the round.
 //!
@@ -65,6 +66,12 @@ fn rank_key(view: &ProviderView) -> RankKey {
     )
 }
 
+/// Whether the provider account `provider` is in `job`'s refused list: it may not bid on
+/// the job, nor be assigned it by the matcher.
+fn refused(job: &Job, provider: &Pubkey) -> bool {
+    job.refused_bidders.contains(provider)
+}
+
 /// The least any job asks: one GPU of any kind anywhere. A provider that cannot take it is
 /// not live (paused, exiting, stale, under-staked or full).
 pub const ANY_JOB: Requirements = Requirements {
@@ -122,6 +129,7 @@ pub fn brute_force(
                     && p.provider.price_per_gpu_hour <= job.max_price_per_gpu_hour
                     && free[i] >= job.requirements.gpu_count
                     && unlocked[i] >= collateral
+                    && !refused(job, &p.address)
                     && satisfies(&p.provider, p.active_stake, &job.requirements, policy, now)
                         .is_ok()
             })

@@ -34,6 +34,12 @@ fn market(seed: u64, n_providers: usize, n_jobs: usize) -> (Vec<OpenJob>, Vec<Pr
     let mut jobs = jobs(&mut rng, n_jobs, mint, NOW);
     for open in &mut jobs {
         open.job.requirements.attested_only = rng.below(4) == 0;
+        // Some jobs refused a provider (a declined assignment, a refused auction winner).
+        if rng.below(5) == 0 {
+            if let Some(view) = pick(&mut rng, providers.iter()) {
+                open.job.refused_bidders.push(view.address);
+            }
+        }
     }
     (jobs, providers)
 }
@@ -332,10 +338,11 @@ fn pick<T: Clone>(rng: &mut Rng, items: impl Iterator<Item = T>) -> Option<T> {
     (!items.is_empty()).then(|| rng.pick(&items).clone())
 }
 
-#[test]
-fn the_cheapest_of_equal_providers_wins() {
+/// A job any live provider can take at up to 1,000, and three live providers alike but
+/// for their prices: 300, 100, 200.
+fn one_job_three_providers() -> (Vec<OpenJob>, Vec<ProviderView>) {
     let (mut jobs, providers) = market(9, 3, 1);
-    let mut providers: Vec<ProviderView> = (0..3)
+    let providers: Vec<ProviderView> = (0..3)
         .map(|i| {
             let mut p = providers[0].clone();
             p.address = Pubkey::new_from_array([i as u8 + 10; 32]);
@@ -351,6 +358,13 @@ fn the_cheapest_of_equal_providers_wins() {
     let job = &mut jobs[0].job;
     job.requirements = ANY_JOB;
     job.max_price_per_gpu_hour = 1_000;
+    job.refused_bidders.clear();
+    (jobs, providers)
+}
+
+#[test]
+fn the_cheapest_of_equal_providers_wins() {
+    let (jobs, mut providers) = one_job_three_providers();
     let got = match_round(&jobs, &providers, &POLICY, NOW);
     assert_eq!(got.len(), 1);
     assert_eq!(
@@ -362,6 +376,27 @@ fn the_cheapest_of_equal_providers_wins() {
         .iter_mut()
         .for_each(|p| p.provider.price_per_gpu_hour = 1_001);
     assert!(match_round(&jobs, &providers, &POLICY, NOW).is_empty());
+}
+
+#[test]
+fn a_provider_the_job_refused_is_passed_over() {
+    let (mut jobs, providers) = one_job_three_providers();
+    let job = &mut jobs[0].job;
+    job.refused_bidders = vec![providers[1].address];
+    let got = match_round(&jobs, &providers, &POLICY, NOW);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].provider, providers[2].address);
+    assert_eq!(got, brute_force(&jobs, &providers, &POLICY, NOW));
+    // Freeing the refused provider offers it nothing; the job stays with the next best.
+    let mut index = Index::new(&POLICY);
+    index.upsert_provider(providers[1].clone());
+    index.upsert_job(jobs[0].clone());
+    assert_eq!(index.match_job(&jobs[0].address, NOW), None);
+    assert!(index.match_provider(&providers[1].address, NOW).is_empty());
+    index.upsert_provider(providers[2].clone());
+    let got = index.match_provider(&providers[2].address, NOW);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].provider, providers[2].address);
 }
 
 /// A provider that frees its GPUs gets the oldest waiting job it can serve; a refused match
