@@ -7,6 +7,7 @@ use gpu_market_client::{
     filters, pda,
     program_ids::{JOB_ESCROW, PROVIDER_REGISTRY},
     registry::{self, ClassFilter, GpuClass, Provider, ProviderStatus},
+    staking::StakeAccount,
     Chain, ClientError, Memcmp, Pubkey, MAX_FILTERS,
 };
 use gpu_market_tests::{escrow::*, *};
@@ -196,6 +197,34 @@ fn job_filters_select_exactly_the_matching_jobs() {
         },
     );
     assert_eq!(got, vec![pda::job(&client.pubkey(), 2)]);
+}
+
+#[test]
+fn stake_filters_select_by_owner_and_by_its_first_byte() {
+    let mut m = Market::with_escrow();
+    let wallets = [m.provider(1), m.provider(1), m.provider(2)];
+    let all: Vec<(Pubkey, StakeAccount)> = m.chain.fetch_all(&staking::ID).unwrap();
+    assert_eq!(all.len(), 3);
+    for wallet in &wallets {
+        let owner = wallet.pubkey();
+        let got = selects(
+            &mut m,
+            &staking::ID,
+            &[filters::stake::of_owner(&owner)],
+            &all,
+            |s| s.owner == owner,
+        );
+        assert_eq!(got, vec![pda::stake_account(&owner)]);
+        // The matcher service's shard of this owner: the owner's first byte.
+        let first = owner.to_bytes()[0];
+        selects(
+            &mut m,
+            &staking::ID,
+            &[Memcmp::new(filters::stake::OWNER, [first])],
+            &all,
+            |s| s.owner.to_bytes()[0] == first,
+        );
+    }
 }
 
 #[test]

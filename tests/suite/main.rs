@@ -6,6 +6,7 @@ mod cluster;
 mod escrow;
 mod filters;
 mod fuzz;
+mod live_market;
 mod migrations;
 mod registry;
 mod rewards;

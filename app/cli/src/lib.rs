@@ -13,6 +13,7 @@ pub mod market;
 pub mod output;
 pub mod provider;
 pub mod rewards;
+pub mod serve;
 pub mod stake;
 pub mod units;
 

@@ -53,6 +53,11 @@ pub struct StartArgs {
     /// Time between blocks.
     #[arg(long, default_value = "400ms", value_parser = parse_slot_time)]
     pub slot_time: std::time::Duration,
+    /// On a new ledger, make KEY the market's matcher (`gpu-market market serve` run with
+    /// it assigns instant jobs), with a 30 s match window. A market found in the ledger
+    /// keeps its own.
+    #[arg(long, value_name = "KEY")]
+    pub matcher: Option<gpu_market_client::Pubkey>,
 }
 
 #[derive(Debug, Args)]
@@ -276,6 +281,7 @@ fn start(args: &StartArgs, format: OutputFormat) -> Result<(), CliError> {
             .clone()
             .filter(|dir| !dir.as_os_str().is_empty()),
         slot_time: args.slot_time,
+        matcher: args.matcher,
     };
     // Ctrl-C (or SIGTERM) stops the cluster cleanly, also while it starts.
     let (stop, stopped) = mpsc::channel();

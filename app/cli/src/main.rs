@@ -3,7 +3,8 @@
 
 use clap::Parser;
 use gpu_market::{
-    demo, keygen, localnet, output::OutputFormat, run, Cli, CliError, Command, Commitment, Context,
+    demo, keygen, localnet, market, output::OutputFormat, run, serve, Cli, CliError, Command,
+    Commitment, Context,
 };
 use gpu_market_client::{
     cli_config::{self, ConfigError},
@@ -77,5 +78,8 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         out: Box::new(stdout()),
         progress: std::io::stderr().is_terminal() && cli.output == OutputFormat::Text,
     };
-    run(&mut ctx, cli.command)
+    match cli.command {
+        Command::Market(market::MarketCommand::Serve(args)) => serve::run(&mut ctx, args),
+        command => run(&mut ctx, command),
+    }
 }

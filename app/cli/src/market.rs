@@ -33,6 +33,13 @@ pub enum MarketCommand {
     },
     /// Providers, GPUs, utilisation and jobs by status.
     Stats,
+    /// Run the market's matcher as a service: subscribe to the market's accounts, read it
+    /// once, then assign each new instant job within its match window as soon as it (or a
+    /// provider able to take it) appears, and send the market's upkeep as it falls due.
+    /// Run it with the market's matcher key; any other key only sends upkeep. Reconnects
+    /// and reads the market again when the node drops; prints one line per event (JSON
+    /// lines with --output json); serves Prometheus metrics with --metrics.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// A matcher round and the upkeep it sent.
@@ -152,6 +159,11 @@ impl fmt::Display for Stats {
 }
 
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), CliError> {
+    if let MarketCommand::Serve(_) = cmd {
+        return Err(CliError::input(
+            "market serve needs an RPC node with a PubSub websocket: pass --url",
+        ));
+    }
     let snapshot = MarketSnapshot::load(&mut ctx.chain).map_err(|err| match err {
         gpu_market_client::ClientError::AccountNotFound(_) => CliError::input(
             "this cluster has no gpu-market: check --url, or run `gpu-market admin init`",
@@ -201,6 +213,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), Cli
                 upkeep,
             })
         }
+        MarketCommand::Serve(_) => Ok(()),
         MarketCommand::Stats => {
             let policy = snapshot.policy();
             let live = snapshot

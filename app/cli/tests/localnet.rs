@@ -18,6 +18,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_gpu-market");
 struct Localnet {
     child: Child,
     url: String,
+    port: u16,
     ledger: PathBuf,
     home: tempfile::TempDir,
     started: Value,
@@ -25,28 +26,14 @@ struct Localnet {
 
 impl Localnet {
     fn start() -> Result<Self> {
-        let home = tempfile::tempdir()?;
+        Self::start_with(tempfile::tempdir()?, &[])
+    }
+
+    /// A localnet on a new ledger under `home`, started with `extra` arguments.
+    fn start_with(home: tempfile::TempDir, extra: &[&str]) -> Result<Self> {
         let ledger = home.path().join("ledger");
-        let port = gpu_market_localnet::free_port()?.to_string();
-        let mut child = Command::new(BIN)
-            .args(["--output", "json", "localnet", "--ledger"])
-            .arg(&ledger)
-            .args(["--rpc-port", &port, "--slot-time", "100ms"])
-            .env("HOME", home.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        let read = BufReader::new(stdout).read_line(&mut line);
-        let started: Value = match read.map(|_| serde_json::from_str(&line)) {
-            Ok(Ok(started)) => started,
-            failed => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("localnet printed {line:?}: {failed:?}").into());
-            }
-        };
+        let port = gpu_market_localnet::free_port()?;
+        let (child, started) = Self::spawn(home.path(), &ledger, port, extra)?;
         let url = started["url"].as_str().ok_or("no url")?.to_owned();
         eprintln!(
             "localnet at {url}, started in {} ms",
@@ -55,10 +42,44 @@ impl Localnet {
         Ok(Self {
             child,
             url,
+            port,
             ledger,
             home,
             started,
         })
+    }
+
+    fn spawn(home: &Path, ledger: &Path, port: u16, extra: &[&str]) -> Result<(Child, Value)> {
+        let mut child = Command::new(BIN)
+            .args(["--output", "json", "localnet", "--ledger"])
+            .arg(ledger)
+            .args(["--rpc-port", &port.to_string(), "--slot-time", "100ms"])
+            .args(extra)
+            .env("HOME", home)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line);
+        match read.map(|_| serde_json::from_str(&line)) {
+            Ok(Ok(started)) => Ok((child, started)),
+            failed => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(format!("localnet printed {line:?}: {failed:?}").into())
+            }
+        }
+    }
+
+    /// Stops the cluster as Ctrl-C would and starts it again on the same ledger and port:
+    /// whatever talks to it sees its connections drop.
+    fn restart(&mut self) -> Result {
+        interrupt(&mut self.child, "localnet")?;
+        let (child, started) = Self::spawn(self.home.path(), &self.ledger, self.port, &[])?;
+        self.child = child;
+        assert_eq!(started["new_market"], false, "{started}");
+        Ok(())
     }
 
     fn admin(&self) -> PathBuf {
@@ -124,20 +145,25 @@ impl Localnet {
 
     /// Stops the localnet as Ctrl-C would and checks that it says so.
     fn stop(mut self) -> Result {
-        let pid = self.child.id().to_string();
-        let status = Command::new("kill").args(["-INT", &pid]).status()?;
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait()? {
-                assert!(status.success(), "localnet exited with {status}");
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err("localnet did not stop within 30 s of Ctrl-C".into());
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        interrupt(&mut self.child, "localnet")
+    }
+}
+
+/// Sends `child` Ctrl-C and waits up to 30 s for it to exit successfully.
+fn interrupt(child: &mut Child, what: &str) -> Result {
+    let pid = child.id().to_string();
+    let status = Command::new("kill").args(["-INT", &pid]).status()?;
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            assert!(status.success(), "{what} exited with {status}");
+            return Ok(());
         }
+        if Instant::now() > deadline {
+            return Err(format!("{what} did not stop within 30 s of Ctrl-C").into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -494,5 +520,216 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     assert_eq!(a_provider["status"], "retired", "{a_provider}");
 
     eprintln!("walkthroughs took {:?}", started.elapsed());
+    net.stop()
+}
+
+/// `gpu-market market serve` running in the background, its JSON lines collected.
+struct Matcher {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Matcher {
+    fn serve(net: &Localnet, keypair: &Path, metrics: &str) -> Result<Self> {
+        let mut child = Command::new(BIN)
+            .args(["-u", &net.url, "--output", "json", "-k"])
+            .arg(keypair)
+            .args([
+                "market",
+                "serve",
+                "--upkeep-every",
+                "1s",
+                "--metrics",
+                metrics,
+            ])
+            .env("HOME", net.home.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout)
+                .lines()
+                .map_while(std::result::Result::ok)
+            {
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|err| panic!("market serve printed {line:?}: {err}"));
+                if send.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Self {
+            child,
+            lines,
+            seen: Vec::new(),
+        })
+    }
+
+    /// The first event not yet returned that `wanted` accepts, waiting up to `within`.
+    fn wait(&mut self, within: Duration, wanted: impl Fn(&Value) -> bool) -> Result<Value> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(event) => {
+                    eprintln!("market serve: {event}");
+                    self.seen.push(event.clone());
+                    if wanted(&event) {
+                        return Ok(event);
+                    }
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "market serve printed no such event within {within:?}; it printed {:?}",
+                        self.seen
+                    )
+                    .into())
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Matcher {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The body of `GET /metrics` at `addr`.
+fn scrape(addr: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").ok_or("no HTTP response")?;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    Ok(body.to_owned())
+}
+
+/// The value of the metric `name` in a Prometheus text `body`.
+fn metric(body: &str, name: &str) -> Option<f64> {
+    body.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+#[test]
+fn the_matcher_service_assigns_new_jobs_and_rides_out_a_restart() -> Result {
+    // The matcher's key first: the localnet's new market names it.
+    let home = tempfile::tempdir()?;
+    let matcher_key = home.path().join("matcher.json");
+    let made = Command::new(BIN)
+        .args(["--output", "json", "keygen", "-o"])
+        .arg(&matcher_key)
+        .output()?;
+    assert!(made.status.success());
+    let made: Value = serde_json::from_slice(&made.stdout)?;
+    let matcher = made["pubkey"].as_str().ok_or("no pubkey")?.to_owned();
+    let mut net = Localnet::start_with(home, &["--matcher", &matcher])?;
+    net.json(
+        None,
+        &[
+            "localnet",
+            "fund",
+            &matcher,
+            "--ledger",
+            net.ledger.to_str().ok_or("path")?,
+            "--sol",
+            "10",
+        ],
+    )?;
+
+    // A node serving, and the service.
+    let (node, node_key) = net.wallet("node", "10000", "0")?;
+    net.json(Some(&node), &["stake", "deposit", "2000"])?;
+    register(&net, &node, "0.40")?;
+    let provider = net.json(None, &["provider", "show", "--authority", &node_key])?["address"]
+        .as_str()
+        .ok_or("no address")?
+        .to_owned();
+    let work = tempfile::tempdir()?;
+    let _agent = Agent::serve(&net, &node, work.path())?;
+
+    // A startup's instant job, posted before the service starts: the service finds it in
+    // its first read and assigns it inside the 30 s match window (the agent may not take
+    // it itself before the window closes), and the agent runs it.
+    let (startup, _) = net.wallet("startup", "0", "1000")?;
+    let job = submit(&net, &startup, &["--command", "echo matched"])?;
+    let metrics = format!("127.0.0.1:{}", gpu_market_localnet::free_port()?);
+    let mut service = Matcher::serve(&net, &matcher_key, &metrics)?;
+    let snapshot = service.wait(Duration::from_secs(60), |e| e["event"] == "snapshot")?;
+    assert_eq!(snapshot["matcher"], true, "{snapshot}");
+    assert_eq!(snapshot["providers"], 1, "{snapshot}");
+    assert_eq!(snapshot["assignable_jobs"], 1, "{snapshot}");
+    let assigned = service.wait(Duration::from_secs(25), |e| {
+        e["event"] == "assigned" && e["job"] == job.as_str()
+    })?;
+    assert_eq!(assigned["provider"], provider.as_str(), "{assigned}");
+    assert!(assigned["created_to_assigned_s"].as_i64() < Some(30));
+    let done = wait_status(&net, &job, "result-submitted", Duration::from_secs(60))?;
+    assert_eq!(done["provider"], provider.as_str());
+    let body = scrape(&metrics)?;
+    assert_eq!(
+        metric(&body, "gpu_market_matcher_assignments_total"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&body, "gpu_market_matcher_snapshots_total"),
+        Some(1.0)
+    );
+    assert_eq!(metric(&body, "gpu_market_matcher_providers"), Some(1.0));
+    assert!(
+        body.contains("gpu_market_matcher_round_seconds_count"),
+        "{body}"
+    );
+
+    // The cluster restarts: the service reconnects, reads the market again and assigns
+    // a job posted once it is back, as soon as it sees it.
+    net.restart()?;
+    service.wait(Duration::from_secs(60), |e| e["event"] == "disconnected")?;
+    let again = service.wait(Duration::from_secs(90), |e| e["event"] == "snapshot")?;
+    assert_eq!(
+        again["jobs"], 1,
+        "the first job, awaiting approval: {again}"
+    );
+    let second = submit(&net, &startup, &["--command", "echo again"])?;
+    let assigned = service.wait(Duration::from_secs(25), |e| {
+        e["event"] == "assigned" && e["job"] == second.as_str()
+    })?;
+    assert_eq!(assigned["provider"], provider.as_str(), "{assigned}");
+    assert!(
+        assigned["seen_to_assigned_ms"].as_u64().is_some(),
+        "{assigned}"
+    );
+    wait_status(&net, &second, "result-submitted", Duration::from_secs(60))?;
+    let body = scrape(&metrics)?;
+    assert_eq!(
+        metric(&body, "gpu_market_matcher_assignments_total"),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(&body, "gpu_market_matcher_snapshots_total"),
+        Some(2.0)
+    );
+    assert!(metric(&body, "gpu_market_matcher_disconnects_total") >= Some(1.0));
+
+    // Ctrl-C: the service says what it did and exits cleanly.
+    interrupt(&mut service.child, "market serve")?;
+    let stopped = service.wait(Duration::from_secs(5), |e| e["event"] == "stopped")?;
+    assert_eq!(stopped["assigned"], 2, "{stopped}");
     net.stop()
 }

@@ -1,6 +1,7 @@
 //! The [`Chain`] trait: the one door between gpu-market code and a Solana cluster.
 
 pub mod counting;
+pub mod feed;
 pub mod in_process;
 pub mod rpc;
 

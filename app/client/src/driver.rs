@@ -24,7 +24,7 @@ use solana_signer::Signer;
 use std::fmt;
 
 /// One transaction's worth of market work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// The provider takes an instant job (its operator signs).
@@ -197,8 +197,7 @@ pub fn beats_best_bid(job: &Job, price: u64) -> bool {
 }
 
 /// What is due on `job` at `now` that anyone may crank, if anything.
-pub fn due(snapshot: &MarketSnapshot, address: &Pubkey, job: &Job) -> Option<Action> {
-    let now = snapshot.now;
+pub fn due(now: i64, address: &Pubkey, job: &Job) -> Option<Action> {
     let job_address = *address;
     match job.status {
         JobStatus::Open if now >= job.bid_deadline => Some(match job.best_bid {
@@ -242,7 +241,7 @@ pub fn plan_upkeep(snapshot: &MarketSnapshot) -> Vec<Action> {
     snapshot
         .jobs
         .iter()
-        .filter_map(|(address, job)| due(snapshot, address, job))
+        .filter_map(|(address, job)| due(snapshot.now, address, job))
         .collect()
 }
 

@@ -97,3 +97,18 @@ pub mod job {
         Memcmp::new(layout::MODE, encoded(&mode))
     }
 }
+
+/// Filters on [`StakeAccount`](crate::staking::StakeAccount) accounts.
+pub mod stake {
+    use super::*;
+    use crate::staking::StakeAccount;
+    use anchor_lang::Discriminator;
+
+    /// Where the owner sits: the first field, after the discriminator (a test decodes it
+    /// there).
+    pub const OWNER: usize = StakeAccount::DISCRIMINATOR.len();
+
+    pub fn of_owner(owner: &Pubkey) -> Memcmp {
+        Memcmp::new(OWNER, owner.to_bytes())
+    }
+}

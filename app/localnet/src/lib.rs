@@ -71,6 +71,8 @@ pub struct Options {
     pub sbf_dir: Option<PathBuf>,
     /// Time between blocks.
     pub slot_time: Duration,
+    /// The matcher a new market gets (none by default); a market in the ledger keeps its own.
+    pub matcher: Option<Pubkey>,
 }
 
 impl Default for Options {
@@ -81,6 +83,7 @@ impl Default for Options {
             rpc_port: DEFAULT_RPC_PORT,
             sbf_dir: None,
             slot_time: Duration::from_millis(400),
+            matcher: None,
         }
     }
 }
@@ -349,7 +352,8 @@ impl Localnet {
                     })
                 })?;
         }
-        let (market, created) = initialise_market(&localnet.url, &options.ledger, &admin)?;
+        let (market, created) =
+            initialise_market(&localnet.url, &options.ledger, &admin, options.matcher)?;
         localnet.market = market;
         localnet.created = created;
         localnet.started_in = started.elapsed();
@@ -690,6 +694,7 @@ fn initialise_market(
     url: &str,
     ledger: &Path,
     admin: &Keypair,
+    matcher: Option<Pubkey>,
 ) -> Result<(Market, bool), LocalnetError> {
     let mut chain = RpcChain::new(url, admin.insecure_clone(), CommitmentConfig::confirmed());
     if chain.exists(&pda::market_config())? {
@@ -724,13 +729,15 @@ fn initialise_market(
         PAYMENT_DECIMALS,
         &token::TOKEN_PROGRAM,
     )?;
-    let args = <DeployFlags as clap::Parser>::try_parse_from([
-        "localnet",
-        "--payment-mint",
-        &payment_mint.to_string(),
-    ])
-    .map_err(|err| LocalnetError::Runtime(format!("market parameters: {err}")))?
-    .deploy;
+    let payment_mint_text = payment_mint.to_string();
+    let matcher_text = matcher.map(|m| m.to_string());
+    let mut flags = vec!["localnet", "--payment-mint", &payment_mint_text];
+    if let Some(matcher) = &matcher_text {
+        flags.extend(["--matcher", matcher]);
+    }
+    let args = <DeployFlags as clap::Parser>::try_parse_from(flags)
+        .map_err(|err| LocalnetError::Runtime(format!("market parameters: {err}")))?
+        .deploy;
     let deployment = args.deploy(&mut chain, admin)?;
     let market = Market {
         admin: admin.pubkey(),

@@ -426,7 +426,9 @@ impl Agent {
                 _ => {}
             }
             // This node is the party most interested in its own settlement.
-            if let Some(action @ Action::Finalize { .. }) = driver::due(snapshot, &address, &job) {
+            if let Some(action @ Action::Finalize { .. }) =
+                driver::due(snapshot.now, &address, &job)
+            {
                 let ixs = driver::instructions(chain, snapshot, &operator, &action)?;
                 if self.send(chain, "settlement", &ixs, events) {
                     events.push(AgentEvent::Settled { job: address });

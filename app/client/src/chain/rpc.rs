@@ -90,6 +90,8 @@ pub struct RpcChain {
     /// Whether the cluster runs the gpu-market programs as native builtins (the local
     /// cluster of `gpu-market localnet`), learnt from the first landed transaction.
     native_programs: std::sync::OnceLock<bool>,
+    /// Reads must come from a node that has processed at least this slot.
+    min_context_slot: Option<u64>,
 }
 
 /// The owner of builtin programs.
@@ -122,6 +124,7 @@ impl RpcChain {
             poll_interval: POLL_INTERVAL,
             clock_poll_interval: CLOCK_POLL_INTERVAL,
             native_programs: std::sync::OnceLock::new(),
+            min_context_slot: None,
         }
     }
 
@@ -172,6 +175,24 @@ impl RpcChain {
         self
     }
 
+    /// Makes every later read refuse a node that has not processed `slot` yet (the RPC's
+    /// `minContextSlot`), so that reads after a subscription began never see an older
+    /// state than it does; `None` lifts it.
+    pub fn set_min_context_slot(&mut self, slot: Option<u64>) {
+        self.min_context_slot = slot;
+    }
+
+    /// The latest slot the node has reached at the chosen commitment.
+    pub fn slot(&self) -> Result<u64, ClientError> {
+        self.call("getSlot", |c| c.get_slot_with_commitment(self.commitment))
+    }
+
+    /// The node's PubSub websocket URL as Solana's tools derive it: `ws` for `http`, `wss`
+    /// for `https`, on the next port when the URL names one.
+    pub fn websocket_url(&self) -> Result<String, ClientError> {
+        websocket_url(&self.url)
+    }
+
     /// The RPC node's URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -215,6 +236,7 @@ impl RpcChain {
         RpcAccountInfoConfig {
             encoding: Some(UiAccountEncoding::Base64),
             commitment: Some(self.commitment),
+            min_context_slot: self.min_context_slot,
             ..RpcAccountInfoConfig::default()
         }
     }
@@ -618,6 +640,34 @@ impl Chain for RpcChain {
         }
         Ok(())
     }
+}
+
+/// The PubSub websocket URL of the RPC node at `url`: see [`RpcChain::websocket_url`].
+pub fn websocket_url(url: &str) -> Result<String, ClientError> {
+    let bad = |why: &str| ClientError::Backend(format!("no websocket URL for {url}: {why}"));
+    let mut parsed = url::Url::parse(url).map_err(|err| bad(&err.to_string()))?;
+    let scheme = match parsed.scheme() {
+        "http" => "ws",
+        "https" => "wss",
+        "ws" | "wss" => return Ok(url.to_owned()),
+        other => return Err(bad(&format!("scheme {other} is neither http nor https"))),
+    };
+    parsed
+        .set_scheme(scheme)
+        .map_err(|()| bad("cannot change the scheme"))?;
+    if let Some(port) = parsed.port() {
+        let next = port
+            .checked_add(1)
+            .ok_or_else(|| bad("no port after 65535"))?;
+        parsed
+            .set_port(Some(next))
+            .map_err(|()| bad("cannot set the port"))?;
+    }
+    let text = parsed.to_string();
+    Ok(match text.strip_suffix('/') {
+        Some(bare) if parsed.path() == "/" && !url.ends_with('/') => bare.to_owned(),
+        _ => text,
+    })
 }
 
 fn http_client(url: &str, timeout: Duration, commitment: CommitmentConfig) -> RpcClient {
@@ -1458,6 +1508,28 @@ mod tests {
             "rentEpoch": 0,
             "space": data.len(),
         })
+    }
+
+    #[test]
+    fn websocket_urls_follow_the_rpc_url() {
+        let ws = |url| super::websocket_url(url).unwrap();
+        assert_eq!(ws("http://127.0.0.1:8899"), "ws://127.0.0.1:8900");
+        assert_eq!(
+            ws("https://api.devnet.solana.com"),
+            "wss://api.devnet.solana.com"
+        );
+        assert_eq!(
+            ws("https://rpc.example/key/abc"),
+            "wss://rpc.example/key/abc"
+        );
+        assert_eq!(ws("wss://rpc.example:443/"), "wss://rpc.example:443/");
+        let err = super::websocket_url("ftp://rpc.example").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "chain backend: no websocket URL for ftp://rpc.example: scheme ftp is neither http nor https"
+        );
+        let err = super::websocket_url("http://rpc.example:65535").unwrap_err();
+        assert!(err.to_string().ends_with("no port after 65535"), "{err}");
     }
 
     #[test]

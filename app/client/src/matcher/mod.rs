@@ -12,6 +12,7 @@
 //! quadratic matcher both must agree with.
 
 mod index;
+pub mod live;
 
 pub use index::{Index, IndexSize};
 

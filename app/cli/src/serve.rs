@@ -1,0 +1,762 @@
+//! `gpu-market market serve`: the market's matcher as a long-running service.
+//!
+//! It subscribes to the accounts of the registry, staking and escrow programs, then reads
+//! the market once (no older than the slot the subscriptions began at), and from then on
+//! applies each pushed update, runs a round over what changed, sends `assign_job` for each
+//! match as the market's matcher, and every so often sends the market's upkeep. When a
+//! subscription drops it subscribes and reads the market again; every `--resnapshot-every`
+//! it does so anyway, catching what a subscription cannot push (a closed account). What it
+//! does goes to stdout, one line per event (JSON lines with `--output json`); its counters
+//! and timings to a Prometheus text endpoint when `--metrics` names an address.
+
+use crate::{output::OutputFormat, units::Duration, CliError, Context};
+use clap::Args;
+use gpu_market_client::{
+    chain::feed::{AccountFeed, FeedError},
+    driver::{self, Action},
+    escrow,
+    matcher::live::{Applied, LiveMarket, LiveSize, Shards, Update},
+    serde_key, Chain, Pubkey, RpcChain,
+};
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{
+        counter::Counter,
+        gauge::Gauge,
+        histogram::{exponential_buckets, Histogram},
+    },
+    registry::Registry,
+};
+use serde::Serialize;
+use std::{
+    collections::HashMap,
+    fmt,
+    io::Write,
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration as StdDuration, Instant},
+};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The node's PubSub websocket URL [default: from --url, ws for http and wss for https,
+    /// on the next port when the URL names one]
+    #[arg(long)]
+    pub ws_url: Option<String>,
+    /// Read the market in 256 pages per account type (by the first byte of the provider's
+    /// authority, the stake's owner and the job's client), for RPC nodes that refuse to
+    /// return a whole program's accounts at once.
+    #[arg(long)]
+    pub sharded: bool,
+    /// Serve Prometheus metrics (GET /metrics) on this address, e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
+    /// How often to send the upkeep that is due (close auctions, expire, settle, reclaim).
+    #[arg(long, default_value = "5s")]
+    pub upkeep_every: Duration,
+    /// Send assignments only, no upkeep.
+    #[arg(long)]
+    pub no_upkeep: bool,
+    /// How often to subscribe and read the whole market again.
+    #[arg(long, default_value = "10m")]
+    pub resnapshot_every: Duration,
+    /// Stop after this long (default: run until interrupted).
+    #[arg(long)]
+    pub stop_after: Option<Duration>,
+}
+
+/// Something the service did, printed as a line.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Subscribed and read the market.
+    Snapshot {
+        slot: u64,
+        pages: usize,
+        providers: usize,
+        stakes: usize,
+        jobs: usize,
+        assignable_jobs: usize,
+        /// Reading the snapshot and building the index.
+        millis: u128,
+        /// Whether this key is the market's matcher (else it only sends upkeep).
+        matcher: bool,
+    },
+    /// A round over what changed found matches.
+    Round {
+        matches: usize,
+        micros: u128,
+        #[serde(flatten)]
+        size: SizeReport,
+    },
+    Assigned {
+        #[serde(with = "serde_key")]
+        job: Pubkey,
+        #[serde(with = "serde_key")]
+        provider: Pubkey,
+        signature: String,
+        /// From the service's first sight of the job to the assignment's confirmation.
+        seen_to_assigned_ms: Option<u128>,
+        /// From the job's creation to the assignment, in cluster time.
+        created_to_assigned_s: i64,
+    },
+    AssignRefused {
+        #[serde(with = "serde_key")]
+        job: Pubkey,
+        #[serde(with = "serde_key")]
+        provider: Pubkey,
+        error: String,
+    },
+    Upkeep {
+        action: Action,
+        outcome: String,
+    },
+    /// The subscriptions or the node failed: subscribing and reading again after a pause.
+    Disconnected {
+        error: String,
+        retry_in_ms: u128,
+    },
+    Stopped {
+        assigned: u64,
+        upkeep: u64,
+    },
+}
+
+#[derive(Debug, Serialize)]
+pub struct SizeReport {
+    providers: usize,
+    indexed_providers: usize,
+    jobs: usize,
+    assignable_jobs: usize,
+    waiting_jobs: usize,
+    held: usize,
+}
+
+impl From<LiveSize> for SizeReport {
+    fn from(s: LiveSize) -> Self {
+        Self {
+            providers: s.providers,
+            indexed_providers: s.index.indexed_providers,
+            jobs: s.jobs,
+            assignable_jobs: s.assignable_jobs,
+            waiting_jobs: s.index.waiting_jobs,
+            held: s.held,
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Snapshot {
+                slot,
+                pages,
+                providers,
+                stakes,
+                jobs,
+                assignable_jobs,
+                millis,
+                matcher,
+            } => write!(
+                f,
+                "snapshot at slot {slot}: {providers} providers, {stakes} stakes, {jobs} jobs \
+                 ({assignable_jobs} to assign) in {pages} reads, {millis} ms{}",
+                if *matcher {
+                    ""
+                } else {
+                    "; this key is not the market's matcher: upkeep only"
+                }
+            ),
+            Self::Round {
+                matches,
+                micros,
+                size,
+            } => write!(
+                f,
+                "round: {matches} matches in {micros} us ({} waiting, {} held)",
+                size.waiting_jobs, size.held
+            ),
+            Self::Assigned {
+                job,
+                provider,
+                signature,
+                seen_to_assigned_ms,
+                created_to_assigned_s,
+            } => write!(
+                f,
+                "assigned job {job} to provider {provider} ({signature}), {created_to_assigned_s} s after creation{}",
+                seen_to_assigned_ms
+                    .map(|ms| format!(", {ms} ms after it was seen"))
+                    .unwrap_or_default()
+            ),
+            Self::AssignRefused {
+                job,
+                provider,
+                error,
+            } => write!(
+                f,
+                "assignment of job {job} to provider {provider} refused: {error}"
+            ),
+            Self::Upkeep { action, outcome } => write!(f, "upkeep {action}: {outcome}"),
+            Self::Disconnected { error, retry_in_ms } => {
+                write!(f, "disconnected ({error}); reconnecting in {retry_in_ms} ms")
+            }
+            Self::Stopped { assigned, upkeep } => write!(
+                f,
+                "stopped after {assigned} assignments and {upkeep} upkeep transactions"
+            ),
+        }
+    }
+}
+
+/// The service's counters and timings, as the Prometheus endpoint shows them.
+#[derive(Clone)]
+struct Metrics {
+    providers: Gauge,
+    indexed_providers: Gauge,
+    jobs: Gauge,
+    assignable_jobs: Gauge,
+    waiting_jobs: Gauge,
+    held: Gauge,
+    updates: Counter,
+    stale_updates: Counter,
+    rounds: Histogram,
+    assignments: Counter,
+    assign_refusals: Counter,
+    seen_to_assigned: Histogram,
+    created_to_assigned: Histogram,
+    upkeep: Counter,
+    upkeep_refusals: Counter,
+    snapshots: Counter,
+    snapshot_seconds: Histogram,
+    disconnects: Counter,
+}
+
+impl Metrics {
+    fn new() -> (Self, Registry) {
+        let seconds = || Histogram::new(exponential_buckets(0.000_01, 4.0, 12));
+        let metrics = Self {
+            providers: Gauge::default(),
+            indexed_providers: Gauge::default(),
+            jobs: Gauge::default(),
+            assignable_jobs: Gauge::default(),
+            waiting_jobs: Gauge::default(),
+            held: Gauge::default(),
+            updates: Counter::default(),
+            stale_updates: Counter::default(),
+            rounds: seconds(),
+            assignments: Counter::default(),
+            assign_refusals: Counter::default(),
+            seen_to_assigned: seconds(),
+            created_to_assigned: Histogram::new(exponential_buckets(1.0, 2.0, 10)),
+            upkeep: Counter::default(),
+            upkeep_refusals: Counter::default(),
+            snapshots: Counter::default(),
+            snapshot_seconds: Histogram::new(exponential_buckets(0.01, 4.0, 10)),
+            disconnects: Counter::default(),
+        };
+        let mut registry = Registry::with_prefix("gpu_market_matcher");
+        let m = metrics.clone();
+        registry.register("providers", "Providers held", m.providers);
+        registry.register(
+            "indexed_providers",
+            "Providers that could take a job (active, fully staked)",
+            m.indexed_providers,
+        );
+        registry.register("jobs", "Jobs held (every status)", m.jobs);
+        registry.register(
+            "assignable_jobs",
+            "Open instant jobs in this matcher's window",
+            m.assignable_jobs,
+        );
+        registry.register(
+            "waiting_jobs",
+            "Assignable jobs without a provider",
+            m.waiting_jobs,
+        );
+        registry.register(
+            "held_reservations",
+            "Assignments confirmed whose provider update has not arrived",
+            m.held,
+        );
+        registry.register("updates", "Account updates applied", m.updates);
+        registry.register(
+            "stale_updates",
+            "Account updates older than the state held",
+            m.stale_updates,
+        );
+        registry.register_with_unit(
+            "round",
+            "Time of a round over what changed",
+            prometheus_client::registry::Unit::Seconds,
+            m.rounds,
+        );
+        registry.register("assignments", "Assignments confirmed", m.assignments);
+        registry.register(
+            "assignment_refusals",
+            "Assignments refused or not sent",
+            m.assign_refusals,
+        );
+        registry.register_with_unit(
+            "seen_to_assigned",
+            "From the service's first sight of a job to its assignment",
+            prometheus_client::registry::Unit::Seconds,
+            m.seen_to_assigned,
+        );
+        registry.register_with_unit(
+            "created_to_assigned",
+            "From a job's creation to its assignment, in cluster time",
+            prometheus_client::registry::Unit::Seconds,
+            m.created_to_assigned,
+        );
+        registry.register("upkeep", "Upkeep transactions confirmed", m.upkeep);
+        registry.register(
+            "upkeep_refusals",
+            "Upkeep transactions refused",
+            m.upkeep_refusals,
+        );
+        registry.register("snapshots", "Whole-market reads", m.snapshots);
+        registry.register_with_unit(
+            "snapshot",
+            "Time to read the market and build the index",
+            prometheus_client::registry::Unit::Seconds,
+            m.snapshot_seconds,
+        );
+        registry.register(
+            "disconnects",
+            "Subscriptions or reads that failed",
+            m.disconnects,
+        );
+        (metrics, registry)
+    }
+
+    fn size(&self, size: LiveSize) {
+        let set = |g: &Gauge, n: usize| {
+            g.set(i64::try_from(n).unwrap_or(i64::MAX));
+        };
+        set(&self.providers, size.providers);
+        set(&self.indexed_providers, size.index.indexed_providers);
+        set(&self.jobs, size.jobs);
+        set(&self.assignable_jobs, size.assignable_jobs);
+        set(&self.waiting_jobs, size.index.waiting_jobs);
+        set(&self.held, size.held);
+    }
+}
+
+/// Serves `registry` as Prometheus text on `addr` (GET /metrics) from a thread of its own.
+/// Fails at once if the address cannot be bound.
+fn serve_metrics(addr: SocketAddr, registry: Registry) -> Result<SocketAddr, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .map_err(|e| CliError::input(format!("cannot start the metrics server: {e}")))?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(addr))
+        .map_err(|e| CliError::input(format!("cannot listen on --metrics {addr}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| CliError::input(format!("--metrics {addr}: {e}")))?;
+    let registry = Arc::new(registry);
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let registry = registry.clone();
+            async move {
+                let mut body = String::new();
+                match encode(&mut body, &registry) {
+                    Ok(()) => (
+                        axum::http::StatusCode::OK,
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        body,
+                    ),
+                    Err(err) => (
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                        [(axum::http::header::CONTENT_TYPE, "text/plain")],
+                        format!("cannot encode the metrics: {err}"),
+                    ),
+                }
+            }
+        }),
+    );
+    std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || {
+            let _ = runtime.block_on(async move { axum::serve(listener, app).await });
+        })
+        .map_err(|e| CliError::input(format!("cannot start the metrics server: {e}")))?;
+    Ok(bound)
+}
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// How long an upkeep action that was sent (or refused) waits before it is tried again.
+const UPKEEP_RETRY: StdDuration = StdDuration::from_secs(30);
+/// The longest pause between reconnection attempts.
+const MAX_BACKOFF: StdDuration = StdDuration::from_secs(30);
+/// How long one wait for updates lasts before the service looks at the clock.
+const POLL: StdDuration = StdDuration::from_millis(200);
+/// How often the cluster's clock is read (in between, it is extrapolated).
+const CLOCK_EVERY: StdDuration = StdDuration::from_secs(1);
+/// The most updates applied before a round runs.
+const DRAIN: usize = 10_000;
+
+fn seconds(d: Duration) -> StdDuration {
+    StdDuration::from_secs(d.seconds.max(0).unsigned_abs())
+}
+
+struct Service<'a> {
+    ctx: &'a mut Context<RpcChain>,
+    args: &'a ServeArgs,
+    me: Pubkey,
+    metrics: Metrics,
+    /// When each job was first seen open.
+    seen: HashMap<Pubkey, Instant>,
+    /// When each upkeep action was last tried.
+    tried: HashMap<Action, Instant>,
+    assigned: u64,
+    upkept: u64,
+}
+
+pub fn run(ctx: &mut Context<RpcChain>, args: ServeArgs) -> Result<(), CliError> {
+    if ctx.dry_run {
+        return Err(CliError::input(
+            "market serve sends transactions as it goes and cannot honour --dry-run: use `market match --no-upkeep` to see a round without sending",
+        ));
+    }
+    let me = ctx.me()?;
+    let ws_url = match &args.ws_url {
+        Some(url) => url.clone(),
+        None => ctx.chain.websocket_url()?,
+    };
+    let (metrics, registry) = Metrics::new();
+    if let Some(addr) = args.metrics {
+        let bound = serve_metrics(addr, registry)?;
+        eprintln!("metrics on http://{bound}/metrics");
+    }
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    let mut service = Service {
+        ctx,
+        args: &args,
+        me,
+        metrics,
+        seen: HashMap::new(),
+        tried: HashMap::new(),
+        assigned: 0,
+        upkept: 0,
+    };
+    service.run(&ws_url)
+}
+
+impl Service<'_> {
+    fn emit(&mut self, event: Event) {
+        let line = match self.ctx.format {
+            OutputFormat::Json => serde_json::to_string(&event).unwrap_or_default(),
+            OutputFormat::Text => event.to_string(),
+        };
+        let _ = writeln!(self.ctx.out, "{line}");
+        let _ = self.ctx.out.flush();
+    }
+
+    fn run(&mut self, ws_url: &str) -> Result<(), CliError> {
+        let started = Instant::now();
+        let deadline = self.args.stop_after.map(|d| started + seconds(d));
+        let over = |deadline: Option<Instant>| {
+            STOP.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d)
+        };
+        let mut backoff = StdDuration::from_secs(1);
+        while !over(deadline) {
+            let error = match self.connected(ws_url, deadline, &over) {
+                Ok(()) => continue,
+                Err(error) => error,
+            };
+            self.metrics.disconnects.inc();
+            self.emit(Event::Disconnected {
+                error,
+                retry_in_ms: backoff.as_millis(),
+            });
+            let until = Instant::now() + backoff;
+            while Instant::now() < until && !over(deadline) {
+                std::thread::sleep(StdDuration::from_millis(50));
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+        self.emit(Event::Stopped {
+            assigned: self.assigned,
+            upkeep: self.upkept,
+        });
+        Ok(())
+    }
+
+    /// Subscribes, reads the market and serves it until a re-read is due (`Ok`), the
+    /// service stops (`Ok`), or the node fails (`Err`, with why).
+    fn connected(
+        &mut self,
+        ws_url: &str,
+        deadline: Option<Instant>,
+        over: &dyn Fn(Option<Instant>) -> bool,
+    ) -> Result<(), String> {
+        let began = Instant::now();
+        // The slot first: the subscriptions then push nothing older, and the snapshot,
+        // read no older than it, misses nothing they do not push.
+        let slot = self.ctx.chain.slot().map_err(|e| e.to_string())?;
+        let mut feed = AccountFeed::subscribe(
+            ws_url,
+            &[provider_registry::ID, staking::ID, job_escrow::ID],
+            self.ctx.chain.commitment(),
+        )
+        .map_err(|e| e.to_string())?;
+        let shards = if self.args.sharded {
+            Shards::ByFirstByte
+        } else {
+            Shards::Whole
+        };
+        self.ctx.chain.set_min_context_slot(Some(slot));
+        let loaded = LiveMarket::load(&mut self.ctx.chain, self.me, shards, slot);
+        self.ctx.chain.set_min_context_slot(None);
+        let (mut live, read) = loaded.map_err(|e| e.to_string())?;
+        let mut now = live_now(&mut self.ctx.chain)?;
+        let elapsed = began.elapsed();
+        self.metrics.snapshots.inc();
+        self.metrics.snapshot_seconds.observe(elapsed.as_secs_f64());
+        self.metrics.size(live.size());
+        let is_matcher = live.escrow.matcher == self.me;
+        self.emit(Event::Snapshot {
+            slot,
+            pages: read.pages,
+            providers: read.providers,
+            stakes: read.stakes,
+            jobs: read.jobs,
+            assignable_jobs: live.size().assignable_jobs,
+            millis: elapsed.as_millis(),
+            matcher: is_matcher,
+        });
+        // Jobs the snapshot found open count as seen now.
+        let at = Instant::now();
+        self.seen.retain(|job, _| live.job(job).is_some());
+        let open: Vec<Pubkey> = live.open_jobs();
+        for job in open {
+            self.seen.entry(job).or_insert(at);
+        }
+        self.tried.clear();
+        let mut last_upkeep = Instant::now()
+            .checked_sub(seconds(self.args.upkeep_every))
+            .unwrap_or_else(Instant::now);
+        let resnapshot_at = began + seconds(self.args.resnapshot_every);
+        let mut first = true;
+        loop {
+            if over(deadline) || Instant::now() >= resnapshot_at {
+                return Ok(());
+            }
+            let mut updates = Vec::new();
+            match feed.next(POLL) {
+                Ok(Some(update)) => updates.push(update),
+                Ok(None) => {}
+                Err(err) => return Err(err.to_string()),
+            }
+            updates.extend(feed.drain(DRAIN).map_err(|e: FeedError| e.to_string())?);
+            for update in updates {
+                self.apply(&mut live, update);
+            }
+            if now.1.elapsed() >= CLOCK_EVERY {
+                now = live_now(&mut self.ctx.chain)?;
+            }
+            let t = now
+                .0
+                .saturating_add(i64::try_from(now.1.elapsed().as_secs()).unwrap_or(i64::MAX));
+            let round = Instant::now();
+            let matches = live.tick(t);
+            let took = round.elapsed();
+            self.metrics.rounds.observe(took.as_secs_f64());
+            if !matches.is_empty() || first {
+                first = false;
+                self.emit(Event::Round {
+                    matches: matches.len(),
+                    micros: took.as_micros(),
+                    size: live.size().into(),
+                });
+            }
+            for m in matches {
+                self.assign(&mut live, m.job, m.provider, t);
+            }
+            if !self.args.no_upkeep && last_upkeep.elapsed() >= seconds(self.args.upkeep_every) {
+                last_upkeep = Instant::now();
+                self.upkeep(&mut live, t);
+            }
+            self.metrics.size(live.size());
+        }
+    }
+
+    fn apply(&mut self, live: &mut LiveMarket, update: Update) {
+        let address = update.address;
+        match live.apply(update) {
+            Applied::Stale => {
+                self.metrics.stale_updates.inc();
+            }
+            applied => {
+                self.metrics.updates.inc();
+                if applied == Applied::Job {
+                    if live
+                        .job(&address)
+                        .is_some_and(|j| j.status == escrow::JobStatus::Open)
+                    {
+                        self.seen.entry(address).or_insert_with(Instant::now);
+                    } else {
+                        self.seen.remove(&address);
+                    }
+                }
+            }
+        };
+    }
+
+    /// The job's account is read again after what was sent on it: a closed account is
+    /// something no subscription pushes.
+    fn closed_since(&mut self, live: &mut LiveMarket, job: &Pubkey) {
+        if let Ok(None) = self.ctx.chain.account(job) {
+            let slot = live.slot_of(job).unwrap_or_default();
+            self.apply(
+                live,
+                Update {
+                    address: *job,
+                    slot,
+                    account: None,
+                },
+            );
+        }
+    }
+
+    fn assign(&mut self, live: &mut LiveMarket, job: Pubkey, provider: Pubkey, now: i64) {
+        let Some(authority) = live.provider(&provider).map(|p| p.authority) else {
+            live.give_up(&job);
+            return;
+        };
+        let ix = escrow::assign_job(&self.me, &authority, &job);
+        let result = match self.ctx.keypair.as_ref() {
+            Ok(me) => {
+                let me = me.insecure_clone();
+                self.ctx.chain.send(&[ix], &[&me])
+            }
+            Err(why) => Err(gpu_market_client::ClientError::Backend(why.clone())),
+        };
+        match result {
+            Ok(sent) => {
+                self.assigned = self.assigned.saturating_add(1);
+                self.metrics.assignments.inc();
+                let seen = self.seen.remove(&job).map(|at| at.elapsed());
+                if let Some(seen) = seen {
+                    self.metrics.seen_to_assigned.observe(seen.as_secs_f64());
+                }
+                let created = live.job(&job).map_or(now, |j| j.created_at);
+                let created_to_assigned_s = now.saturating_sub(created).max(0);
+                self.metrics
+                    .created_to_assigned
+                    .observe(created_to_assigned_s as f64);
+                self.emit(Event::Assigned {
+                    job,
+                    provider,
+                    signature: sent.signature.to_string(),
+                    seen_to_assigned_ms: seen.map(|s| s.as_millis()),
+                    created_to_assigned_s,
+                });
+            }
+            Err(err) => {
+                self.metrics.assign_refusals.inc();
+                live.give_up(&job);
+                self.emit(Event::AssignRefused {
+                    job,
+                    provider,
+                    error: err.to_string(),
+                });
+                self.closed_since(live, &job);
+            }
+        }
+    }
+
+    fn upkeep(&mut self, live: &mut LiveMarket, now: i64) {
+        let due = live.upkeep(now);
+        self.tried
+            .retain(|action, at| due.contains(action) && at.elapsed() < UPKEEP_RETRY);
+        for action in due {
+            if self.tried.contains_key(&action) {
+                continue;
+            }
+            self.tried.insert(action, Instant::now());
+            let job = action.job();
+            let provider: Vec<Pubkey> = live
+                .job(&job)
+                .and_then(|j| j.assignment.as_ref())
+                .map(|a| vec![a.provider])
+                .unwrap_or_default();
+            let outcome = live
+                .snapshot_for(&mut self.ctx.chain, &[job], &provider)
+                .and_then(|snapshot| {
+                    let me = self
+                        .ctx
+                        .signer()
+                        .map_err(|e| gpu_market_client::ClientError::Backend(e.to_string()))?;
+                    let me = me.insecure_clone();
+                    driver::execute(&mut self.ctx.chain, &snapshot, &me, &action)
+                });
+            let outcome = match outcome {
+                Ok(sent) => {
+                    self.upkept = self.upkept.saturating_add(1);
+                    self.metrics.upkeep.inc();
+                    sent.signature.to_string()
+                }
+                Err(err) => {
+                    self.metrics.upkeep_refusals.inc();
+                    format!("refused: {err}")
+                }
+            };
+            self.emit(Event::Upkeep { action, outcome });
+            self.closed_since(live, &job);
+        }
+    }
+}
+
+/// The cluster's time and when it was read.
+fn live_now(chain: &mut RpcChain) -> Result<(i64, Instant), String> {
+    let now = chain.now().map_err(|e| e.to_string())?;
+    Ok((now, Instant::now()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_print_as_one_json_line_each() {
+        let job = Pubkey::new_unique();
+        let event = Event::Upkeep {
+            action: Action::Reclaim { job },
+            outcome: "sig".into(),
+        };
+        let line = serde_json::to_string(&event).unwrap();
+        assert!(!line.contains('\n'));
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["event"], "upkeep");
+        assert_eq!(value["outcome"], "sig");
+    }
+
+    #[test]
+    fn the_metrics_encode_as_prometheus_text() {
+        let (metrics, registry) = Metrics::new();
+        metrics.assignments.inc();
+        metrics.rounds.observe(0.000_2);
+        let mut text = String::new();
+        encode(&mut text, &registry).unwrap();
+        assert!(
+            text.contains("gpu_market_matcher_assignments_total 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("gpu_market_matcher_round_seconds_count 1"),
+            "{text}"
+        );
+    }
+}

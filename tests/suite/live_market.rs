@@ -1,0 +1,191 @@
+//! The matcher service's live market on the in-process chain: loaded from a sharded
+//! snapshot, kept current by account updates applied by slot, assigning through the real
+//! `assign_job`, and holding a provider's reservation until its own update arrives.
+
+use gpu_market_client::{
+    driver::{self, Action},
+    escrow::{self as ix, JobStatus},
+    market::MarketSnapshot,
+    matcher::live::{Applied, LiveMarket, Shards, Update},
+    pda, Chain, Keypair, Pubkey, Signer,
+};
+use gpu_market_tests::{escrow::*, *};
+
+const MATCH_WINDOW: i64 = 30;
+
+/// The account at `address` as an update of `slot`.
+fn read(m: &mut Market, address: &Pubkey, slot: u64) -> Update {
+    Update {
+        address: *address,
+        slot,
+        account: m.chain.account(address).unwrap(),
+    }
+}
+
+fn open_job(m: &mut Market, client: &Wallet, id: u64, gpus: u16) -> Pubkey {
+    m.create_job(client, batch_job(id, gpus)).unwrap();
+    pda::job(&client.pubkey(), id)
+}
+
+fn send_assignment(m: &mut Market, matcher: &Keypair, authority: &Pubkey, job: &Pubkey) {
+    signed(
+        m,
+        ix::assign_job(&matcher.pubkey(), authority, job),
+        matcher,
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_sharded_snapshot_reads_the_market_in_pages_and_holds_the_same_accounts() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    for _ in 0..3 {
+        m.provider(1);
+    }
+    let client = m.client(100 * TOKEN);
+    open_job(&mut m, &client, 1, 1);
+    let (whole, read_whole) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1)
+        .expect("a whole snapshot");
+    let (sharded, read_sharded) =
+        LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::ByFirstByte, 1)
+            .expect("a sharded snapshot");
+    assert_eq!(read_whole.pages, 3);
+    assert_eq!(read_sharded.pages, 3 * 256);
+    assert_eq!(
+        (read_whole.providers, read_whole.stakes, read_whole.jobs),
+        (3, 3, 1)
+    );
+    assert_eq!(
+        (
+            read_sharded.providers,
+            read_sharded.stakes,
+            read_sharded.jobs
+        ),
+        (3, 3, 1)
+    );
+    assert_eq!(whole.size(), sharded.size());
+    assert_eq!(whole.size().assignable_jobs, 1);
+}
+
+#[test]
+fn a_new_job_is_assigned_and_its_provider_stays_reserved_until_its_own_update() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    let node = m.provider(1);
+    let provider = pda::provider(&node.pubkey());
+    let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let now = m.chain.now().unwrap();
+    assert!(live.tick(now).is_empty(), "no job yet");
+
+    // A job arrives: matched to the only provider at its listed price.
+    let client = m.client(100 * TOKEN);
+    let first = open_job(&mut m, &client, 1, 1);
+    assert_eq!(live.apply(read(&mut m, &first, 2)), Applied::Job);
+    let matches = live.tick(now);
+    assert_eq!(matches.len(), 1);
+    assert_eq!((matches[0].job, matches[0].provider), (first, provider));
+    send_assignment(&mut m, &matcher, &node.pubkey(), &first);
+
+    // The job's update arrives before the provider's: the provider stays reserved, so a
+    // second job finds nobody (the chain would refuse it: the provider's one GPU is taken).
+    assert_eq!(live.apply(read(&mut m, &first, 3)), Applied::Job);
+    assert_eq!(live.size().held, 1);
+    let second = open_job(&mut m, &client, 2, 1);
+    assert_eq!(live.apply(read(&mut m, &second, 4)), Applied::Job);
+    assert!(live.tick(now).is_empty(), "the provider is still reserved");
+    let refused = signed(
+        &mut m,
+        ix::assign_job(&matcher.pubkey(), &node.pubkey(), &second),
+        &matcher,
+    );
+    assert!(refused.is_err(), "the chain refuses it too");
+
+    // The provider's update of the same slot releases the hold: it shows the GPU in use.
+    assert_eq!(live.apply(read(&mut m, &provider, 3)), Applied::Provider);
+    assert_eq!(live.size().held, 0);
+    assert_eq!(live.provider(&provider).unwrap().gpus_in_use, 1);
+    assert!(live.tick(now).is_empty());
+    // An update older than what is held changes nothing.
+    assert_eq!(live.apply(read(&mut m, &provider, 2)), Applied::Stale);
+    assert_eq!(live.size().index.waiting_jobs, 1);
+}
+
+#[test]
+fn jobs_leave_the_index_when_their_window_closes_or_their_account_does() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    let client = m.client(100 * TOKEN);
+    let waiting = open_job(&mut m, &client, 1, 1);
+    let cancelled = open_job(&mut m, &client, 2, 1);
+    let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let now = m.chain.now().unwrap();
+    assert!(live.tick(now).is_empty(), "no provider");
+    assert_eq!(live.size().assignable_jobs, 2);
+
+    // A cancelled job's account is closed: the update carries no account.
+    let mint = m.payment_mint;
+    let program = m.payment_token_program;
+    signed(
+        &mut m,
+        ix::cancel_job(&client.pubkey(), 2, &mint, &program),
+        &client.keypair,
+    )
+    .unwrap();
+    assert_eq!(live.apply(read(&mut m, &cancelled, 2)), Applied::Job);
+    assert!(live.job(&cancelled).is_none());
+    assert_eq!(live.size().assignable_jobs, 1);
+
+    // Past the window the job is the providers' to take: a provider arriving then is not
+    // matched by the service.
+    let node = m.provider(1);
+    let provider = pda::provider(&node.pubkey());
+    m.chain.advance(MATCH_WINDOW).unwrap();
+    let later = m.chain.now().unwrap();
+    live.apply(read(&mut m, &provider, 3));
+    live.apply(read(&mut m, &pda::stake_account(&node.pubkey()), 3));
+    assert!(live.tick(later).is_empty());
+    assert_eq!(live.size().assignable_jobs, 0);
+    assert_eq!(live.job(&waiting).unwrap().status, JobStatus::Open);
+}
+
+#[test]
+fn a_removed_matcher_assigns_nothing_and_a_clock_that_goes_back_rebuilds() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    m.provider(1);
+    let client = m.client(100 * TOKEN);
+    let job = open_job(&mut m, &client, 1, 1);
+    let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let now = m.chain.now().unwrap();
+    // Seen at a later time first, then an earlier one: the index is rebuilt, the job still
+    // matched once.
+    assert_eq!(live.tick(now + 1).len(), 1);
+    assert_eq!(live.tick(now).len(), 1, "rebuilt at the earlier time");
+
+    let admin = m.admin.insecure_clone();
+    signed(&mut m, ix::remove_matcher(&admin.pubkey()), &admin).unwrap();
+    let config = pda::market_config();
+    assert_eq!(live.apply(read(&mut m, &config, 2)), Applied::Config);
+    assert_eq!(live.size().assignable_jobs, 0);
+    assert!(live.tick(now).is_empty());
+    assert!(live.job(&job).is_some(), "still kept for upkeep");
+}
+
+#[test]
+fn upkeep_is_what_the_whole_market_snapshot_plans() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    let node = m.provider(1);
+    let client = m.client(100 * TOKEN);
+    let job = open_job(&mut m, &client, 1, 1);
+    send_assignment(&mut m, &matcher, &node.pubkey(), &job);
+    open_job(&mut m, &client, 2, 1);
+    // The assigned job misses its start deadline; the open one's bid window ends.
+    m.chain.advance(3_600).unwrap();
+    let (live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let snapshot = MarketSnapshot::load(&mut m.chain).unwrap();
+    let planned = driver::plan_upkeep(&snapshot);
+    assert_eq!(planned.len(), 2);
+    assert!(planned.contains(&Action::Expire { job }));
+    assert_eq!(live.upkeep(snapshot.now), {
+        let mut sorted = planned;
+        sorted.sort_by_key(Action::job);
+        sorted
+    });
+}
