@@ -467,7 +467,7 @@ fn unix_now() -> i64 {
 mod tests {
     use super::*;
     use clap::Parser;
-    use gpu_market_client::InProcessChain;
+    use gpu_market_in_process::InProcessChain;
 
     #[derive(Parser)]
     struct Cli {

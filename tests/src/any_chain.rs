@@ -4,9 +4,9 @@
 
 use anchor_lang::prelude::Clock;
 use gpu_market_client::{
-    cli_config, Chain, ClientError, InProcessChain, Instruction, Keypair, Memcmp, Pubkey, RpcChain,
-    TxOutcome,
+    cli_config, Chain, ClientError, Instruction, Keypair, Memcmp, Pubkey, RpcChain, TxOutcome,
 };
+use gpu_market_in_process::InProcessChain;
 use solana_account::Account;
 
 /// The environment variable that selects the RPC backend.

@@ -2,15 +2,14 @@
 
 use crate::proxy;
 use anchor_lang::solana_program::instruction::Instruction;
-use gpu_market_client::chain::in_process::{
-    solana_program_test::processor, BuiltinFunctionWithContext,
-};
 use gpu_market_client::{
     pda,
     registry::{self, GpuClass, Hardware, Provider},
     staking::{self as staking_ix, StakeAccount, StakingConfig},
-    token, Chain, ClientError, InProcessChain, Keypair, Pubkey, Signer, TxOutcome,
+    token, Chain, ClientError, Keypair, Pubkey, Signer, TxOutcome,
 };
+use gpu_market_in_process::InProcessChain;
+use gpu_market_in_process::{solana_program_test::processor, BuiltinFunctionWithContext};
 use provider_registry::RegisterProviderArgs;
 
 pub use gpu_market_client::InstructionError;

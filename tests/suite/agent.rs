@@ -1,14 +1,12 @@
 //! The provider agent against the in-process chain: it serves jobs end to end with the
 //! local-process executor, and a restarted agent picks up where the last one stopped.
 
-use gpu_market_client::{
-    agent::{
-        executor::{process_workload, LocalProcessExecutor},
-        Agent, AgentConfig, AgentEvent,
-    },
-    escrow::JobStatus,
-    Chain, Keypair, Pubkey, Signer,
+use gpu_market_agent::{
+    executor::{process_workload, LocalProcessExecutor},
+    Agent, AgentConfig, AgentEvent,
 };
+use gpu_market_client::{escrow::JobStatus, Chain, Keypair, Pubkey, Signer};
+use gpu_market_matcher::SnapshotRound as _;
 use gpu_market_tests::{escrow::*, fixtures::*};
 use std::path::Path;
 

@@ -3,11 +3,11 @@
 //! public instructions and the real agent, and time passes the way the chain's clock does,
 //! so the same test runs unchanged against a validator.
 
+use gpu_market_agent::{
+    executor::{process_workload, LocalProcessExecutor},
+    Agent, AgentConfig,
+};
 use gpu_market_client::{
-    agent::{
-        executor::{process_workload, LocalProcessExecutor},
-        Agent, AgentConfig,
-    },
     escrow::{self, JobStatus, MarketConfig, SettleAccounts},
     pda,
     registry::{self, RegistryConfig},

@@ -21,12 +21,12 @@
 
 use gpu_market_client::{
     escrow::{self as ix, Job, JobKind, JobMode, JobStatus},
-    market_gen::Rng,
     pda,
     registry::{self, Provider},
     staking::{self as staking_ix, StakeAccount},
     token, Chain, Keypair, Pubkey, Signer,
 };
+use gpu_market_matcher::market_gen::Rng;
 use gpu_market_tests::{escrow::*, *};
 use std::collections::HashMap;
 

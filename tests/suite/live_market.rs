@@ -4,11 +4,13 @@
 
 use gpu_market_client::{
     driver::{self, Action},
-    escrow::{self as ix, JobStatus},
+    escrow::{self as ix, Job, JobStatus},
     market::MarketSnapshot,
-    matcher::live::{Applied, LiveMarket, Shards, Update},
-    pda, Chain, Keypair, Pubkey, Signer,
+    pda,
+    registry::Provider,
+    Chain, Keypair, Memcmp, Pubkey, Signer,
 };
+use gpu_market_matcher::live::{Applied, LiveMarket, Shards, Update, MAX_TRIES};
 use gpu_market_tests::{escrow::*, *};
 
 const MATCH_WINDOW: i64 = 30;
@@ -65,6 +67,34 @@ fn a_sharded_snapshot_reads_the_market_in_pages_and_holds_the_same_accounts() {
     );
     assert_eq!(whole.size(), sharded.size());
     assert_eq!(whole.size().assignable_jobs, 1);
+
+    // Each page holds exactly the accounts whose key starts with its byte.
+    let providers: Vec<(Pubkey, Provider)> = m.chain.fetch_all(&provider_registry::ID).unwrap();
+    for (address, provider) in &providers {
+        let first = provider.authority.to_bytes()[0];
+        let page = m
+            .chain
+            .fetch_where::<Provider>(
+                &provider_registry::ID,
+                &[Memcmp::new(
+                    provider_registry::state::layout::AUTHORITY,
+                    [first],
+                )],
+            )
+            .unwrap();
+        assert!(page.iter().any(|(a, _)| a == address));
+        assert!(page.iter().all(|(_, p)| p.authority.to_bytes()[0] == first));
+    }
+    let first = client.pubkey().to_bytes()[0];
+    let page = m
+        .chain
+        .fetch_where::<Job>(
+            &job_escrow::ID,
+            &[Memcmp::new(job_escrow::state::layout::CLIENT, [first])],
+        )
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].1.client, client.pubkey());
 }
 
 #[test]
@@ -75,6 +105,7 @@ fn a_new_job_is_assigned_and_its_provider_stays_reserved_until_its_own_update() 
     let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
     let now = m.chain.now().unwrap();
     assert!(live.tick(now).is_empty(), "no job yet");
+    let before = read(&mut m, &provider, 1);
 
     // A job arrives: matched to the only provider at its listed price.
     let client = m.client(100 * TOKEN);
@@ -91,6 +122,12 @@ fn a_new_job_is_assigned_and_its_provider_stays_reserved_until_its_own_update() 
     assert_eq!(live.size().held, 1);
     let second = open_job(&mut m, &client, 2, 1);
     assert_eq!(live.apply(read(&mut m, &second, 4)), Applied::Job);
+    // Creating a job bumps the market config's job count: no rebuild, the hold stays.
+    assert_eq!(
+        live.apply(read(&mut m, &pda::market_config(), 4)),
+        Applied::Config
+    );
+    assert_eq!(live.size().held, 1);
     assert!(live.tick(now).is_empty(), "the provider is still reserved");
     let refused = signed(
         &mut m,
@@ -104,9 +141,97 @@ fn a_new_job_is_assigned_and_its_provider_stays_reserved_until_its_own_update() 
     assert_eq!(live.size().held, 0);
     assert_eq!(live.provider(&provider).unwrap().gpus_in_use, 1);
     assert!(live.tick(now).is_empty());
-    // An update older than what is held changes nothing.
-    assert_eq!(live.apply(read(&mut m, &provider, 2)), Applied::Stale);
+    // An older state (before the assignment) than what is held changes nothing.
+    let older = Update { slot: 2, ..before };
+    assert_eq!(live.apply(older), Applied::Stale);
+    assert_eq!(live.provider(&provider).unwrap().gpus_in_use, 1);
+    assert!(live.tick(now).is_empty());
     assert_eq!(live.size().index.waiting_jobs, 1);
+}
+
+#[test]
+fn a_provider_update_seen_before_its_job_releases_the_reservation_at_once() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    let node = m.provider(2);
+    let provider = pda::provider(&node.pubkey());
+    let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let now = m.chain.now().unwrap();
+    let client = m.client(100 * TOKEN);
+    let first = open_job(&mut m, &client, 1, 1);
+    live.apply(read(&mut m, &first, 2));
+    assert_eq!(live.tick(now).len(), 1);
+    send_assignment(&mut m, &matcher, &node.pubkey(), &first);
+    // Same transaction, provider first: it already shows the GPU taken.
+    live.apply(read(&mut m, &provider, 3));
+    live.apply(read(&mut m, &first, 3));
+    assert_eq!(live.size().held, 0);
+    // Its second GPU goes to the next job.
+    let second = open_job(&mut m, &client, 2, 1);
+    live.apply(read(&mut m, &second, 4));
+    let matches = live.tick(now);
+    assert_eq!(matches.len(), 1);
+    assert_eq!((matches[0].job, matches[0].provider), (second, provider));
+    send_assignment(&mut m, &matcher, &node.pubkey(), &second);
+}
+
+#[test]
+fn a_declined_job_is_matched_again_to_another_provider() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    let first_node = m.provider(1);
+    let first = pda::provider(&first_node.pubkey());
+    let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let now = m.chain.now().unwrap();
+    let client = m.client(100 * TOKEN);
+    let job = open_job(&mut m, &client, 1, 1);
+    live.apply(read(&mut m, &job, 2));
+    assert_eq!(live.tick(now)[0].provider, first);
+    send_assignment(&mut m, &matcher, &first_node.pubkey(), &job);
+    live.apply(read(&mut m, &job, 3));
+    assert_eq!(live.size().held, 1);
+
+    // The provider declines before its own update came in; a second one registers.
+    signed(
+        &mut m,
+        ix::decline_job(&first_node.pubkey(), &first_node.pubkey(), &job),
+        &first_node.keypair,
+    )
+    .unwrap();
+    live.apply(read(&mut m, &job, 4));
+    assert_eq!(live.size().held, 0, "the stale hold is gone");
+    let second_node = m.provider(1);
+    let second = pda::provider(&second_node.pubkey());
+    live.apply(read(&mut m, &pda::stake_account(&second_node.pubkey()), 5));
+    live.apply(read(&mut m, &second, 5));
+    live.apply(read(&mut m, &first, 5));
+    let matches = live.tick(now);
+    assert_eq!(matches.len(), 1, "{matches:?}");
+    assert_eq!((matches[0].job, matches[0].provider), (job, second));
+    send_assignment(&mut m, &matcher, &second_node.pubkey(), &job);
+}
+
+#[test]
+fn a_failed_assignment_goes_to_the_next_provider_until_the_tries_run_out() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    let nodes: Vec<Pubkey> = (0..MAX_TRIES + 1)
+        .map(|_| pda::provider(&m.provider(1).pubkey()))
+        .collect();
+    let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let now = m.chain.now().unwrap();
+    let client = m.client(100 * TOKEN);
+    let job = open_job(&mut m, &client, 1, 1);
+    live.apply(read(&mut m, &job, 2));
+    let mut offered = Vec::new();
+    for attempt in 1..=MAX_TRIES {
+        let matches = live.tick(now);
+        assert_eq!(matches.len(), 1, "attempt {attempt}");
+        let provider = matches[0].provider;
+        assert!(!offered.contains(&provider), "never the same one twice");
+        offered.push(provider);
+        assert_eq!(live.failed(&job, &provider), attempt < MAX_TRIES);
+    }
+    assert!(live.tick(now).is_empty(), "left to the providers");
+    assert_eq!(live.size().assignable_jobs, 0);
+    assert!(offered.iter().all(|p| nodes.contains(p)));
 }
 
 #[test]
@@ -147,17 +272,17 @@ fn jobs_leave_the_index_when_their_window_closes_or_their_account_does() {
 }
 
 #[test]
-fn a_removed_matcher_assigns_nothing_and_a_clock_that_goes_back_rebuilds() {
+fn a_removed_matcher_assigns_nothing_and_the_clock_never_goes_back() {
     let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
     m.provider(1);
     let client = m.client(100 * TOKEN);
     let job = open_job(&mut m, &client, 1, 1);
     let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
     let now = m.chain.now().unwrap();
-    // Seen at a later time first, then an earlier one: the index is rebuilt, the job still
-    // matched once.
+    // Seen at a later time first, then an earlier one (another node behind): the earlier
+    // counts as the later, and the match is not made twice.
     assert_eq!(live.tick(now + 1).len(), 1);
-    assert_eq!(live.tick(now).len(), 1, "rebuilt at the earlier time");
+    assert!(live.tick(now).is_empty(), "matched once");
 
     let admin = m.admin.insecure_clone();
     signed(&mut m, ix::remove_matcher(&admin.pubkey()), &admin).unwrap();

@@ -35,7 +35,7 @@ fn initialise_is_idempotent() {
 
 #[test]
 fn a_first_run_creates_everything() {
-    let mut chain = gpu_market_client::InProcessChain::start().unwrap();
+    let mut chain = gpu_market_in_process::InProcessChain::start().unwrap();
     let admin = gpu_market_client::Keypair::new();
     let auditor = gpu_market_client::Keypair::new();
     chain

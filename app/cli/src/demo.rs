@@ -16,19 +16,20 @@ use crate::{
     CliError,
 };
 use clap::Args;
+use gpu_market_agent::{
+    executor::{AutoExecutor, LocalProcessExecutor},
+    Agent, AgentConfig, AgentEvent,
+};
 use gpu_market_client::{
-    agent::{
-        executor::{AutoExecutor, LocalProcessExecutor},
-        Agent, AgentConfig, AgentEvent,
-    },
     driver,
     escrow::{self, Job, JobKind, JobMode, JobStatus, SlashAmounts},
     market::MarketSnapshot,
     pda,
     registry::{self, GpuClass, Hardware, Provider, Requirements},
     rewards::{self, EmissionConfig, ProviderRewards},
-    staking as staking_ix, token, Chain, InProcessChain, Keypair, Pubkey, Signer,
+    staking as staking_ix, token, Chain, Keypair, Pubkey, Signer,
 };
+use gpu_market_in_process::InProcessChain;
 use indicatif::{ProgressBar, ProgressStyle};
 use job_escrow::CreateJobArgs;
 use provider_registry::RegisterProviderArgs;
@@ -416,7 +417,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     ));
 
     // Providers.
-    let mut rng = gpu_market_client::market_gen::Rng::new(7);
+    let mut rng = gpu_market_matcher::market_gen::Rng::new(7);
     let mut nodes: Vec<Node> = Vec::new();
     let flaky = 0usize;
     for i in 0..args.providers.max(8) {
@@ -546,7 +547,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     for (id, posting) in postings.iter().enumerate() {
         let client = &clients[posting.client];
         let job_id = u64::try_from(id).unwrap_or(0) + 1;
-        let workload = gpu_market_client::agent::executor::process_workload(posting.command);
+        let workload = gpu_market_agent::executor::process_workload(posting.command);
         let ix = escrow::create_job(
             &client.pubkey(),
             &payment_mint,

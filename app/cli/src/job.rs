@@ -10,8 +10,8 @@ use crate::{
     CliError, Context,
 };
 use clap::{Args, Subcommand};
+use gpu_market_agent::executor::{oci_workload, process_workload};
 use gpu_market_client::{
-    agent::executor::{oci_workload, process_workload},
     escrow::{self, Job, JobKind, JobMode, JobStatus, SettleAccounts},
     pda,
     registry::{GpuClass, Requirements},

@@ -11,10 +11,10 @@ use gpu_market_client::{
     driver::{self, Action},
     escrow::{JobKind, JobStatus},
     market::MarketSnapshot,
-    matcher::ANY_JOB,
     registry::satisfies,
     Chain,
 };
+use gpu_market_matcher::{SnapshotRound as _, ANY_JOB};
 use serde::Serialize;
 use std::fmt;
 

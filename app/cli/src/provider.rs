@@ -6,11 +6,11 @@ use crate::{
     CliError, Context,
 };
 use clap::{Args, Subcommand};
+use gpu_market_agent::{
+    executor::{AutoExecutor, Executor},
+    gpu, Agent, AgentConfig,
+};
 use gpu_market_client::{
-    agent::{
-        executor::{AutoExecutor, Executor},
-        gpu, Agent, AgentConfig,
-    },
     market::MarketSnapshot,
     pda,
     registry::{self, GpuClass, Hardware, Provider, ProviderStatus, RegistryConfig},

@@ -12,12 +12,11 @@
 use crate::{output::OutputFormat, units::Duration, CliError, Context};
 use clap::Args;
 use gpu_market_client::{
-    chain::feed::{AccountFeed, FeedError},
+    chain::feed::AccountFeed,
     driver::{self, Action},
-    escrow,
-    matcher::live::{Applied, LiveMarket, LiveSize, Shards, Update},
-    serde_key, Chain, Pubkey, RpcChain,
+    escrow, pda, serde_key, Chain, ClientError, Pubkey, RpcChain,
 };
+use gpu_market_matcher::live::{Applied, LiveMarket, LiveSize, Shards, Update};
 use prometheus_client::{
     encoding::text::encode,
     metrics::{
@@ -109,6 +108,9 @@ pub enum Event {
         #[serde(with = "serde_key")]
         provider: Pubkey,
         error: String,
+        /// Whether the job is offered to another provider (else it is left to the
+        /// providers' agents after its window).
+        retry: bool,
     },
     Upkeep {
         action: Action,
@@ -196,9 +198,15 @@ impl fmt::Display for Event {
                 job,
                 provider,
                 error,
+                retry,
             } => write!(
                 f,
-                "assignment of job {job} to provider {provider} refused: {error}"
+                "assignment of job {job} to provider {provider} refused: {error}{}",
+                if *retry {
+                    "; offering it to another provider"
+                } else {
+                    "; leaving it to the providers"
+                }
             ),
             Self::Upkeep { action, outcome } => write!(f, "upkeep {action}: {outcome}"),
             Self::Disconnected { error, retry_in_ms } => {
@@ -395,19 +403,43 @@ fn serve_metrics(addr: SocketAddr, registry: Registry) -> Result<SocketAddr, Cli
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
-/// How long an upkeep action that was sent (or refused) waits before it is tried again.
+/// How long a sent upkeep action waits before it is tried again (it is normally gone from
+/// the due list by then); a refused one waits this long doubled per refusal, up to
+/// [`MAX_UPKEEP_RETRY`].
 const UPKEEP_RETRY: StdDuration = StdDuration::from_secs(30);
+const MAX_UPKEEP_RETRY: StdDuration = StdDuration::from_secs(600);
+/// The most upkeep transactions one pass sends, so that matching never waits long on them.
+const UPKEEP_BATCH: usize = 16;
 /// The longest pause between reconnection attempts.
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(30);
 /// How long one wait for updates lasts before the service looks at the clock.
 const POLL: StdDuration = StdDuration::from_millis(200);
-/// How often the cluster's clock is read (in between, it is extrapolated).
+/// How often the cluster's clock is read.
 const CLOCK_EVERY: StdDuration = StdDuration::from_secs(1);
+/// How long the service waits for the websocket's first slot after subscribing.
+const FIRST_SLOT: StdDuration = StdDuration::from_secs(5);
 /// The most updates applied before a round runs.
 const DRAIN: usize = 10_000;
 
 fn seconds(d: Duration) -> StdDuration {
     StdDuration::from_secs(d.seconds.max(0).unsigned_abs())
+}
+
+/// Why a connection ended.
+enum Ended {
+    /// A re-read is due, or the service stops.
+    Done,
+    /// The node or the feed failed: try again after a pause.
+    Failed(String),
+    /// Nothing to serve (no market on this cluster): stop with this error.
+    Fatal(CliError),
+}
+
+/// When an upkeep action may be tried again, and how often it was refused.
+#[derive(Clone, Copy)]
+struct Tried {
+    again_at: Instant,
+    refusals: u32,
 }
 
 struct Service<'a> {
@@ -417,8 +449,7 @@ struct Service<'a> {
     metrics: Metrics,
     /// When each job was first seen open.
     seen: HashMap<Pubkey, Instant>,
-    /// When each upkeep action was last tried.
-    tried: HashMap<Action, Instant>,
+    tried: HashMap<Action, Tried>,
     assigned: u64,
     upkept: u64,
 }
@@ -471,9 +502,10 @@ impl Service<'_> {
         };
         let mut backoff = StdDuration::from_secs(1);
         while !over(deadline) {
-            let error = match self.connected(ws_url, deadline, &over) {
-                Ok(()) => continue,
-                Err(error) => error,
+            let error = match self.connected(ws_url, deadline, &over, &mut backoff) {
+                Ended::Done => continue,
+                Ended::Fatal(err) => return Err(err),
+                Ended::Failed(error) => error,
             };
             self.metrics.disconnects.inc();
             self.emit(Event::Disconnected {
@@ -493,41 +525,65 @@ impl Service<'_> {
         Ok(())
     }
 
-    /// Subscribes, reads the market and serves it until a re-read is due (`Ok`), the
-    /// service stops (`Ok`), or the node fails (`Err`, with why).
+    /// Subscribes, reads the market and serves it until a re-read is due or the service
+    /// stops ([`Ended::Done`]), or the node fails.
     fn connected(
         &mut self,
         ws_url: &str,
         deadline: Option<Instant>,
         over: &dyn Fn(Option<Instant>) -> bool,
-    ) -> Result<(), String> {
+        backoff: &mut StdDuration,
+    ) -> Ended {
+        let failed = |e: &dyn std::fmt::Display| Ended::Failed(e.to_string());
         let began = Instant::now();
-        // The slot first: the subscriptions then push nothing older, and the snapshot,
-        // read no older than it, misses nothing they do not push.
-        let slot = self.ctx.chain.slot().map_err(|e| e.to_string())?;
-        let mut feed = AccountFeed::subscribe(
+        // The slot first: the subscriptions then push nothing older. The snapshot is read
+        // no older than the newest slot either side has seen, so it misses nothing they do
+        // not push.
+        let slot = match self.ctx.chain.slot() {
+            Ok(slot) => slot,
+            Err(e) => return failed(&e),
+        };
+        let mut feed = match AccountFeed::subscribe(
             ws_url,
             &[provider_registry::ID, staking::ID, job_escrow::ID],
             self.ctx.chain.commitment(),
-        )
-        .map_err(|e| e.to_string())?;
+        ) {
+            Ok(feed) => feed,
+            Err(e) => return failed(&e),
+        };
+        let since = match feed.wait_for_slot(FIRST_SLOT) {
+            Ok(ws_slot) => ws_slot.unwrap_or(slot).max(slot),
+            Err(e) => return failed(&e),
+        };
         let shards = if self.args.sharded {
             Shards::ByFirstByte
         } else {
             Shards::Whole
         };
-        self.ctx.chain.set_min_context_slot(Some(slot));
+        self.ctx.chain.set_min_context_slot(Some(since));
         let loaded = LiveMarket::load(&mut self.ctx.chain, self.me, shards, slot);
         self.ctx.chain.set_min_context_slot(None);
-        let (mut live, read) = loaded.map_err(|e| e.to_string())?;
-        let mut now = live_now(&mut self.ctx.chain)?;
+        let (mut live, read) = match loaded {
+            Ok(loaded) => loaded,
+            Err(ClientError::AccountNotFound(address)) if is_config(&address) => {
+                return Ended::Fatal(CliError::input(format!(
+                    "this cluster has no gpu-market (no account at {address}): check --url, or run `gpu-market admin init`"
+                )))
+            }
+            Err(e) => return failed(&e),
+        };
+        let mut now = match live_now(&mut self.ctx.chain) {
+            Ok(now) => now,
+            Err(e) => return failed(&e),
+        };
         let elapsed = began.elapsed();
+        *backoff = StdDuration::from_secs(1);
         self.metrics.snapshots.inc();
         self.metrics.snapshot_seconds.observe(elapsed.as_secs_f64());
         self.metrics.size(live.size());
         let is_matcher = live.escrow.matcher == self.me;
         self.emit(Event::Snapshot {
-            slot,
+            slot: since,
             pages: read.pages,
             providers: read.providers,
             stakes: read.stakes,
@@ -539,40 +595,44 @@ impl Service<'_> {
         // Jobs the snapshot found open count as seen now.
         let at = Instant::now();
         self.seen.retain(|job, _| live.job(job).is_some());
-        let open: Vec<Pubkey> = live.open_jobs();
-        for job in open {
+        for job in live.open_jobs() {
             self.seen.entry(job).or_insert(at);
         }
         self.tried.clear();
-        let mut last_upkeep = Instant::now()
-            .checked_sub(seconds(self.args.upkeep_every))
-            .unwrap_or_else(Instant::now);
-        let resnapshot_at = began + seconds(self.args.resnapshot_every);
+        let mut last_upkeep: Option<Instant> = None;
+        // The next re-read is due a full period after this one ended.
+        let resnapshot_at = Instant::now() + seconds(self.args.resnapshot_every);
         let mut first = true;
         loop {
             if over(deadline) || Instant::now() >= resnapshot_at {
-                return Ok(());
+                return Ended::Done;
             }
             let mut updates = Vec::new();
             match feed.next(POLL) {
                 Ok(Some(update)) => updates.push(update),
                 Ok(None) => {}
-                Err(err) => return Err(err.to_string()),
+                Err(err) => return failed(&err),
             }
-            updates.extend(feed.drain(DRAIN).map_err(|e: FeedError| e.to_string())?);
+            match feed.drain(DRAIN) {
+                Ok(more) => updates.extend(more),
+                Err(err) => return failed(&err),
+            }
+            let busy = !updates.is_empty();
             for update in updates {
                 self.apply(&mut live, update);
             }
             if now.1.elapsed() >= CLOCK_EVERY {
-                now = live_now(&mut self.ctx.chain)?;
+                now = match live_now(&mut self.ctx.chain) {
+                    Ok(now) => now,
+                    Err(e) => return failed(&e),
+                };
             }
-            let t = now
-                .0
-                .saturating_add(i64::try_from(now.1.elapsed().as_secs()).unwrap_or(i64::MAX));
             let round = Instant::now();
-            let matches = live.tick(t);
+            let matches = live.tick(now.0);
             let took = round.elapsed();
-            self.metrics.rounds.observe(took.as_secs_f64());
+            if busy || !matches.is_empty() || first {
+                self.metrics.rounds.observe(took.as_secs_f64());
+            }
             if !matches.is_empty() || first {
                 first = false;
                 self.emit(Event::Round {
@@ -582,11 +642,13 @@ impl Service<'_> {
                 });
             }
             for m in matches {
-                self.assign(&mut live, m.job, m.provider, t);
+                self.assign(&mut live, m.job, m.provider, now.0);
             }
-            if !self.args.no_upkeep && last_upkeep.elapsed() >= seconds(self.args.upkeep_every) {
-                last_upkeep = Instant::now();
-                self.upkeep(&mut live, t);
+            let upkeep_due =
+                last_upkeep.is_none_or(|at| at.elapsed() >= seconds(self.args.upkeep_every));
+            if !self.args.no_upkeep && upkeep_due {
+                last_upkeep = Some(Instant::now());
+                self.upkeep(&mut live, now.0);
             }
             self.metrics.size(live.size());
         }
@@ -614,11 +676,14 @@ impl Service<'_> {
         };
     }
 
-    /// The job's account is read again after what was sent on it: a closed account is
-    /// something no subscription pushes.
+    /// The job's account is read again after what was sent on it, from a node no older than
+    /// the state held: a closed account is something no subscription pushes.
     fn closed_since(&mut self, live: &mut LiveMarket, job: &Pubkey) {
-        if let Ok(None) = self.ctx.chain.account(job) {
-            let slot = live.slot_of(job).unwrap_or_default();
+        let slot = live.slot_of(job).unwrap_or_default();
+        self.ctx.chain.set_min_context_slot(Some(slot));
+        let read = self.ctx.chain.account(job);
+        self.ctx.chain.set_min_context_slot(None);
+        if let Ok(None) = read {
             self.apply(
                 live,
                 Update {
@@ -630,19 +695,23 @@ impl Service<'_> {
         }
     }
 
+    fn signer(&self) -> Result<solana_keypair::Keypair, ClientError> {
+        self.ctx
+            .keypair
+            .as_ref()
+            .map(solana_keypair::Keypair::insecure_clone)
+            .map_err(|why| ClientError::Backend(why.clone()))
+    }
+
     fn assign(&mut self, live: &mut LiveMarket, job: Pubkey, provider: Pubkey, now: i64) {
         let Some(authority) = live.provider(&provider).map(|p| p.authority) else {
-            live.give_up(&job);
+            live.failed(&job, &provider);
             return;
         };
         let ix = escrow::assign_job(&self.me, &authority, &job);
-        let result = match self.ctx.keypair.as_ref() {
-            Ok(me) => {
-                let me = me.insecure_clone();
-                self.ctx.chain.send(&[ix], &[&me])
-            }
-            Err(why) => Err(gpu_market_client::ClientError::Backend(why.clone())),
-        };
+        let result = self
+            .signer()
+            .and_then(|me| self.ctx.chain.send(&[ix], &[&me]));
         match result {
             Ok(sent) => {
                 self.assigned = self.assigned.saturating_add(1);
@@ -666,11 +735,12 @@ impl Service<'_> {
             }
             Err(err) => {
                 self.metrics.assign_refusals.inc();
-                live.give_up(&job);
+                let retry = live.failed(&job, &provider);
                 self.emit(Event::AssignRefused {
                     job,
                     provider,
                     error: err.to_string(),
+                    retry,
                 });
                 self.closed_since(live, &job);
             }
@@ -679,44 +749,64 @@ impl Service<'_> {
 
     fn upkeep(&mut self, live: &mut LiveMarket, now: i64) {
         let due = live.upkeep(now);
-        self.tried
-            .retain(|action, at| due.contains(action) && at.elapsed() < UPKEEP_RETRY);
+        let at = Instant::now();
+        self.tried.retain(|action, _| due.contains(action));
+        let mut sent = 0;
         for action in due {
-            if self.tried.contains_key(&action) {
+            if sent >= UPKEEP_BATCH {
+                break;
+            }
+            let tried = self.tried.get(&action).copied();
+            if tried.is_some_and(|t| t.again_at > at) {
                 continue;
             }
-            self.tried.insert(action, Instant::now());
+            sent += 1;
             let job = action.job();
             let provider: Vec<Pubkey> = live
                 .job(&job)
                 .and_then(|j| j.assignment.as_ref())
                 .map(|a| vec![a.provider])
                 .unwrap_or_default();
-            let outcome = live
-                .snapshot_for(&mut self.ctx.chain, &[job], &provider)
-                .and_then(|snapshot| {
-                    let me = self
-                        .ctx
-                        .signer()
-                        .map_err(|e| gpu_market_client::ClientError::Backend(e.to_string()))?;
-                    let me = me.insecure_clone();
-                    driver::execute(&mut self.ctx.chain, &snapshot, &me, &action)
-                });
-            let outcome = match outcome {
+            let outcome = self.signer().and_then(|me| {
+                let snapshot = live.snapshot_for(&mut self.ctx.chain, &[job], &provider)?;
+                driver::execute(&mut self.ctx.chain, &snapshot, &me, &action)
+            });
+            let refusals = tried.map_or(0, |t| t.refusals);
+            let (outcome, refusals) = match outcome {
                 Ok(sent) => {
                     self.upkept = self.upkept.saturating_add(1);
                     self.metrics.upkeep.inc();
-                    sent.signature.to_string()
+                    (sent.signature.to_string(), refusals)
                 }
                 Err(err) => {
                     self.metrics.upkeep_refusals.inc();
-                    format!("refused: {err}")
+                    (format!("refused: {err}"), refusals.saturating_add(1))
                 }
             };
+            let wait = UPKEEP_RETRY
+                .saturating_mul(1u32 << refusals.min(5))
+                .min(MAX_UPKEEP_RETRY);
+            self.tried.insert(
+                action,
+                Tried {
+                    again_at: Instant::now() + wait,
+                    refusals,
+                },
+            );
             self.emit(Event::Upkeep { action, outcome });
             self.closed_since(live, &job);
         }
     }
+}
+
+/// Whether `address` is one of the configs a market cannot run without.
+fn is_config(address: &Pubkey) -> bool {
+    [
+        pda::staking_config(),
+        pda::registry_config(),
+        pda::market_config(),
+    ]
+    .contains(address)
 }
 
 /// The cluster's time and when it was read.

@@ -4,9 +4,8 @@
 use base64::Engine;
 use clap::{CommandFactory, Parser};
 use gpu_market::{run, Cli, Context};
-use gpu_market_client::{
-    escrow, pda, staking, token, Chain, InProcessChain, Instruction, Keypair, Signer,
-};
+use gpu_market_client::{escrow, pda, staking, token, Chain, Instruction, Keypair, Signer};
+use gpu_market_in_process::InProcessChain;
 use gpu_market_tests::fixtures::*;
 use solana_transaction::Transaction;
 use std::{
@@ -423,7 +422,7 @@ fn dry_run_job_submit_decodes_to_create_job() {
                 min_benchmark: 0,
                 attested_only: false,
             },
-            workload: gpu_market_client::agent::executor::process_workload("echo hi"),
+            workload: gpu_market_agent::executor::process_workload("echo hi"),
             kind: escrow::JobKind::Batch,
             mode: escrow::JobMode::Instant,
             max_price_per_gpu_hour: 2_100_000,

@@ -2,7 +2,6 @@
 
 pub mod counting;
 pub mod feed;
-pub mod in_process;
 pub mod rpc;
 
 use crate::{error::ClientError, events};
@@ -46,7 +45,7 @@ impl Memcmp {
 pub const MAX_FILTERS: usize = 4;
 
 /// Refuses more filters than a node takes, alike on every backend.
-pub(crate) fn check_filters(filters: &[Memcmp]) -> Result<(), ClientError> {
+pub fn check_filters(filters: &[Memcmp]) -> Result<(), ClientError> {
     if filters.len() > MAX_FILTERS {
         return Err(ClientError::Backend(format!(
             "getProgramAccounts takes at most {MAX_FILTERS} filters, {} given",
@@ -79,7 +78,7 @@ impl TxOutcome {
 /// A transaction of `instructions` paid by `payer`, signed on `blockhash` by the payer and
 /// by whichever of `signers` the message needs, once each: extra keypairs are ignored, as
 /// every backend must sign alike.
-pub(crate) fn sign_transaction(
+pub fn sign_transaction(
     instructions: &[Instruction],
     payer: &Keypair,
     signers: &[&Keypair],

@@ -12,8 +12,7 @@
 use crate::{
     error::ClientError,
     escrow::{self, Job, JobKind, JobMode, JobStatus, SettleAccounts, SlashKeys},
-    market::MarketSnapshot,
-    matcher::Match,
+    market::{MarketSnapshot, Match},
     token, Chain, TxOutcome,
 };
 use anchor_lang::solana_program::{instruction::Instruction, pubkey::Pubkey};

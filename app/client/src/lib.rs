@@ -2,12 +2,12 @@
 //! parsing for the gpu-market programs, and the [`Chain`] trait that scenario code, the CLI
 //! and the provider agent are written against.
 //!
-//! Builders are pure functions returning [`Instruction`]s; all I/O goes through [`Chain`].
-//! [`InProcessChain`] runs every program of the workspace inside this process (natively in an
-//! Agave bank, or as SBF binaries in LiteSVM), so the same code runs in `cargo test` and
-//! against a cluster.
+//! Builders are pure functions returning [`Instruction`]s; all I/O goes through [`Chain`]:
+//! [`RpcChain`] talks to a cluster, and the `gpu-market-in-process` crate runs every program
+//! inside the process (for tests, the demo and the CLI's own tests), so the same code runs
+//! in `cargo test` and against a cluster. The matcher (`gpu-market-matcher`) and the
+//! provider agent (`gpu-market-agent`) are crates of their own on top of this one.
 
-pub mod agent;
 pub mod chain;
 pub mod cli_config;
 pub mod compute;
@@ -18,8 +18,6 @@ pub mod events;
 pub mod filters;
 pub mod hex;
 pub mod market;
-pub mod market_gen;
-pub mod matcher;
 pub mod pda;
 pub mod registry;
 pub mod rewards;
@@ -40,7 +38,6 @@ pub use anchor_lang::solana_program::pubkey::Pubkey;
 pub use chain::rpc::RpcChain;
 pub use chain::{
     counting::{Counting, Reads},
-    in_process::InProcessChain,
     Chain, Memcmp, TxOutcome, MAX_FILTERS,
 };
 pub use error::ClientError;

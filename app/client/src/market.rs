@@ -7,9 +7,7 @@
 use crate::{
     error::ClientError,
     escrow::{Job, JobMode, JobStatus, MarketConfig},
-    filters,
-    matcher::{self, Match, OpenJob, ProviderView},
-    pda,
+    filters, pda,
     registry::{EligibilityPolicy, Provider, RegistryConfig},
     rewards::EmissionConfig,
     staking::{StakeAccount, StakingConfig},
@@ -65,6 +63,36 @@ fn token_programs<'a>(
             Ok((mint, owner))
         })
         .collect()
+}
+
+/// A provider as the matcher sees it.
+#[derive(Debug, Clone)]
+pub struct ProviderView {
+    /// The provider account's address.
+    pub address: Pubkey,
+    pub provider: Provider,
+    /// Its authority's active stake.
+    pub active_stake: u64,
+    /// The part of it not locked behind jobs: what new jobs' collateral can come from.
+    pub unlocked_stake: u64,
+}
+
+/// An open job as the matcher sees it.
+#[derive(Debug, Clone)]
+pub struct OpenJob {
+    /// The job account's address.
+    pub address: Pubkey,
+    pub job: Job,
+}
+
+/// One pairing of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Match {
+    pub job: Pubkey,
+    pub provider: Pubkey,
+    /// What the provider will be paid per GPU-hour (its listed price).
+    pub price_per_gpu_hour: u64,
+    pub mode: JobMode,
 }
 
 /// What a snapshot holds.
@@ -262,11 +290,6 @@ impl MarketSnapshot {
                 job: job.clone(),
             })
             .collect()
-    }
-
-    /// One matcher round over the open jobs and every provider.
-    pub fn match_round(&self) -> Vec<Match> {
-        matcher::match_round(&self.open_jobs(), &self.providers, &self.policy(), self.now)
     }
 
     /// The token program of `mint`, defaulting to SPL Token for a mint not seen.

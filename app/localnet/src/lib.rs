@@ -9,9 +9,9 @@
 //! build-sbf` makes them; not the SBPF v3 ones of `cargo xtask build-sbf`).
 
 use gpu_market_client::{
-    chain::in_process::{install_syscall_stubs, native_programs},
     cli_config, pda, token, Chain, ClientError, Keypair, Pubkey, RpcChain, Signer,
 };
+use gpu_market_in_process::{install_syscall_stubs, native_programs};
 use serde::{Deserialize, Serialize};
 use solana_commitment_config::CommitmentConfig;
 use std::{
@@ -528,12 +528,7 @@ fn admin_keypair(ledger: &Path) -> Result<Keypair, LocalnetError> {
 /// The code of the four programs, ready to load into an SVM (again).
 #[derive(Clone)]
 enum ProgramCode {
-    Native(
-        Vec<(
-            Pubkey,
-            gpu_market_client::chain::in_process::BuiltinFunctionWithContext,
-        )>,
-    ),
+    Native(Vec<(Pubkey, gpu_market_in_process::BuiltinFunctionWithContext)>),
     Sbf(Vec<(Pubkey, Arc<Vec<u8>>)>),
 }
 

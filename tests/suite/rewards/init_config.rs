@@ -1,4 +1,5 @@
-use gpu_market_client::{pda, rewards as ix, token, Chain, InProcessChain, Keypair, Signer};
+use gpu_market_client::{pda, rewards as ix, token, Chain, Keypair, Signer};
+use gpu_market_in_process::InProcessChain;
 use gpu_market_tests::{rewards::*, *};
 use reward_emission::{error::EmissionError, InitConfigArgs, UpdateConfigArgs};
 

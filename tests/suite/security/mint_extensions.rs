@@ -4,9 +4,9 @@
 
 use anchor_lang::{AccountDeserialize, AccountSerialize};
 use gpu_market_client::{
-    escrow as ix, pda, staking as staking_ix, token, Chain, InProcessChain, Instruction, Keypair,
-    Pubkey, Signer,
+    escrow as ix, pda, staking as staking_ix, token, Chain, Instruction, Keypair, Pubkey, Signer,
 };
+use gpu_market_in_process::InProcessChain;
 use gpu_market_tests::{escrow::*, *};
 use job_escrow::error::EscrowError;
 use spl_token_2022_interface::{

@@ -1,7 +1,6 @@
 use anchor_lang::error::ErrorCode as AnchorError;
-use gpu_market_client::{
-    pda, staking as ix, token, Chain, InProcessChain, Keypair, Pubkey, Signer,
-};
+use gpu_market_client::{pda, staking as ix, token, Chain, Keypair, Pubkey, Signer};
+use gpu_market_in_process::InProcessChain;
 use gpu_market_tests::*;
 use staking::{error::StakingError, InitConfigArgs};
 

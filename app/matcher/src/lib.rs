@@ -13,44 +13,21 @@
 
 mod index;
 pub mod live;
+pub mod market_gen;
 
+pub use gpu_market_client::market::{Match, OpenJob, ProviderView};
 pub use index::{Index, IndexSize};
 
-use crate::{
-    escrow::{Job, JobMode},
-    registry::{satisfies, ClassFilter, EligibilityPolicy, Provider, Requirements},
-};
 use anchor_lang::solana_program::pubkey::Pubkey;
-
-/// A provider as the matcher sees it.
-#[derive(Debug, Clone)]
-pub struct ProviderView {
-    /// The provider account's address.
-    pub address: Pubkey,
-    pub provider: Provider,
-    /// Its authority's active stake.
-    pub active_stake: u64,
-    /// The part of it not locked behind jobs: what new jobs' collateral can come from.
-    pub unlocked_stake: u64,
-}
-
-/// An open job as the matcher sees it.
-#[derive(Debug, Clone)]
-pub struct OpenJob {
-    /// The job account's address.
-    pub address: Pubkey,
-    pub job: Job,
-}
-
-/// One pairing of a round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Match {
-    pub job: Pubkey,
-    pub provider: Pubkey,
-    /// What the provider will be paid per GPU-hour (its listed price).
-    pub price_per_gpu_hour: u64,
-    pub mode: JobMode,
-}
+use gpu_market_client::{
+    driver, error, escrow,
+    escrow::Job,
+    filters, market,
+    market::MarketSnapshot,
+    pda,
+    registry::{self, satisfies, ClassFilter, EligibilityPolicy, Requirements},
+    rewards, staking, Chain,
+};
 
 /// The rank of a provider, lower first: price, then completion rate (higher first), then
 /// benchmark per unit of price (higher first, to 2^-64 precision), then address.
@@ -147,6 +124,17 @@ pub fn brute_force(
         }
     }
     out
+}
+
+/// One full round over a snapshot's open jobs and providers.
+pub trait SnapshotRound {
+    fn match_round(&self) -> Vec<Match>;
+}
+
+impl SnapshotRound for MarketSnapshot {
+    fn match_round(&self) -> Vec<Match> {
+        match_round(&self.open_jobs(), &self.providers, &self.policy(), self.now)
+    }
 }
 
 #[cfg(test)]

@@ -15,14 +15,15 @@
 //! SPL Token, Token-2022 and the associated token account program always run as the SBF
 //! binaries bundled with the runtime.
 
-use crate::{
-    chain::{sign_transaction, Chain, TxOutcome},
-    error::ClientError,
-    events, PROGRAMS,
-};
 use anchor_lang::{
     prelude::{AccountInfo, Clock},
     solana_program::{entrypoint::ProgramResult, instruction::Instruction, pubkey::Pubkey},
+};
+use gpu_market_client::{
+    chain::{check_filters, sign_transaction, Chain, Memcmp, TxOutcome},
+    compute,
+    error::ClientError,
+    events, PROGRAMS,
 };
 use solana_account::Account;
 use solana_keypair::Keypair;
@@ -547,7 +548,7 @@ impl Chain for InProcessChain {
         match executed.result {
             Ok(()) => {
                 if self.runs_sbf() {
-                    crate::compute::record(&executed.logs);
+                    compute::record(&executed.logs);
                 }
                 for key in keys {
                     let owner = self.account(&key)?.map(|a| a.owner);
@@ -578,9 +579,9 @@ impl Chain for InProcessChain {
     fn program_accounts(
         &mut self,
         program: &Pubkey,
-        filters: &[super::Memcmp],
+        filters: &[Memcmp],
     ) -> Result<Vec<(Pubkey, Account)>, ClientError> {
-        super::check_filters(filters)?;
+        check_filters(filters)?;
         let mut found = Vec::new();
         let owned = self.by_owner.get(program).cloned().unwrap_or_default();
         for address in owned {

@@ -16,8 +16,8 @@
 //! - `oci://<image>`: `<runtime> run` of `<image>@sha256:<content hash>` with the work
 //!   directory mounted at `/output` ([`oci_workload`]); the engine enforces the pin.
 
-use crate::escrow::Workload;
 use anchor_lang::solana_program::pubkey::Pubkey;
+use gpu_market_client::escrow::Workload;
 use solana_sha256_hasher::Hasher;
 use std::{
     collections::HashMap,
@@ -89,8 +89,8 @@ pub enum ExecError {
     /// A `process:` workload's command does not hash to its pinned content hash.
     #[error(
         "workload {uri} is pinned to content hash {} but its command hashes to {}",
-        crate::hex::encode(.pinned),
-        crate::hex::encode(.actual)
+        gpu_market_client::hex::encode(.pinned),
+        gpu_market_client::hex::encode(.actual)
     )]
     ContentHashMismatch {
         /// The workload's URI.
@@ -358,7 +358,10 @@ fn container_command(
         .arg(format!("{OUTPUT_DIR_ENV}={CONTAINER_OUTPUT_DIR}"))
         .arg("-v")
         .arg(volume)
-        .arg(format!("{image}@sha256:{}", crate::hex::encode(digest)));
+        .arg(format!(
+            "{image}@sha256:{}",
+            gpu_market_client::hex::encode(digest)
+        ));
     command
 }
 
@@ -792,8 +795,8 @@ impl Marker {
         };
         format!(
             "content_hash={}\nsha256={}\nbytes={}\n{exit}\n",
-            crate::hex::encode(&self.content_hash),
-            crate::hex::encode(&self.sha256),
+            gpu_market_client::hex::encode(&self.content_hash),
+            gpu_market_client::hex::encode(&self.sha256),
             self.bytes
         )
     }
@@ -809,8 +812,8 @@ impl Marker {
             _ => return None,
         };
         Some(Marker {
-            content_hash: crate::hex::decode_32(field("content_hash")?)?,
-            sha256: crate::hex::decode_32(field("sha256")?)?,
+            content_hash: gpu_market_client::hex::decode_32(field("content_hash")?)?,
+            sha256: gpu_market_client::hex::decode_32(field("sha256")?)?,
             bytes: field("bytes")?.parse().ok()?,
             exit,
         })
@@ -1010,9 +1013,12 @@ mod tests {
             }
             other => panic!("expected ContentHashMismatch, got {other:?}"),
         }
-        assert!(message.contains(&crate::hex::encode(&[7; 32])), "{message}");
         assert!(
-            message.contains(&crate::hex::encode(&sha256(b"printf hello"))),
+            message.contains(&gpu_market_client::hex::encode(&[7; 32])),
+            "{message}"
+        );
+        assert!(
+            message.contains(&gpu_market_client::hex::encode(&sha256(b"printf hello"))),
             "{message}"
         );
         assert!(executor.running().is_empty());

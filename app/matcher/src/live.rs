@@ -15,9 +15,18 @@
 //! ends.
 //!
 //! A match holds its provider's GPUs and collateral in the index until the provider's own
-//! account shows the job: when the job's update (assigned) arrives before the provider's,
-//! the reservation stays until a provider update from the same slot or later is applied, so
-//! the provider is never offered to a second job on GPUs the first one took.
+//! account shows the job: when the job's update (assigned) arrives first, the reservation
+//! stays until a provider update of that slot or later, applied after the match, comes in;
+//! when the provider's came first, it is released at once. An assignment the chain refuses
+//! (or that cannot be sent) bars that provider from the job in this index only, and the
+//! job is matched again; after [`MAX_TRIES`] failures the job is left to the providers.
+//!
+//! Config updates (every new job and provider bumps a counter in one) rebuild nothing
+//! unless a field the index depends on changed: the registry's eligibility policy, or the
+//! market's matcher. The time a tick runs at never goes back: an earlier clock reading
+//! (another RPC node behind) counts as the latest seen.
+
+pub use gpu_market_client::chain::feed::Update;
 
 use super::{Index, IndexSize, Match, OpenJob, ProviderView};
 use crate::{
@@ -36,13 +45,20 @@ use anchor_lang::{solana_program::pubkey::Pubkey, AccountDeserialize, Discrimina
 use solana_account::Account;
 use std::collections::{BTreeSet, HashMap};
 
-/// An account as of a slot: pushed by a subscription or read back. `None`, or an account
-/// no longer owned by a gpu-market program (a closed account), means it is gone.
-#[derive(Debug, Clone)]
-pub struct Update {
-    pub address: Pubkey,
-    pub slot: u64,
-    pub account: Option<Account>,
+/// How many failed assignments of one job this matcher tries before leaving the job to
+/// the providers.
+pub const MAX_TRIES: usize = 3;
+
+/// Seconds of heartbeat age the index keeps in hand below the chain's limit for an
+/// assignment (`DECLINE_WINDOW`), for the time an assignment takes to land.
+pub const FRESHNESS_MARGIN: i64 = 15;
+
+/// A confirmed assignment whose reservation waits for its provider's update.
+#[derive(Debug, Clone, Copy)]
+struct Hold {
+    job: Pubkey,
+    /// The slot of the job's update that showed it assigned.
+    slot: u64,
 }
 
 /// What applying an [`Update`] did.
@@ -71,11 +87,11 @@ pub enum Shards {
 
 impl Shards {
     /// The `memcmp` filters of each read, for a field at `offset` of the account.
-    fn filters(self, offset: usize) -> Vec<Vec<crate::chain::Memcmp>> {
+    fn filters(self, offset: usize) -> Vec<Vec<gpu_market_client::Memcmp>> {
         match self {
             Self::Whole => vec![Vec::new()],
             Self::ByFirstByte => (0..=u8::MAX)
-                .map(|byte| vec![crate::chain::Memcmp::new(offset, [byte])])
+                .map(|byte| vec![gpu_market_client::Memcmp::new(offset, [byte])])
                 .collect(),
         }
     }
@@ -126,9 +142,18 @@ pub struct LiveMarket {
     index: Index,
     /// The jobs in the index, by the end of their match window.
     windows: BTreeSet<(i64, Pubkey)>,
-    /// Per provider, the jobs confirmed for it (and the slot that showed it) whose
-    /// reservation waits for the provider's own update.
-    held: HashMap<Pubkey, Vec<(Pubkey, u64)>>,
+    /// Per provider, the jobs confirmed for it whose reservation waits for the provider's
+    /// own update.
+    held: HashMap<Pubkey, Vec<Hold>>,
+    /// Each indexed job's window end (the key of its entry in `windows`).
+    deadline_of: HashMap<Pubkey, i64>,
+    /// Providers this index no longer offers a job after an assignment failed, by job.
+    excluded: HashMap<Pubkey, Vec<Pubkey>>,
+    /// A count of the updates applied; what it was at each provider's last update and at
+    /// each match.
+    seq: u64,
+    applied_at: HashMap<Pubkey, u64>,
+    matched_at: HashMap<Pubkey, u64>,
     new_jobs: BTreeSet<Pubkey>,
     touched: BTreeSet<Pubkey>,
     full_round: bool,
@@ -236,6 +261,11 @@ impl LiveMarket {
             slots,
             windows: BTreeSet::new(),
             held: HashMap::new(),
+            deadline_of: HashMap::new(),
+            excluded: HashMap::new(),
+            seq: 0,
+            applied_at: HashMap::new(),
+            matched_at: HashMap::new(),
             new_jobs: BTreeSet::new(),
             touched: BTreeSet::new(),
             full_round: true,
@@ -263,13 +293,13 @@ impl LiveMarket {
         Ok((market, loaded))
     }
 
-    /// The eligibility rules the index applies: the registry's, with a heartbeat no older
-    /// than the chain lets a matcher assign to.
+    /// The eligibility rules the index applies: the registry's, with a heartbeat younger
+    /// (by [`FRESHNESS_MARGIN`]) than the chain lets a matcher assign to.
     fn policy(&self) -> EligibilityPolicy<'_> {
         let mut policy = self.registry.policy();
         policy.liveness_window = policy
             .liveness_window
-            .min(job_escrow::constants::DECLINE_WINDOW);
+            .min(job_escrow::constants::DECLINE_WINDOW.saturating_sub(FRESHNESS_MARGIN));
         policy
     }
 
@@ -277,7 +307,9 @@ impl LiveMarket {
     fn rebuild(&mut self) {
         self.index = Index::new(&self.policy());
         self.windows.clear();
+        self.deadline_of.clear();
         self.held.clear();
+        self.matched_at.clear();
         let addresses: Vec<Pubkey> = self.providers.keys().copied().collect();
         for address in addresses {
             if let Some(view) = self.view(&address) {
@@ -323,11 +355,23 @@ impl LiveMarket {
             return;
         };
         if self.assignable(job) {
-            self.windows.insert((job.match_deadline, *address));
-            self.index.upsert_job(OpenJob {
+            let mut open = OpenJob {
                 address: *address,
                 job: job.clone(),
-            });
+            };
+            // Open again after a confirmed assignment (declined, or re-queued after an
+            // expiry), or after a match that did not land: whatever the index held for it
+            // is stale.
+            if self.release_hold_of(address) || self.index.matched(address).is_some() {
+                if let Some(freed) = self.index.remove_job(address) {
+                    self.touched.insert(freed);
+                }
+            }
+            if let Some(excluded) = self.excluded.get(address) {
+                open.job.refused_bidders.extend(excluded.iter().copied());
+            }
+            self.set_window(address, Some(open.job.match_deadline));
+            self.index.upsert_job(open);
             self.new_jobs.insert(*address);
         } else {
             let confirmed = job
@@ -335,24 +379,57 @@ impl LiveMarket {
                 .as_ref()
                 .filter(|_| job.status != JobStatus::Open)
                 .map(|a| a.provider);
-            self.windows.remove(&(job.match_deadline, *address));
+            self.set_window(address, None);
             self.unindex_job(address, confirmed);
         }
     }
 
+    /// Records `job`'s window end (`None`: out of the index).
+    fn set_window(&mut self, job: &Pubkey, deadline: Option<i64>) {
+        if let Some(old) = self.deadline_of.remove(job) {
+            self.windows.remove(&(old, *job));
+        }
+        if let Some(deadline) = deadline {
+            self.windows.insert((deadline, *job));
+            self.deadline_of.insert(*job, deadline);
+        }
+    }
+
+    /// Drops any hold on `job`; whether there was one.
+    fn release_hold_of(&mut self, job: &Pubkey) -> bool {
+        let mut found = false;
+        self.held.retain(|_, holds| {
+            let before = holds.len();
+            holds.retain(|h| h.job != *job);
+            found |= holds.len() != before;
+            !holds.is_empty()
+        });
+        found
+    }
+
     /// Takes `address` out of the index. When the index had matched it to the provider the
-    /// chain now shows it assigned to, the reservation waits for that provider's update.
+    /// chain now shows it assigned to, the reservation stays until that provider's update
+    /// shows it: at once if one of the job's slot or later was applied since the match.
     fn unindex_job(&mut self, address: &Pubkey, confirmed: Option<Pubkey>) {
         self.new_jobs.remove(address);
+        self.excluded.remove(address);
         let matched = self.index.matched(address);
+        let matched_at = self.matched_at.remove(address);
         if let (Some(p), Some(c)) = (matched, confirmed) {
             if p == c {
                 let slot = self.slots.get(address).copied().unwrap_or_default();
-                let held = self.held.entry(p).or_default();
-                if !held.iter().any(|(j, _)| j == address) {
-                    held.push((*address, slot));
+                let seen = self.slots.get(&p).is_some_and(|at| *at >= slot)
+                    && matched_at.is_some_and(|m| self.applied_at.get(&p) > Some(&m));
+                if !seen {
+                    let held = self.held.entry(p).or_default();
+                    if !held.iter().any(|h| h.job == *address) {
+                        held.push(Hold {
+                            job: *address,
+                            slot,
+                        });
+                    }
+                    return;
                 }
-                return;
             }
         }
         if let Some(freed) = self.index.remove_job(address) {
@@ -370,6 +447,7 @@ impl LiveMarket {
         if self.slots.get(&address).is_some_and(|held| *held > slot) {
             return Applied::Stale;
         }
+        self.seq = self.seq.saturating_add(1);
         let account = account.filter(|a| {
             a.lamports > 0
                 && [staking::ID, provider_registry::ID, job_escrow::ID].contains(&a.owner)
@@ -381,14 +459,18 @@ impl LiveMarket {
         if account.owner == provider_registry::ID {
             if let Some(provider) = decode::<Provider>(data) {
                 self.slots.insert(address, slot);
+                self.applied_at.insert(address, self.seq);
                 self.providers.insert(address, provider);
                 self.provider_changed(&address, Some(slot));
                 return Applied::Provider;
             }
             if let Some(config) = decode::<RegistryConfig>(data) {
                 self.slots.insert(address, slot);
+                let changed = config.policy() != self.registry.policy();
                 self.registry = config;
-                self.rebuild();
+                if changed {
+                    self.rebuild();
+                }
                 return Applied::Config;
             }
         } else if account.owner == staking::ID {
@@ -414,8 +496,15 @@ impl LiveMarket {
             }
             if let Some(config) = decode::<MarketConfig>(data) {
                 self.slots.insert(address, slot);
+                let changed = config.matcher != self.escrow.matcher;
                 self.escrow = config;
-                self.rebuild();
+                if changed {
+                    // Which jobs this matcher may assign changed; nothing else did.
+                    let jobs: Vec<Pubkey> = self.jobs.keys().copied().collect();
+                    for job in jobs {
+                        self.index_job(&job);
+                    }
+                }
                 return Applied::Config;
             }
         }
@@ -432,17 +521,17 @@ impl LiveMarket {
         }
         self.slots.insert(address, slot);
         if self.providers.remove(&address).is_some() {
+            // Jobs confirmed for it are on chain, not waiting: out of the index first.
+            for hold in self.held.remove(&address).unwrap_or_default() {
+                self.index.remove_job(&hold.job);
+            }
             self.index.remove_provider(&address);
-            self.held.remove(&address);
             self.full_round = true;
             return Applied::Provider;
         }
         if self.jobs.remove(&address).is_some() {
-            self.windows.retain(|(_, job)| *job != address);
-            for held in self.held.values_mut() {
-                held.retain(|(job, _)| *job != address);
-            }
-            self.held.retain(|_, held| !held.is_empty());
+            self.set_window(&address, None);
+            self.release_hold_of(&address);
             self.unindex_job(&address, None);
             return Applied::Job;
         }
@@ -458,13 +547,14 @@ impl LiveMarket {
     fn provider_changed(&mut self, address: &Pubkey, slot: Option<u64>) {
         if let Some(slot) = slot {
             if let Some(held) = self.held.get_mut(address) {
-                let (due, kept): (Vec<_>, Vec<_>) = held.drain(..).partition(|(_, at)| *at <= slot);
+                let (due, kept): (Vec<Hold>, Vec<Hold>) =
+                    held.drain(..).partition(|h| h.slot <= slot);
                 *held = kept;
                 if held.is_empty() {
                     self.held.remove(address);
                 }
-                for (job, _) in due {
-                    self.index.remove_job(&job);
+                for hold in due {
+                    self.index.remove_job(&hold.job);
                 }
             }
         }
@@ -474,46 +564,60 @@ impl LiveMarket {
         }
     }
 
-    /// Brings the market to the cluster time `now` and returns the assignments to send:
-    /// jobs whose window closed leave the index (a clock that went back rebuilds it), then
-    /// a round over what changed since the last tick (a full round after a rebuild or a
-    /// provider leaving).
+    /// Brings the market to the cluster time `now` (an earlier time than one seen before
+    /// counts as that one) and returns the assignments to send: jobs whose window closed
+    /// leave the index, then a round over what changed since the last tick (a full round
+    /// after a rebuild or a provider leaving).
     pub fn tick(&mut self, now: i64) -> Vec<Match> {
-        if now < self.clock {
-            self.clock = now;
-            self.rebuild();
-        }
+        let now = now.max(self.clock);
         self.clock = now;
         while let Some(&(deadline, job)) = self.windows.first() {
             if deadline > now {
                 break;
             }
-            self.windows.pop_first();
+            self.set_window(&job, None);
             self.unindex_job(&job, None);
         }
-        if std::mem::take(&mut self.full_round) {
+        let matches = if std::mem::take(&mut self.full_round) {
             self.new_jobs.clear();
             self.touched.clear();
-            return self.index.round(now);
-        }
-        let mut matches: Vec<Match> = std::mem::take(&mut self.new_jobs)
-            .into_iter()
-            .filter_map(|job| self.index.match_job(&job, now))
-            .collect();
-        for provider in std::mem::take(&mut self.touched) {
-            matches.extend(self.index.match_provider(&provider, now));
+            self.index.round(now)
+        } else {
+            let mut matches: Vec<Match> = std::mem::take(&mut self.new_jobs)
+                .into_iter()
+                .filter_map(|job| self.index.match_job(&job, now))
+                .collect();
+            for provider in std::mem::take(&mut self.touched) {
+                matches.extend(self.index.match_provider(&provider, now));
+            }
+            matches
+        };
+        for m in &matches {
+            self.matched_at.insert(m.job, self.seq);
         }
         matches
     }
 
-    /// Gives up the match of `job` (the chain refused the assignment, or it could not be
-    /// sent): the job leaves this matcher's index until its account changes, and the
-    /// providers' agents take it once its window closes.
-    pub fn give_up(&mut self, job: &Pubkey) {
-        self.new_jobs.remove(job);
+    /// The assignment of `job` to `provider` failed (the chain refused it, or it could not
+    /// be sent): this index offers the job to others, or, after [`MAX_TRIES`] failures,
+    /// leaves it to the providers' agents (until its account changes). Returns whether it
+    /// will be tried again.
+    pub fn failed(&mut self, job: &Pubkey, provider: &Pubkey) -> bool {
+        self.matched_at.remove(job);
         if let Some(freed) = self.index.remove_job(job) {
             self.touched.insert(freed);
         }
+        let excluded = self.excluded.entry(*job).or_default();
+        if !excluded.contains(provider) {
+            excluded.push(*provider);
+        }
+        if excluded.len() >= MAX_TRIES {
+            self.new_jobs.remove(job);
+            self.set_window(job, None);
+            return false;
+        }
+        self.index_job(job);
+        self.deadline_of.contains_key(job)
     }
 
     /// The permissionless actions due at `now` (expiries, settlements, reclaims, auctions

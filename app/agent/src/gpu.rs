@@ -1,7 +1,7 @@
 //! GPU detection for the provider agent: what NVML reports about the node's NVIDIA GPUs,
 //! the [`GpuClass`] a model name belongs to, and the one-model summary a node registers.
 
-use crate::registry::GpuClass;
+use gpu_market_client::registry::GpuClass;
 use nvml_wrapper::{error::NvmlError, Nvml};
 use provider_registry::constants::MAX_GPU_MODEL_LEN;
 

@@ -5,7 +5,7 @@
 
 use crate::{
     escrow::{Job, JobKind, JobMode, JobStatus, JobTerms, SlashAmounts, Workload},
-    matcher::{OpenJob, ProviderView},
+    market::{OpenJob, ProviderView},
     registry::{GpuClass, Hardware, Provider, ProviderStatus, Reputation, Requirements},
 };
 use anchor_lang::solana_program::pubkey::Pubkey;

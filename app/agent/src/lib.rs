@@ -11,18 +11,22 @@
 pub mod executor;
 pub mod gpu;
 
-use crate::{
+use gpu_market_client::{hex, serde_key};
+use gpu_market_matcher as matcher;
+use gpu_market_matcher::SnapshotRound as _;
+
+use anchor_lang::solana_program::pubkey::Pubkey;
+use executor::{Executor, Progress};
+use gpu_market_client::{
     driver::{self, Action},
     error::ClientError,
     escrow::{self, Job, JobKind, JobMode, JobStatus},
     market::{MarketSnapshot, Scope},
-    matcher, pda,
+    pda,
     registry::{self, satisfies},
     rewards::{self, ProviderRewards},
     Chain,
 };
-use anchor_lang::solana_program::pubkey::Pubkey;
-use executor::{Executor, Progress};
 use job_escrow::constants::MAX_URI_LEN;
 use serde::Serialize;
 use solana_keypair::Keypair;

@@ -11,11 +11,11 @@
 //!   provider finishing a job (its reputation, hence its rank, and its free GPUs change).
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
-use gpu_market_client::{
+use gpu_market_client::{registry::EligibilityPolicy, Pubkey};
+use gpu_market_matcher::{
+    brute_force,
     market_gen::{jobs, providers, Rng},
-    matcher::{brute_force, match_round, Index, OpenJob, ProviderView},
-    registry::EligibilityPolicy,
-    Pubkey,
+    match_round, Index, OpenJob, ProviderView,
 };
 use std::{
     hint::black_box,
