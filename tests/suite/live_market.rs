@@ -10,7 +10,7 @@ use gpu_market_client::{
     registry::Provider,
     Chain, Keypair, Memcmp, Pubkey, Signer,
 };
-use gpu_market_matcher::live::{Applied, LiveMarket, Shards, Update, MAX_TRIES};
+use gpu_market_matcher::live::{Applied, LiveMarket, Shards, Update, MAX_TRIES, SETTLE_GRACE};
 use gpu_market_tests::{escrow::*, *};
 
 const MATCH_WINDOW: i64 = 30;
@@ -136,8 +136,12 @@ fn a_new_job_is_assigned_and_its_provider_stays_reserved_until_its_own_update() 
     );
     assert!(refused.is_err(), "the chain refuses it too");
 
-    // The provider's update of the same slot releases the hold: it shows the GPU in use.
+    // The provider's update of the same slot shows the GPU in use; the job locks
+    // collateral, so the hold waits for the stake account's update too.
     assert_eq!(live.apply(read(&mut m, &provider, 3)), Applied::Provider);
+    assert_eq!(live.size().held, 1, "the stake's update has not come");
+    let stake = pda::stake_account(&node.pubkey());
+    assert_eq!(live.apply(read(&mut m, &stake, 3)), Applied::Stake);
     assert_eq!(live.size().held, 0);
     assert_eq!(live.provider(&provider).unwrap().gpus_in_use, 1);
     assert!(live.tick(now).is_empty());
@@ -161,8 +165,10 @@ fn a_provider_update_seen_before_its_job_releases_the_reservation_at_once() {
     live.apply(read(&mut m, &first, 2));
     assert_eq!(live.tick(now).len(), 1);
     send_assignment(&mut m, &matcher, &node.pubkey(), &first);
-    // Same transaction, provider first: it already shows the GPU taken.
+    // Same transaction, provider and stake first: they already show the GPU taken and the
+    // collateral locked.
     live.apply(read(&mut m, &provider, 3));
+    live.apply(read(&mut m, &pda::stake_account(&node.pubkey()), 3));
     live.apply(read(&mut m, &first, 3));
     assert_eq!(live.size().held, 0);
     // Its second GPU goes to the next job.
@@ -313,4 +319,33 @@ fn upkeep_is_what_the_whole_market_snapshot_plans() {
         sorted.sort_by_key(Action::job);
         sorted
     });
+}
+
+#[test]
+fn a_match_past_its_window_keeps_its_provider_until_settled_and_an_unsent_one_comes_back() {
+    let (mut m, matcher) = Market::with_matcher(MATCH_WINDOW);
+    let node = m.provider(1);
+    let provider = pda::provider(&node.pubkey());
+    let (mut live, _) = LiveMarket::load(&mut m.chain, matcher.pubkey(), Shards::Whole, 1).unwrap();
+    let now = m.chain.now().unwrap();
+    let client = m.client(100 * TOKEN);
+    let job = open_job(&mut m, &client, 1, 1);
+    live.apply(read(&mut m, &job, 2));
+
+    // Matched but not sent this tick: back to waiting, matched again at the next.
+    assert_eq!(live.tick(now).len(), 1);
+    live.unsent(&job);
+    let again = live.tick(now);
+    assert_eq!((again[0].job, again[0].provider), (job, provider));
+
+    // Its window closes before the outcome is known: the provider stays reserved for a
+    // second job, until the grace runs out with no word of the first.
+    let other = open_job(&mut m, &client, 2, 1);
+    live.apply(read(&mut m, &other, 3));
+    let deadline = live.job(&job).unwrap().match_deadline;
+    assert!(live.tick(deadline).is_empty(), "still reserved");
+    assert!(live.tick(deadline + SETTLE_GRACE - 1).is_empty());
+    assert_eq!(live.size().index.pending_jobs, 1);
+    live.tick(deadline + SETTLE_GRACE);
+    assert_eq!(live.size().index.pending_jobs, 0, "given up");
 }

@@ -112,6 +112,14 @@ pub enum Event {
         /// providers' agents after its window).
         retry: bool,
     },
+    /// Sent, but whether it landed is unknown: the job's next update will tell.
+    AssignUnconfirmed {
+        #[serde(with = "serde_key")]
+        job: Pubkey,
+        #[serde(with = "serde_key")]
+        provider: Pubkey,
+        error: String,
+    },
     Upkeep {
         action: Action,
         outcome: String,
@@ -207,6 +215,14 @@ impl fmt::Display for Event {
                 } else {
                     "; leaving it to the providers"
                 }
+            ),
+            Self::AssignUnconfirmed {
+                job,
+                provider,
+                error,
+            } => write!(
+                f,
+                "assignment of job {job} to provider {provider} unconfirmed: {error}"
             ),
             Self::Upkeep { action, outcome } => write!(f, "upkeep {action}: {outcome}"),
             Self::Disconnected { error, retry_in_ms } => {
@@ -420,6 +436,11 @@ const CLOCK_EVERY: StdDuration = StdDuration::from_secs(1);
 const FIRST_SLOT: StdDuration = StdDuration::from_secs(5);
 /// The most updates applied before a round runs.
 const DRAIN: usize = 10_000;
+/// How long one tick may spend sending assignments; the matches left go back to the index
+/// for the next tick, so updates, upkeep and Ctrl-C are never kept waiting long.
+const SEND_BUDGET: StdDuration = StdDuration::from_secs(5);
+/// How long the service waits for the RPC node to reach the websocket's slot.
+const CATCH_UP: StdDuration = StdDuration::from_secs(30);
 
 fn seconds(d: Duration) -> StdDuration {
     StdDuration::from_secs(d.seconds.max(0).unsigned_abs())
@@ -555,6 +576,23 @@ impl Service<'_> {
             Ok(ws_slot) => ws_slot.unwrap_or(slot).max(slot),
             Err(e) => return failed(&e),
         };
+        // The websocket announces the newest slot; the node reads at the chosen
+        // commitment, which may take a while to get there.
+        let catching_up = Instant::now();
+        loop {
+            match self.ctx.chain.slot() {
+                Ok(at) if at >= since => break,
+                Ok(_) if catching_up.elapsed() < CATCH_UP && !over(deadline) => {
+                    std::thread::sleep(StdDuration::from_millis(200));
+                }
+                Ok(at) => {
+                    return Ended::Failed(format!(
+                        "the RPC node is at slot {at}, behind the websocket's {since}"
+                    ))
+                }
+                Err(e) => return failed(&e),
+            }
+        }
         let shards = if self.args.sharded {
             Shards::ByFirstByte
         } else {
@@ -577,7 +615,6 @@ impl Service<'_> {
             Err(e) => return failed(&e),
         };
         let elapsed = began.elapsed();
-        *backoff = StdDuration::from_secs(1);
         self.metrics.snapshots.inc();
         self.metrics.snapshot_seconds.observe(elapsed.as_secs_f64());
         self.metrics.size(live.size());
@@ -601,11 +638,17 @@ impl Service<'_> {
         self.tried.clear();
         let mut last_upkeep: Option<Instant> = None;
         // The next re-read is due a full period after this one ended.
-        let resnapshot_at = Instant::now() + seconds(self.args.resnapshot_every);
+        let serving = Instant::now();
+        let resnapshot_at = serving + seconds(self.args.resnapshot_every);
         let mut first = true;
         loop {
             if over(deadline) || Instant::now() >= resnapshot_at {
                 return Ended::Done;
+            }
+            // A connection that served a while is a good one: the next failure starts the
+            // pauses over.
+            if serving.elapsed() >= MAX_BACKOFF {
+                *backoff = StdDuration::from_secs(1);
             }
             let mut updates = Vec::new();
             match feed.next(POLL) {
@@ -641,8 +684,16 @@ impl Service<'_> {
                     size: live.size().into(),
                 });
             }
-            for m in matches {
+            let sending = Instant::now();
+            let mut matches = matches.into_iter();
+            for m in matches.by_ref() {
                 self.assign(&mut live, m.job, m.provider, now.0);
+                if over(deadline) || sending.elapsed() >= SEND_BUDGET {
+                    break;
+                }
+            }
+            for m in matches {
+                live.unsent(&m.job);
             }
             let upkeep_due =
                 last_upkeep.is_none_or(|at| at.elapsed() >= seconds(self.args.upkeep_every));
@@ -731,6 +782,16 @@ impl Service<'_> {
                     signature: sent.signature.to_string(),
                     seen_to_assigned_ms: seen.map(|s| s.as_millis()),
                     created_to_assigned_s,
+                });
+            }
+            Err(ClientError::OutcomeUnknown(why)) => {
+                // It may have landed: the match stays reserved until the job's update (or
+                // the end of its window) settles it.
+                self.metrics.assign_refusals.inc();
+                self.emit(Event::AssignUnconfirmed {
+                    job,
+                    provider,
+                    error: why,
                 });
             }
             Err(err) => {

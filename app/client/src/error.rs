@@ -40,6 +40,10 @@ pub enum ClientError {
     /// The chain backend itself failed (transport, runtime).
     #[error("chain backend: {0}")]
     Backend(String),
+    /// A transaction was sent but whether it landed is unknown (it may still): look the
+    /// signature up before sending it again.
+    #[error("chain backend: {0}")]
+    OutcomeUnknown(String),
 }
 
 /// Names a custom program error when the code is one of ours or Anchor's; other custom

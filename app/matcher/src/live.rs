@@ -53,12 +53,26 @@ pub const MAX_TRIES: usize = 3;
 /// assignment (`DECLINE_WINDOW`), for the time an assignment takes to land.
 pub const FRESHNESS_MARGIN: i64 = 15;
 
-/// A confirmed assignment whose reservation waits for its provider's update.
+/// How long after its job's window a match whose outcome is not known yet (sent near the
+/// window's end, or unconfirmed) keeps its reservation before the index gives it up.
+pub const SETTLE_GRACE: i64 = 60;
+
+/// A confirmed assignment whose reservation waits for its provider's updates: the
+/// provider account (GPUs held) and, when the job locks collateral, its stake account.
 #[derive(Debug, Clone, Copy)]
 struct Hold {
     job: Pubkey,
     /// The slot of the job's update that showed it assigned.
     slot: u64,
+    provider_seen: bool,
+    stake_seen: bool,
+}
+
+/// Which of a provider's accounts an update was.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Provider,
+    Stake,
 }
 
 /// What applying an [`Update`] did.
@@ -147,6 +161,9 @@ pub struct LiveMarket {
     held: HashMap<Pubkey, Vec<Hold>>,
     /// Each indexed job's window end (the key of its entry in `windows`).
     deadline_of: HashMap<Pubkey, i64>,
+    /// Matches whose window closed before their job's update came, by when they are given
+    /// up.
+    settling: BTreeSet<(i64, Pubkey)>,
     /// Providers this index no longer offers a job after an assignment failed, by job.
     excluded: HashMap<Pubkey, Vec<Pubkey>>,
     /// A count of the updates applied; what it was at each provider's last update and at
@@ -262,6 +279,7 @@ impl LiveMarket {
             windows: BTreeSet::new(),
             held: HashMap::new(),
             deadline_of: HashMap::new(),
+            settling: BTreeSet::new(),
             excluded: HashMap::new(),
             seq: 0,
             applied_at: HashMap::new(),
@@ -418,15 +436,29 @@ impl LiveMarket {
         if let (Some(p), Some(c)) = (matched, confirmed) {
             if p == c {
                 let slot = self.slots.get(address).copied().unwrap_or_default();
-                let seen = self.slots.get(&p).is_some_and(|at| *at >= slot)
-                    && matched_at.is_some_and(|m| self.applied_at.get(&p) > Some(&m));
-                if !seen {
+                // An update of the job's slot or later, applied since the match, shows it.
+                let seen = |account: &Pubkey| {
+                    self.slots.get(account).is_some_and(|at| *at >= slot)
+                        && matched_at.is_some_and(|m| self.applied_at.get(account) > Some(&m))
+                };
+                let locks = self
+                    .jobs
+                    .get(address)
+                    .is_some_and(|j| j.terms.collateral() > 0);
+                let stake = self
+                    .providers
+                    .get(&p)
+                    .map(|provider| pda::stake_account(&provider.authority));
+                let hold = Hold {
+                    job: *address,
+                    slot,
+                    provider_seen: seen(&p),
+                    stake_seen: !locks || stake.is_some_and(|s| seen(&s)),
+                };
+                if !(hold.provider_seen && hold.stake_seen) {
                     let held = self.held.entry(p).or_default();
                     if !held.iter().any(|h| h.job == *address) {
-                        held.push(Hold {
-                            job: *address,
-                            slot,
-                        });
+                        held.push(hold);
                     }
                     return;
                 }
@@ -461,7 +493,7 @@ impl LiveMarket {
                 self.slots.insert(address, slot);
                 self.applied_at.insert(address, self.seq);
                 self.providers.insert(address, provider);
-                self.provider_changed(&address, Some(slot));
+                self.provider_changed(&address, Some((Part::Provider, slot)));
                 return Applied::Provider;
             }
             if let Some(config) = decode::<RegistryConfig>(data) {
@@ -476,10 +508,11 @@ impl LiveMarket {
         } else if account.owner == staking::ID {
             if let Some(stake) = decode::<StakeAccount>(data) {
                 self.slots.insert(address, slot);
+                self.applied_at.insert(address, self.seq);
                 self.stake_owner.insert(address, stake.owner);
                 self.stakes
                     .insert(stake.owner, (stake.active, stake.unlocked()));
-                self.provider_changed(&pda::provider(&stake.owner), None);
+                self.provider_changed(&pda::provider(&stake.owner), Some((Part::Stake, slot)));
                 return Applied::Stake;
             }
             if let Some(config) = decode::<StakingConfig>(data) {
@@ -542,13 +575,21 @@ impl LiveMarket {
         Applied::Stake
     }
 
-    /// Feeds the provider at `address` (or its stake) to the index again; a provider update
-    /// of `slot` releases the reservations held for jobs confirmed by then.
-    fn provider_changed(&mut self, address: &Pubkey, slot: Option<u64>) {
-        if let Some(slot) = slot {
+    /// Feeds the provider at `address` (or its stake) to the index again; an update of the
+    /// provider or its stake of `slot` counts for the holds of jobs confirmed by then, and
+    /// a hold both have shown is released.
+    fn provider_changed(&mut self, address: &Pubkey, update: Option<(Part, u64)>) {
+        if let Some((part, slot)) = update {
             if let Some(held) = self.held.get_mut(address) {
-                let (due, kept): (Vec<Hold>, Vec<Hold>) =
-                    held.drain(..).partition(|h| h.slot <= slot);
+                for hold in held.iter_mut().filter(|h| h.slot <= slot) {
+                    match part {
+                        Part::Provider => hold.provider_seen = true,
+                        Part::Stake => hold.stake_seen = true,
+                    }
+                }
+                let (due, kept): (Vec<Hold>, Vec<Hold>) = held
+                    .drain(..)
+                    .partition(|h| h.provider_seen && h.stake_seen);
                 *held = kept;
                 if held.is_empty() {
                     self.held.remove(address);
@@ -576,7 +617,25 @@ impl LiveMarket {
                 break;
             }
             self.set_window(&job, None);
+            if self.index.matched(&job).is_some() {
+                // A match sent near the window's end may have landed: its reservation stays
+                // until the job's update (or `failed`) settles it, for a while.
+                self.new_jobs.remove(&job);
+                self.settling
+                    .insert((deadline.saturating_add(SETTLE_GRACE), job));
+                continue;
+            }
             self.unindex_job(&job, None);
+        }
+        while let Some(&(until, job)) = self.settling.first() {
+            if until > now {
+                break;
+            }
+            self.settling.pop_first();
+            let held = self.held.values().flatten().any(|h| h.job == job);
+            if self.index.matched(&job).is_some() && !held {
+                self.unindex_job(&job, None);
+            }
         }
         let matches = if std::mem::take(&mut self.full_round) {
             self.new_jobs.clear();
@@ -596,6 +655,18 @@ impl LiveMarket {
             self.matched_at.insert(m.job, self.seq);
         }
         matches
+    }
+
+    /// The match of `job` was not sent (the service ran out of time for this tick): the job
+    /// waits again, to be matched at the next tick.
+    pub fn unsent(&mut self, job: &Pubkey) {
+        self.matched_at.remove(job);
+        if let Some(freed) = self.index.unmatch(job) {
+            self.touched.insert(freed);
+        }
+        if self.deadline_of.contains_key(job) {
+            self.new_jobs.insert(*job);
+        }
     }
 
     /// The assignment of `job` to `provider` failed (the chain refused it, or it could not

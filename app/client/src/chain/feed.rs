@@ -216,14 +216,17 @@ impl Drop for AccountFeed {
     fn drop(&mut self) {
         // Unsubscribing takes the socket's lock, which the subscription's reader holds
         // until the node sends something: let a thread of its own wait for that.
-        let subscriptions = std::mem::take(&mut self.subscriptions);
-        let slots = self.slots.take();
-        let _ = std::thread::Builder::new()
-            .name("feed-unsubscribe".into())
-            .spawn(move || {
-                drop(slots);
-                drop(subscriptions);
-            });
+        // One thread each: a dead socket must not hold up the others' unsubscribing.
+        for subscription in std::mem::take(&mut self.subscriptions) {
+            let _ = std::thread::Builder::new()
+                .name("feed-unsubscribe".into())
+                .spawn(move || drop(subscription));
+        }
+        if let Some(slots) = self.slots.take() {
+            let _ = std::thread::Builder::new()
+                .name("feed-unsubscribe".into())
+                .spawn(move || drop(slots));
+        }
     }
 }
 

@@ -290,7 +290,7 @@ impl RpcChain {
     fn land(&self, signed: &Signed) -> Result<Landing, ClientError> {
         let signature = signed.tx.signatures[0];
         let outcome_unknown = |why: String| {
-            ClientError::Backend(format!(
+            ClientError::OutcomeUnknown(format!(
                 "transaction {signature} was sent to {} but its outcome is unknown ({why}): \
                  look the signature up before sending it again",
                 self.url
