@@ -24,7 +24,7 @@ fn agent(provider: &Keypair, work_dir: &Path) -> Agent {
 
 /// Ticks `agent` every `step` chain seconds (giving its processes a moment of wall time)
 /// until `done` holds, collecting the events; panics after 400 passes.
-fn serve_until(
+pub(crate) fn serve_until(
     m: &mut Market,
     agent: &mut Agent,
     step: i64,

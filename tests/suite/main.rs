@@ -8,6 +8,7 @@ mod filters;
 mod fuzz;
 mod live_market;
 mod migrations;
+mod node_api;
 mod registry;
 mod rewards;
 mod scenarios;

@@ -9,7 +9,16 @@
 //!   workload exited and `output` was hashed and synced, so a directory without it holds no
 //!   finished run and is started over.
 //!
+//! A manifest job (`manifest:` workloads, see [`gpu_market_client::manifest`]) lays its
+//! work directory out differently: `manifest.json` (the verified manifest), `input/` (the
+//! unpacked inputs), `log` (stdout and stderr together, what `job logs` streams), `output/`
+//! (the workload's output directory) and `result.tar` (the output directory packed when the
+//! workload exited, the file that gets hashed and served).
+//!
 //! Workload URIs:
+//! - `manifest:process` and `manifest:oci://<image>`: the manifest in the work directory,
+//!   checked against the job's content hash before anything runs; argv without a shell,
+//!   public env and secrets passed through the environment, never on a command line.
 //! - `process:<shell command>`: `sh -c <command>` in the work directory, pinned by the SHA-256
 //!   of the command ([`process_workload`]). It runs unsandboxed on the host, so
 //!   [`LocalProcessExecutor`] is for trusted clients and tests only.
@@ -17,10 +26,13 @@
 //!   directory mounted at `/output` ([`oci_workload`]); the engine enforces the pin.
 
 use anchor_lang::solana_program::pubkey::Pubkey;
-use gpu_market_client::escrow::Workload;
-use solana_sha256_hasher::Hasher;
+use gpu_market_client::{
+    archive,
+    escrow::Workload,
+    manifest::{self, Manifest, Runner},
+};
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     fmt,
     fs::{self, File, OpenOptions},
     io::{self, Read, Seek, SeekFrom, Write},
@@ -31,15 +43,37 @@ use std::{
 };
 
 const PROCESS_SCHEME: &str = "process:";
+const MANIFEST_PROCESS: &str = "manifest:process";
+const MANIFEST_OCI: &str = "manifest:oci://";
 const OCI_SCHEME: &str = "oci://";
-const OUTPUT_FILE: &str = "output";
-const STDERR_FILE: &str = "stderr.log";
-const MARKER_FILE: &str = "result";
+/// A plain job's stdout, its result.
+pub const OUTPUT_FILE: &str = "output";
+/// A plain job's stderr.
+pub const STDERR_FILE: &str = "stderr.log";
+/// The completion marker.
+pub const MARKER_FILE: &str = "result";
 const MARKER_TMP_FILE: &str = "result.tmp";
+/// The verified manifest of a manifest job.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The unpacked inputs of a manifest job.
+pub const INPUT_DIR: &str = "input";
+/// A manifest job's stdout and stderr.
+pub const LOG_FILE: &str = "log";
+/// A manifest job's output directory.
+pub const OUTPUT_DIR: &str = "output";
+/// A manifest job's output directory, packed.
+pub const RESULT_FILE: &str = "result.tar";
 const JOB_ENV: &str = "GPU_MARKET_JOB";
 const OUTPUT_DIR_ENV: &str = "GPU_MARKET_OUTPUT_DIR";
+const INPUT_DIR_ENV: &str = "GPU_MARKET_INPUT_DIR";
+/// Every process of a workload carries its work directory, so leftovers are found.
+const WORK_DIR_ENV: &str = "GPU_MARKET_WORK_DIR";
 /// Where a container sees its work directory.
 const CONTAINER_OUTPUT_DIR: &str = "/output";
+/// The directory an `oci://` container may write to, inside its work directory.
+const CONTAINER_FILES_DIR: &str = "files";
+/// Most processes a container may run.
+const PIDS_LIMIT: u32 = 4096;
 /// How much of `stderr.log` a failure report quotes.
 const STDERR_TAIL_BYTES: u64 = 2048;
 /// How long `<runtime> info` and `<runtime> rm` may take before the engine counts as absent.
@@ -106,6 +140,22 @@ pub enum ExecError {
         /// The workload's URI.
         uri: String,
     },
+    /// A manifest job's manifest is missing or does not check.
+    #[error("workload {uri}: {reason}")]
+    Manifest {
+        /// The workload's URI.
+        uri: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The job rents more GPUs than this node has free.
+    #[error("job {job} rents {wanted} GPU(s) but only {free} of this node's {total} are free")]
+    NoFreeGpus {
+        job: Pubkey,
+        wanted: u16,
+        free: usize,
+        total: usize,
+    },
     /// The job was never started by this executor, or was stopped.
     #[error("job {0} is not tracked by this executor")]
     UnknownJob(Pubkey),
@@ -126,13 +176,22 @@ pub trait Executor {
     fn name(&self) -> &str;
     /// Whether this executor can run `workload` (by URI scheme and availability).
     fn supports(&self, workload: &Workload) -> bool;
-    /// Starts the workload of `job` in `workdir` (one directory per job, created if missing).
-    /// Idempotent and restart-safe: if `workdir` holds a finished run of this workload, it
-    /// does not run again and [`poll`](Executor::poll) reports its result; if it holds an
-    /// unfinished one (the agent died), leftover processes of it are killed and it starts
-    /// over with empty output. A job this executor already tracks is left alone.
-    fn start(&mut self, job: &Pubkey, workload: &Workload, workdir: &Path)
-        -> Result<(), ExecError>;
+    /// Starts the workload of `job` in its work directory (one directory per job, created
+    /// if missing). Idempotent and restart-safe: if the directory holds a finished run of
+    /// this workload, it does not run again and [`poll`](Executor::poll) reports its result;
+    /// if it holds an unfinished one (the agent died), leftover processes of it are killed
+    /// and it starts over with empty output. A job this executor already tracks is left
+    /// alone.
+    fn launch(&mut self, job: &Pubkey, launch: &Launch) -> Result<(), ExecError>;
+    /// [`launch`](Executor::launch) with nothing but the workload and its directory.
+    fn start(
+        &mut self,
+        job: &Pubkey,
+        workload: &Workload,
+        workdir: &Path,
+    ) -> Result<(), ExecError> {
+        self.launch(job, &Launch::new(workload, workdir))
+    }
     /// Non-blocking: where the workload of `job` stands. A Finished output's sha256 is the
     /// SHA-256 of the output file; the poll that sees the exit hashes it once.
     fn poll(&mut self, job: &Pubkey) -> Result<Progress, ExecError>;
@@ -141,6 +200,89 @@ pub trait Executor {
     fn stop(&mut self, job: &Pubkey) -> Result<(), ExecError>;
     /// Jobs currently running under this executor.
     fn running(&self) -> Vec<Pubkey>;
+}
+
+/// What a workload is started with. Not `Debug`: it holds secret values.
+#[derive(Clone, Copy)]
+pub struct Launch<'a> {
+    pub workload: &'a Workload,
+    pub workdir: &'a Path,
+    /// GPUs the job rented; a container sees exactly these many of the node's.
+    pub gpus: u16,
+    /// CPU cores the job asked for (0: no limit).
+    pub cpu_cores: u16,
+    /// Memory the job asked for, MiB (0: no limit).
+    pub ram_mib: u32,
+    /// Secret values, passed through the environment only.
+    pub secrets: &'a BTreeMap<String, String>,
+}
+
+static NO_SECRETS: BTreeMap<String, String> = BTreeMap::new();
+
+impl<'a> Launch<'a> {
+    /// `workload` in `workdir` with one GPU, no limits and no secrets.
+    pub fn new(workload: &'a Workload, workdir: &'a Path) -> Self {
+        Self {
+            workload,
+            workdir,
+            gpus: 1,
+            cpu_cores: 0,
+            ram_mib: 0,
+            secrets: &NO_SECRETS,
+        }
+    }
+}
+
+/// What a manifest job still waits for before it can run: `manifest`, `input`, `secrets`
+/// (`have_secrets` says whether the node holds them). Empty for other workloads.
+pub fn waiting_for(workload: &Workload, workdir: &Path, have_secrets: bool) -> Vec<&'static str> {
+    if !manifest::is_manifest(workload) {
+        return Vec::new();
+    }
+    let Ok(manifest) = read_manifest(workload, workdir) else {
+        return vec!["manifest"];
+    };
+    let mut waiting = Vec::new();
+    if manifest.input.is_some() && !workdir.join(INPUT_DIR).is_dir() {
+        waiting.push("input");
+    }
+    if !manifest.secrets.is_empty() && !have_secrets {
+        waiting.push("secrets");
+    }
+    waiting
+}
+
+/// The verified manifest in `workdir` of a manifest job.
+pub fn read_manifest(workload: &Workload, workdir: &Path) -> Result<Manifest, ExecError> {
+    let path = workdir.join(MANIFEST_FILE);
+    let bytes = fs::read(&path).map_err(|e| ExecError::Manifest {
+        uri: workload.uri.clone(),
+        reason: format!("no manifest was uploaded ({}: {e})", path.display()),
+    })?;
+    Manifest::from_canonical(&bytes, &workload.content_hash).map_err(|e| ExecError::Manifest {
+        uri: workload.uri.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// Ends a manifest job whose client's uploads never came, without running anything: the
+/// log says why, the result is an empty output directory. A finished run is left alone.
+pub fn end_unrun(workload: &Workload, workdir: &Path, reason: &str) -> Result<Progress, ExecError> {
+    if let Some(marker) = Marker::read(workdir, &workload.content_hash, Layout::Manifest) {
+        return Ok(marker.progress(workdir, Layout::Manifest));
+    }
+    fs::create_dir_all(workdir.join(OUTPUT_DIR))
+        .context(|| format!("creating {}", workdir.join(OUTPUT_DIR).display()))?;
+    let log = workdir.join(LOG_FILE);
+    fs::write(&log, format!("gpu-market: {reason}\n"))
+        .context(|| format!("writing {}", log.display()))?;
+    let marker = Marker::record(
+        workdir,
+        workload.content_hash,
+        Layout::Manifest,
+        Exit::NotRun,
+    )?;
+    Ok(marker.progress(workdir, Layout::Manifest))
 }
 
 /// A `process:` workload running `command`, pinned by the command's SHA-256.
@@ -185,22 +327,55 @@ impl Executor for LocalProcessExecutor {
     }
 
     fn supports(&self, workload: &Workload) -> bool {
-        workload.uri.starts_with(PROCESS_SCHEME)
+        workload.uri.starts_with(PROCESS_SCHEME) || workload.uri == MANIFEST_PROCESS
     }
 
-    fn start(
-        &mut self,
-        job: &Pubkey,
-        workload: &Workload,
-        workdir: &Path,
-    ) -> Result<(), ExecError> {
+    fn launch(&mut self, job: &Pubkey, launch: &Launch) -> Result<(), ExecError> {
+        let workload = launch.workload;
+        if workload.uri == MANIFEST_PROCESS {
+            let manifest = read_manifest(workload, launch.workdir)?;
+            let Runner::Process { command } = &manifest.runner else {
+                return Err(ExecError::Manifest {
+                    uri: workload.uri.clone(),
+                    reason: "the manifest runs an image, not a process".into(),
+                });
+            };
+            let (program, first) = command.split_first().ok_or_else(|| ExecError::Manifest {
+                uri: workload.uri.clone(),
+                reason: "the manifest's command is empty".into(),
+            })?;
+            return self.runs.start(
+                job,
+                workload.content_hash,
+                launch.workdir,
+                Layout::Manifest,
+                None,
+                |dir| {
+                    let mut process = Command::new(program);
+                    process
+                        .args(first)
+                        .args(&manifest.args)
+                        .envs(&manifest.env)
+                        .envs(launch.secrets)
+                        .env(OUTPUT_DIR_ENV, dir.join(OUTPUT_DIR))
+                        .env(INPUT_DIR_ENV, dir.join(INPUT_DIR));
+                    (process, None)
+                },
+            );
+        }
         let command = shell_command(workload)?;
-        self.runs
-            .start(job, workload.content_hash, workdir, None, |_| {
+        self.runs.start(
+            job,
+            workload.content_hash,
+            launch.workdir,
+            Layout::Stdout,
+            None,
+            |dir| {
                 let mut sh = Command::new("sh");
-                sh.arg("-c").arg(command);
-                sh
-            })
+                sh.arg("-c").arg(command).env(OUTPUT_DIR_ENV, dir);
+                (sh, None)
+            },
+        )
     }
 
     fn poll(&mut self, job: &Pubkey) -> Result<Progress, ExecError> {
@@ -242,10 +417,15 @@ fn shell_command(workload: &Workload) -> Result<&str, ExecError> {
     Ok(command)
 }
 
-/// Runs `oci://` workloads in containers through docker or podman.
+/// Runs `oci://` and `manifest:oci://` workloads in containers through docker or podman.
+/// Each container sees exactly the GPUs its job rented (device pinning, never all of the
+/// node's), is limited to the CPU cores and memory the job asked for, and mounts only its
+/// own job's directories.
 pub struct ContainerExecutor {
     runtime: String,
     runs: Runs,
+    /// The node's GPUs by index, and the job holding each.
+    gpus: Vec<Option<Pubkey>>,
 }
 
 impl ContainerExecutor {
@@ -255,10 +435,57 @@ impl ContainerExecutor {
         ["docker", "podman"]
             .into_iter()
             .find(|runtime| engine_answers(runtime, ENGINE_TIMEOUT))
-            .map(|runtime| ContainerExecutor {
-                runtime: runtime.into(),
-                runs: Runs::default(),
-            })
+            .map(|runtime| ContainerExecutor::new(runtime, 1))
+    }
+
+    /// An executor for `runtime` on a node with `gpus` GPUs (indices `0..gpus`).
+    pub fn new(runtime: &str, gpus: u16) -> Self {
+        Self {
+            runtime: runtime.into(),
+            runs: Runs::default(),
+            gpus: vec![None; usize::from(gpus)],
+        }
+    }
+
+    /// Sets how many GPUs the node has (from NVML or its listing).
+    pub fn with_gpus(mut self, gpus: u16) -> Self {
+        self.gpus = vec![None; usize::from(gpus)];
+        self
+    }
+
+    /// The GPU indices `job` holds, taking `wanted` free ones if it holds none.
+    fn allocate(&mut self, job: &Pubkey, wanted: u16) -> Result<Vec<usize>, ExecError> {
+        let held: Vec<usize> = (0..self.gpus.len())
+            .filter(|&i| self.gpus[i] == Some(*job))
+            .collect();
+        if !held.is_empty() {
+            return Ok(held);
+        }
+        let free: Vec<usize> = (0..self.gpus.len())
+            .filter(|&i| self.gpus[i].is_none())
+            .collect();
+        let wanted_n = usize::from(wanted);
+        if free.len() < wanted_n {
+            return Err(ExecError::NoFreeGpus {
+                job: *job,
+                wanted,
+                free: free.len(),
+                total: self.gpus.len(),
+            });
+        }
+        let taken: Vec<usize> = free.into_iter().take(wanted_n).collect();
+        for &i in &taken {
+            self.gpus[i] = Some(*job);
+        }
+        Ok(taken)
+    }
+
+    fn release(&mut self, job: &Pubkey) {
+        for slot in &mut self.gpus {
+            if *slot == Some(*job) {
+                *slot = None;
+            }
+        }
     }
 }
 
@@ -268,31 +495,96 @@ impl Executor for ContainerExecutor {
     }
 
     fn supports(&self, workload: &Workload) -> bool {
-        workload.uri.starts_with(OCI_SCHEME)
+        workload.uri.starts_with(OCI_SCHEME) || workload.uri.starts_with(MANIFEST_OCI)
     }
 
-    fn start(
-        &mut self,
-        job: &Pubkey,
-        workload: &Workload,
-        workdir: &Path,
-    ) -> Result<(), ExecError> {
-        let image = oci_image(workload, &self.runtime)?;
+    fn launch(&mut self, job: &Pubkey, launch: &Launch) -> Result<(), ExecError> {
+        if self.runs.tracks(job) {
+            return Ok(());
+        }
+        let workload = launch.workload;
+        let (spec, layout) = if workload.uri.starts_with(MANIFEST_OCI) {
+            let manifest = read_manifest(workload, launch.workdir)?;
+            let Runner::Oci { image, .. } = &manifest.runner else {
+                return Err(ExecError::Manifest {
+                    uri: workload.uri.clone(),
+                    reason: "the manifest runs a process, not an image".into(),
+                });
+            };
+            let digest = manifest.image_digest().ok_or_else(|| ExecError::Manifest {
+                uri: workload.uri.clone(),
+                reason: "the manifest's digest does not parse".into(),
+            })?;
+            (
+                ContainerSpec {
+                    image: image.clone(),
+                    digest,
+                    args: manifest.args.clone(),
+                    env: manifest
+                        .env
+                        .iter()
+                        .chain(launch.secrets)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    output_dir: manifest.output_dir.clone(),
+                    input_dir: manifest.input.is_some().then(|| manifest.input_dir.clone()),
+                    gpus: Vec::new(),
+                    cpu_cores: launch.cpu_cores,
+                    ram_mib: launch.ram_mib,
+                },
+                Layout::Manifest,
+            )
+        } else {
+            (
+                ContainerSpec {
+                    image: oci_image(workload, &self.runtime)?.to_owned(),
+                    digest: workload.content_hash,
+                    args: Vec::new(),
+                    env: BTreeMap::new(),
+                    output_dir: CONTAINER_OUTPUT_DIR.to_owned(),
+                    input_dir: None,
+                    gpus: Vec::new(),
+                    cpu_cores: launch.cpu_cores,
+                    ram_mib: launch.ram_mib,
+                },
+                Layout::Stdout,
+            )
+        };
+        let gpus = self.allocate(job, launch.gpus)?;
+        let spec = ContainerSpec { gpus, ..spec };
         let name = container_name(job);
         // A container left by a dead agent keeps the name taken and may still write output.
         let cleanup = vec![self.runtime.clone(), "rm".into(), "-f".into(), name];
-        let runtime = &self.runtime;
-        self.runs
-            .start(job, workload.content_hash, workdir, Some(cleanup), |dir| {
-                container_command(runtime, job, image, &workload.content_hash, dir)
-            })
+        let runtime = self.runtime.clone();
+        let started = self.runs.start(
+            job,
+            workload.content_hash,
+            launch.workdir,
+            layout,
+            Some(cleanup),
+            |dir| {
+                let command = container_command(&runtime, job, &spec, layout, dir);
+                let env_file = (!spec.env.is_empty()).then(|| env_file(&spec.env));
+                (command, env_file)
+            },
+        );
+        // A finished run holds no GPU; a failed start holds none either.
+        if started.is_err() || self.runs.running().iter().all(|j| j != job) {
+            self.release(job);
+        }
+        started
     }
 
     fn poll(&mut self, job: &Pubkey) -> Result<Progress, ExecError> {
-        self.runs.poll(job)
+        let progress = self.runs.poll(job)?;
+        if progress != Progress::Running {
+            self.release(job);
+        }
+        Ok(progress)
     }
 
     fn stop(&mut self, job: &Pubkey) -> Result<(), ExecError> {
+        self.release(job);
         self.runs.stop(job)
     }
 
@@ -339,29 +631,106 @@ fn container_name(job: &Pubkey) -> String {
     format!("gpu-market-{}", job.get(..16).unwrap_or(&job))
 }
 
+/// What a container runs with. Not `Debug`: it holds secret values.
+#[derive(Clone)]
+struct ContainerSpec {
+    image: String,
+    digest: [u8; 32],
+    args: Vec<String>,
+    /// Passed by name only (`-e NAME`), the values through the engine client's environment.
+    env: BTreeMap<String, String>,
+    output_dir: String,
+    input_dir: Option<String>,
+    /// The node's GPU indices the container sees.
+    gpus: Vec<usize>,
+    cpu_cores: u16,
+    ram_mib: u32,
+}
+
+/// The workload's environment as an engine's `--env-file`: one `NAME=VALUE` line each.
+/// Names are shell names and values hold no line break (the manifest and the API check
+/// both), so every line reads back as written.
+fn env_file(env: &BTreeMap<String, String>) -> Vec<u8> {
+    env.iter()
+        .flat_map(|(name, value)| format!("{name}={value}\n").into_bytes())
+        .collect()
+}
+
 fn container_command(
     runtime: &str,
     job: &Pubkey,
-    image: &str,
-    digest: &[u8; 32],
+    spec: &ContainerSpec,
+    layout: Layout,
     workdir: &Path,
 ) -> Command {
-    let mut volume = workdir.as_os_str().to_owned();
-    volume.push(format!(":{CONTAINER_OUTPUT_DIR}"));
+    let mount = |host: &Path, inside: &str, read_only: bool| {
+        let mut volume = host.as_os_str().to_owned();
+        volume.push(format!(":{inside}"));
+        if read_only {
+            volume.push(":ro");
+        }
+        volume
+    };
     let mut command = Command::new(runtime);
     command
-        .args(["run", "--rm", "--gpus", "all", "--name"])
+        .args(["run", "--rm", "--name"])
         .arg(container_name(job))
+        .args(["--security-opt", "no-new-privileges", "--pids-limit"])
+        .arg(PIDS_LIMIT.to_string());
+    let devices: Vec<String> = spec.gpus.iter().map(usize::to_string).collect();
+    if runtime == "podman" {
+        // Podman reaches NVIDIA GPUs through CDI device names.
+        for device in &devices {
+            command
+                .arg("--device")
+                .arg(format!("nvidia.com/gpu={device}"));
+        }
+    } else if !devices.is_empty() {
+        // The quotes keep docker's CSV parser from splitting the list at its commas.
+        command
+            .arg("--gpus")
+            .arg(format!("\"device={}\"", devices.join(",")));
+    }
+    if spec.cpu_cores > 0 {
+        command.arg("--cpus").arg(spec.cpu_cores.to_string());
+    }
+    if spec.ram_mib > 0 {
+        command.arg("--memory").arg(format!("{}m", spec.ram_mib));
+    }
+    command
         .arg("-e")
         .arg(format!("{JOB_ENV}={job}"))
         .arg("-e")
-        .arg(format!("{OUTPUT_DIR_ENV}={CONTAINER_OUTPUT_DIR}"))
+        .arg(format!("{OUTPUT_DIR_ENV}={}", spec.output_dir));
+    // A directory of its own: the container never writes where the agent keeps its
+    // markers, logs or the API's records.
+    let output_host = match layout {
+        Layout::Stdout => workdir.join(CONTAINER_FILES_DIR),
+        Layout::Manifest => workdir.join(OUTPUT_DIR),
+    };
+    command
         .arg("-v")
-        .arg(volume)
+        .arg(mount(&output_host, &spec.output_dir, false));
+    if let Some(input) = &spec.input_dir {
+        command
+            .arg("-e")
+            .arg(format!("{INPUT_DIR_ENV}={input}"))
+            .arg("-v")
+            .arg(mount(&workdir.join(INPUT_DIR), input, true));
+    }
+    if !spec.env.is_empty() {
+        // Names and values reach the engine on its stdin (see `env_file`): never on its
+        // command line, and never in the environment of the engine's own client, where a
+        // name like PATH, LD_PRELOAD or DOCKER_HOST would steer the engine itself.
+        command.arg("--env-file").arg("/dev/stdin");
+    }
+    command
         .arg(format!(
-            "{image}@sha256:{}",
-            gpu_market_client::hex::encode(digest)
-        ));
+            "{}@sha256:{}",
+            spec.image,
+            gpu_market_client::hex::encode(&spec.digest)
+        ))
+        .args(&spec.args);
     command
 }
 
@@ -429,6 +798,13 @@ impl AutoExecutor {
         )
     }
 
+    /// Tells the container engine how many GPUs the node has, so each container gets
+    /// exactly its job's share of them.
+    pub fn with_gpus(mut self, gpus: u16) -> Self {
+        self.container = self.container.map(|c| c.with_gpus(gpus));
+        self
+    }
+
     /// The executor that tracks `job`.
     fn owner(&mut self, job: &Pubkey) -> Option<&mut dyn Executor> {
         if let Some(c) = self.container.as_mut().filter(|c| c.runs.tracks(job)) {
@@ -453,27 +829,25 @@ impl Executor for AutoExecutor {
             || self.local.as_ref().is_some_and(|l| l.supports(workload))
     }
 
-    fn start(
-        &mut self,
-        job: &Pubkey,
-        workload: &Workload,
-        workdir: &Path,
-    ) -> Result<(), ExecError> {
+    fn launch(&mut self, job: &Pubkey, launch: &Launch) -> Result<(), ExecError> {
+        let workload = launch.workload;
         if let Some(c) = self.container.as_mut().filter(|c| c.supports(workload)) {
-            return c.start(job, workload, workdir);
+            return c.launch(job, launch);
         }
         if let Some(l) = self.local.as_mut().filter(|l| l.supports(workload)) {
-            return l.start(job, workload, workdir);
+            return l.launch(job, launch);
         }
         let uri = workload.uri.clone();
-        Err(if uri.starts_with(OCI_SCHEME) {
-            ExecError::NoContainerRuntime { uri }
-        } else {
-            ExecError::UnsupportedScheme {
-                executor: self.name.clone(),
-                uri,
-            }
-        })
+        Err(
+            if uri.starts_with(OCI_SCHEME) || uri.starts_with(MANIFEST_OCI) {
+                ExecError::NoContainerRuntime { uri }
+            } else {
+                ExecError::UnsupportedScheme {
+                    executor: self.name.clone(),
+                    uri,
+                }
+            },
+        )
     }
 
     fn poll(&mut self, job: &Pubkey) -> Result<Progress, ExecError> {
@@ -501,9 +875,37 @@ struct Runs {
     jobs: HashMap<Pubkey, Run>,
 }
 
+/// How a run's work directory is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// `output` is the workload's stdout and the result; `stderr.log` its stderr.
+    Stdout,
+    /// `log` is stdout and stderr; `output/` is packed into `result.tar`, the result.
+    Manifest,
+}
+
+impl Layout {
+    /// The file that is hashed and served as the result.
+    fn result_file(self) -> &'static str {
+        match self {
+            Layout::Stdout => OUTPUT_FILE,
+            Layout::Manifest => RESULT_FILE,
+        }
+    }
+
+    /// The file whose tail explains a failure.
+    fn log_file(self) -> &'static str {
+        match self {
+            Layout::Stdout => STDERR_FILE,
+            Layout::Manifest => LOG_FILE,
+        }
+    }
+}
+
 struct Run {
     workdir: PathBuf,
     content_hash: [u8; 32],
+    layout: Layout,
     /// Command that removes what outlives the child process (a container), if anything.
     cleanup: Option<Vec<String>>,
     state: RunState,
@@ -534,8 +936,9 @@ impl Runs {
         job: &Pubkey,
         content_hash: [u8; 32],
         workdir: &Path,
+        layout: Layout,
         cleanup: Option<Vec<String>>,
-        build: impl FnOnce(&Path) -> Command,
+        build: impl FnOnce(&Path) -> (Command, Option<Vec<u8>>),
     ) -> Result<(), ExecError> {
         if self.tracks(job) {
             return Ok(());
@@ -546,15 +949,16 @@ impl Runs {
         // and the container mount do not depend on how the caller spelled it.
         let workdir = fs::canonicalize(workdir)
             .context(|| format!("resolving work directory {}", workdir.display()))?;
-        let state = match Marker::read(&workdir, &content_hash) {
-            Some(marker) => RunState::Done(marker.progress(&workdir)),
-            None => RunState::Running(spawn(job, &workdir, cleanup.as_deref(), build)?),
+        let state = match Marker::read(&workdir, &content_hash, layout) {
+            Some(marker) => RunState::Done(marker.progress(&workdir, layout)),
+            None => RunState::Running(spawn(job, &workdir, layout, cleanup.as_deref(), build)?),
         };
         self.jobs.insert(
             *job,
             Run {
                 workdir,
                 content_hash,
+                layout,
                 cleanup,
                 state,
             },
@@ -577,8 +981,13 @@ impl Runs {
         // The workload ends with its main process; anything it left in the background must
         // not write to the output while it is hashed.
         kill_group(child.id());
-        let marker = Marker::record(&run.workdir, run.content_hash, Exit::from(status))?;
-        let progress = marker.progress(&run.workdir);
+        let marker = Marker::record(
+            &run.workdir,
+            run.content_hash,
+            run.layout,
+            Exit::from(status),
+        )?;
+        let progress = marker.progress(&run.workdir, run.layout);
         run.state = RunState::Done(progress.clone());
         Ok(progress)
     }
@@ -612,18 +1021,28 @@ impl Drop for Runs {
 fn spawn(
     job: &Pubkey,
     workdir: &Path,
+    layout: Layout,
     cleanup: Option<&[String]>,
-    build: impl FnOnce(&Path) -> Command,
+    build: impl FnOnce(&Path) -> (Command, Option<Vec<u8>>),
 ) -> Result<Child, ExecError> {
-    let output = workdir.join(OUTPUT_FILE);
-    let stderr = workdir.join(STDERR_FILE);
-    if output.exists() || stderr.exists() {
+    let leftovers = match layout {
+        Layout::Stdout => [OUTPUT_FILE, STDERR_FILE],
+        Layout::Manifest => [LOG_FILE, RESULT_FILE],
+    };
+    if leftovers.iter().any(|name| workdir.join(name).exists()) {
         kill_strays(job, workdir);
         if let Some(cleanup) = cleanup {
             run_cleanup(cleanup);
         }
     }
-    for name in [MARKER_FILE, MARKER_TMP_FILE, OUTPUT_FILE, STDERR_FILE] {
+    for name in [
+        MARKER_FILE,
+        MARKER_TMP_FILE,
+        OUTPUT_FILE,
+        STDERR_FILE,
+        LOG_FILE,
+        RESULT_FILE,
+    ] {
         // Removed rather than truncated: a straggler that survived the kill keeps writing
         // to the old file, not into the new run's output.
         let path = workdir.join(name);
@@ -634,22 +1053,65 @@ fn spawn(
             _ => {}
         }
     }
-    let stdout = File::create(&output).context(|| format!("creating {}", output.display()))?;
-    let stderr = File::create(&stderr).context(|| format!("creating {}", stderr.display()))?;
-    let mut command = build(workdir);
+    let (stdout, stderr) = match layout {
+        Layout::Stdout => {
+            let output = workdir.join(OUTPUT_FILE);
+            let stderr = workdir.join(STDERR_FILE);
+            let files = workdir.join(CONTAINER_FILES_DIR);
+            fs::create_dir_all(&files).context(|| format!("creating {}", files.display()))?;
+            (
+                File::create(&output).context(|| format!("creating {}", output.display()))?,
+                File::create(&stderr).context(|| format!("creating {}", stderr.display()))?,
+            )
+        }
+        Layout::Manifest => {
+            let output = workdir.join(OUTPUT_DIR);
+            match fs::remove_dir_all(&output) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(e).context(|| format!("removing stale {}", output.display()));
+                }
+                _ => {}
+            }
+            fs::create_dir_all(&output).context(|| format!("creating {}", output.display()))?;
+            let log = workdir.join(LOG_FILE);
+            // One file in append mode for both streams, so their lines interleave as written.
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .context(|| format!("creating {}", log.display()))?;
+            let clone = file
+                .try_clone()
+                .context(|| format!("opening {}", log.display()))?;
+            (file, clone)
+        }
+    };
+    let (mut command, input) = build(workdir);
     command
         .current_dir(workdir)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(stdout)
         .stderr(stderr)
         .env(JOB_ENV, job.to_string())
-        .env(OUTPUT_DIR_ENV, workdir);
+        .env(WORK_DIR_ENV, workdir);
     // Its own process group, so stop can kill everything the workload spawned.
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    command
+    let mut child = command
         .spawn()
-        .context(|| format!("starting {:?} for job {job}", command.get_program()))
+        .context(|| format!("starting {:?} for job {job}", command.get_program()))?;
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        // On a thread: the pipe holds 64 KiB, and the reader may take its time. A child
+        // that exits without reading fails the write, which its exit status reports.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    Ok(child)
 }
 
 /// Kills `child` and its process group, removes what outlives it, and reaps it.
@@ -694,7 +1156,7 @@ fn kill(targets: &[String]) {
 /// nothing is found, and removing the old output files still keeps the new run clean.
 fn kill_strays(job: &Pubkey, workdir: &Path) {
     let job_var = format!("{JOB_ENV}={job}");
-    let dir_var = format!("{OUTPUT_DIR_ENV}={}", workdir.to_string_lossy());
+    let dir_var = format!("{WORK_DIR_ENV}={}", workdir.to_string_lossy());
     let Ok(entries) = fs::read_dir("/proc") else {
         return;
     };
@@ -718,6 +1180,8 @@ fn kill_strays(job: &Pubkey, workdir: &Path) {
 enum Exit {
     Code(i32),
     Signal(i32),
+    /// Nothing ran: the client's uploads never came.
+    NotRun,
 }
 
 impl From<ExitStatus> for Exit {
@@ -738,6 +1202,7 @@ impl fmt::Display for Exit {
         match self {
             Exit::Code(code) => write!(f, "exited with status {code}"),
             Exit::Signal(signal) => write!(f, "was killed by signal {signal}"),
+            Exit::NotRun => write!(f, "never ran"),
         }
     }
 }
@@ -753,10 +1218,19 @@ struct Marker {
 impl Marker {
     /// Hashes and syncs the output of the run in `workdir`, then writes the marker
     /// atomically (temporary file, sync, rename).
-    fn record(workdir: &Path, content_hash: [u8; 32], exit: Exit) -> Result<Marker, ExecError> {
-        let output = workdir.join(OUTPUT_FILE);
-        let (sha256, bytes) =
-            hash_and_sync(&output).context(|| format!("hashing output {}", output.display()))?;
+    fn record(
+        workdir: &Path,
+        content_hash: [u8; 32],
+        layout: Layout,
+        exit: Exit,
+    ) -> Result<Marker, ExecError> {
+        let (sha256, bytes) = match layout {
+            Layout::Stdout => {
+                let output = workdir.join(OUTPUT_FILE);
+                hash_and_sync(&output).context(|| format!("hashing output {}", output.display()))?
+            }
+            Layout::Manifest => pack_result(workdir, exit)?,
+        };
         let marker = Marker {
             content_hash,
             sha256,
@@ -781,10 +1255,10 @@ impl Marker {
 
     /// The finished run of the workload pinned by `content_hash` in `workdir`, if the marker
     /// is there, readable, for that workload, and its output has the recorded size.
-    fn read(workdir: &Path, content_hash: &[u8; 32]) -> Option<Marker> {
+    fn read(workdir: &Path, content_hash: &[u8; 32], layout: Layout) -> Option<Marker> {
         let text = fs::read_to_string(workdir.join(MARKER_FILE)).ok()?;
         let marker = Marker::decode(&text)?;
-        let size = fs::metadata(workdir.join(OUTPUT_FILE)).ok()?.len();
+        let size = fs::metadata(workdir.join(layout.result_file())).ok()?.len();
         (marker.content_hash == *content_hash && marker.bytes == size).then_some(marker)
     }
 
@@ -792,6 +1266,7 @@ impl Marker {
         let exit = match self.exit {
             Exit::Code(code) => format!("exit={code}"),
             Exit::Signal(signal) => format!("signal={signal}"),
+            Exit::NotRun => "not_run=1".to_owned(),
         };
         format!(
             "content_hash={}\nsha256={}\nbytes={}\n{exit}\n",
@@ -809,6 +1284,7 @@ impl Marker {
         let exit = match (field("exit"), field("signal")) {
             (Some(code), None) => Exit::Code(code.parse().ok()?),
             (None, Some(signal)) => Exit::Signal(signal.parse().ok()?),
+            (None, None) if field("not_run").is_some() => Exit::NotRun,
             _ => return None,
         };
         Some(Marker {
@@ -819,15 +1295,18 @@ impl Marker {
         })
     }
 
-    fn progress(&self, workdir: &Path) -> Progress {
-        if self.exit == Exit::Code(0) {
+    fn progress(&self, workdir: &Path, layout: Layout) -> Progress {
+        // A manifest job always delivers its output directory, also when the workload
+        // failed or never ran: the node served the time, and the client, who can see
+        // why in the log, may dispute it.
+        if self.exit == Exit::Code(0) || layout == Layout::Manifest {
             return Progress::Finished(Output {
-                path: workdir.join(OUTPUT_FILE),
+                path: workdir.join(layout.result_file()),
                 sha256: self.sha256,
                 bytes: self.bytes,
             });
         }
-        let tail = stderr_tail(&workdir.join(STDERR_FILE));
+        let tail = stderr_tail(&workdir.join(layout.log_file()));
         if tail.is_empty() {
             Progress::Failed(self.exit.to_string())
         } else {
@@ -836,23 +1315,51 @@ impl Marker {
     }
 }
 
+/// Notes how the workload of a manifest job ended in its log, and packs its output
+/// directory into the result. An output that cannot be packed (a file the agent may not
+/// read) gives an empty result, with the reason in the log.
+fn pack_result(workdir: &Path, exit: Exit) -> Result<([u8; 32], u64), ExecError> {
+    let log = workdir.join(LOG_FILE);
+    let note = |line: String| -> Result<(), ExecError> {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .context(|| format!("opening {}", log.display()))?;
+        writeln!(file, "gpu-market: {line}").context(|| format!("writing {}", log.display()))
+    };
+    if exit != Exit::NotRun {
+        note(format!("the workload {exit}"))?;
+    }
+    let output = workdir.join(OUTPUT_DIR);
+    let result = workdir.join(RESULT_FILE);
+    let packing_error = |e: archive::ArchiveError| ExecError::Io {
+        context: format!("packing {}", output.display()),
+        source: io::Error::other(e.to_string()),
+    };
+    match archive::pack_dir(&output, &result) {
+        Ok(packed) => Ok(packed),
+        Err(err) => {
+            note(format!(
+                "the output directory cannot be packed ({err}); the result is empty"
+            ))?;
+            let empty = workdir.join(".empty-output");
+            fs::create_dir_all(&empty).context(|| format!("creating {}", empty.display()))?;
+            archive::pack_dir(&empty, &result).map_err(packing_error)
+        }
+    }
+}
+
 /// SHA-256 and size of the file at `path`, synced to disk first so a marker never vouches
 /// for output a crash could lose.
 fn hash_and_sync(path: &Path) -> io::Result<([u8; 32], u64)> {
     // Opened for writing only because some platforms refuse to sync a read-only handle.
-    let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-    file.sync_all()?;
-    let mut hasher = Hasher::default();
-    let mut buf = vec![0; 64 * 1024];
-    let mut bytes = 0u64;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok((hasher.result().to_bytes(), bytes));
-        }
-        hasher.hash(&buf[..n]);
-        bytes += n as u64;
-    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?
+        .sync_all()?;
+    archive::sha256_file(path)
 }
 
 /// The last [`STDERR_TAIL_BYTES`] of `path`, trimmed; empty if unreadable, since it only
@@ -1193,39 +1700,284 @@ mod tests {
         );
     }
 
+    fn spec(gpus: Vec<usize>) -> ContainerSpec {
+        ContainerSpec {
+            image: "ghcr.io/example/infer:1.0".into(),
+            digest: [0xab; 32],
+            args: Vec::new(),
+            env: BTreeMap::new(),
+            output_dir: CONTAINER_OUTPUT_DIR.into(),
+            input_dir: None,
+            gpus,
+            cpu_cores: 0,
+            ram_mib: 0,
+        }
+    }
+
+    fn args(command: &Command) -> Vec<String> {
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
     #[test]
-    fn container_command_pins_the_image_digest() {
+    fn container_command_pins_the_image_digest_and_the_jobs_gpus() {
         let job = Pubkey::new_unique();
-        let digest = [0xab; 32];
         let command = container_command(
             "docker",
             &job,
-            "ghcr.io/example/infer:1.0",
-            &digest,
+            &spec(vec![1]),
+            Layout::Stdout,
             Path::new("/var/lib/agent/jobs/x"),
         );
-        let args: Vec<String> = command
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
         let name = format!("gpu-market-{}", &job.to_string()[..16]);
         let expected = [
             "run",
             "--rm",
-            "--gpus",
-            "all",
             "--name",
             &name,
+            "--security-opt",
+            "no-new-privileges",
+            "--pids-limit",
+            "4096",
+            "--gpus",
+            "\"device=1\"",
             "-e",
             &format!("GPU_MARKET_JOB={job}"),
             "-e",
             "GPU_MARKET_OUTPUT_DIR=/output",
             "-v",
-            "/var/lib/agent/jobs/x:/output",
+            "/var/lib/agent/jobs/x/files:/output",
             &format!("ghcr.io/example/infer:1.0@sha256:{}", "ab".repeat(32)),
         ];
         assert_eq!(command.get_program(), "docker");
-        assert_eq!(args, expected);
+        assert_eq!(args(&command), expected);
+    }
+
+    #[test]
+    fn a_manifest_container_gets_its_gpus_limits_mounts_and_env_by_name_only() {
+        let job = Pubkey::new_unique();
+        let mut spec = spec(vec![2, 3]);
+        spec.args = vec!["--epochs".into(), "3".into()];
+        spec.env = BTreeMap::from([
+            ("HF_TOKEN".to_owned(), "hf_secret".to_owned()),
+            ("MODEL".to_owned(), "tiny".to_owned()),
+        ]);
+        spec.output_dir = "/results".into();
+        spec.input_dir = Some("/data".into());
+        spec.cpu_cores = 8;
+        spec.ram_mib = 65_536;
+        let workdir = Path::new("/w/job");
+        let command = container_command("docker", &job, &spec, Layout::Manifest, workdir);
+        let name = format!("gpu-market-{}", &job.to_string()[..16]);
+        let expected = [
+            "run",
+            "--rm",
+            "--name",
+            &name,
+            "--security-opt",
+            "no-new-privileges",
+            "--pids-limit",
+            "4096",
+            "--gpus",
+            "\"device=2,3\"",
+            "--cpus",
+            "8",
+            "--memory",
+            "65536m",
+            "-e",
+            &format!("GPU_MARKET_JOB={job}"),
+            "-e",
+            "GPU_MARKET_OUTPUT_DIR=/results",
+            "-v",
+            "/w/job/output:/results",
+            "-e",
+            "GPU_MARKET_INPUT_DIR=/data",
+            "-v",
+            "/w/job/input:/data:ro",
+            "--env-file",
+            "/dev/stdin",
+            &format!("ghcr.io/example/infer:1.0@sha256:{}", "ab".repeat(32)),
+            "--epochs",
+            "3",
+        ];
+        assert_eq!(args(&command), expected);
+        // Names and values reach the engine on its stdin: never on its command line, and
+        // never in its own environment.
+        assert!(!args(&command).iter().any(|a| a.contains("hf_secret")));
+        assert_eq!(command.get_envs().count(), 0);
+        assert_eq!(env_file(&spec.env), b"HF_TOKEN=hf_secret\nMODEL=tiny\n");
+
+        let podman = container_command("podman", &job, &spec, Layout::Manifest, workdir);
+        let podman = args(&podman);
+        assert_eq!(
+            podman[8..12],
+            [
+                "--device",
+                "nvidia.com/gpu=2",
+                "--device",
+                "nvidia.com/gpu=3"
+            ]
+        );
+        assert!(!podman.iter().any(|a| a == "--gpus"));
+    }
+
+    #[test]
+    fn two_jobs_on_one_node_never_share_a_gpu() {
+        let mut executor = ContainerExecutor::new("docker", 4);
+        let (a, b, c) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        assert_eq!(executor.allocate(&a, 2).unwrap(), vec![0, 1]);
+        assert_eq!(executor.allocate(&b, 2).unwrap(), vec![2, 3]);
+        // Asking again returns what the job holds.
+        assert_eq!(executor.allocate(&a, 2).unwrap(), vec![0, 1]);
+        let err = executor.allocate(&c, 1).unwrap_err();
+        assert!(
+            matches!(err, ExecError::NoFreeGpus { wanted: 1, free: 0, total: 4, job } if job == c),
+            "{err:?}"
+        );
+        executor.release(&a);
+        assert_eq!(executor.allocate(&c, 1).unwrap(), vec![0]);
+        assert_eq!(executor.allocate(&a, 1).unwrap(), vec![1]);
+    }
+
+    /// A manifest job's work directory with `manifest` uploaded and `input` unpacked.
+    fn manifest_job(workdir: &Path, manifest: &Manifest) -> Workload {
+        fs::create_dir_all(workdir.join(INPUT_DIR)).unwrap();
+        fs::write(workdir.join(INPUT_DIR).join("in.txt"), "input\n").unwrap();
+        fs::write(workdir.join(MANIFEST_FILE), manifest.canonical_bytes()).unwrap();
+        manifest.workload()
+    }
+
+    fn process_manifest(command: &[&str]) -> Manifest {
+        Manifest {
+            version: manifest::VERSION,
+            runner: Runner::Process {
+                command: command.iter().map(|s| (*s).to_owned()).collect(),
+            },
+            args: vec!["first arg".into()],
+            env: BTreeMap::from([("MODEL".to_owned(), "tiny".to_owned())]),
+            secrets: vec!["TOKEN".into()],
+            output_dir: manifest::DEFAULT_OUTPUT_DIR.into(),
+            input_dir: manifest::DEFAULT_INPUT_DIR.into(),
+            input: None,
+            ports: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_manifest_process_runs_its_argv_with_env_and_secrets_and_packs_its_output() {
+        let (_dir, workdir, job) = setup();
+        let manifest = process_manifest(&[
+            "sh",
+            "-c",
+            r#"echo "arg=$1 model=$MODEL token=$TOKEN"; cp "$GPU_MARKET_INPUT_DIR/in.txt" "$GPU_MARKET_OUTPUT_DIR/copy.txt"; echo warn >&2"#,
+            "sh",
+        ]);
+        let workload = manifest_job(&workdir, &manifest);
+        let secrets = BTreeMap::from([("TOKEN".to_owned(), "t0k".to_owned())]);
+        let mut executor = LocalProcessExecutor::new();
+        assert!(executor.supports(&workload));
+        executor
+            .launch(
+                &job,
+                &Launch {
+                    secrets: &secrets,
+                    ..Launch::new(&workload, &workdir)
+                },
+            )
+            .unwrap();
+        let Progress::Finished(output) = wait_done(&mut executor, &job) else {
+            panic!("workload did not finish");
+        };
+        let workdir = fs::canonicalize(&workdir).unwrap();
+        assert_eq!(output.path, workdir.join(RESULT_FILE));
+        assert_eq!(
+            fs::read_to_string(workdir.join(LOG_FILE)).unwrap(),
+            "arg=first arg model=tiny token=t0k\nwarn\ngpu-market: the workload exited with status 0\n"
+        );
+        let (sha256, bytes) = archive::sha256_file(&output.path).unwrap();
+        assert_eq!((output.sha256, output.bytes), (sha256, bytes));
+        let unpacked = workdir.join("unpacked");
+        archive::unpack(&output.path, &unpacked, 1 << 20).unwrap();
+        assert_eq!(
+            fs::read_to_string(unpacked.join("copy.txt")).unwrap(),
+            "input\n"
+        );
+
+        // A restarted executor finds the finished run and does not run it again.
+        drop(executor);
+        let mut restarted = LocalProcessExecutor::new();
+        restarted.start(&job, &workload, &workdir).unwrap();
+        assert!(restarted.running().is_empty());
+        assert_eq!(restarted.poll(&job).unwrap(), Progress::Finished(output));
+    }
+
+    #[test]
+    fn a_failed_manifest_workload_still_delivers_its_output_and_says_how_it_ended() {
+        let (_dir, workdir, job) = setup();
+        let mut manifest = process_manifest(&[
+            "sh",
+            "-c",
+            r#"echo partial > "$GPU_MARKET_OUTPUT_DIR/p.txt"; echo boom >&2; exit 3"#,
+        ]);
+        manifest.secrets.clear();
+        let workload = manifest_job(&workdir, &manifest);
+        let mut executor = LocalProcessExecutor::new();
+        executor.start(&job, &workload, &workdir).unwrap();
+        let Progress::Finished(output) = wait_done(&mut executor, &job) else {
+            panic!("a manifest job always delivers");
+        };
+        let workdir = fs::canonicalize(&workdir).unwrap();
+        assert_eq!(
+            fs::read_to_string(workdir.join(LOG_FILE)).unwrap(),
+            "boom\ngpu-market: the workload exited with status 3\n"
+        );
+        let unpacked = workdir.join("unpacked");
+        archive::unpack(&output.path, &unpacked, 1 << 20).unwrap();
+        assert_eq!(
+            fs::read_to_string(unpacked.join("p.txt")).unwrap(),
+            "partial\n"
+        );
+    }
+
+    #[test]
+    fn a_manifest_job_waits_for_its_uploads_and_refuses_a_manifest_it_does_not_pin() {
+        let (_dir, workdir, job) = setup();
+        let mut manifest = process_manifest(&["true"]);
+        manifest.input = Some(manifest::InputDigest {
+            sha256: [1; 32],
+            bytes: 10,
+        });
+        let workload = manifest.workload();
+        assert_eq!(waiting_for(&workload, &workdir, false), vec!["manifest"]);
+        fs::create_dir_all(&workdir).unwrap();
+        fs::write(workdir.join(MANIFEST_FILE), manifest.canonical_bytes()).unwrap();
+        assert_eq!(
+            waiting_for(&workload, &workdir, false),
+            vec!["input", "secrets"]
+        );
+        fs::create_dir_all(workdir.join(INPUT_DIR)).unwrap();
+        assert_eq!(waiting_for(&workload, &workdir, false), vec!["secrets"]);
+        assert!(waiting_for(&workload, &workdir, true).is_empty());
+        assert!(waiting_for(&process_workload("true"), &workdir, false).is_empty());
+
+        // Bytes the job does not pin never run.
+        let mut other = manifest.clone();
+        other.args.push("x".into());
+        fs::write(workdir.join(MANIFEST_FILE), other.canonical_bytes()).unwrap();
+        let err = LocalProcessExecutor::new()
+            .start(&job, &workload, &workdir)
+            .unwrap_err();
+        assert!(
+            matches!(&err, ExecError::Manifest { reason, .. } if reason.starts_with("the manifest hashes to")),
+            "{err:?}"
+        );
+        assert!(!workdir.join(LOG_FILE).exists());
     }
 
     #[test]

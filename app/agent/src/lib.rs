@@ -8,6 +8,7 @@
 //! to it and bids on auctions it can win. Everything it needs is on chain or in the job's
 //! work directory, so a restarted agent carries on where the last one stopped.
 
+pub mod api;
 pub mod executor;
 pub mod gpu;
 
@@ -16,13 +17,15 @@ use gpu_market_matcher as matcher;
 use gpu_market_matcher::SnapshotRound as _;
 
 use anchor_lang::solana_program::pubkey::Pubkey;
-use executor::{Executor, Progress};
+use api::JobBook;
+use executor::{Executor, Launch, Progress};
 use gpu_market_client::{
     driver::{self, Action},
     error::ClientError,
-    escrow::{self, Job, JobKind, JobMode, JobStatus},
+    escrow::{self, Job, JobKind, JobMode, JobStatus, Workload},
+    manifest,
     market::{MarketSnapshot, Scope},
-    pda,
+    node_api, pda,
     registry::{self, satisfies},
     rewards::{self, ProviderRewards},
     Chain,
@@ -35,6 +38,7 @@ use std::{
     collections::{HashMap, HashSet},
     fmt,
     path::PathBuf,
+    sync::Arc,
 };
 
 /// How an agent behaves.
@@ -80,6 +84,12 @@ pub enum AgentEvent {
     Started {
         #[serde(with = "crate::serde_key")]
         job: Pubkey,
+    },
+    /// A manifest job waits for its client's uploads before its workload can start.
+    Waiting {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+        waiting_for: Vec<String>,
     },
     /// A workload was (re)launched by the executor.
     Launched {
@@ -147,6 +157,11 @@ impl fmt::Display for AgentEvent {
             Self::Launched { job, executor } => {
                 write!(f, "launched the workload of job {job} ({executor})")
             }
+            Self::Waiting { job, waiting_for } => write!(
+                f,
+                "job {job} waits for its client to upload: {}",
+                waiting_for.join(", ")
+            ),
             Self::JobHeartbeat { job } => write!(f, "heartbeat for job {job}"),
             Self::Submitted { job, sha256, bytes } => {
                 write!(f, "submitted job {job}: {bytes} bytes, sha256 {sha256}")
@@ -187,6 +202,16 @@ pub struct Agent {
     draining: bool,
     last_withdraw: HashMap<Pubkey, i64>,
     failed: HashSet<Pubkey>,
+    /// Manifest jobs whose uploads are not all in yet.
+    waiting: HashSet<Pubkey>,
+    /// Manifest jobs ended without running (their uploads never came), with their result.
+    unrun: HashMap<Pubkey, executor::Output>,
+    /// The jobs the node's API serves, when it serves one.
+    book: Option<Arc<JobBook>>,
+    /// Seconds a finished job's logs and results are kept.
+    retention: i64,
+    /// Seconds a started manifest job waits for its uploads.
+    upload_timeout: i64,
 }
 
 impl Agent {
@@ -206,7 +231,32 @@ impl Agent {
             draining: false,
             last_withdraw: HashMap::new(),
             failed: HashSet::new(),
+            waiting: HashSet::new(),
+            unrun: HashMap::new(),
+            book: None,
+            retention: 0,
+            upload_timeout: 0,
         }
+    }
+
+    /// Serves the node's job API from `book`: the agent records there which jobs the chain
+    /// gives this node and to which client, runs manifest jobs once their uploads are in,
+    /// commits results at the provider's endpoint (`<endpoint>/v1/jobs/<job>/result`), and
+    /// removes a job's files `retention` seconds after it ended. A batch job whose uploads
+    /// have not all come `upload_timeout` seconds after it started is ended without running:
+    /// its result is an empty output directory, and its log says why. Without a book the
+    /// agent does not take manifest jobs.
+    pub fn with_api(mut self, book: Arc<JobBook>, retention: i64, upload_timeout: i64) -> Self {
+        self.book = Some(book);
+        self.retention = retention;
+        self.upload_timeout = upload_timeout;
+        self
+    }
+
+    /// Whether this agent can run `workload`.
+    fn can_run(&self, workload: &Workload) -> bool {
+        self.executor.supports(workload)
+            && (self.book.is_some() || !manifest::is_manifest(workload))
     }
 
     /// The node's provider account.
@@ -386,6 +436,18 @@ impl Agent {
             .filter(|(_, job)| job.assignment.is_some_and(|a| a.provider == me))
             .cloned()
             .collect();
+        for (address, job) in &mine {
+            self.record(address, job, events);
+        }
+        if let Some(book) = &self.book {
+            let live: Vec<Pubkey> = mine.iter().map(|(address, _)| *address).collect();
+            book.end_all_but(&live, snapshot.now);
+            book.prune(snapshot.now, self.retention);
+        }
+        let endpoint = snapshot
+            .provider(&me)
+            .map(|view| view.provider.endpoint.clone())
+            .unwrap_or_default();
         for (address, job) in mine {
             match job.status {
                 // A matcher's assignment this node cannot run, or would not finish before it
@@ -396,7 +458,7 @@ impl Agent {
                             && snapshot.now
                                 <= a.assigned_at
                                     .saturating_add(job_escrow::constants::DECLINE_WINDOW)
-                    }) && (self.draining || !self.executor.supports(&job.workload)) =>
+                    }) && (self.draining || !self.can_run(&job.workload)) =>
                 {
                     let ix = escrow::decline_job(&operator, &self.authority, &address);
                     if self.send(chain, "job decline", &[ix], events) {
@@ -412,6 +474,16 @@ impl Agent {
                     {
                         self.launch(&address, &job, events);
                     }
+                    if self.waiting.contains(&address)
+                        && job.kind == JobKind::Batch
+                        && snapshot.now.saturating_sub(job.started_at) > self.upload_timeout
+                    {
+                        let reason = format!(
+                            "the client's uploads did not arrive within {} s of the start; nothing ran, and the result is empty",
+                            self.upload_timeout
+                        );
+                        self.end_unrun(&address, &job, reason, events);
+                    }
                     if snapshot.now.saturating_sub(job.last_heartbeat)
                         >= (job.terms.heartbeat_grace / 2).max(1)
                     {
@@ -421,7 +493,9 @@ impl Agent {
                         }
                     }
                     match job.kind {
-                        JobKind::Batch => self.submit_if_done(chain, &address, &job, events)?,
+                        JobKind::Batch => {
+                            self.submit_if_done(chain, &address, &job, &endpoint, events)?
+                        }
                         JobKind::Lease => {
                             self.withdraw_lease(chain, snapshot, &address, &job, events)?
                         }
@@ -442,6 +516,23 @@ impl Agent {
         Ok(())
     }
 
+    /// Tells the node API that the chain gives `job` to this node, and who its client is.
+    fn record(&self, address: &Pubkey, job: &Job, events: &mut Vec<AgentEvent>) {
+        // Only manifest jobs use the API; the directories of the older workloads are
+        // written by their containers and are not served.
+        if !manifest::is_manifest(&job.workload) {
+            return;
+        }
+        if let Some(book) = &self.book {
+            if let Err(err) = book.hold(address, &job.client, &job.workload) {
+                events.push(AgentEvent::Rejected {
+                    what: format!("recording job {address} for the node API"),
+                    error: err.to_string(),
+                });
+            }
+        }
+    }
+
     fn start(
         &mut self,
         chain: &mut impl Chain,
@@ -452,6 +543,8 @@ impl Agent {
         if job.status != JobStatus::Assigned {
             return false;
         }
+        // Before the start lands, so the client's first upload finds the job.
+        self.record(address, job, events);
         let ix = escrow::start_job(&self.operator.pubkey(), &self.authority, address);
         let started = self.send(chain, "job start", &[ix], events);
         if started {
@@ -461,13 +554,78 @@ impl Agent {
     }
 
     fn launch(&mut self, address: &Pubkey, job: &Job, events: &mut Vec<AgentEvent>) {
+        if self.unrun.contains_key(address) {
+            return;
+        }
         let workdir = self.workdir(address);
-        match self.executor.start(address, &job.workload, &workdir) {
+        let secrets = self
+            .book
+            .as_ref()
+            .and_then(|book| book.secrets(address))
+            .unwrap_or_default();
+        let waiting = executor::waiting_for(&job.workload, &workdir, !secrets.is_empty());
+        if !waiting.is_empty() {
+            if self.waiting.insert(*address) {
+                events.push(AgentEvent::Waiting {
+                    job: *address,
+                    waiting_for: waiting.iter().map(|w| (*w).to_owned()).collect(),
+                });
+            }
+            return;
+        }
+        self.waiting.remove(address);
+        let launch = Launch {
+            workload: &job.workload,
+            workdir: &workdir,
+            gpus: job.requirements.gpu_count,
+            cpu_cores: job.requirements.min_cpu_cores,
+            ram_mib: job.requirements.min_ram_mib,
+            secrets: &secrets,
+        };
+        match self.executor.launch(address, &launch) {
             Ok(()) => events.push(AgentEvent::Launched {
                 job: *address,
                 executor: self.executor.name().to_string(),
             }),
+            Err(err) if manifest::is_manifest(&job.workload) && job.kind == JobKind::Batch => {
+                self.end_unrun(
+                    address,
+                    job,
+                    format!("the workload could not start: {err}; the result is empty"),
+                    events,
+                );
+            }
             Err(err) => {
+                self.failed.insert(*address);
+                events.push(AgentEvent::WorkloadFailed {
+                    job: *address,
+                    reason: err.to_string(),
+                });
+            }
+        }
+    }
+
+    /// Ends a manifest batch job that cannot run (its uploads never came, or its manifest
+    /// cannot start here) with an empty result the agent submits, the reason in its log.
+    fn end_unrun(
+        &mut self,
+        address: &Pubkey,
+        job: &Job,
+        reason: String,
+        events: &mut Vec<AgentEvent>,
+    ) {
+        match executor::end_unrun(&job.workload, &self.workdir(address), &reason) {
+            Ok(Progress::Finished(output)) => {
+                self.waiting.remove(address);
+                self.unrun.insert(*address, output);
+                events.push(AgentEvent::WorkloadFailed {
+                    job: *address,
+                    reason,
+                });
+            }
+            Ok(_) => {}
+            Err(err) => {
+                self.waiting.remove(address);
                 self.failed.insert(*address);
                 events.push(AgentEvent::WorkloadFailed {
                     job: *address,
@@ -482,14 +640,18 @@ impl Agent {
         chain: &mut impl Chain,
         address: &Pubkey,
         job: &Job,
+        endpoint: &str,
         events: &mut Vec<AgentEvent>,
     ) -> Result<(), ClientError> {
-        if self.failed.contains(address) {
+        if self.failed.contains(address) || self.waiting.contains(address) {
             return Ok(());
         }
-        let progress = match self.executor.poll(address) {
-            Ok(progress) => progress,
-            Err(err) => Progress::Failed(err.to_string()),
+        let progress = match self.unrun.get(address) {
+            Some(output) => Progress::Finished(output.clone()),
+            None => match self.executor.poll(address) {
+                Ok(progress) => progress,
+                Err(err) => Progress::Failed(err.to_string()),
+            },
         };
         match progress {
             Progress::Running => {}
@@ -501,13 +663,17 @@ impl Agent {
                 });
             }
             Progress::Finished(output) => {
-                let uri = format!("file://{}", output.path.display());
+                let uri = if self.book.is_some() && manifest::is_manifest(&job.workload) {
+                    node_api::result_url(endpoint, address)
+                } else {
+                    format!("file://{}", output.path.display())
+                };
                 if uri.len() > MAX_URI_LEN {
                     self.failed.insert(*address);
                     events.push(AgentEvent::WorkloadFailed {
                         job: *address,
                         reason: format!(
-                            "result path {uri} is longer than {MAX_URI_LEN} bytes: use a shorter --work-dir"
+                            "result URI {uri} is longer than {MAX_URI_LEN} bytes: use a shorter --work-dir or endpoint"
                         ),
                     });
                     return Ok(());
@@ -639,7 +805,7 @@ impl Agent {
                     .into_iter()
                     .filter(|open| {
                         open.job.mode == JobMode::Instant
-                            && self.executor.supports(&open.job.workload)
+                            && self.can_run(&open.job.workload)
                             && snapshot.now >= driver::take_after(&open.job, price)
                     })
                     .collect();
@@ -657,7 +823,7 @@ impl Agent {
             let Some(job) = snapshot.job(&address) else {
                 continue;
             };
-            if !self.executor.supports(&job.workload) {
+            if !self.can_run(&job.workload) {
                 continue;
             }
             let ixs = driver::instructions(chain, snapshot, &operator, &action)?;
@@ -678,7 +844,7 @@ impl Agent {
                 && job.payment_mint == view.provider.payment_mint
                 && price <= job.max_price_per_gpu_hour
                 && driver::beats_best_bid(job, price)
-                && self.executor.supports(&job.workload)
+                && self.can_run(&job.workload)
                 && satisfies(
                     &view.provider,
                     view.active_stake,

@@ -1,6 +1,7 @@
 //! `gpu-market job`: submit escrowed jobs, follow them, settle or cancel them.
 
 use crate::{
+    channel::{self, SecretArgs},
     output::{short, table},
     provider::ClassArg,
     units::{
@@ -20,7 +21,7 @@ use gpu_market_client::{
 use indicatif::{ProgressBar, ProgressStyle};
 use job_escrow::CreateJobArgs;
 use serde::Serialize;
-use std::{fmt, time::Duration as StdDuration};
+use std::{fmt, path::PathBuf, time::Duration as StdDuration};
 
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
@@ -91,6 +92,43 @@ pub enum JobCommand {
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
+    /// Upload a manifest job's manifest, inputs and sealed secrets to the node that took it,
+    /// waiting for a node to take it first. `job submit --wait` does this by itself.
+    Upload(UploadArgs),
+    /// Print a job's log (stdout and stderr of its workload) from the node that runs it;
+    /// --follow streams it until the workload ends. Signed with your key: only the job's
+    /// client may read it. Served for the node's retention period after the job ends.
+    Logs {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+        /// Keep streaming new lines until the workload ends.
+        #[arg(long, short = 'f')]
+        follow: bool,
+    },
+    /// Download a batch job's result from its node, check its SHA-256 against the hash the
+    /// chain holds before unpacking anything, and unpack it. On a mismatch nothing is kept
+    /// and the job can be disputed.
+    Results {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+        /// Directory to unpack the result into (created if missing).
+        #[arg(long = "out", short = 'o')]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    #[arg(value_parser = crate::parse_pubkey)]
+    pub job: Pubkey,
+    /// The manifest the job was submitted with.
+    #[arg(long)]
+    pub manifest: PathBuf,
+    /// The extra inputs it was submitted with (--input).
+    #[arg(long = "input")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
 }
 
 /// Job status on the command line.
@@ -153,6 +191,30 @@ pub struct SubmitArgs {
     /// Reverse auction: providers bid during the bid window, the lowest wins.
     #[arg(long)]
     pub auction: bool,
+    /// A workload manifest (job.toml: image and digest or a command, args, env, secret
+    /// names, inputs, output directory, ports); its SHA-256 is what the chain pins. The
+    /// other way to give a workload is --image with --digest, or --command.
+    #[arg(long, conflicts_with_all = ["image", "command"])]
+    pub manifest: Option<PathBuf>,
+    /// A file or directory to pack into the job's input, besides the manifest's `inputs`.
+    /// Repeatable.
+    #[arg(long = "input", requires = "manifest")]
+    pub inputs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// After posting: wait for a node to take the job, upload the manifest, inputs and
+    /// secrets to it, and wait for the result (a lease: until it runs).
+    #[arg(long)]
+    pub wait: bool,
+    /// With --wait: stream the workload's log while it runs.
+    #[arg(long, requires = "wait")]
+    pub follow: bool,
+    /// With --wait: download the result into this directory and verify it against the chain.
+    #[arg(long, requires = "wait", value_name = "DIR")]
+    pub download: Option<PathBuf>,
+    /// Seconds between polls of the chain while waiting.
+    #[arg(long, default_value_t = 2)]
+    pub interval: u64,
     /// Container image to run (with --digest).
     #[arg(long, conflicts_with = "command", requires = "digest")]
     pub image: Option<String>,
@@ -160,7 +222,7 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub digest: Option<Digest>,
     /// A shell command to run (providers serving with --allow-local-process only).
-    #[arg(long, required_unless_present = "image")]
+    #[arg(long, required_unless_present_any = ["image", "manifest"])]
     pub command: Option<String>,
     /// Payment mint (default: the market's first).
     #[arg(long, value_parser = crate::parse_pubkey)]
@@ -533,6 +595,37 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let sent = ctx.send(&ixs, &[])?;
             ctx.report(sent, receipt("closed and settled", job, None))
         }
+        JobCommand::Upload(args) => {
+            let prepared = channel::prepare(&args.manifest, &args.inputs)?;
+            let secrets = channel::read_secrets(&args.secrets, &prepared.manifest)?;
+            let data = fetch_job(ctx, &args.job)?;
+            require_client(ctx, &data, "upload to")?;
+            let Some(data) = channel::wait_for(ctx, &args.job, StdDuration::from_secs(2), |j| {
+                j.assignment.is_some()
+            })?
+            else {
+                return Err(CliError::input(format!(
+                    "job {} was closed before a node took it",
+                    args.job
+                )));
+            };
+            let uploaded = channel::upload(ctx, &args.job, &data, &prepared, &secrets)?;
+            ctx.print(&uploaded)
+        }
+        JobCommand::Logs { job, follow } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "read the logs of")?;
+            let mut out = std::mem::replace(&mut ctx.out, Box::new(std::io::sink()));
+            let written = channel::logs(ctx, &job, &data, follow, &mut out);
+            ctx.out = out;
+            written.map(drop)
+        }
+        JobCommand::Results { job, out } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "download the result of")?;
+            let downloaded = channel::download(ctx, &job, &data, &out)?;
+            ctx.print(&downloaded)
+        }
         JobCommand::Cancel { job } => {
             let data = fetch_job(ctx, &job)?;
             require_client(ctx, &data, "cancel")?;
@@ -547,11 +640,34 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
 fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliError> {
     let me = ctx.me()?;
     let requirements = requirements(&args)?;
-    let workload = match (&args.image, &args.digest, &args.command) {
-        (Some(image), Some(digest), _) => oci_workload(image, digest.0),
-        (None, _, Some(command)) => process_workload(command),
-        _ => return Err(CliError::input("give --image with --digest, or --command")),
+    if args.wait && ctx.dry_run {
+        return Err(CliError::input(
+            "--wait sends nothing in a dry run: drop one of --wait and --dry-run",
+        ));
+    }
+    let prepared = args
+        .manifest
+        .as_deref()
+        .map(|path| channel::prepare(path, &args.inputs))
+        .transpose()?;
+    let secrets = match &prepared {
+        Some(prepared) => channel::read_secrets(&args.secrets, &prepared.manifest)?,
+        None if !args.secrets.secrets.is_empty() || args.secrets.secret_file.is_some() => {
+            return Err(CliError::input(
+                "secrets go with a manifest job: give --manifest, whose `secrets` names them",
+            ))
+        }
+        None => Default::default(),
     };
+    let workload =
+        match (&prepared, &args.image, &args.digest, &args.command) {
+            (Some(prepared), ..) => prepared.manifest.workload(),
+            (None, Some(image), Some(digest), _) => oci_workload(image, digest.0),
+            (None, None, _, Some(command)) => process_workload(command),
+            _ => return Err(CliError::input(
+                "give the workload as --manifest job.toml, or --image with --digest, or --command",
+            )),
+        };
     if workload.uri.len() > job_escrow::constants::MAX_URI_LEN {
         return Err(CliError::input(format!(
             "the workload reference is {} bytes; at most {} fit on chain",
@@ -631,7 +747,61 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         job: address.to_string(),
         signature: outcome.signature.to_string(),
         amount: Some(format_amount(deposit, decimals)),
-    })
+    })?;
+    if !args.wait {
+        if prepared.is_some() {
+            eprintln!(
+                "once a node takes it, upload the job's files with: gpu-market job upload {address} --manifest {}{}",
+                args.manifest.as_deref().map(|p| p.display().to_string()).unwrap_or_default(),
+                if secrets.is_empty() { "" } else { " and its --secret values" }
+            );
+        }
+        return Ok(());
+    }
+    let interval = StdDuration::from_secs(args.interval.max(1));
+    let Some(job) = channel::wait_for(ctx, &address, interval, |job| job.assignment.is_some())?
+    else {
+        return Err(CliError::input(format!(
+            "job {address} was closed before a node took it"
+        )));
+    };
+    if let Some(prepared) = &prepared {
+        let uploaded = channel::upload(ctx, &address, &job, prepared, &secrets)?;
+        ctx.print(&uploaded)?;
+    }
+    if args.follow {
+        let mut stderr = std::io::stderr();
+        channel::logs(ctx, &address, &job, true, &mut stderr)?;
+    }
+    let done = |job: &Job| match job.kind {
+        JobKind::Batch => {
+            matches!(job.status, JobStatus::ResultSubmitted | JobStatus::Disputed)
+                || job.assignment.is_none()
+        }
+        JobKind::Lease => job.status == JobStatus::Running || job.assignment.is_none(),
+    };
+    let Some(job) = channel::wait_for(ctx, &address, interval, done)? else {
+        return ctx.print(&WatchEnd {
+            job: address.to_string(),
+            status: "settled (the job and its vault are closed)".into(),
+        });
+    };
+    if job.assignment.is_none() {
+        return Err(CliError::input(format!(
+            "job {address} went back to {} (its node failed it); it waits for another node: run `gpu-market job upload {address}` once one takes it",
+            status_name(job.status)
+        )));
+    }
+    if let Some(dir) = &args.download {
+        let downloaded = channel::download(ctx, &address, &job, dir)?;
+        ctx.print(&downloaded)?;
+    }
+    if job.status == JobStatus::ResultSubmitted {
+        eprintln!(
+            "approve the result with `gpu-market job approve {address}`, or dispute it with `gpu-market job dispute {address}` before the challenge window closes"
+        );
+    }
+    Ok(())
 }
 
 /// The final word of `job watch`.

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod balance;
+pub mod channel;
 pub mod demo;
 pub mod job;
 pub mod keygen;

@@ -7,6 +7,7 @@ use crate::{
 };
 use clap::{Args, Subcommand};
 use gpu_market_agent::{
+    api::{ApiServer, JobBook, Limits, Tls},
     executor::{AutoExecutor, Executor},
     gpu, Agent, AgentConfig,
 };
@@ -22,8 +23,12 @@ use serde::Serialize;
 use std::{
     fmt,
     io::Write,
+    net::{SocketAddr, TcpListener, ToSocketAddrs},
     path::PathBuf,
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
     time::Duration as StdDuration,
 };
 
@@ -160,8 +165,9 @@ pub struct ServeArgs {
     /// Seconds between passes over the market.
     #[arg(long, default_value_t = 5)]
     pub interval: u64,
-    /// Also run `process:` workloads (shell commands) directly on this machine, outside
-    /// any container. Only for nodes that trust their clients.
+    /// Also run `process:` workloads (shell commands) and `manifest:process` ones (any
+    /// command) directly on this machine, outside any container, with the agent's rights.
+    /// Only for nodes that trust every client that could post a job.
     #[arg(long)]
     pub allow_local_process: bool,
     /// How often to withdraw a running lease's earnings, e.g. 1h.
@@ -170,6 +176,82 @@ pub struct ServeArgs {
     /// Stop after this many passes.
     #[arg(long)]
     pub passes: Option<u64>,
+    /// Where the node's job API listens (clients upload inputs, follow logs and download
+    /// results there). Default: the host and port of the node's registered endpoint.
+    #[arg(long, value_name = "ADDR")]
+    pub api_listen: Option<String>,
+    /// TLS certificate chain (PEM) for the job API; with --tls-key it serves https. Without
+    /// them it serves plain HTTP, which it does only on loopback (behind a TLS proxy).
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The TLS certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+    /// How long a finished job's logs and results stay on the node, e.g. 7d.
+    #[arg(long, default_value = "7d")]
+    pub retention: Duration,
+    /// How long a started manifest job waits for its client's uploads before the node ends
+    /// it without running it (an empty result, the reason in its log), e.g. 15m.
+    #[arg(long, default_value = "15m")]
+    pub upload_timeout: Duration,
+    /// Largest input a client may upload to one job, e.g. 16GiB.
+    #[arg(long, default_value = "16GiB")]
+    pub max_input: Size,
+    /// Serve no job API; manifest jobs (which need one) are then not taken.
+    #[arg(long, conflicts_with_all = ["api_listen", "tls_cert", "tls_key"])]
+    pub no_api: bool,
+}
+
+/// Where the job API listens: `--api-listen`, or the registered endpoint's host and port.
+fn api_address(args: &ServeArgs, endpoint: &str) -> Result<SocketAddr, CliError> {
+    let given = match &args.api_listen {
+        Some(addr) => addr.clone(),
+        None => {
+            let url = url::Url::parse(endpoint).map_err(|_| {
+                CliError::input(format!(
+                    "the node's endpoint {endpoint:?} is not a URL: register one like https://node.example:8443 (`provider update --endpoint`), give --api-listen, or serve with --no-api"
+                ))
+            })?;
+            let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+            let port = url.port_or_known_default().unwrap_or(443);
+            format!("{host}:{port}")
+        }
+    };
+    given
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| {
+            CliError::input(format!(
+                "cannot listen on {given}: give --api-listen IP:PORT"
+            ))
+        })
+}
+
+/// Starts the node's job API over `book`, if the node serves one.
+fn start_api(
+    args: &ServeArgs,
+    endpoint: &str,
+    book: Arc<JobBook>,
+) -> Result<(ApiServer, String), CliError> {
+    let addr = api_address(args, endpoint)?;
+    if args.tls_cert.is_none() && !addr.ip().is_loopback() {
+        return Err(CliError::input(format!(
+            "the job API serves plain HTTP only on loopback, and {addr} is not: give --tls-cert and --tls-key, or put a TLS proxy in front and listen on 127.0.0.1"
+        )));
+    }
+    let listener = TcpListener::bind(addr)
+        .map_err(|e| CliError::input(format!("cannot listen on {addr} for the job API: {e}")))?;
+    let (server, scheme) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let tls = Tls::from_pem_files(cert, key)
+                .map_err(|e| CliError::input(format!("cannot load the TLS certificate: {e}")))?;
+            (ApiServer::start_tls(book, listener, tls)?, "https")
+        }
+        _ => (ApiServer::start(book, listener)?, "http"),
+    };
+    let shown = format!("{scheme}://{}", server.addr());
+    Ok((server, shown))
 }
 
 fn default_work_dir() -> PathBuf {
@@ -576,7 +658,8 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             format!("{err}; serving with the registered specs"),
         ),
     }
-    let executor = AutoExecutor::detect(args.allow_local_process);
+    let executor =
+        AutoExecutor::detect(args.allow_local_process).with_gpus(provider.hardware.gpu_count);
     say(
         &bar,
         &mut ctx.out,
@@ -587,6 +670,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             args.work_dir.display()
         ),
     );
+    let api_operator = operator.insecure_clone();
     let mut agent = Agent::new(
         operator,
         authority,
@@ -596,6 +680,48 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             withdraw_every: args.withdraw_every.seconds,
         },
     );
+    // Kept alive for as long as the node serves.
+    let mut _api = None;
+    if !args.no_api {
+        let limits = Limits {
+            max_input_bytes: args.max_input.mib.saturating_mul(1 << 20),
+        };
+        let book = Arc::new(JobBook::open(&args.work_dir, api_operator, limits)?);
+        match start_api(&args, &provider.endpoint, book.clone()) {
+            Ok((server, url)) => {
+                say(
+                    &bar,
+                    &mut ctx.out,
+                    format!(
+                        "job API on {url}; clients reach it at the registered endpoint {}",
+                        provider.endpoint
+                    ),
+                );
+                if let Err(e) = gpu_market_client::node_api::check_node_url(&provider.endpoint)
+                {
+                    say(&bar, &mut ctx.out, format!(
+                        "warning: clients cannot use the registered endpoint ({e}); update it with `gpu-market provider update --endpoint`"
+                    ));
+                }
+                agent = agent.with_api(
+                    book,
+                    args.retention.seconds,
+                    args.upload_timeout.seconds,
+                );
+                _api = Some(server);
+            }
+            // Asked for explicitly, a job API that cannot start is fatal; derived from a
+            // placeholder endpoint, the node still serves what needs no API.
+            Err(err) if args.api_listen.is_some() || args.tls_cert.is_some() => return Err(err),
+            Err(err) => say(
+                &bar,
+                &mut ctx.out,
+                format!(
+                    "warning: no job API ({err}); manifest jobs will not be taken. Give --api-listen, or --no-api to silence this"
+                ),
+            ),
+        }
+    }
     if ctrlc::set_handler(|| {
         STOPS.fetch_add(1, Ordering::SeqCst);
     })

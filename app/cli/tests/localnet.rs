@@ -237,6 +237,11 @@ fn wait_status(net: &Localnet, job: &str, status: &str, within: Duration) -> Res
 }
 
 fn register(net: &Localnet, keypair: &Path, price: &str) -> Result<Value> {
+    register_at(net, keypair, price, "http://127.0.0.1:9")
+}
+
+/// Registers a one-GPU node whose endpoint is `endpoint`.
+fn register_at(net: &Localnet, keypair: &Path, price: &str, endpoint: &str) -> Result<Value> {
     net.json(
         Some(keypair),
         &[
@@ -257,7 +262,7 @@ fn register(net: &Localnet, keypair: &Path, price: &str) -> Result<Value> {
             "--price",
             price,
             "--endpoint",
-            "http://127.0.0.1:9",
+            endpoint,
         ],
     )
 }
@@ -736,5 +741,146 @@ fn the_matcher_service_assigns_new_jobs_and_rides_out_a_restart() -> Result {
     interrupt(&mut service.child, "market serve")?;
     let stopped = service.wait(Duration::from_secs(5), |e| e["event"] == "stopped")?;
     assert_eq!(stopped["assigned"], 2, "{stopped}");
+    net.stop()
+}
+
+/// Every JSON value a command printed, in order.
+fn json_stream(out: &Output) -> Result<Vec<Value>> {
+    if !out.status.success() {
+        return Err(format!("failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter::<Value>()
+        .collect::<std::result::Result<_, _>>()
+        .map_err(Into::into)
+}
+
+#[test]
+fn a_startup_runs_a_manifest_job_with_inputs_and_a_secret_and_downloads_verified_results() -> Result
+{
+    let net = Localnet::start()?;
+    let (node, node_key) = net.wallet("node", "10000", "0")?;
+    net.json(Some(&node), &["stake", "deposit", "2000"])?;
+    let port = gpu_market_localnet::free_port()?;
+    let endpoint = format!("http://127.0.0.1:{port}");
+    register_at(&net, &node, "0.40", &endpoint)?;
+    let work = tempfile::tempdir()?;
+    let _agent = Agent::serve(&net, &node, work.path())?;
+
+    // The startup's job: a manifest, a directory of inputs and a secret.
+    let (startup, _) = net.wallet("startup", "0", "1000")?;
+    let project = tempfile::tempdir()?;
+    std::fs::create_dir_all(project.path().join("data"))?;
+    std::fs::write(project.path().join("data/prompt.txt"), "a red bicycle\n")?;
+    let manifest = project.path().join("job.toml");
+    std::fs::write(
+        &manifest,
+        r#"command = ["sh", "-c", "tr a-z A-Z < \"$GPU_MARKET_INPUT_DIR/data/prompt.txt\" > \"$GPU_MARKET_OUTPUT_DIR/image.txt\"; echo \"rendering with token ${API_TOKEN:+set}\""]
+inputs = ["data"]
+secrets = ["API_TOKEN"]
+"#,
+    )?;
+    let secret = "tok-4b1d-never-shown";
+    let downloads = project.path().join("results");
+    let manifest_arg = manifest.to_str().ok_or("path")?;
+    let downloads_arg = downloads.to_str().ok_or("path")?;
+    let out = net.run(
+        Some(&startup),
+        &[
+            "job",
+            "submit",
+            "--max-price",
+            "1",
+            "--duration",
+            "1h",
+            "--manifest",
+            manifest_arg,
+            "--secret",
+            &format!("API_TOKEN={secret}"),
+            "--wait",
+            "--download",
+            downloads_arg,
+            "--interval",
+            "1",
+        ],
+    );
+    let printed = json_stream(&out)?;
+    assert_eq!(printed.len(), 3, "{printed:?}");
+    assert_eq!(printed[0]["done"], "submitted");
+    let job = printed[0]["job"].as_str().ok_or("no job")?.to_owned();
+    assert_eq!(printed[1]["job"], job.as_str());
+    assert_eq!(printed[1]["node"], endpoint.as_str());
+    assert_eq!(printed[1]["secrets"], serde_json::json!(["API_TOKEN"]));
+    assert!(printed[1]["input_bytes"].as_u64().is_some_and(|b| b > 0));
+    assert_eq!(printed[2]["job"], job.as_str());
+    assert_eq!(
+        std::fs::read_to_string(downloads.join("image.txt"))?,
+        "A RED BICYCLE\n"
+    );
+    // The hash the download was checked against is the chain's.
+    let shown = net.json(None, &["job", "show", &job])?;
+    assert_eq!(shown["status"], "result-submitted");
+    assert_eq!(shown["result_sha256"], printed[2]["sha256"]);
+    assert_eq!(
+        shown["result_uri"].as_str(),
+        Some(format!("{endpoint}/v1/jobs/{job}/result").as_str())
+    );
+
+    // Logs and results again, as separate commands; a stranger is turned away.
+    let logs = net.run(Some(&startup), &["job", "logs", &job]);
+    assert!(
+        logs.status.success(),
+        "{}",
+        String::from_utf8_lossy(&logs.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&logs.stdout),
+        "rendering with token set\ngpu-market: the workload exited with status 0\n"
+    );
+    let again = project.path().join("again");
+    let fetched = net.json(
+        Some(&startup),
+        &["job", "results", &job, "-o", again.to_str().ok_or("path")?],
+    )?;
+    assert_eq!(fetched["sha256"], printed[2]["sha256"]);
+    assert_eq!(
+        std::fs::read_to_string(again.join("image.txt"))?,
+        "A RED BICYCLE\n"
+    );
+    let (stranger, _) = net.wallet("stranger", "0", "0")?;
+    let refused = net.run(Some(&stranger), &["job", "logs", &job]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("only the job's client"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // The secret is in no file on the node and no account on chain.
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.path().is_dir() {
+                files(&entry.path(), out);
+            } else {
+                out.push(entry.path());
+            }
+        }
+    }
+    let mut all = Vec::new();
+    files(work.path(), &mut all);
+    for path in &all {
+        let bytes = std::fs::read(path)?;
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{} holds the secret",
+            path.display()
+        );
+    }
+    let provider = net.json(None, &["provider", "show", "--authority", &node_key])?;
+    assert!(!provider.to_string().contains(secret));
+    assert!(!shown.to_string().contains(secret));
+
+    let approved = net.json(Some(&startup), &["job", "approve", &job])?;
+    assert_eq!(approved["done"], "approved and settled");
     net.stop()
 }

@@ -16,10 +16,15 @@ pub fn encode(bytes: &[u8]) -> String {
 
 /// A 32-byte digest from 64 hex characters (either case), or `None`.
 pub fn decode_32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
+    decode_array(text)
+}
+
+/// `N` bytes from `2 * N` hex characters (either case), or `None`.
+pub fn decode_array<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != N.checked_mul(2)? || !text.is_ascii() {
         return None;
     }
-    let mut out = [0u8; 32];
+    let mut out = [0u8; N];
     for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks(2)) {
         *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
     }

@@ -8,6 +8,7 @@
 //! in `cargo test` and against a cluster. The matcher (`gpu-market-matcher`) and the
 //! provider agent (`gpu-market-agent`) are crates of their own on top of this one.
 
+pub mod archive;
 pub mod chain;
 pub mod cli_config;
 pub mod compute;
@@ -17,7 +18,9 @@ pub mod escrow;
 pub mod events;
 pub mod filters;
 pub mod hex;
+pub mod manifest;
 pub mod market;
+pub mod node_api;
 pub mod pda;
 pub mod registry;
 pub mod rewards;

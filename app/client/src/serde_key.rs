@@ -2,10 +2,17 @@
 //! the form users paste into commands, rather than as 32 numbers.
 
 use anchor_lang::solana_program::pubkey::Pubkey;
-use serde::Serializer;
+use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
 pub fn serialize<S: Serializer>(key: &Pubkey, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(key)
+}
+
+/// Reads the base58 text back.
+pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Pubkey, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse()
+        .map_err(|_| D::Error::custom(format!("{text:?} is not a base58 public key")))
 }
 
 #[cfg(test)]
