@@ -3,7 +3,7 @@
 //! chain. Every refusal asserts its status and message.
 
 use gpu_market_agent::{
-    api::{ApiServer, JobBook, Limits, SEALED_FILE},
+    api::{ApiServer, JobBook, Limits, Tls, SEALED_FILE},
     executor::{LocalProcessExecutor, RESULT_FILE},
     Agent, AgentConfig, AgentEvent,
 };
@@ -533,4 +533,59 @@ fn a_job_whose_client_never_uploads_ends_with_an_empty_result_not_a_slash() {
         )
         .unwrap();
     assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_job_api_serves_https_and_its_clients_check_the_certificate() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls");
+    let root = tempfile::tempdir().unwrap();
+    let operator = Keypair::new();
+    let client = Keypair::new();
+    let job = Pubkey::new_unique();
+    let manifest = ManifestFile::parse(r#"command = ["true"]"#)
+        .unwrap()
+        .resolve(None)
+        .unwrap();
+    let book = Arc::new(JobBook::open(root.path(), operator, Limits::default()).unwrap());
+    book.hold(&job, &client.pubkey(), &manifest.workload())
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let tls = Tls::from_pem_files(&fixtures.join("cert.pem"), &fixtures.join("key.pem")).unwrap();
+    let _server = ApiServer::start_tls(book, listener, tls).unwrap();
+
+    // A client that trusts the certificate gets its signed answer over https.
+    let cert = fs::read(fixtures.join("cert.pem")).unwrap();
+    let https = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&cert).unwrap())
+        .build()
+        .unwrap();
+    let path = format!("/v1/jobs/{job}");
+    let get = |signer: &Keypair| {
+        let signed = raw_get(&path, signer, &job, node_api::unix_now());
+        let request = signed.pairs().into_iter().fold(
+            https.get(format!("https://localhost:{port}{path}")),
+            |r, (k, v)| r.header(k, v),
+        );
+        let response = request.send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<serde_json::Value>().unwrap())
+    };
+    let (status, body) = get(&client);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "waiting");
+    assert_eq!(body["waiting_for"], serde_json::json!(["manifest"]));
+    assert_eq!(get(&Keypair::new()).0, 403);
+
+    // Plain HTTP gets no answer, and the SDK's client, which trusts only the public
+    // roots, refuses the self-signed certificate.
+    assert!(reqwest::blocking::get(format!("http://127.0.0.1:{port}{path}")).is_err());
+    let sdk = NodeClient::new(&format!("https://localhost:{port}"), &client).unwrap();
+    assert!(matches!(
+        sdk.status(&job),
+        Err(NodeError::Unreachable { .. })
+    ));
+    // Bad files are refused with the path that is wrong.
+    let missing = Tls::from_pem_files(&fixtures.join("nope.pem"), &fixtures.join("key.pem"));
+    assert!(missing.err().unwrap().to_string().contains("nope.pem"));
 }

@@ -881,7 +881,10 @@ async fn result(
         .await
         .map_err(|e| internal("reading the result", e))?
         .len();
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        file,
+        256 * 1024,
+    ));
     Ok((
         [
             (header::CONTENT_LENGTH, len.to_string()),
