@@ -690,7 +690,11 @@ async fn put_input(
             ),
         ));
     }
-    let _upload = Uploading::begin(&book, job)?;
+    let upload = Uploading::begin(book.clone(), job)?;
+    // Again under the guard: an upload that finished meanwhile is not redone.
+    if input_dir.is_dir() {
+        return Ok(StatusCode::NO_CONTENT);
+    }
     // Removed when dropped: a refused or broken-off upload leaves nothing behind.
     let part = tempfile::Builder::new()
         .prefix(".input-")
@@ -746,7 +750,10 @@ async fn put_input(
                 format!("the input was refused: {}", archive_reason(&e)),
             )
         })?;
-        fs::rename(staging.keep(), &input_dir).map_err(|e| internal("storing the input", e))
+        fs::rename(staging.path(), &input_dir).map_err(|e| internal("storing the input", e))?;
+        // Held until the unpacking is over, also when the client has gone away meanwhile.
+        drop(upload);
+        Ok(())
     })
     .await
     .map_err(|e| internal("unpacking the input", e))?;
@@ -765,13 +772,13 @@ fn archive_reason(err: &archive::ArchiveError) -> String {
 }
 
 /// An input upload in progress; a second one for the same job is refused until it ends.
-struct Uploading<'b> {
-    book: &'b JobBook,
+struct Uploading {
+    book: Arc<JobBook>,
     job: Pubkey,
 }
 
-impl<'b> Uploading<'b> {
-    fn begin(book: &'b JobBook, job: Pubkey) -> Result<Self, ApiError> {
+impl Uploading {
+    fn begin(book: Arc<JobBook>, job: Pubkey) -> Result<Self, ApiError> {
         if !lock(&book.uploading).insert(job) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -782,7 +789,7 @@ impl<'b> Uploading<'b> {
     }
 }
 
-impl Drop for Uploading<'_> {
+impl Drop for Uploading {
     fn drop(&mut self) {
         lock(&self.book.uploading).remove(&self.job);
     }

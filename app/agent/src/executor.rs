@@ -724,6 +724,16 @@ fn container_command(
         // name like PATH, LD_PRELOAD or DOCKER_HOST would steer the engine itself.
         command.arg("--env-file").arg("/dev/stdin");
     }
+    // Last, so that neither the manifest nor the image widens it: where the NVIDIA runtime
+    // is the default one, this variable alone would otherwise decide which GPUs it sees.
+    command.arg("-e").arg(format!(
+        "NVIDIA_VISIBLE_DEVICES={}",
+        if devices.is_empty() {
+            "void".to_owned()
+        } else {
+            devices.join(",")
+        }
+    ));
     command
         .arg(format!(
             "{}@sha256:{}",
@@ -1340,8 +1350,13 @@ fn pack_result(workdir: &Path, exit: Exit) -> Result<([u8; 32], u64), ExecError>
     match archive::pack_dir(&output, &result) {
         Ok(packed) => Ok(packed),
         Err(err) => {
+            // The kind only: the log is the client's to read, the node's paths are not.
+            let what = match err {
+                archive::ArchiveError::NotPackable(_) => "it holds a link or a special file",
+                _ => "a file in it cannot be read",
+            };
             note(format!(
-                "the output directory cannot be packed ({err}); the result is empty"
+                "the output directory cannot be packed ({what}); the result is empty"
             ))?;
             let empty = workdir.join(".empty-output");
             fs::create_dir_all(&empty).context(|| format!("creating {}", empty.display()))?;
@@ -1749,6 +1764,8 @@ mod tests {
             "GPU_MARKET_OUTPUT_DIR=/output",
             "-v",
             "/var/lib/agent/jobs/x/files:/output",
+            "-e",
+            "NVIDIA_VISIBLE_DEVICES=1",
             &format!("ghcr.io/example/infer:1.0@sha256:{}", "ab".repeat(32)),
         ];
         assert_eq!(command.get_program(), "docker");
@@ -1798,6 +1815,8 @@ mod tests {
             "/w/job/input:/data:ro",
             "--env-file",
             "/dev/stdin",
+            "-e",
+            "NVIDIA_VISIBLE_DEVICES=2,3",
             &format!("ghcr.io/example/infer:1.0@sha256:{}", "ab".repeat(32)),
             "--epochs",
             "3",
@@ -1821,6 +1840,15 @@ mod tests {
             ]
         );
         assert!(!podman.iter().any(|a| a == "--gpus"));
+        // A job that rented no GPU sees none, whatever the image or manifest says.
+        let no_gpus = ContainerSpec {
+            gpus: Vec::new(),
+            ..spec.clone()
+        };
+        let none = container_command("docker", &job, &no_gpus, Layout::Manifest, workdir);
+        let none = args(&none);
+        assert!(!none.iter().any(|a| a == "--gpus"));
+        assert!(none.contains(&"NVIDIA_VISIBLE_DEVICES=void".to_owned()));
     }
 
     #[test]

@@ -202,8 +202,10 @@ pub struct Agent {
     draining: bool,
     last_withdraw: HashMap<Pubkey, i64>,
     failed: HashSet<Pubkey>,
-    /// Manifest jobs whose uploads are not all in yet.
-    waiting: HashSet<Pubkey>,
+    /// Manifest jobs whose uploads are not all in yet, with the chain time this agent
+    /// first saw each one waiting (the upload timeout counts from there, so the time an
+    /// agent was down, when clients could not upload, does not count).
+    waiting: HashMap<Pubkey, Option<i64>>,
     /// Manifest jobs ended without running (their uploads never came), with their result.
     unrun: HashMap<Pubkey, executor::Output>,
     /// The jobs the node's API serves, when it serves one.
@@ -231,7 +233,7 @@ impl Agent {
             draining: false,
             last_withdraw: HashMap::new(),
             failed: HashSet::new(),
-            waiting: HashSet::new(),
+            waiting: HashMap::new(),
             unrun: HashMap::new(),
             book: None,
             retention: 0,
@@ -439,8 +441,13 @@ impl Agent {
         for (address, job) in &mine {
             self.record(address, job, events);
         }
+        let live: Vec<Pubkey> = mine.iter().map(|(address, _)| *address).collect();
+        // What the agent noted of a job ends with its hold: a job that comes back to this
+        // node later starts afresh.
+        self.waiting.retain(|job, _| live.contains(job));
+        self.unrun.retain(|job, _| live.contains(job));
+        self.failed.retain(|job| live.contains(job));
         if let Some(book) = &self.book {
-            let live: Vec<Pubkey> = mine.iter().map(|(address, _)| *address).collect();
             book.end_all_but(&live, snapshot.now);
             book.prune(snapshot.now, self.retention);
         }
@@ -474,9 +481,13 @@ impl Agent {
                     {
                         self.launch(&address, &job, events);
                     }
-                    if self.waiting.contains(&address)
-                        && job.kind == JobKind::Batch
-                        && snapshot.now.saturating_sub(job.started_at) > self.upload_timeout
+                    let waited_since = self
+                        .waiting
+                        .get_mut(&address)
+                        .map(|since| *since.get_or_insert(snapshot.now));
+                    if waited_since.is_some_and(|since| {
+                        snapshot.now.saturating_sub(since) > self.upload_timeout
+                    }) && job.kind == JobKind::Batch
                     {
                         let reason = format!(
                             "the client's uploads did not arrive within {} s of the start; nothing ran, and the result is empty",
@@ -565,7 +576,8 @@ impl Agent {
             .unwrap_or_default();
         let waiting = executor::waiting_for(&job.workload, &workdir, !secrets.is_empty());
         if !waiting.is_empty() {
-            if self.waiting.insert(*address) {
+            if !self.waiting.contains_key(address) {
+                self.waiting.insert(*address, None);
                 events.push(AgentEvent::Waiting {
                     job: *address,
                     waiting_for: waiting.iter().map(|w| (*w).to_owned()).collect(),
@@ -587,7 +599,9 @@ impl Agent {
                 job: *address,
                 executor: self.executor.name().to_string(),
             }),
-            Err(err) if manifest::is_manifest(&job.workload) && job.kind == JobKind::Batch => {
+            // A manifest the client sent that cannot run is the client's doing; the node's
+            // own failures (no engine, no free GPU, I/O) are not turned into a result.
+            Err(err @ executor::ExecError::Manifest { .. }) if job.kind == JobKind::Batch => {
                 self.end_unrun(
                     address,
                     job,
@@ -605,8 +619,9 @@ impl Agent {
         }
     }
 
-    /// Ends a manifest batch job that cannot run (its uploads never came, or its manifest
-    /// cannot start here) with an empty result the agent submits, the reason in its log.
+    /// Ends a manifest batch job that cannot run through its client's doing (its uploads
+    /// never came, or its manifest does not run) with an empty result the agent submits,
+    /// the reason in its log.
     fn end_unrun(
         &mut self,
         address: &Pubkey,
@@ -643,7 +658,7 @@ impl Agent {
         endpoint: &str,
         events: &mut Vec<AgentEvent>,
     ) -> Result<(), ClientError> {
-        if self.failed.contains(address) || self.waiting.contains(address) {
+        if self.failed.contains(address) || self.waiting.contains_key(address) {
             return Ok(());
         }
         let progress = match self.unrun.get(address) {

@@ -38,6 +38,8 @@ pub const DEFAULT_INPUT_DIR: &str = "/input";
 pub const DEFAULT_OUTPUT_DIR: &str = "/output";
 /// Environment variables the node sets itself; a manifest may not set them.
 pub const RESERVED_ENV_PREFIX: &str = "GPU_MARKET_";
+/// The NVIDIA container runtime's variables, which choose the GPUs a container sees.
+pub const NVIDIA_ENV_PREFIX: &str = "NVIDIA_";
 
 /// What runs the workload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -331,6 +333,11 @@ fn check_env_name(name: &str) -> Result<(), ManifestError> {
     if name.starts_with(RESERVED_ENV_PREFIX) {
         return Err(invalid(format!(
             "variable {name} is reserved: the node sets {RESERVED_ENV_PREFIX}* itself"
+        )));
+    }
+    if name.starts_with(NVIDIA_ENV_PREFIX) {
+        return Err(invalid(format!(
+            "variable {name} is reserved: the node decides which GPUs a job sees"
         )));
     }
     Ok(())

@@ -117,6 +117,10 @@ digest = "sha256:xyz""#
         "the manifest variable GPU_MARKET_JOB is reserved: the node sets GPU_MARKET_* itself"
     );
     assert_eq!(
+        refused("command = [\"sh\"]\n[env]\nNVIDIA_VISIBLE_DEVICES = \"all\""),
+        "the manifest variable NVIDIA_VISIBLE_DEVICES is reserved: the node decides which GPUs a job sees"
+    );
+    assert_eq!(
         refused("command = [\"sh\"]\nsecrets = [\"A\"]\n[env]\nA = \"x\""),
         "the manifest names A both as a public variable and as a secret"
     );
