@@ -118,7 +118,7 @@ pub enum ExecError {
         /// The workload's URI.
         uri: String,
         /// What is wrong with it.
-        reason: &'static str,
+        reason: String,
     },
     /// A `process:` workload's command does not hash to its pinned content hash.
     #[error(
@@ -403,7 +403,7 @@ fn shell_command(workload: &Workload) -> Result<&str, ExecError> {
     if command.trim().is_empty() {
         return Err(ExecError::InvalidUri {
             uri: uri.clone(),
-            reason: "empty command",
+            reason: "empty command".into(),
         });
     }
     let actual = sha256(command.as_bytes());
@@ -604,24 +604,13 @@ fn oci_image<'w>(workload: &'w Workload, runtime: &str) -> Result<&'w str, ExecE
             executor: runtime.into(),
             uri: uri.clone(),
         })?;
-    let invalid = |reason| ExecError::InvalidUri {
+    manifest::check_image(image).map_err(|e| ExecError::InvalidUri {
         uri: uri.clone(),
-        reason,
-    };
-    if !image.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(invalid("image must start with a letter or digit"));
-    }
-    if image.contains('@') {
-        return Err(invalid(
-            "image must not carry a digest; the content hash is the digest",
-        ));
-    }
-    if !image
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "._-/:".contains(c))
-    {
-        return Err(invalid("image may only contain letters, digits and ._-/:"));
-    }
+        reason: match e {
+            manifest::ManifestError::Invalid(reason) => reason,
+            other => other.to_string(),
+        },
+    })?;
     Ok(image)
 }
 
@@ -1555,11 +1544,8 @@ mod tests {
             .unwrap_err();
         assert!(
             matches!(
-                err,
-                ExecError::InvalidUri {
-                    reason: "empty command",
-                    ..
-                }
+                &err,
+                ExecError::InvalidUri { reason, .. } if reason == "empty command"
             ),
             "{err:?}"
         );
