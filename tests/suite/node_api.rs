@@ -589,3 +589,235 @@ fn the_job_api_serves_https_and_its_clients_check_the_certificate() {
     let missing = Tls::from_pem_files(&fixtures.join("nope.pem"), &fixtures.join("key.pem"));
     assert!(missing.err().unwrap().to_string().contains("nope.pem"));
 }
+
+/// A free port on 127.0.0.1 for the lease's service.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A request to a lease's service through the node, with `token` if any.
+fn through_node(
+    url: &str,
+    token: Option<&str>,
+    method: reqwest::Method,
+    path: &str,
+    body: &str,
+) -> (u16, String) {
+    let mut request = reqwest::blocking::Client::new()
+        .request(method, format!("{url}{path}"))
+        .header("x-caller", "startup")
+        .body(body.to_owned());
+    if let Some(token) = token {
+        request = request.header(node_api::SERVICE_TOKEN_HEADER, token);
+    }
+    let response = request.send().unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().unwrap();
+    let error = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned));
+    (status, error.unwrap_or(text))
+}
+
+#[test]
+fn a_lease_service_is_reached_through_the_node_by_its_client_only_and_closes_with_the_lease() {
+    let (mut m, provider, s, _root, url, mut node) = market_with_node();
+    let port = free_port();
+    let manifest = ManifestFile::parse(&format!(
+        r#"
+command = ["{}", "{port}"]
+
+[[ports]]
+port = {port}
+health = "/health"
+"#,
+        env!("CARGO_BIN_EXE_lease-echo")
+    ))
+    .unwrap()
+    .resolve(None)
+    .unwrap();
+    let job = job_escrow::CreateJobArgs {
+        workload: manifest.workload(),
+        ..lease_job(1, 1, 1)
+    };
+    m.create_job(&s.client, job).unwrap();
+    serve_until(&mut m, &mut node, 10, |_, events| {
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Waiting { .. }))
+    });
+    let client = NodeClient::new(&url, &s.client.keypair).unwrap();
+    let base = format!("/v1/jobs/{}/service/{port}", s.job);
+    let now = node_api::unix_now();
+    let token = node_api::ServiceToken::issue(&s.client.keypair, &s.job, now + 3_600).to_string();
+
+    // Before the manifest is there, nothing runs.
+    assert_eq!(
+        through_node(
+            &url,
+            Some(&token),
+            reqwest::Method::GET,
+            &format!("{base}/"),
+            ""
+        ),
+        (
+            503,
+            format!(
+                "job {} has not started: its manifest was not uploaded",
+                s.job
+            )
+        )
+    );
+    client
+        .put_manifest(&s.job, &manifest.canonical_bytes())
+        .unwrap();
+    serve_until(&mut m, &mut node, 10, |_, events| {
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Launched { .. }))
+    });
+    // The service comes up; the node reports its health to the client.
+    let mut health = BTreeMap::new();
+    for _ in 0..100 {
+        health = client.status(&s.job).unwrap().health;
+        if health.get(&port).map(String::as_str) == Some("up") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(health, BTreeMap::from([(port, "up".to_owned())]));
+
+    // The client's token reaches it, with the path, query, headers and body; the token
+    // itself is not passed on.
+    let (code, echo) = through_node(
+        &url,
+        Some(&token),
+        reqwest::Method::POST,
+        &format!("{base}/v1/generate?n=2"),
+        "a prompt",
+    );
+    assert_eq!(code, 200, "{echo}");
+    let (head, body) = echo.split_once("\n\n").unwrap();
+    let mut lines = head.lines();
+    assert_eq!(lines.next(), Some("POST /v1/generate?n=2 HTTP/1.1"));
+    let headers: Vec<&str> = lines.collect();
+    assert!(headers.contains(&"x-caller: startup"), "{headers:?}");
+    assert!(
+        headers.contains(&format!("x-forwarded-prefix: {base}").as_str()),
+        "{headers:?}"
+    );
+    assert!(
+        !headers.iter().any(|h| h.starts_with("x-gpu-market")),
+        "{headers:?}"
+    );
+    assert_eq!(body, "a prompt");
+    let (code, echo) = through_node(&url, Some(&token), reqwest::Method::GET, &base, "");
+    assert_eq!(code, 200);
+    assert!(echo.starts_with("GET / HTTP/1.1\n"), "{echo}");
+
+    // Anyone else is refused, each with the reason.
+    assert_eq!(
+        through_node(&url, None, reqwest::Method::GET, &base, ""),
+        (
+            401,
+            format!(
+                "the request carries no x-gpu-market-token header; the job's client gets one with `gpu-market job endpoint {}`",
+                s.job
+            )
+        )
+    );
+    let stranger = node_api::ServiceToken::issue(&Keypair::new(), &s.job, now + 3_600).to_string();
+    assert_eq!(
+        through_node(&url, Some(&stranger), reqwest::Method::GET, &base, ""),
+        (
+            403,
+            "the service token is not signed by the job's client".into()
+        )
+    );
+    let expired = node_api::ServiceToken::issue(&s.client.keypair, &s.job, now - 1);
+    assert_eq!(
+        through_node(
+            &url,
+            Some(&expired.to_string()),
+            reqwest::Method::GET,
+            &base,
+            ""
+        ),
+        (
+            401,
+            format!(
+                "the service token expired at {}; get a new one with `gpu-market job endpoint`",
+                now - 1
+            )
+        )
+    );
+    assert_eq!(
+        through_node(&url, Some("soon"), reqwest::Method::GET, &base, ""),
+        (401, "header x-gpu-market-token is malformed".into())
+    );
+    let other_job = Pubkey::new_unique();
+    let elsewhere =
+        node_api::ServiceToken::issue(&s.client.keypair, &other_job, now + 3_600).to_string();
+    let (code, message) = through_node(
+        &url,
+        Some(&elsewhere),
+        reqwest::Method::GET,
+        &format!("/v1/jobs/{other_job}/service/{port}/"),
+        "",
+    );
+    assert_eq!(code, 404);
+    assert!(
+        message.starts_with(&format!("this node holds no job {other_job}")),
+        "{message}"
+    );
+    // A token for this job does not open a port its manifest does not expose.
+    let other_port = if port == 1 { 2 } else { port - 1 };
+    assert_eq!(
+        through_node(
+            &url,
+            Some(&token),
+            reqwest::Method::GET,
+            &format!("/v1/jobs/{}/service/{other_port}/", s.job),
+            ""
+        ),
+        (
+            404,
+            format!(
+                "job {} exposes no port {other_port}; its manifest exposes [{port}]",
+                s.job
+            )
+        )
+    );
+
+    // The client closes the lease: the node stops the service and the URL is closed.
+    let keys = s.keys(&m, &s.client.pubkey(), &provider.pubkey());
+    signed(
+        &mut m,
+        gpu_market_client::escrow::close_lease(&keys),
+        &s.client.keypair,
+    )
+    .unwrap();
+    serve_until(&mut m, &mut node, 10, |_, events| {
+        events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Released { .. }))
+    });
+    assert_eq!(
+        through_node(&url, Some(&token), reqwest::Method::GET, &base, ""),
+        (
+            410,
+            format!(
+                "job {} has ended on this node; its service is closed",
+                s.job
+            )
+        )
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the service still listens after the lease closed"
+    );
+}

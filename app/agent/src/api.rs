@@ -11,15 +11,23 @@
 //! this node (404), the signer being the job's client (403), not seen before (401). Bodies
 //! are bounded per route (413) and must hash to what was signed (400). Handlers only read
 //! and write the job's own directory; nothing they do reaches a running workload.
+//!
+//! A lease's services are the exception: `/v1/jobs/{job}/service/{port}/...` forwards any
+//! request to the port the workload serves on the node's loopback, for a holder of the job
+//! client's [`ServiceToken`] (401 without one or past its expiry, 404 for a job this node does
+//! not hold or a port the manifest does not expose, 403 for a token its client did not sign,
+//! 410 once the lease ended, 503 while the workload is not running, 502 when it does not
+//! answer). The token header is not forwarded.
 
 use crate::executor::{self, INPUT_DIR, LOG_FILE, MANIFEST_FILE, MARKER_FILE, RESULT_FILE};
 use anchor_lang::solana_program::pubkey::Pubkey;
+use axum::extract::Request;
 use axum::{
     body::Body,
     extract::{DefaultBodyLimit, Path as UrlPath, Query, State},
     http::{header, HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
-    routing::{get, put},
+    routing::{any, get, put},
     Json, Router,
 };
 use gpu_market_client::{
@@ -28,8 +36,9 @@ use gpu_market_client::{
     hex,
     manifest::{self, Manifest, MAX_MANIFEST_BYTES},
     node_api::{
-        self, AuthError, ErrorBody, NodeJobStatus, SignedHeaders, LOG_DONE_HEADER, LOG_SIZE_HEADER,
-        MAX_LOG_CHUNK, MAX_LOG_WAIT, MAX_SEALED_BYTES, MAX_SKEW,
+        self, AuthError, ErrorBody, NodeJobStatus, ServiceToken, SignedHeaders, LOG_DONE_HEADER,
+        LOG_SIZE_HEADER, MAX_LOG_CHUNK, MAX_LOG_WAIT, MAX_SEALED_BYTES, MAX_SKEW,
+        SERVICE_TOKEN_HEADER,
     },
 };
 use serde::{Deserialize, Serialize};
@@ -265,12 +274,7 @@ impl JobBook {
             .unwrap_or_else(|| uri.path());
         let now = node_api::unix_now();
         signed.verify(method.as_str(), target, job, now)?;
-        let access = self.access(job).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("this node holds no job {job} (not assigned here, or its files were removed after the retention period)"),
-            )
-        })?;
+        let access = self.access(job).ok_or_else(|| not_held(job))?;
         if signed.signer != access.client {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -300,6 +304,37 @@ impl JobBook {
         }
         Ok((access, signed.body_sha256))
     }
+}
+
+impl JobBook {
+    /// Checks a service request's token: current (401), for a held job (404), signed by
+    /// its client (403).
+    fn authorize_service(&self, headers: &HeaderMap, job: &Pubkey) -> Result<Access, ApiError> {
+        let text = headers
+            .get(SERVICE_TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    format!("the request carries no {SERVICE_TOKEN_HEADER} header; the job's client gets one with `gpu-market job endpoint {job}`"),
+                )
+            })?;
+        let token = ServiceToken::parse(text)?;
+        let now = node_api::unix_now();
+        token.check_time(now)?;
+        let access = self.access(job).ok_or_else(|| not_held(job))?;
+        token
+            .verify(job, &access.client, now)
+            .map_err(|e| ApiError::new(StatusCode::FORBIDDEN, e.to_string()))?;
+        Ok(access)
+    }
+}
+
+fn not_held(job: &Pubkey) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        format!("this node holds no job {job} (not assigned here, or its files were removed after the retention period)"),
+    )
 }
 
 /// Writes a file only its owner may read.
@@ -384,6 +419,9 @@ pub fn router(book: Arc<JobBook>) -> Router {
         )
         .route("/v1/jobs/{job}/logs", get(logs))
         .route("/v1/jobs/{job}/result", get(result))
+        .route("/v1/jobs/{job}/service/{port}", any(service))
+        .route("/v1/jobs/{job}/service/{port}/", any(service))
+        .route("/v1/jobs/{job}/service/{port}/{*rest}", any(service))
         .with_state(book)
 }
 
@@ -919,32 +957,253 @@ async fn status(
         .map(str::to_owned)
         .collect();
     let (log, done) = log_state(&dir, &access);
-    let marker = fs::read_to_string(dir.join(MARKER_FILE)).unwrap_or_default();
-    let field = |key: &str| {
-        marker
-            .lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-            .map(str::to_owned)
+    let finished = executor::finished(&workload, &dir);
+    let state = match &finished {
+        _ if access.ended_at.is_some() => "ended",
+        Some(run) if run.succeeded => "finished",
+        Some(_) => "failed",
+        None if !waiting.is_empty() => "waiting",
+        None if done => "ended",
+        None => "running",
     };
-    let state = if access.ended_at.is_some() {
-        "ended"
-    } else if field("exit").as_deref() == Some("0") {
-        "finished"
-    } else if !marker.is_empty() {
-        "failed"
-    } else if !waiting.is_empty() {
-        "waiting"
-    } else if done {
-        "ended"
-    } else {
-        "running"
+    let health = match executor::read_manifest(&workload, &dir) {
+        Ok(manifest) => service_health(&manifest, &dir, &access).await,
+        Err(_) => BTreeMap::new(),
     };
     Ok(Json(NodeJobStatus {
         state: state.into(),
         waiting_for: waiting,
         log_bytes: fs::metadata(log).map(|m| m.len()).unwrap_or(0),
-        result_sha256: field("sha256"),
-        result_bytes: field("bytes").and_then(|b| b.parse().ok()),
-        health: BTreeMap::new(),
+        result_sha256: finished.as_ref().map(|run| hex::encode(&run.sha256)),
+        result_bytes: finished.as_ref().map(|run| run.bytes),
+        health,
     }))
+}
+
+/// How long a health check may take.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a service may take to start its answer (a long generation streams its body).
+const SERVICE_ANSWER_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long a service may take to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Largest request body forwarded to a service.
+pub const MAX_SERVICE_BODY: usize = 64 << 20;
+
+/// The state of each port the manifest exposes, checked now.
+async fn service_health(manifest: &Manifest, dir: &Path, access: &Access) -> BTreeMap<u16, String> {
+    let running = executor::services(dir);
+    let checks = manifest.ports.iter().map(|port| {
+        let host_port = running
+            .iter()
+            .find(|s| s.port == port.port)
+            .map(|s| s.host_port);
+        let ended = access.ended_at.is_some();
+        async move {
+            let state = match (host_port, &port.health) {
+                _ if ended => "closed (the job ended)".to_owned(),
+                (None, _) => "not running".to_owned(),
+                (Some(_), None) => "running (no health check)".to_owned(),
+                (Some(host_port), Some(path)) => check_health(host_port, path).await,
+            };
+            (port.port, state)
+        }
+    });
+    futures_util::future::join_all(checks)
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// `up` if GET `path` on the service answers 2xx or 3xx within [`HEALTH_TIMEOUT`],
+/// otherwise `down: <why>`.
+async fn check_health(host_port: u16, path: &str) -> String {
+    let request = axum::http::Request::get(path)
+        .header(header::HOST, format!("127.0.0.1:{host_port}"))
+        .body(Body::empty());
+    let Ok(request) = request else {
+        return format!("down: {path:?} is not a request path");
+    };
+    match tokio::time::timeout(HEALTH_TIMEOUT, forward(host_port, request)).await {
+        Err(_) => format!("down: no answer within {} s", HEALTH_TIMEOUT.as_secs()),
+        Ok(Err(why)) => format!("down: {why}"),
+        Ok(Ok(response))
+            if response.status().is_success() || response.status().is_redirection() =>
+        {
+            "up".to_owned()
+        }
+        Ok(Ok(response)) => format!("down: {path} answered {}", response.status()),
+    }
+}
+
+/// Sends `request` to the service on 127.0.0.1:`host_port` over a connection of its own.
+async fn forward(
+    host_port: u16,
+    request: axum::http::Request<Body>,
+) -> Result<axum::http::Response<hyper::body::Incoming>, String> {
+    let stream = tokio::time::timeout(
+        CONNECT_TIMEOUT,
+        tokio::net::TcpStream::connect(("127.0.0.1", host_port)),
+    )
+    .await
+    .map_err(|_| "it does not accept connections".to_owned())?
+    .map_err(|e| format!("it does not accept connections ({})", e.kind()))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("it does not speak HTTP/1.1 ({e})"))?;
+    // Ends with the response, or when either side hangs up.
+    tokio::spawn(connection);
+    sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("it broke off the request ({e})"))
+}
+
+/// Headers that describe one connection, not the request, and are not passed on.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<String> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect();
+    for name in HOP_BY_HOP
+        .iter()
+        .copied()
+        .chain(named.iter().map(String::as_str))
+    {
+        // The Connection header may name any header; these two frame the message.
+        if name != "host" && name != "content-length" {
+            headers.remove(name);
+        }
+    }
+}
+
+/// Forwards a request to a lease's service, for the holder of its client's token.
+async fn service(
+    State(book): Shared,
+    UrlPath(params): UrlPath<HashMap<String, String>>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let job = parse_job(params.get("job").map_or("", String::as_str))?;
+    let port_text = params.get("port").map_or("", String::as_str);
+    // Digits as written, so that the path below the prefix is found in the raw path.
+    let port = port_text
+        .parse::<u16>()
+        .ok()
+        .filter(|p| p.to_string() == port_text)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{port_text:?} is not a port"),
+            )
+        })?;
+    let access = book.authorize_service(request.headers(), &job)?;
+    if access.ended_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            format!("job {job} has ended on this node; its service is closed"),
+        ));
+    }
+    let dir = book.workdir(&job);
+    let manifest = executor::read_manifest(&access.workload(), &dir).map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("job {job} has not started: its manifest was not uploaded"),
+        )
+    })?;
+    if !manifest.ports.iter().any(|p| p.port == port) {
+        let exposed: Vec<u16> = manifest.ports.iter().map(|p| p.port).collect();
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("job {job} exposes no port {port}; its manifest exposes {exposed:?}"),
+        ));
+    }
+    let host_port = executor::services(&dir)
+        .into_iter()
+        .find(|s| s.port == port)
+        .map(|s| s.host_port)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the workload of job {job} is not running on this node"),
+            )
+        })?;
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_SERVICE_BODY as u64) {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("a service request's body may be at most {MAX_SERVICE_BODY} bytes"),
+        ));
+    }
+    let (mut parts, body) = request.into_parts();
+    let prefix = format!("/v1/jobs/{job}/service/{port}");
+    let rest = parts
+        .uri
+        .path()
+        .strip_prefix(&prefix)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "the request path does not parse"))?;
+    let target = match (rest, parts.uri.query()) {
+        ("", None) => "/".to_owned(),
+        ("", Some(q)) => format!("/?{q}"),
+        (path, None) => path.to_owned(),
+        (path, Some(q)) => format!("{path}?{q}"),
+    };
+    parts.uri = target
+        .parse()
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the request path does not parse"))?;
+    parts.version = axum::http::Version::HTTP_11;
+    strip_hop_by_hop(&mut parts.headers);
+    parts.headers.remove(SERVICE_TOKEN_HEADER);
+    // What the node says about the request, not what the caller claims.
+    for name in [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-forwarded-prefix",
+    ] {
+        parts.headers.remove(name);
+    }
+    if let Ok(value) = prefix.parse() {
+        parts.headers.insert("x-forwarded-prefix", value);
+    }
+    let body = Body::new(http_body_util::Limited::new(body, MAX_SERVICE_BODY));
+    let sent = forward(host_port, axum::http::Request::from_parts(parts, body));
+    let response = tokio::time::timeout(SERVICE_ANSWER_TIMEOUT, sent)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "the service of job {job} on port {port} did not answer within {} s",
+                    SERVICE_ANSWER_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+        .map_err(|why| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("the service of job {job} on port {port} did not answer: {why}"),
+            )
+        })?;
+    let (mut parts, body) = response.into_parts();
+    strip_hop_by_hop(&mut parts.headers);
+    Ok(Response::from_parts(parts, Body::new(body)))
 }

@@ -13,7 +13,9 @@
 //! work directory out differently: `manifest.json` (the verified manifest), `input/` (the
 //! unpacked inputs), `log` (stdout and stderr together, what `job logs` streams), `output/`
 //! (the workload's output directory) and `result.tar` (the output directory packed when the
-//! workload exited, the file that gets hashed and served).
+//! workload exited, the file that gets hashed and served). While a workload that exposes
+//! ports runs, `services.json` says on which loopback port of the node each of them is
+//! reached (the node's API forwards a lease's requests there).
 //!
 //! Workload URIs:
 //! - `manifest:process` and `manifest:oci://<image>`: the manifest in the work directory,
@@ -63,6 +65,8 @@ pub const LOG_FILE: &str = "log";
 pub const OUTPUT_DIR: &str = "output";
 /// A manifest job's output directory, packed.
 pub const RESULT_FILE: &str = "result.tar";
+/// Where a running manifest workload's exposed ports are reached on the node.
+pub const SERVICES_FILE: &str = "services.json";
 const JOB_ENV: &str = "GPU_MARKET_JOB";
 const OUTPUT_DIR_ENV: &str = "GPU_MARKET_OUTPUT_DIR";
 const INPUT_DIR_ENV: &str = "GPU_MARKET_INPUT_DIR";
@@ -78,6 +82,46 @@ const PIDS_LIMIT: u32 = 4096;
 const STDERR_TAIL_BYTES: u64 = 2048;
 /// How long `<runtime> info` and `<runtime> rm` may take before the engine counts as absent.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A port a running workload serves, as the node reaches it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Service {
+    /// The port the manifest exposes.
+    pub port: u16,
+    /// Where the node reaches it: a port on 127.0.0.1.
+    pub host_port: u16,
+}
+
+/// The services of the workload running in `workdir` (none when it is not running).
+pub fn services(workdir: &Path) -> Vec<Service> {
+    fs::read(workdir.join(SERVICES_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+fn write_services(workdir: &Path, services: &[Service]) -> Result<(), ExecError> {
+    if services.is_empty() {
+        return Ok(());
+    }
+    let path = workdir.join(SERVICES_FILE);
+    let tmp = workdir.join("services.json.tmp");
+    let bytes = serde_json::to_vec(services).map_err(|e| ExecError::Io {
+        context: format!("writing {}", path.display()),
+        source: io::Error::other(e),
+    })?;
+    // Renamed into place: the API never reads half a file.
+    fs::write(&tmp, bytes)
+        .and_then(|()| fs::rename(&tmp, &path))
+        .context(|| format!("writing {}", path.display()))
+}
+
+/// A port on 127.0.0.1 that nothing listens on now.
+fn free_loopback_port() -> io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
 
 /// A finished workload's result file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,6 +309,26 @@ pub fn read_manifest(workload: &Workload, workdir: &Path) -> Result<Manifest, Ex
     })
 }
 
+/// How a manifest job's finished run ended, as its completion marker records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finished {
+    /// SHA-256 of the result tar.
+    pub sha256: [u8; 32],
+    /// Size of the result tar.
+    pub bytes: u64,
+    /// The workload exited with status 0.
+    pub succeeded: bool,
+}
+
+/// The finished run of a manifest job in `workdir`, if there is one.
+pub fn finished(workload: &Workload, workdir: &Path) -> Option<Finished> {
+    Marker::read(workdir, &workload.content_hash, Layout::Manifest).map(|m| Finished {
+        sha256: m.sha256,
+        bytes: m.bytes,
+        succeeded: m.exit == Exit::Code(0),
+    })
+}
+
 /// Ends a manifest job whose client's uploads never came, without running anything: the
 /// log says why, the result is an empty output directory. A finished run is left alone.
 pub fn end_unrun(workload: &Workload, workdir: &Path, reason: &str) -> Result<Progress, ExecError> {
@@ -344,7 +408,24 @@ impl Executor for LocalProcessExecutor {
                 uri: workload.uri.clone(),
                 reason: "the manifest's command is empty".into(),
             })?;
-            return self.runs.start(
+            if self.runs.tracks(job) {
+                return Ok(());
+            }
+            // A local process shares the node's network and listens on its ports itself: a
+            // port something on the node already serves (the API, another job's service, a
+            // daemon) is refused rather than handed to this job's client.
+            for port in &manifest.ports {
+                if std::net::TcpListener::bind(("127.0.0.1", port.port)).is_err() {
+                    return Err(ExecError::Manifest {
+                        uri: workload.uri.clone(),
+                        reason: format!(
+                            "port {} is in use on this node; a local process needs ports of its own",
+                            port.port
+                        ),
+                    });
+                }
+            }
+            self.runs.start(
                 job,
                 workload.content_hash,
                 launch.workdir,
@@ -361,7 +442,17 @@ impl Executor for LocalProcessExecutor {
                         .env(INPUT_DIR_ENV, dir.join(INPUT_DIR));
                     (process, None)
                 },
-            );
+            )?;
+            // A local process shares the node's network: it listens on its ports itself.
+            let services: Vec<Service> = manifest
+                .ports
+                .iter()
+                .map(|p| Service {
+                    port: p.port,
+                    host_port: p.port,
+                })
+                .collect();
+            return self.runs.note_services(job, &services);
         }
         let command = shell_command(workload)?;
         self.runs.start(
@@ -528,6 +619,18 @@ impl Executor for ContainerExecutor {
                         .collect(),
                     output_dir: manifest.output_dir.clone(),
                     input_dir: manifest.input.is_some().then(|| manifest.input_dir.clone()),
+                    publish: manifest
+                        .ports
+                        .iter()
+                        .map(|p| {
+                            free_loopback_port()
+                                .map(|host_port| Service {
+                                    port: p.port,
+                                    host_port,
+                                })
+                                .context(|| "finding a free port for the service".to_owned())
+                        })
+                        .collect::<Result<_, _>>()?,
                     gpus: Vec::new(),
                     cpu_cores: launch.cpu_cores,
                     ram_mib: launch.ram_mib,
@@ -543,6 +646,7 @@ impl Executor for ContainerExecutor {
                     env: BTreeMap::new(),
                     output_dir: CONTAINER_OUTPUT_DIR.to_owned(),
                     input_dir: None,
+                    publish: Vec::new(),
                     gpus: Vec::new(),
                     cpu_cores: launch.cpu_cores,
                     ram_mib: launch.ram_mib,
@@ -552,6 +656,7 @@ impl Executor for ContainerExecutor {
         };
         let gpus = self.allocate(job, launch.gpus)?;
         let spec = ContainerSpec { gpus, ..spec };
+        let spec_services = spec.publish.clone();
         let name = container_name(job);
         // A container left by a dead agent keeps the name taken and may still write output.
         let cleanup = vec![self.runtime.clone(), "rm".into(), "-f".into(), name];
@@ -572,7 +677,8 @@ impl Executor for ContainerExecutor {
         if started.is_err() || self.runs.running().iter().all(|j| j != job) {
             self.release(job);
         }
-        started
+        started?;
+        self.runs.note_services(job, &spec_services)
     }
 
     fn poll(&mut self, job: &Pubkey) -> Result<Progress, ExecError> {
@@ -630,6 +736,8 @@ struct ContainerSpec {
     env: BTreeMap<String, String>,
     output_dir: String,
     input_dir: Option<String>,
+    /// Exposed ports, each published on a port of the node's 127.0.0.1 only.
+    publish: Vec<Service>,
     /// The node's GPU indices the container sees.
     gpus: Vec<usize>,
     cpu_cores: u16,
@@ -685,6 +793,12 @@ fn container_command(
     }
     if spec.ram_mib > 0 {
         command.arg("--memory").arg(format!("{}m", spec.ram_mib));
+    }
+    for service in &spec.publish {
+        // Loopback only: the node's API is the one way in, for the job's client only.
+        command
+            .arg("-p")
+            .arg(format!("127.0.0.1:{}:{}", service.host_port, service.port));
     }
     command
         .arg("-e")
@@ -965,6 +1079,16 @@ impl Runs {
         Ok(())
     }
 
+    /// Records where a running job's services are reached; nothing for a finished run.
+    fn note_services(&self, job: &Pubkey, services: &[Service]) -> Result<(), ExecError> {
+        match self.jobs.get(job) {
+            Some(run) if matches!(run.state, RunState::Running(_)) => {
+                write_services(&run.workdir, services)
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn poll(&mut self, job: &Pubkey) -> Result<Progress, ExecError> {
         let run = self.jobs.get_mut(job).ok_or(ExecError::UnknownJob(*job))?;
         let child = match &mut run.state {
@@ -980,6 +1104,7 @@ impl Runs {
         // The workload ends with its main process; anything it left in the background must
         // not write to the output while it is hashed.
         kill_group(child.id());
+        forget_services(&run.workdir);
         let marker = Marker::record(
             &run.workdir,
             run.content_hash,
@@ -996,9 +1121,13 @@ impl Runs {
             Some(Run {
                 state: RunState::Running(mut child),
                 cleanup,
+                workdir,
                 ..
-            }) => halt(&mut child, cleanup.as_deref())
-                .context(|| format!("stopping the workload of job {job}")),
+            }) => {
+                forget_services(&workdir);
+                halt(&mut child, cleanup.as_deref())
+                    .context(|| format!("stopping the workload of job {job}"))
+            }
             _ => Ok(()),
         }
     }
@@ -1008,11 +1137,18 @@ impl Drop for Runs {
     fn drop(&mut self) {
         for run in self.jobs.values_mut() {
             if let RunState::Running(child) = &mut run.state {
+                forget_services(&run.workdir);
                 // Nothing to report to from a drop; halt is best effort by then.
                 let _ = halt(child, run.cleanup.as_deref());
             }
         }
     }
+}
+
+/// Forgets where a workload's services were: nothing serves there any more.
+fn forget_services(workdir: &Path) {
+    // Best effort: a file left behind names ports the API finds closed.
+    let _ = fs::remove_file(workdir.join(SERVICES_FILE));
 }
 
 /// Starts the command `build` makes in `workdir` with fresh output files, after killing what
@@ -1041,6 +1177,7 @@ fn spawn(
         STDERR_FILE,
         LOG_FILE,
         RESULT_FILE,
+        SERVICES_FILE,
     ] {
         // Removed rather than truncated: a straggler that survived the kill keeps writing
         // to the old file, not into the new run's output.
@@ -1709,6 +1846,7 @@ mod tests {
             env: BTreeMap::new(),
             output_dir: CONTAINER_OUTPUT_DIR.into(),
             input_dir: None,
+            publish: Vec::new(),
             gpus,
             cpu_cores: 0,
             ram_mib: 0,
@@ -1771,6 +1909,10 @@ mod tests {
         spec.input_dir = Some("/data".into());
         spec.cpu_cores = 8;
         spec.ram_mib = 65_536;
+        spec.publish = vec![Service {
+            port: 8080,
+            host_port: 41_234,
+        }];
         let workdir = Path::new("/w/job");
         let command = container_command("docker", &job, &spec, Layout::Manifest, workdir);
         let name = format!("gpu-market-{}", &job.to_string()[..16]);
@@ -1789,6 +1931,8 @@ mod tests {
             "8",
             "--memory",
             "65536m",
+            "-p",
+            "127.0.0.1:41234:8080",
             "-e",
             &format!("GPU_MARKET_JOB={job}"),
             "-e",
@@ -1881,6 +2025,46 @@ mod tests {
             input: None,
             ports: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_local_process_gets_its_ports_noted_and_is_refused_one_the_node_already_serves() {
+        let (_dir, workdir, job) = setup();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut manifest = process_manifest(&["sleep", "30"]);
+        manifest.secrets = Vec::new();
+        manifest.ports = vec![manifest::Port { port, health: None }];
+        let workload = manifest_job(&workdir, &manifest);
+        let mut executor = LocalProcessExecutor::new();
+        executor
+            .launch(&job, &Launch::new(&workload, &workdir))
+            .unwrap();
+        assert_eq!(
+            services(&workdir),
+            vec![Service {
+                port,
+                host_port: port
+            }]
+        );
+        executor.stop(&job).unwrap();
+        assert_eq!(services(&workdir), Vec::new());
+
+        let taken = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+        let err = executor
+            .launch(&job, &Launch::new(&workload, &workdir))
+            .unwrap_err();
+        assert!(
+            matches!(&err, ExecError::Manifest { reason, .. }
+                if *reason == format!("port {port} is in use on this node; a local process needs ports of its own")),
+            "{err:?}"
+        );
+        assert!(executor.running().is_empty());
+        assert!(!workdir.join(SERVICES_FILE).exists());
+        drop(taken);
     }
 
     #[test]

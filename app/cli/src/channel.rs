@@ -1,6 +1,6 @@
 //! What the CLI does over a node's job API: pack a manifest job's inputs, seal its secrets,
-//! upload both to the node that took the job, stream its log, and download and verify its
-//! result.
+//! upload both to the node that took the job, stream its log, download and verify its
+//! result, and hand out the URL and token of a lease's service.
 
 use crate::{CliError, Context};
 use clap::Args;
@@ -8,7 +8,7 @@ use gpu_market_client::{
     archive,
     escrow::{Job, JobStatus},
     manifest::{InputDigest, Manifest, ManifestFile},
-    node_api::{self, NodeClient, NodeError},
+    node_api::{self, NodeClient, NodeError, NodeJobStatus},
     pda,
     registry::Provider,
     Chain, Pubkey,
@@ -293,6 +293,111 @@ pub fn upload<C: Chain>(
         manifest_sha256: gpu_market_client::hex::encode(&workload.content_hash),
         input_bytes,
         secrets: secrets.keys().cloned().collect(),
+    })
+}
+
+/// What the node holding `job` reports of it.
+pub fn node_status<C: Chain>(
+    ctx: &mut Context<C>,
+    address: &Pubkey,
+    job: &Job,
+) -> Result<NodeJobStatus, CliError> {
+    let (_, endpoint) = node_of(ctx, address, job)?;
+    let client = NodeClient::new(&endpoint, ctx.signer()?)?;
+    Ok(client.status(address)?)
+}
+
+/// A lease's service, as `job endpoint` prints it.
+#[derive(Debug, Serialize)]
+pub struct Endpoint {
+    pub job: String,
+    pub services: Vec<ServiceView>,
+    /// The header every request carries.
+    pub token_header: &'static str,
+    pub token: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+/// One exposed port.
+#[derive(Debug, Serialize)]
+pub struct ServiceView {
+    pub port: u16,
+    pub url: String,
+    pub health: String,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for service in &self.services {
+            writeln!(
+                f,
+                "port {}  {}  ({})",
+                service.port, service.url, service.health
+            )?;
+        }
+        let left = self.expires_at.saturating_sub(node_api::unix_now());
+        writeln!(
+            f,
+            "token    {} (valid for {}, until unix time {}, or until the lease ends)",
+            self.token,
+            crate::units::format_duration(left),
+            self.expires_at
+        )?;
+        if let Some(first) = self.services.first() {
+            write!(
+                f,
+                "try      curl -H '{}: {}' {}",
+                self.token_header, self.token, first.url
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The URLs of a running job's services and a token for them, valid for `valid` seconds.
+pub fn endpoint<C: Chain>(
+    ctx: &mut Context<C>,
+    address: &Pubkey,
+    job: &Job,
+    port: Option<u16>,
+    valid: i64,
+) -> Result<Endpoint, CliError> {
+    if valid <= 0 || valid > node_api::MAX_TOKEN_LIFETIME {
+        return Err(CliError::input(
+            "--valid must be more than 0 and at most 30d: nodes refuse longer tokens",
+        ));
+    }
+    let (_, url) = node_of(ctx, address, job)?;
+    let status = NodeClient::new(&url, ctx.signer()?)?.status(address)?;
+    if status.health.is_empty() {
+        return Err(CliError::input(format!(
+            "job {address} exposes no ports: its manifest has no [[ports]]"
+        )));
+    }
+    if let Some(port) = port.filter(|p| !status.health.contains_key(p)) {
+        let exposed: Vec<u16> = status.health.keys().copied().collect();
+        return Err(CliError::input(format!(
+            "job {address} exposes no port {port}; its manifest exposes {exposed:?}"
+        )));
+    }
+    let expires_at = node_api::unix_now().saturating_add(valid);
+    let token = node_api::ServiceToken::issue(ctx.signer()?, address, expires_at);
+    Ok(Endpoint {
+        job: address.to_string(),
+        services: status
+            .health
+            .into_iter()
+            .filter(|(p, _)| port.is_none_or(|wanted| wanted == *p))
+            .map(|(port, health)| ServiceView {
+                port,
+                url: node_api::service_url(&url, address, port),
+                health,
+            })
+            .collect(),
+        token_header: node_api::SERVICE_TOKEN_HEADER,
+        token: token.to_string(),
+        expires_at,
     })
 }
 

@@ -2,8 +2,12 @@
 //!
 //! Thirty providers with varied GPUs, regions and prices stake and register; four startups
 //! post batch jobs and leases, in instant and auction mode; every provider runs the real
-//! agent with the local-process executor, so each job's workload is an actual process
-//! whose output is hashed and submitted; a keeper runs the market's upkeep. One provider
+//! agent with the local-process executor and serves the node's job API on loopback, so each
+//! job's workload is an actual process. A batch job is a workload manifest: its client
+//! uploads the manifest to the node that took the job, the node runs it and submits the
+//! SHA-256 of its packed output directory, and the client downloads the result from the node,
+//! checks it against the chain before unpacking it, and approves. A keeper runs the market's
+//! upkeep. One provider
 //! vanishes mid-job: its job expires, its stake is slashed, and the job is re-queued and
 //! finished by another provider. The clock runs through a rewards epoch, providers claim
 //! their uptime rewards, and the demo ends with a settlement report and a check that no
@@ -17,13 +21,16 @@ use crate::{
 };
 use clap::Args;
 use gpu_market_agent::{
+    api::{ApiServer, JobBook, Limits},
     executor::{AutoExecutor, LocalProcessExecutor},
     Agent, AgentConfig, AgentEvent,
 };
 use gpu_market_client::{
     driver,
     escrow::{self, Job, JobKind, JobMode, JobStatus, SlashAmounts},
+    manifest::{self, Manifest, Runner},
     market::MarketSnapshot,
+    node_api::{NodeClient, NodeError},
     pda,
     registry::{self, GpuClass, Hardware, Provider, Requirements},
     rewards::{self, EmissionConfig, ProviderRewards},
@@ -34,7 +41,15 @@ use indicatif::{ProgressBar, ProgressStyle};
 use job_escrow::CreateJobArgs;
 use provider_registry::RegisterProviderArgs;
 use serde::Serialize;
-use std::{collections::HashMap, fmt, io::Write, path::PathBuf, time::Instant};
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+    io::Write,
+    net::TcpListener,
+    path::PathBuf,
+    sync::Arc,
+    time::Instant,
+};
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -56,6 +71,33 @@ const HEARTBEAT_INTERVAL: i64 = 300;
 const EPOCH_LENGTH: i64 = 3_600;
 /// Rounds after which the demo gives up (each round moves the clock `step` seconds).
 const MAX_ROUNDS: usize = 1_000;
+/// How long a node keeps a finished job's log and result for its client.
+const RETENTION: i64 = 7 * 86_400;
+/// How long a node waits for a client's uploads before it ends a batch job unrun.
+const UPLOAD_TIMEOUT: i64 = 900;
+/// Largest result a client downloads.
+const MAX_RESULT_BYTES: u64 = 1 << 30;
+
+/// A batch posting's manifest: its shell line runs with its stdout in the output directory.
+fn batch_manifest(command: &str) -> Manifest {
+    Manifest {
+        version: manifest::VERSION,
+        runner: Runner::Process {
+            command: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("({command}) > \"$GPU_MARKET_OUTPUT_DIR/stdout.txt\""),
+            ],
+        },
+        args: Vec::new(),
+        env: Default::default(),
+        secrets: Vec::new(),
+        output_dir: manifest::DEFAULT_OUTPUT_DIR.into(),
+        input_dir: manifest::DEFAULT_INPUT_DIR.into(),
+        input: None,
+        ports: Vec::new(),
+    }
+}
 
 /// GPU models on offer: name, class, VRAM (MiB), GPUs per node, base price (in 1/100 of a
 /// token per GPU-hour), benchmark.
@@ -103,6 +145,8 @@ const DE: u16 = 276;
 struct Node {
     keypair: Keypair,
     agent: Option<Agent>,
+    /// The node's job API; stops with the node.
+    api: Option<ApiServer>,
     label: String,
 }
 
@@ -453,9 +497,18 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             stake,
             &token::TOKEN_PROGRAM,
         )?;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        let node_dir = work_dir.join(format!("node-{i}"));
+        let book = Arc::new(JobBook::open(
+            &node_dir,
+            keypair.insecure_clone(),
+            Limits::default(),
+        )?);
+        let api = ApiServer::start(book.clone(), listener)?;
         let listing = RegisterProviderArgs {
             operator: me,
-            endpoint: format!("https://node-{i}.demo.gpu-market.example"),
+            endpoint,
             region,
             hardware: Hardware {
                 gpu_model: model.into(),
@@ -483,13 +536,15 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             me,
             Box::new(AutoExecutor::new(None, Some(LocalProcessExecutor::new()))),
             AgentConfig {
-                work_dir: work_dir.join(format!("node-{i}")),
+                work_dir: node_dir,
                 withdraw_every: 600,
             },
-        );
+        )
+        .with_api(book, RETENTION, UPLOAD_TIMEOUT);
         nodes.push(Node {
             keypair,
             agent: Some(agent),
+            api: Some(api),
             label: format!(
                 "node-{i:02} {gpus}x {} {} @{}",
                 short_model(model),
@@ -544,10 +599,21 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     // Jobs.
     let postings = postings();
     let mut job_names: HashMap<Pubkey, &'static str> = HashMap::new();
+    let mut manifests: HashMap<Pubkey, Manifest> = HashMap::new();
     for (id, posting) in postings.iter().enumerate() {
         let client = &clients[posting.client];
         let job_id = u64::try_from(id).unwrap_or(0) + 1;
-        let workload = gpu_market_agent::executor::process_workload(posting.command);
+        let address = pda::job(&client.pubkey(), job_id);
+        // Batch jobs are manifests, served through the node's job API; leases run a
+        // process whose output nobody downloads.
+        let workload = if posting.kind == JobKind::Batch {
+            let manifest = batch_manifest(posting.command);
+            let workload = manifest.workload();
+            manifests.insert(address, manifest);
+            workload
+        } else {
+            gpu_market_agent::executor::process_workload(posting.command)
+        };
         let ix = escrow::create_job(
             &client.pubkey(),
             &payment_mint,
@@ -572,7 +638,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             },
         );
         chain.send(&[ix], &[client])?;
-        job_names.insert(pda::job(&client.pubkey(), job_id), posting.name);
+        job_names.insert(address, posting.name);
     }
     progress.say(format!(
         "{} jobs posted by {} startups ({} leases, {} auctions)",
@@ -589,6 +655,10 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     let mut story: Vec<String> = Vec::new();
     let mut agent_txs = 0usize;
     let mut flaky_gone = false;
+    // (job, provider) pairs whose manifest the client has sent: a re-queued job goes to a
+    // node that needs it again.
+    let mut uploaded: HashSet<(Pubkey, Pubkey)> = HashSet::new();
+    let results_dir = work_dir.join("downloads");
     let mut rounds = 0usize;
     let name = |job: &Pubkey| job_names.get(job).copied().unwrap_or("?");
     let start_time = chain.now()?;
@@ -646,6 +716,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                     .any(|e| matches!(e, AgentEvent::Launched { .. }))
             {
                 node.agent = None;
+                node.api = None;
                 flaky_gone = true;
                 let line = format!("{} vanished mid-job (its process was killed)", node.label);
                 progress.say(&line);
@@ -668,31 +739,58 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             }
         }
         for (address, job) in &snapshot.jobs {
+            // The client sends its manifest to the node that started its job.
+            let Some(client_index) = clients.iter().position(|c| c.pubkey() == job.client) else {
+                continue;
+            };
+            if let (JobStatus::Running, Some(assignment), Some(manifest)) =
+                (job.status, job.assignment, manifests.get(address))
+            {
+                if !uploaded.contains(&(*address, assignment.provider)) {
+                    let node =
+                        node_client(&snapshot, &assignment.provider, &clients[client_index])?;
+                    match node.put_manifest(address, &manifest.canonical_bytes()) {
+                        Ok(()) => {
+                            uploaded.insert((*address, assignment.provider));
+                            let line = format!(
+                                "{} sent the manifest of {} to its node's job API",
+                                client_names[client_index],
+                                name(address)
+                            );
+                            progress.say(&line);
+                            story.push(line);
+                        }
+                        // A node that vanished answers nothing; the job is re-queued.
+                        Err(NodeError::Unreachable { .. }) => {}
+                        Err(err) => return Err(demo_err(err)),
+                    }
+                }
+            }
             if job.status == JobStatus::ResultSubmitted && job.kind == JobKind::Batch {
-                // Every client but the last checks the output itself and approves at once;
-                // the last lets the challenge window run out (the provider then settles).
-                let client_index = clients.iter().position(|c| c.pubkey() == job.client);
-                if client_index == Some(clients.len() - 1) {
+                // Every client but the last downloads the output, checks it and approves at
+                // once; the last lets the challenge window run out (the provider then
+                // settles).
+                if client_index == clients.len() - 1 {
                     continue;
                 }
-                if let Some(i) = client_index {
-                    if verified(job) {
-                        let keys = driver::settle_accounts(&snapshot, &job.client, job)?;
-                        chain.send(
-                            &[
-                                escrow::settlement_compute_limit(0),
-                                escrow::approve_result(&keys),
-                            ],
-                            &[&clients[i]],
-                        )?;
-                        let line = format!(
-                            "{} verified the output of {} and approved it",
-                            client_names[i],
-                            name(address)
-                        );
-                        progress.say(&line);
-                        story.push(line);
-                    }
+                let i = client_index;
+                let dest = results_dir.join(client_names[i]).join(name(address));
+                if let Some(bytes) = download(&snapshot, address, job, &clients[i], &dest)? {
+                    let keys = driver::settle_accounts(&snapshot, &job.client, job)?;
+                    chain.send(
+                        &[
+                            escrow::settlement_compute_limit(0),
+                            escrow::approve_result(&keys),
+                        ],
+                        &[&clients[i]],
+                    )?;
+                    let line = format!(
+                        "{} downloaded the output of {} ({bytes} bytes), checked it against the chain and approved it",
+                        client_names[i],
+                        name(address)
+                    );
+                    progress.say(&line);
+                    story.push(line);
                 }
             }
         }
@@ -783,18 +881,45 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     Ok(report)
 }
 
-/// A client's check of a batch result: the output the provider points at hashes to what
-/// it submitted on chain.
-fn verified(job: &Job) -> bool {
-    let Some(result) = &job.result else {
-        return false;
+/// A client of the job API of `provider`'s node, signing as `client`.
+fn node_client<'k>(
+    snapshot: &MarketSnapshot,
+    provider: &Pubkey,
+    client: &'k Keypair,
+) -> Result<NodeClient<'k>, CliError> {
+    let endpoint = snapshot
+        .provider(provider)
+        .map(|view| view.provider.endpoint.as_str())
+        .unwrap_or_default();
+    Ok(NodeClient::new(endpoint, client)?)
+}
+
+/// A client's download of a batch result from the node that submitted it, checked against
+/// the hash on chain before it is unpacked into `dest`. `None` if the result does not
+/// verify (the client does not approve it).
+fn download(
+    snapshot: &MarketSnapshot,
+    address: &Pubkey,
+    job: &Job,
+    client: &Keypair,
+    dest: &std::path::Path,
+) -> Result<Option<u64>, CliError> {
+    let (Some(result), Some(assignment)) = (&job.result, job.assignment) else {
+        return Ok(None);
     };
-    let Some(path) = result.uri.strip_prefix("file://") else {
-        return false;
-    };
-    std::fs::read(path)
-        .map(|bytes| solana_sha256_hasher::hash(&bytes).to_bytes() == result.hash)
-        .unwrap_or(false)
+    let node = node_client(snapshot, &assignment.provider, client)?;
+    match node.download_verified(
+        address,
+        &result.uri,
+        &result.hash,
+        dest,
+        MAX_RESULT_BYTES,
+        |_, _| {},
+    ) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(NodeError::ResultMismatch { .. }) => Ok(None),
+        Err(err) => Err(demo_err(err)),
+    }
 }
 
 fn short_model(model: &str) -> String {

@@ -23,12 +23,16 @@ use job_escrow::CreateJobArgs;
 use serde::Serialize;
 use std::{fmt, path::PathBuf, time::Duration as StdDuration};
 
+/// How long the service token `job submit --wait` prints for a lease is valid.
+const DEFAULT_TOKEN_VALIDITY: i64 = 86_400;
+
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
     /// Post a job and escrow its maximum cost (max price x GPUs x duration) plus the
     /// crank tip. What is not billed comes back.
     Submit(SubmitArgs),
-    /// Show a job.
+    /// Show a job. For your own running manifest job, also what its node reports: the
+    /// workload's state and the health of each service port.
     Show {
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
@@ -104,6 +108,19 @@ pub enum JobCommand {
         /// Keep streaming new lines until the workload ends.
         #[arg(long, short = 'f')]
         follow: bool,
+    },
+    /// Print the URL of a running lease's service at its node and a token for it: any HTTP
+    /// client reaches the service with the token in the x-gpu-market-token header, until
+    /// the token expires or the lease ends. Only the job's client can make a token.
+    Endpoint {
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+        /// Only this exposed port (default: every port the manifest exposes).
+        #[arg(long)]
+        port: Option<u16>,
+        /// How long the token is valid, e.g. 8h (at most 30d).
+        #[arg(long, default_value = "24h")]
+        valid: Duration,
     },
     /// Download a batch job's result from its node, check its SHA-256 against the hash the
     /// chain holds before unpacking anything, and unpack it. On a mismatch nothing is kept
@@ -258,6 +275,13 @@ pub struct JobView {
     pub result_sha256: Option<String>,
     pub result_uri: Option<String>,
     pub attempts: u8,
+    /// What the node reports, for the job's client: the workload's state (or why the node
+    /// could not be asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_state: Option<String>,
+    /// The health of each service port, as the node checked it when asked.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub services: std::collections::BTreeMap<u16, String>,
 }
 
 impl JobView {
@@ -294,6 +318,8 @@ impl JobView {
                 .map(|r| gpu_market_client::hex::encode(&r.hash)),
             result_uri: job.result.as_ref().map(|r| r.uri.clone()),
             attempts: job.attempts,
+            node_state: None,
+            services: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -344,6 +370,12 @@ impl fmt::Display for JobView {
         }
         if let (Some(hash), Some(uri)) = (&self.result_sha256, &self.result_uri) {
             writeln!(f, "result    sha256 {hash}\n          {uri}")?;
+        }
+        if let Some(state) = &self.node_state {
+            writeln!(f, "node      {state}")?;
+        }
+        for (port, health) in &self.services {
+            writeln!(f, "service   port {port}: {health}")?;
         }
         Ok(())
     }
@@ -489,7 +521,26 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
         JobCommand::Show { job } => {
             let data = fetch_job(ctx, &job)?;
             let (decimals, _) = ctx.mint(&data.payment_mint)?;
-            ctx.print(&JobView::new(job, &data, decimals))
+            let mut view = JobView::new(job, &data, decimals);
+            let mine = ctx.me().is_ok_and(|me| me == data.client);
+            let at_node = matches!(
+                data.status,
+                JobStatus::Running | JobStatus::ResultSubmitted | JobStatus::Disputed
+            );
+            if mine && at_node && gpu_market_client::manifest::is_manifest(&data.workload) {
+                match channel::node_status(ctx, &job, &data) {
+                    Ok(status) => {
+                        view.node_state = Some(if status.waiting_for.is_empty() {
+                            status.state
+                        } else {
+                            format!("{} for {}", status.state, status.waiting_for.join(", "))
+                        });
+                        view.services = status.health;
+                    }
+                    Err(err) => view.node_state = Some(format!("not reachable: {err}")),
+                }
+            }
+            ctx.print(&view)
         }
         JobCommand::List { mine, status } => {
             // Only --mine needs to know who you are.
@@ -619,6 +670,18 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let written = channel::logs(ctx, &job, &data, follow, &mut out);
             ctx.out = out;
             written.map(drop)
+        }
+        JobCommand::Endpoint { job, port, valid } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "reach the service of")?;
+            if data.status != JobStatus::Running {
+                return Err(CliError::input(format!(
+                    "job {job} is {}: a service is reached only while its job runs",
+                    status_name(data.status)
+                )));
+            }
+            let endpoint = channel::endpoint(ctx, &job, &data, port, valid.seconds)?;
+            ctx.print(&endpoint)
         }
         JobCommand::Results { job, out } => {
             let data = fetch_job(ctx, &job)?;
@@ -795,6 +858,13 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
     if let Some(dir) = &args.download {
         let downloaded = channel::download(ctx, &address, &job, dir)?;
         ctx.print(&downloaded)?;
+    }
+    let serves = prepared
+        .as_ref()
+        .is_some_and(|p| !p.manifest.ports.is_empty());
+    if job.kind == JobKind::Lease && serves {
+        let endpoint = channel::endpoint(ctx, &address, &job, None, DEFAULT_TOKEN_VALIDITY)?;
+        ctx.print(&endpoint)?;
     }
     if job.status == JobStatus::ResultSubmitted {
         eprintln!(

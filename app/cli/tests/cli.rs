@@ -533,6 +533,28 @@ fn demo_runs_and_its_conservation_check_passes() {
     assert!(story
         .iter()
         .any(|l| l.contains("node-01") && l.contains("finished train-resnet")));
+    // Clients use the node's job API: the re-queued job's client sends its manifest again
+    // to the new node, and downloads and verifies its result from there.
+    assert_eq!(
+        story
+            .iter()
+            .filter(|l| **l == "acme-ai sent the manifest of train-resnet to its node's job API")
+            .count(),
+        2,
+        "{story:#?}"
+    );
+    assert!(story.iter().any(|l| l.starts_with(
+        "acme-ai downloaded the output of train-resnet (2048 bytes), checked it against the chain and approved it"
+    )));
+    // Every batch job but the last client's two is downloaded, verified and approved.
+    assert_eq!(
+        story
+            .iter()
+            .filter(|l| l.contains("checked it against the chain and approved it"))
+            .count(),
+        7,
+        "{story:#?}"
+    );
 }
 
 /// `market match` run with the market matcher's key assigns the instant jobs in its window;

@@ -884,3 +884,143 @@ secrets = ["API_TOKEN"]
     assert_eq!(approved["done"], "approved and settled");
     net.stop()
 }
+
+/// A lease's service for the test: answers `GET /health` with `ok`, anything else with
+/// `hello from the lease`. A local-process lease shares the node's network, so the node
+/// reaches whatever listens on the port its manifest exposes.
+fn serve_http(listener: std::net::TcpListener) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
+                head.push(byte[0]);
+            }
+            let body = if head.starts_with(b"GET /health ") {
+                "ok"
+            } else {
+                "hello from the lease"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+}
+
+#[test]
+fn a_startup_reaches_its_leases_service_through_the_node_until_it_closes_the_lease() -> Result {
+    let net = Localnet::start()?;
+    let (node, _) = net.wallet("node", "10000", "0")?;
+    net.json(Some(&node), &["stake", "deposit", "2000"])?;
+    let endpoint = format!("http://127.0.0.1:{}", gpu_market_localnet::free_port()?);
+    register_at(&net, &node, "0.40", &endpoint)?;
+    let work = tempfile::tempdir()?;
+    let _agent = Agent::serve(&net, &node, work.path())?;
+    let port = gpu_market_localnet::free_port()?;
+
+    let (startup, _) = net.wallet("startup", "0", "1000")?;
+    let project = tempfile::tempdir()?;
+    let manifest = project.path().join("job.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "command = [\"sleep\", \"600\"]\n\n[[ports]]\nport = {port}\nhealth = \"/health\"\n"
+        ),
+    )?;
+    let out = net.run(
+        Some(&startup),
+        &[
+            "job",
+            "submit",
+            "--lease",
+            "--max-price",
+            "1",
+            "--duration",
+            "1h",
+            "--manifest",
+            manifest.to_str().ok_or("path")?,
+            "--wait",
+            "--interval",
+            "1",
+        ],
+    );
+    let printed = json_stream(&out)?;
+    assert_eq!(printed.len(), 3, "{printed:?}");
+    let job = printed[0]["job"].as_str().ok_or("no job")?.to_owned();
+    let url = format!("{endpoint}/v1/jobs/{job}/service/{port}/");
+    assert_eq!(printed[2]["services"][0]["url"], url.as_str());
+    assert_eq!(printed[2]["token_header"], "x-gpu-market-token");
+
+    // `job show` reports the service's health: down while the workload does not listen,
+    // up once it does. (The workload here only sleeps; the test listens on its port, as a
+    // local process on the node would.)
+    let health = |want: &str| -> Result<Value> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let shown = net.json(Some(&startup), &["job", "show", &job])?;
+            if shown["services"][port.to_string()]
+                .as_str()
+                .is_some_and(|h| h.starts_with(want))
+            {
+                return Ok(shown);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("the service never got {want}: {shown}").into());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    let shown = health("down")?;
+    assert_eq!(
+        shown["services"][port.to_string()],
+        "down: it does not accept connections (connection refused)"
+    );
+    serve_http(std::net::TcpListener::bind(("127.0.0.1", port))?);
+    let shown = health("up")?;
+    assert_eq!(shown["node_state"], "running");
+    let issued = net.json(Some(&startup), &["job", "endpoint", &job, "--valid", "1h"])?;
+    let token = issued["token"].as_str().ok_or("no token")?.to_owned();
+    let get = |token: Option<&str>| -> Result<(u16, String)> {
+        let mut request = reqwest::blocking::Client::new().get(&url);
+        if let Some(token) = token {
+            request = request.header("x-gpu-market-token", token);
+        }
+        let response = request.send()?;
+        Ok((response.status().as_u16(), response.text()?))
+    };
+    assert_eq!(get(Some(&token))?, (200, "hello from the lease".to_owned()));
+    assert_eq!(get(None)?.0, 401);
+    // Nobody but the client gets a token.
+    let (stranger, _) = net.wallet("stranger", "0", "0")?;
+    let refused = net.run(Some(&stranger), &["job", "endpoint", &job]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("only the job's client"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // The client closes the lease: the node closes the service.
+    let closed = net.json(Some(&startup), &["job", "close", &job])?;
+    assert_eq!(closed["done"], "closed and settled");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get(Some(&token))?;
+        if status == 410 {
+            assert_eq!(
+                body,
+                format!(r#"{{"error":"job {job} has ended on this node; its service is closed"}}"#)
+            );
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the service is still open: {status} {body}").into());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    net.stop()
+}

@@ -20,6 +20,12 @@
 //! | PUT | `/v1/jobs/{job}/secrets` | sealed secrets | 204 |
 //! | GET | `/v1/jobs/{job}/logs?offset=N&wait=S` | | log bytes from N |
 //! | GET | `/v1/jobs/{job}/result` | | the result tar |
+//! | any | `/v1/jobs/{job}/service/{port}/{path}` | forwarded | the lease's service's answer |
+//!
+//! A lease's service is reached by whatever HTTP client the startup uses, so it is not
+//! signed per request: it carries a [`ServiceToken`] in the [`SERVICE_TOKEN_HEADER`] header, a
+//! signature by the job's client over the job and an expiry. The node forwards a request only
+//! while the lease runs on it; the header itself is never forwarded.
 
 use crate::{
     archive::{self, HashingWriter},
@@ -31,6 +37,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::{
     collections::BTreeMap,
+    fmt,
     fs::{self, File},
     io::{self, Read},
     path::Path,
@@ -63,6 +70,12 @@ const MAX_ERROR_BYTES: u64 = 64 * 1024;
 pub const MAX_SEALED_BYTES: usize = 64 * 1024;
 /// The domain of every signature, so a signed request means nothing anywhere else.
 const DOMAIN: &str = "gpu-market node api v1";
+/// The domain of service tokens.
+const TOKEN_DOMAIN: &str = "gpu-market service token v1";
+/// The header that carries a [`ServiceToken`].
+pub const SERVICE_TOKEN_HEADER: &str = "x-gpu-market-token";
+/// The longest a service token may be valid for, seconds (30 days).
+pub const MAX_TOKEN_LIFETIME: i64 = 30 * 86_400;
 
 /// The bytes a request's signature covers.
 pub fn signing_message(
@@ -190,6 +203,88 @@ impl SignedHeaders {
     }
 }
 
+/// A bearer credential for a lease's service: the job's client signs the job and an expiry,
+/// so any HTTP client can reach the service until then (and only while the lease runs).
+/// Written as `<expiry unix seconds>.<signature, base58>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceToken {
+    pub expires: i64,
+    pub signature: [u8; 64],
+}
+
+impl ServiceToken {
+    fn message(job: &Pubkey, expires: i64) -> Vec<u8> {
+        format!("{TOKEN_DOMAIN}\n{job}\n{expires}").into_bytes()
+    }
+
+    /// A token for `job`'s service, signed by its client, valid until `expires`.
+    pub fn issue(client: &Keypair, job: &Pubkey, expires: i64) -> Self {
+        Self {
+            expires,
+            signature: client.sign_message(&Self::message(job, expires)).into(),
+        }
+    }
+
+    /// Reads a token back from its header value.
+    pub fn parse(text: &str) -> Result<Self, AuthError> {
+        let malformed = AuthError::Malformed(SERVICE_TOKEN_HEADER);
+        let (expires, signature) = text.split_once('.').ok_or(malformed.clone())?;
+        let expires = expires.parse::<i64>().map_err(|_| malformed.clone())?;
+        let signature: [u8; 64] = bs58::decode(signature)
+            .into_vec()
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or(malformed)?;
+        Ok(Self { expires, signature })
+    }
+
+    /// Checks that the token is current at `now` and signed by `client` for `job`.
+    pub fn verify(&self, job: &Pubkey, client: &Pubkey, now: i64) -> Result<(), AuthError> {
+        self.check_time(now)?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&client.to_bytes())
+            .map_err(|_| AuthError::BadToken)?;
+        key.verify_strict(
+            &Self::message(job, self.expires),
+            &ed25519_dalek::Signature::from_bytes(&self.signature),
+        )
+        .map_err(|_| AuthError::BadToken)
+    }
+
+    /// Checks only the expiry: not past, and not further than [`MAX_TOKEN_LIFETIME`] ahead.
+    pub fn check_time(&self, now: i64) -> Result<(), AuthError> {
+        if self.expires <= now {
+            return Err(AuthError::TokenExpired {
+                expires: self.expires,
+            });
+        }
+        if self.expires.saturating_sub(now) > MAX_TOKEN_LIFETIME {
+            return Err(AuthError::TokenTooLong {
+                expires: self.expires,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for ServiceToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{}",
+            self.expires,
+            bs58::encode(self.signature).into_string()
+        )
+    }
+}
+
+/// The URL where a node publishes `port` of `job`'s service.
+pub fn service_url(endpoint: &str, job: &Pubkey, port: u16) -> String {
+    format!(
+        "{}/v1/jobs/{job}/service/{port}/",
+        endpoint.trim_end_matches('/')
+    )
+}
+
 /// Why a request's authentication failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -208,6 +303,16 @@ pub enum AuthError {
     BadSignature,
     #[error("this signature was already used; sign every request anew")]
     Replayed,
+    #[error(
+        "the service token expired at {expires}; get a new one with `gpu-market job endpoint`"
+    )]
+    TokenExpired { expires: i64 },
+    #[error(
+        "the service token is valid until {expires}, more than {MAX_TOKEN_LIFETIME}s ahead; nodes accept at most 30 days"
+    )]
+    TokenTooLong { expires: i64 },
+    #[error("the service token is not signed by the job's client")]
+    BadToken,
 }
 
 /// Unix seconds now, from this machine's clock.
@@ -280,7 +385,8 @@ pub struct NodeJobStatus {
     pub result_sha256: Option<String>,
     /// The result tar's size.
     pub result_bytes: Option<u64>,
-    /// A lease's service health, by port: `up`, `down` or `unknown`.
+    /// The services the manifest exposes, by port, and their state as the node saw it when
+    /// it answered: `up`, `down: <why>`, `running (no health check)`, `not running`.
     #[serde(default)]
     pub health: BTreeMap<u16, String>,
 }
@@ -632,6 +738,46 @@ impl<'k> NodeClient<'k> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_service_token_holds_for_its_job_its_client_and_its_time_only() {
+        let client = Keypair::new();
+        let job = Pubkey::new_unique();
+        let token = ServiceToken::issue(&client, &job, 5_000);
+        let parsed = ServiceToken::parse(&token.to_string()).unwrap();
+        assert_eq!(parsed, token);
+        parsed.verify(&job, &client.pubkey(), 4_999).unwrap();
+        assert_eq!(
+            parsed.verify(&job, &client.pubkey(), 5_000),
+            Err(AuthError::TokenExpired { expires: 5_000 })
+        );
+        assert_eq!(
+            parsed.verify(&Pubkey::new_unique(), &client.pubkey(), 4_000),
+            Err(AuthError::BadToken)
+        );
+        assert_eq!(
+            parsed.verify(&job, &Keypair::new().pubkey(), 4_000),
+            Err(AuthError::BadToken)
+        );
+        let forever = ServiceToken::issue(&client, &job, 1_000 + MAX_TOKEN_LIFETIME + 1);
+        assert_eq!(
+            forever.verify(&job, &client.pubkey(), 1_000),
+            Err(AuthError::TokenTooLong {
+                expires: 1_000 + MAX_TOKEN_LIFETIME + 1
+            })
+        );
+        for bad in ["", "5000", "x.abc", "5000.abc", "5000.0OIl"] {
+            assert_eq!(
+                ServiceToken::parse(bad),
+                Err(AuthError::Malformed(SERVICE_TOKEN_HEADER)),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            service_url("https://node.example/", &job, 8080),
+            format!("https://node.example/v1/jobs/{job}/service/8080/")
+        );
+    }
 
     #[test]
     fn a_signature_verifies_only_for_what_it_signed() {
