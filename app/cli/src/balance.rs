@@ -70,12 +70,9 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, args: &BalanceArgs) -> Result<(), Cli
     let staking: StakingConfig =
         ctx.chain
             .fetch(&pda::staking_config())
-            .map_err(|err| match err {
-                gpu_market_client::ClientError::AccountNotFound(_) => CliError::input(
-                    "this cluster has no gpu-market (no staking config): check --url",
-                ),
-                other => other.into(),
-            })?;
+            .map_err(CliError::if_missing(
+                "this cluster has no gpu-market (no staking config): check --url",
+            ))?;
     let mut mints = vec![("stake", staking.stake_mint)];
     if ctx.chain.exists(&pda::market_config())? {
         let market: MarketConfig = ctx.chain.fetch(&pda::market_config())?;

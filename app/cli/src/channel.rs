@@ -59,7 +59,10 @@ impl fmt::Debug for SecretArgs {
 
 impl From<NodeError> for CliError {
     fn from(e: NodeError) -> Self {
-        CliError::Input(e.to_string())
+        match e {
+            NodeError::Unreachable { .. } => CliError::Network(e.to_string()),
+            other => CliError::Input(other.to_string()),
+        }
     }
 }
 

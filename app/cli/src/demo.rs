@@ -16,7 +16,7 @@
 use crate::{
     output::QuietStdout,
     output::{table, OutputFormat},
-    units::{format_amount, format_duration, format_region},
+    units::{format_amount, format_duration, format_region, Duration},
     CliError,
 };
 use clap::Args;
@@ -56,9 +56,9 @@ pub struct DemoArgs {
     /// Number of providers.
     #[arg(long, default_value_t = 30)]
     pub providers: usize,
-    /// Chain seconds each round moves the clock.
-    #[arg(long, default_value_t = 30)]
-    pub step: i64,
+    /// Chain time each round moves the clock, e.g. 30s.
+    #[arg(long, default_value = "30s")]
+    pub step: Duration,
     /// Where the agents keep job outputs (default: a temporary directory, removed after).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
@@ -670,7 +670,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             )));
         }
         if rounds > 1 {
-            chain.advance(args.step)?;
+            chain.advance(args.step.seconds)?;
         }
         let snapshot = MarketSnapshot::load(&mut chain)?;
         for (i, node) in nodes.iter_mut().enumerate() {

@@ -34,6 +34,7 @@ pub enum JobCommand {
     /// Show a job. For your own running manifest job, also what its node reports: the
     /// workload's state and the health of each service port.
     Show {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
@@ -48,17 +49,19 @@ pub enum JobCommand {
     },
     /// Follow a job until it is settled (or `--until` a status), with a progress bar.
     Watch {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
         /// Stop once the job reaches this status.
         #[arg(long, value_enum)]
         until: Option<StatusArg>,
-        /// Seconds between polls.
-        #[arg(long, default_value_t = 2)]
-        interval: u64,
+        /// Time between polls, e.g. 5s.
+        #[arg(long, default_value = "2s")]
+        interval: Duration,
     },
     /// Bid on an auction job as a provider's operator.
     Bid {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
         /// Price per GPU-hour, e.g. 1.80.
@@ -70,16 +73,19 @@ pub enum JobCommand {
     },
     /// Accept a batch result and settle: the provider is paid, the rest comes back.
     Approve {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
     /// Challenge a batch result within the challenge window (posts the dispute bond).
     Dispute {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
     /// Lengthen a job, escrowing the extra cost.
     Extend {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
         /// Extra time, e.g. 1h.
@@ -88,11 +94,13 @@ pub enum JobCommand {
     },
     /// End a running lease now, paying for the time served.
     Close {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
     /// Cancel a job nobody took yet; the whole deposit comes back.
     Cancel {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
@@ -103,6 +111,7 @@ pub enum JobCommand {
     /// --follow streams it until the workload ends. Signed with your key: only the job's
     /// client may read it. Served for the node's retention period after the job ends.
     Logs {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
         /// Keep streaming new lines until the workload ends.
@@ -113,6 +122,7 @@ pub enum JobCommand {
     /// client reaches the service with the token in the x-gpu-market-token header, until
     /// the token expires or the lease ends. Only the job's client can make a token.
     Endpoint {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
         /// Only this exposed port (default: every port the manifest exposes).
@@ -126,6 +136,7 @@ pub enum JobCommand {
     /// chain holds before unpacking anything, and unpack it. On a mismatch nothing is kept
     /// and the job can be disputed.
     Results {
+        /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
         /// Directory to unpack the result into (created if missing).
@@ -136,6 +147,7 @@ pub enum JobCommand {
 
 #[derive(Debug, Args)]
 pub struct UploadArgs {
+    /// The job's address.
     #[arg(value_parser = crate::parse_pubkey)]
     pub job: Pubkey,
     /// The manifest the job was submitted with.
@@ -171,6 +183,11 @@ impl From<StatusArg> for JobStatus {
 }
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("workload")
+        .required(true)
+        .args(["manifest", "image", "command"])
+))]
 pub struct SubmitArgs {
     /// GPUs needed on one node.
     #[arg(long, default_value_t = 1)]
@@ -229,9 +246,9 @@ pub struct SubmitArgs {
     /// With --wait: download the result into this directory and verify it against the chain.
     #[arg(long, requires = "wait", value_name = "DIR")]
     pub download: Option<PathBuf>,
-    /// Seconds between polls of the chain while waiting.
-    #[arg(long, default_value_t = 2)]
-    pub interval: u64,
+    /// Time between polls of the chain while waiting, e.g. 5s.
+    #[arg(long, default_value = "2s")]
+    pub interval: Duration,
     /// Container image to run (with --digest).
     #[arg(long, conflicts_with = "command", requires = "digest")]
     pub image: Option<String>,
@@ -239,7 +256,7 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub digest: Option<Digest>,
     /// A shell command to run (providers serving with --allow-local-process only).
-    #[arg(long, required_unless_present_any = ["image", "manifest"])]
+    #[arg(long)]
     pub command: Option<String>,
     /// Payment mint (default: the market's first).
     #[arg(long, value_parser = crate::parse_pubkey)]
@@ -725,7 +742,21 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
     let workload =
         match (&prepared, &args.image, &args.digest, &args.command) {
             (Some(prepared), ..) => prepared.manifest.workload(),
-            (None, Some(image), Some(digest), _) => oci_workload(image, digest.0),
+            (None, Some(image), Some(digest), _) => {
+                // Refused before anything is escrowed: no provider would run it.
+                gpu_market_client::manifest::check_image(image).map_err(|e| {
+                    let reason = match e {
+                        gpu_market_client::manifest::ManifestError::Invalid(reason) => {
+                            reason.replace("as `digest`", "with --digest")
+                        }
+                        other => other.to_string(),
+                    };
+                    CliError::input(format!(
+                        "--image {image:?} cannot run on any node: {reason}"
+                    ))
+                })?;
+                oci_workload(image, digest.0)
+            }
             (None, None, _, Some(command)) => process_workload(command),
             _ => return Err(CliError::input(
                 "give the workload as --manifest job.toml, or --image with --digest, or --command",
@@ -821,7 +852,7 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         }
         return Ok(());
     }
-    let interval = StdDuration::from_secs(args.interval.max(1));
+    let interval = args.interval.std();
     let Some(job) = channel::wait_for(ctx, &address, interval, |job| job.assignment.is_some())?
     else {
         return Err(CliError::input(format!(
@@ -891,7 +922,7 @@ fn watch<C: Chain>(
     ctx: &mut Context<C>,
     address: Pubkey,
     until: Option<JobStatus>,
-    interval: u64,
+    interval: Duration,
 ) -> Result<(), CliError> {
     let first = fetch_job(ctx, &address)?;
     let bar = if ctx.progress {
@@ -936,6 +967,6 @@ fn watch<C: Chain>(
                 status: status_name(job.status).into(),
             });
         }
-        std::thread::sleep(StdDuration::from_secs(interval.max(1)));
+        std::thread::sleep(interval.std());
     }
 }

@@ -24,6 +24,7 @@ use gpu_market_client::{
     escrow::MarketConfig, pda, token, Chain, ClientError, Keypair, Signer, TxOutcome,
 };
 use output::{DryRun, OutputFormat};
+use serde::Serialize;
 use std::{io::Write, path::PathBuf};
 
 /// gpu-market: an on-chain GPU compute marketplace on Solana.
@@ -32,11 +33,22 @@ use std::{io::Write, path::PathBuf};
 /// payment of a job in escrow and pay per second of GPU time delivered. Amounts and prices
 /// are in whole tokens (`2.10`), sizes take units (`24GiB`), durations too (`2h`).
 #[derive(Debug, Parser)]
-#[command(name = "gpu-market", version, propagate_version = true)]
+#[command(
+    name = "gpu-market",
+    version,
+    propagate_version = true,
+    after_help = EXIT_CODES
+)]
 pub struct Cli {
     /// Cluster: a URL, or l (localhost), d (devnet), m (mainnet-beta), t (testnet).
     /// Defaults to the Solana CLI config's json_rpc_url.
-    #[arg(short = 'u', long = "url", global = true, env = "GPU_MARKET_URL")]
+    #[arg(
+        short = 'u',
+        long = "url",
+        global = true,
+        env = "GPU_MARKET_URL",
+        help_heading = GLOBAL
+    )]
     pub url: Option<String>,
     /// Keypair file that signs and pays. Defaults to the Solana CLI config's keypair_path
     /// (usually ~/.config/solana/id.json).
@@ -44,17 +56,18 @@ pub struct Cli {
         short = 'k',
         long = "keypair",
         global = true,
-        env = "GPU_MARKET_KEYPAIR"
+        env = "GPU_MARKET_KEYPAIR",
+        help_heading = GLOBAL
     )]
     pub keypair: Option<PathBuf>,
     /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, help_heading = GLOBAL)]
     pub output: OutputFormat,
     /// Print the transaction a command would send (base64 and decoded) instead of sending.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub dry_run: bool,
     /// Commitment to confirm transactions at.
-    #[arg(long, global = true, value_enum, default_value_t = Commitment::Confirmed)]
+    #[arg(long, global = true, value_enum, default_value_t = Commitment::Confirmed, help_heading = GLOBAL)]
     pub commitment: Commitment,
     #[command(subcommand)]
     pub command: Command,
@@ -133,6 +146,18 @@ impl Command {
     }
 }
 
+/// The heading the options every command takes are listed under.
+const GLOBAL: &str = "Global options";
+
+/// The exit statuses, as `--help` lists them.
+pub const EXIT_CODES: &str =
+    "Exit status: 0 done; 1 local I/O failed; 2 usage (unknown command or \
+flag, a value that does not parse); 3 bad input (the command's arguments, files or accounts do \
+not make sense); 4 network (the cluster or a node could not be reached, or whether a \
+transaction landed is unknown); 5 refused on chain (a program rejected the transaction). \
+With --output json, a failure prints {\"error\": {\"kind\", \"message\", \"exit_code\", \
+\"program_error\"}} on stdout.";
+
 /// What a command can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -145,12 +170,117 @@ pub enum CliError {
     /// Local I/O (writing output, work directories).
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A node's job API could not be reached.
+    #[error("{0}")]
+    Network(String),
+}
+
+/// What kind of failure an error is: its exit status and its `kind` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    Io,
+    Usage,
+    Input,
+    Network,
+    Refused,
+}
+
+impl ErrorKind {
+    /// The process exit status (see [`EXIT_CODES`]).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorKind::Io => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::Input => 3,
+            ErrorKind::Network => 4,
+            ErrorKind::Refused => 5,
+        }
+    }
+}
+
+/// A failure as `--output json` prints it.
+#[derive(Debug, Serialize)]
+pub struct ErrorReport {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub exit_code: u8,
+    /// The program error that rejected the transaction, when there is one.
+    pub program_error: Option<ProgramErrorReport>,
+}
+
+/// A program error: which program, its code, name and message.
+#[derive(Debug, Serialize)]
+pub struct ProgramErrorReport {
+    pub program: &'static str,
+    pub code: u32,
+    pub name: String,
+    pub message: String,
+}
+
+impl ErrorReport {
+    /// A usage error (what clap refused).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            kind: ErrorKind::Usage,
+            message: message.into(),
+            exit_code: ErrorKind::Usage.exit_code(),
+            program_error: None,
+        }
+    }
 }
 
 impl CliError {
     /// An input error.
     pub fn input(message: impl Into<String>) -> Self {
         Self::Input(message.into())
+    }
+
+    /// For a read's `map_err`: a missing account becomes the input error `message`; any
+    /// other failure (the cluster not reached, an account of another type) stays what it
+    /// is, so a network failure is never reported as something that does not exist.
+    pub fn if_missing(message: impl Into<String>) -> impl FnOnce(ClientError) -> CliError {
+        let message = message.into();
+        move |err| match err {
+            ClientError::AccountNotFound(_) => CliError::Input(message),
+            other => CliError::Client(other),
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CliError::Input(_) => ErrorKind::Input,
+            CliError::Io(_) => ErrorKind::Io,
+            CliError::Network(_) => ErrorKind::Network,
+            CliError::Client(err) => match err {
+                ClientError::Transaction { .. } => ErrorKind::Refused,
+                ClientError::Backend(_) | ClientError::OutcomeUnknown(_) => ErrorKind::Network,
+                ClientError::Signing(_)
+                | ClientError::AccountNotFound(_)
+                | ClientError::Decode { .. } => ErrorKind::Input,
+            },
+        }
+    }
+
+    /// The error as `--output json` prints it.
+    pub fn report(&self) -> ErrorReport {
+        let kind = self.kind();
+        let program_error = match self {
+            CliError::Client(err) => err.program_error().map(|info| ProgramErrorReport {
+                program: info.program,
+                code: info.code,
+                name: info.name,
+                message: info.message,
+            }),
+            _ => None,
+        };
+        ErrorReport {
+            kind,
+            message: self.to_string(),
+            exit_code: kind.exit_code(),
+            program_error,
+        }
     }
 }
 
@@ -228,12 +358,11 @@ impl<C: Chain> Context<C> {
 
     /// The job escrow's market config, with a hint when the cluster has none.
     pub fn market_config(&mut self) -> Result<MarketConfig, CliError> {
-        self.chain.fetch(&pda::market_config()).map_err(|err| match err {
-            ClientError::AccountNotFound(_) => CliError::input(
+        self.chain
+            .fetch(&pda::market_config())
+            .map_err(CliError::if_missing(
                 "this cluster has no gpu-market (no market config): check --url, or run `gpu-market admin init`",
-            ),
-            other => other.into(),
-        })
+            ))
     }
 
     /// Decimals and token program of `mint`.

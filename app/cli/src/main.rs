@@ -4,7 +4,7 @@
 use clap::Parser;
 use gpu_market::{
     demo, keygen, localnet, market, output::OutputFormat, run, serve, Cli, CliError, Command,
-    Commitment, Context,
+    Commitment, Context, ErrorKind, ErrorReport,
 };
 use gpu_market_client::{
     cli_config::{self, ConfigError},
@@ -17,14 +17,67 @@ use std::{
 };
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            use clap::error::ErrorKind as ClapKind;
+            let shows = matches!(
+                err.kind(),
+                ClapKind::DisplayHelp
+                    | ClapKind::DisplayVersion
+                    | ClapKind::DisplayHelpOnMissingArgumentOrSubcommand
+            );
+            if !shows && wants_json() {
+                let message = err.kind().to_string();
+                let detail = err
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                let report = ErrorReport::usage(if detail.is_empty() { message } else { detail });
+                print_json_error(&report);
+                return ExitCode::from(report.exit_code);
+            }
+            err.exit()
+        }
+    };
+    let json = cli.output == OutputFormat::Json;
+    let url_given = cli.url.is_some();
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
-            ExitCode::FAILURE
+            let mut report = err.report();
+            if report.kind == ErrorKind::Network && !url_given {
+                report.message.push_str(&format!(
+                    " (no --url was given: the URL is the Solana CLI config's json_rpc_url, or {} without one)",
+                    cli_config::DEFAULT_URL
+                ));
+            }
+            if json {
+                print_json_error(&report);
+            } else {
+                eprintln!("error: {}", report.message);
+            }
+            ExitCode::from(report.exit_code)
         }
     }
+}
+
+/// Whether the command line asks for JSON output, read from the raw arguments (for errors
+/// found while parsing them).
+fn wants_json() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--output=json")
+        || args
+            .windows(2)
+            .any(|pair| pair[0] == "--output" && pair[1] == "json")
+}
+
+fn print_json_error(report: &ErrorReport) {
+    let line = serde_json::json!({ "error": report });
+    println!("{line}");
 }
 
 fn execute(cli: Cli) -> Result<(), CliError> {

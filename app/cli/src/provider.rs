@@ -140,10 +140,13 @@ pub struct UpdateArgs {
     /// New asking price per GPU-hour, e.g. 1.95.
     #[arg(long, allow_negative_numbers = true)]
     pub price: Option<Decimal>,
+    /// New URL of the node's job API, e.g. https://node.example:8443.
     #[arg(long)]
     pub endpoint: Option<String>,
+    /// New country of the node (DE, DEU or 276).
     #[arg(long)]
     pub region: Option<Region>,
+    /// New benchmark score (the registry caps it; an auditor may attest it).
     #[arg(long)]
     pub benchmark: Option<u32>,
     /// New operator key (authority only).
@@ -162,9 +165,9 @@ pub struct ServeArgs {
     /// Where job work directories and outputs live.
     #[arg(long, default_value_os_t = default_work_dir())]
     pub work_dir: PathBuf,
-    /// Seconds between passes over the market.
-    #[arg(long, default_value_t = 5)]
-    pub interval: u64,
+    /// Time between passes over the market, e.g. 5s.
+    #[arg(long, default_value = "5s")]
+    pub interval: Duration,
     /// Also run `process:` workloads (shell commands) and `manifest:process` ones (any
     /// command) directly on this machine, outside any container, with the agent's rights.
     /// Only for nodes that trust every client that could post a job.
@@ -448,11 +451,11 @@ fn fetch_provider<C: Chain>(
     ctx: &mut Context<C>,
     authority: &Pubkey,
 ) -> Result<Provider, CliError> {
-    ctx.chain.fetch(&pda::provider(authority)).map_err(|_| {
-        CliError::input(format!(
+    ctx.chain
+        .fetch(&pda::provider(authority))
+        .map_err(CliError::if_missing(format!(
             "no provider is registered for authority {authority}: register with `gpu-market provider register`"
-        ))
-    })
+        )))
 }
 
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), CliError> {
@@ -785,7 +788,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             bar.finish_and_clear();
             return Ok(());
         }
-        for _ in 0..(args.interval * 10) {
+        for _ in 0..args.interval.seconds.saturating_mul(10) {
             if STOPS.load(Ordering::SeqCst) > stops {
                 break;
             }

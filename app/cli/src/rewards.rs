@@ -83,10 +83,12 @@ impl fmt::Display for ClaimReceipt {
 }
 
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), CliError> {
-    let config: EmissionConfig = ctx
-        .chain
-        .fetch(&pda::emission_config())
-        .map_err(|_| CliError::input("this cluster has no reward emission set up"))?;
+    let config: EmissionConfig =
+        ctx.chain
+            .fetch(&pda::emission_config())
+            .map_err(CliError::if_missing(
+                "this cluster has no reward emission set up",
+            ))?;
     let (decimals, program) = ctx.mint(&config.reward_mint)?;
     let now = ctx.chain.now()?;
     let epoch = config.epoch_at(now).ok();

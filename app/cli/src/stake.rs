@@ -92,7 +92,9 @@ impl fmt::Display for StakeReceipt {
 fn config<C: Chain>(ctx: &mut Context<C>) -> Result<StakingConfig, CliError> {
     ctx.chain
         .fetch(&pda::staking_config())
-        .map_err(|_| CliError::input("this cluster has no gpu-market staking config: check --url"))
+        .map_err(CliError::if_missing(
+            "this cluster has no gpu-market staking config: check --url",
+        ))
 }
 
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliError> {
@@ -143,7 +145,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliE
             let account: StakeAccount = ctx
                 .chain
                 .fetch(&pda::stake_account(&me))
-                .map_err(|_| CliError::input(format!("{me} has no stake account")))?;
+                .map_err(CliError::if_missing(format!("{me} has no stake account")))?;
             let ixs = [
                 token::create_associated_idempotent(&me, &me, &mint, &program),
                 staking::withdraw(&me, &ata, &mint, &program),
@@ -153,14 +155,12 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliE
         }
         StakeCommand::Show { owner } => {
             let owner = owner.unwrap_or(me);
-            let account: StakeAccount = ctx
-                .chain
-                .fetch(&pda::stake_account(&owner))
-                .map_err(|_| {
-                    CliError::input(format!(
-                        "{owner} has no stake account: stake with `gpu-market stake deposit <AMOUNT>`"
-                    ))
-                })?;
+            let account: StakeAccount =
+                ctx.chain
+                    .fetch(&pda::stake_account(&owner))
+                    .map_err(CliError::if_missing(format!(
+                    "{owner} has no stake account: stake with `gpu-market stake deposit <AMOUNT>`"
+                )))?;
             let now = ctx.chain.now()?;
             let view = StakeView {
                 owner: owner.to_string(),

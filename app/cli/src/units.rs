@@ -23,22 +23,32 @@ impl FromStr for Size {
                 "'{s}' is not a size: write a number and a unit, e.g. 24GiB or 512MiB"
             ));
         }
-        let mib_per_unit: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-            "mib" | "mb" | "m" => 1,
-            "gib" | "gb" | "g" => 1 << 10,
-            "tib" | "tb" | "t" => 1 << 20,
+        // Bytes per unit: binary units are powers of 1024, decimal ones of 1000.
+        let bytes_per_unit: u128 = match unit.trim().to_ascii_lowercase().as_str() {
+            "mib" => 1 << 20,
+            "gib" => 1 << 30,
+            "tib" => 1 << 40,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            "tb" => 1_000_000_000_000,
             "" => return Err(format!("'{s}' has no unit: write e.g. {s}GiB or {s}MiB")),
+            letter @ ("m" | "g" | "t") => {
+                let upper = letter.to_ascii_uppercase();
+                return Err(format!(
+                    "'{s}' is ambiguous: write {number}{upper}iB (powers of 1024) or {number}{upper}B (powers of 1000)"
+                ));
+            }
             other => {
                 return Err(format!(
-                    "unknown size unit '{other}' in '{s}': use MiB, GiB or TiB (e.g. 24GiB)"
+                    "unknown size unit '{other}' in '{s}': use MiB, GiB, TiB (powers of 1024) or MB, GB, TB (powers of 1000), e.g. 24GiB"
                 ))
             }
         };
-        // Sizes like 1.5TiB: scale by 1024 * 1024 in fixed point, rounding down to a MiB.
+        // Sizes like 1.5TiB: in fixed point with six decimals, rounded down to a MiB.
         let scaled = Amount::parse(number, 6)
             .map_err(|e| format!("'{s}' is not a size: {e}"))?
             .0;
-        let mib = u128::from(scaled) * u128::from(mib_per_unit) / 1_000_000;
+        let mib = u128::from(scaled) * bytes_per_unit / 1_000_000 / (1 << 20);
         let mib = u64::try_from(mib).map_err(|_| format!("size '{s}' is too large"))?;
         Ok(Self { mib })
     }
@@ -181,31 +191,57 @@ pub struct Duration {
 impl FromStr for Duration {
     type Err = String;
 
+    /// One or more `<number><unit>` parts, units `d`, `h`, `m`, `s` in that order, each at
+    /// most once: `90s`, `2h`, `1h30m`, `7d`. A bare number is refused: it would be a
+    /// guess at the unit.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-        let (number, unit) = s.split_at(split);
-        let n: i64 = number
-            .parse()
-            .map_err(|_| format!("'{s}' is not a duration: write e.g. 90s, 30m, 2h or 1d"))?;
-        let unit_seconds = match unit {
-            "s" | "" => 1,
-            "m" => 60,
-            "h" => 3_600,
-            "d" => 86_400,
-            other => {
-                return Err(format!(
-                    "unknown duration unit '{other}' in '{s}': use s, m, h or d (e.g. 2h)"
-                ))
-            }
-        };
-        let seconds = n
-            .checked_mul(unit_seconds)
-            .ok_or_else(|| format!("duration '{s}' is too long"))?;
+        let shape = || format!("'{s}' is not a duration: write e.g. 90s, 30m, 2h, 1h30m or 7d");
+        if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!("'{s}' has no unit: write {s}s, {s}m, {s}h or {s}d"));
+        }
+        let mut rest = s;
+        let mut seconds: i64 = 0;
+        // The units still allowed: each once, largest first.
+        let mut units: &[(char, i64)] = &[('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+        while !rest.is_empty() {
+            let split = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            let (number, tail) = rest.split_at(split);
+            let unit = tail.chars().next().ok_or_else(shape)?;
+            let n: i64 = number.parse().map_err(|_| shape())?;
+            let at = units.iter().position(|(u, _)| *u == unit).ok_or_else(|| {
+                if "dhms".contains(unit) {
+                    format!("'{s}': write the units of a duration once each, largest first (e.g. 1h30m)")
+                } else {
+                    format!("unknown duration unit '{unit}' in '{s}': use s, m, h or d (e.g. 2h)")
+                }
+            })?;
+            seconds = n
+                .checked_mul(units[at].1)
+                .and_then(|part| seconds.checked_add(part))
+                .ok_or_else(|| format!("duration '{s}' is too long"))?;
+            units = &units[at + 1..];
+            rest = &tail[unit.len_utf8()..];
+        }
         if seconds == 0 {
             return Err("a duration must be longer than zero".into());
         }
         Ok(Self { seconds })
+    }
+}
+
+impl Duration {
+    /// The duration as a standard one.
+    pub fn std(self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::try_from(self.seconds).unwrap_or(0))
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_duration(self.seconds))
     }
 }
 
@@ -226,38 +262,8 @@ pub fn format_duration(seconds: i64) -> String {
     out
 }
 
-/// ISO-3166 alpha-2 codes and their numeric codes, for the regions providers usually
-/// list; any numeric code is accepted as is.
-const REGIONS: &[(&str, u16)] = &[
-    ("AU", 36),
-    ("AT", 40),
-    ("BE", 56),
-    ("BR", 76),
-    ("CA", 124),
-    ("CH", 756),
-    ("CN", 156),
-    ("DE", 276),
-    ("DK", 208),
-    ("ES", 724),
-    ("FI", 246),
-    ("FR", 250),
-    ("GB", 826),
-    ("IE", 372),
-    ("IN", 356),
-    ("IS", 352),
-    ("IT", 380),
-    ("JP", 392),
-    ("KR", 410),
-    ("NL", 528),
-    ("NO", 578),
-    ("PL", 616),
-    ("SE", 752),
-    ("SG", 702),
-    ("TW", 158),
-    ("US", 840),
-];
-
-/// A region: an ISO-3166 country, as `DE` or `276`.
+/// A region: an ISO 3166-1 country, as its alpha-2 (`DE`), alpha-3 (`DEU`) or numeric
+/// (`276`) code; `any` for no region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region(pub u16);
 
@@ -266,40 +272,37 @@ impl FromStr for Region {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        if let Ok(code) = s.parse::<u16>() {
-            if code == 0 || code > 999 {
-                return Err(format!(
-                    "'{s}' is not an ISO-3166 numeric country code (1-999)"
-                ));
-            }
-            return Ok(Self(code));
+        if s.eq_ignore_ascii_case("any") {
+            return Ok(Self(0));
         }
-        REGIONS
-            .iter()
-            .find(|(alpha, _)| alpha.eq_ignore_ascii_case(s))
-            .map(|&(_, code)| Self(code))
-            .ok_or_else(|| {
-                format!(
-                    "unknown region '{s}': use an ISO-3166 numeric code (e.g. 276) or one of {}",
-                    REGIONS
-                        .iter()
-                        .map(|(a, _)| *a)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
+        let country = if s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty() {
+            s.parse::<usize>()
+                .ok()
+                .and_then(|code| celes::Country::from_value(code).ok())
+                .ok_or_else(|| format!("'{s}' is not an ISO 3166-1 numeric country code"))?
+        } else {
+            let found = match s.len() {
+                2 => celes::Country::from_alpha2(s).ok(),
+                3 => celes::Country::from_alpha3(s).ok(),
+                _ => None,
+            };
+            found.ok_or_else(|| {
+                format!("unknown region '{s}': use an ISO 3166-1 country code, e.g. DE, DEU or 276, or any")
+            })?
+        };
+        u16::try_from(country.value)
+            .map(Self)
+            .map_err(|_| format!("'{s}' is not an ISO 3166-1 numeric country code"))
     }
 }
 
-/// `276` as `DE`; codes without a known letter code as the number.
+/// `276` as `DE`; `0` as `any`; a code no country has as the number.
 pub fn format_region(code: u16) -> String {
     if code == 0 {
         return "any".into();
     }
-    REGIONS
-        .iter()
-        .find(|&&(_, c)| c == code)
-        .map_or_else(|| code.to_string(), |(alpha, _)| (*alpha).to_string())
+    celes::Country::from_value(usize::from(code))
+        .map_or_else(|_| code.to_string(), |c| c.alpha2.to_owned())
 }
 
 /// A SHA-256 digest written in hex (64 characters, optionally `sha256:`-prefixed).
@@ -323,12 +326,18 @@ mod tests {
     #[test]
     fn sizes() {
         assert_eq!("24GiB".parse::<Size>().unwrap().mib, 24_576);
-        assert_eq!("80GB".parse::<Size>().unwrap().mib, 81_920);
+        assert_eq!("80GB".parse::<Size>().unwrap().mib, 76_293);
+        assert_eq!("80GiB".parse::<Size>().unwrap().mib, 81_920);
+        assert_eq!("1TB".parse::<Size>().unwrap().mib, 953_674);
+        assert_eq!(
+            "24G".parse::<Size>().unwrap_err(),
+            "'24G' is ambiguous: write 24GiB (powers of 1024) or 24GB (powers of 1000)"
+        );
         assert_eq!("512MiB".parse::<Size>().unwrap().mib, 512);
         assert_eq!("1.5TiB".parse::<Size>().unwrap().mib, 1_572_864);
         assert_eq!(
             "24GX".parse::<Size>().unwrap_err(),
-            "unknown size unit 'gx' in '24GX': use MiB, GiB or TiB (e.g. 24GiB)"
+            "unknown size unit 'gx' in '24GX': use MiB, GiB, TiB (powers of 1024) or MB, GB, TB (powers of 1000), e.g. 24GiB"
         );
         assert!("24".parse::<Size>().unwrap_err().contains("has no unit"));
         assert!("GiB".parse::<Size>().is_err());
@@ -361,16 +370,56 @@ mod tests {
     #[test]
     fn durations_regions_digests() {
         assert_eq!("2h".parse::<Duration>().unwrap().seconds, 7_200);
-        assert_eq!("90".parse::<Duration>().unwrap().seconds, 90);
-        assert!("2w"
-            .parse::<Duration>()
-            .unwrap_err()
-            .contains("unknown duration unit"));
+        assert_eq!("90s".parse::<Duration>().unwrap().seconds, 90);
+        assert_eq!("1h30m".parse::<Duration>().unwrap().seconds, 5_400);
+        assert_eq!("1d2h3m4s".parse::<Duration>().unwrap().seconds, 93_784);
+        for seconds in [1, 59, 60, 3_599, 5_400, 86_400, 93_784, 7 * 86_400 + 1] {
+            let written = format_duration(seconds);
+            assert_eq!(
+                written.parse::<Duration>().unwrap().seconds,
+                seconds,
+                "{written}"
+            );
+        }
+        assert_eq!(
+            "90".parse::<Duration>().unwrap_err(),
+            "'90' has no unit: write 90s, 90m, 90h or 90d"
+        );
+        assert_eq!(
+            "2w".parse::<Duration>().unwrap_err(),
+            "unknown duration unit 'w' in '2w': use s, m, h or d (e.g. 2h)"
+        );
+        assert_eq!(
+            "30m1h".parse::<Duration>().unwrap_err(),
+            "'30m1h': write the units of a duration once each, largest first (e.g. 1h30m)"
+        );
+        for bad in ["", "h", "1.5h", "-1h", "1h 30m"] {
+            assert!(bad.parse::<Duration>().is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            "0s".parse::<Duration>().unwrap_err(),
+            "a duration must be longer than zero"
+        );
         assert_eq!(format_duration(5_400), "1h30m");
         assert_eq!("de".parse::<Region>().unwrap(), Region(276));
+        assert_eq!("DEU".parse::<Region>().unwrap(), Region(276));
         assert_eq!("840".parse::<Region>().unwrap(), Region(840));
-        assert!("XX".parse::<Region>().is_err());
+        // Every country, not a short list: Kenya, Chile, Viet Nam.
+        assert_eq!("KE".parse::<Region>().unwrap(), Region(404));
+        assert_eq!("cl".parse::<Region>().unwrap(), Region(152));
+        assert_eq!("704".parse::<Region>().unwrap(), Region(704));
+        assert_eq!("any".parse::<Region>().unwrap(), Region(0));
+        assert_eq!(
+            "XX".parse::<Region>().unwrap_err(),
+            "unknown region 'XX': use an ISO 3166-1 country code, e.g. DE, DEU or 276, or any"
+        );
+        assert_eq!(
+            "999".parse::<Region>().unwrap_err(),
+            "'999' is not an ISO 3166-1 numeric country code"
+        );
         assert_eq!(format_region(392), "JP");
+        assert_eq!(format_region(404), "KE");
+        assert_eq!(format_region(0), "any");
         assert_eq!(
             "ab".repeat(32).parse::<Digest>().unwrap(),
             Digest([0xab; 32])

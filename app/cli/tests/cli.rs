@@ -92,11 +92,42 @@ fn unknown_size_unit_is_a_clear_error() {
         "true",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("unknown size unit 'gx' in '24GX': use MiB, GiB or TiB"),
-        "{}",
-        stderr(&out)
+    assert_eq!(
+        stderr(&out),
+        "error: invalid value '24GX' for '--min-vram <MIN_VRAM>': unknown size unit 'gx' in '24GX': use MiB, GiB, TiB (powers of 1024) or MB, GB, TB (powers of 1000), e.g. 24GiB\n\nFor more information, try '--help'.\n"
     );
+}
+
+/// One set of units: a duration without a unit, an ambiguous size and an unknown region
+/// are refused at parsing, each saying what to write instead.
+#[test]
+fn bare_numbers_and_ambiguous_units_are_refused() {
+    for (args, message) in [
+        (
+            &["job", "watch", "11111111111111111111111111111111", "--interval", "5"][..],
+            "error: invalid value '5' for '--interval <INTERVAL>': '5' has no unit: write 5s, 5m, 5h or 5d",
+        ),
+        (
+            &["demo", "--step", "30"][..],
+            "error: invalid value '30' for '--step <STEP>': '30' has no unit: write 30s, 30m, 30h or 30d",
+        ),
+        (
+            &["job", "submit", "--min-vram", "24G", "--max-price", "2", "--duration", "1h30m", "--command", "true"][..],
+            "error: invalid value '24G' for '--min-vram <MIN_VRAM>': '24G' is ambiguous: write 24GiB (powers of 1024) or 24GB (powers of 1000)",
+        ),
+        (
+            &["job", "submit", "--region", "999", "--max-price", "2", "--duration", "1h", "--command", "true"][..],
+            "error: invalid value '999' for '--region <REGION>': '999' is not an ISO 3166-1 numeric country code",
+        ),
+    ] {
+        let out = binary(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out).lines().next(),
+            Some(message),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]
@@ -122,11 +153,227 @@ fn negative_price_is_a_clear_error() {
 #[test]
 fn missing_keypair_file_is_a_clear_error() {
     let out = binary(&["-k", "/nonexistent/gpu-market/id.json", "stake", "show"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains("/nonexistent/gpu-market/id.json"), "{err}");
     assert!(err.contains("not found"), "{err}");
+}
+
+/// Exit statuses tell usage, bad input, network and on-chain refusal apart; with
+/// `--output json` the failure itself is JSON on stdout.
+#[test]
+fn failures_have_an_exit_status_per_kind_and_a_json_report() {
+    let json = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+    };
+    let home = tempfile::tempdir().unwrap();
+    let out = binary_at_home(
+        home.path(),
+        &[
+            "--output",
+            "json",
+            "-u",
+            "http://127.0.0.1:9",
+            "job",
+            "list",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let report = json(&out);
+    assert_eq!(report["error"]["kind"], "network");
+    assert_eq!(report["error"]["exit_code"], 4);
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("http://127.0.0.1:9"),
+        "{report}"
+    );
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+
+    let out = binary(&[
+        "--output",
+        "json",
+        "job",
+        "watch",
+        "11111111111111111111111111111111",
+        "--interval",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"error": {
+            "kind": "usage",
+            "message": "invalid value '5' for '--interval <INTERVAL>': '5' has no unit: write 5s, 5m, 5h or 5d",
+            "exit_code": 2,
+            "program_error": null,
+        }})
+    );
+
+    let out = binary(&[
+        "--output=json",
+        "-k",
+        "/nonexistent/gpu-market/id.json",
+        "stake",
+        "show",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(json(&out)["error"]["kind"], "input");
+
+    // A program's refusal names the program error.
+    let mut m = Market::new();
+    let owner = m.wallet(500 * TOKEN);
+    let refused = gpu_market::CliError::from(m.stake(&owner, 0).unwrap_err()).report();
+    assert_eq!(refused.kind, gpu_market::ErrorKind::Refused);
+    assert_eq!(refused.exit_code, 5);
+    let program_error = refused.program_error.expect("a program error");
+    assert_eq!(program_error.program, "staking");
+    assert_eq!(
+        program_error.code,
+        u32::from(::staking::error::StakingError::ZeroAmount)
+    );
+    assert_eq!(program_error.name, "ZeroAmount");
+
+    // --help lists the statuses.
+    let help = binary(&["--help"]);
+    assert!(
+        String::from_utf8_lossy(&help.stdout)
+            .contains("Exit status: 0 done; 1 local I/O failed; 2 usage"),
+        "{}",
+        String::from_utf8_lossy(&help.stdout)
+    );
+}
+
+/// With nothing listening, commands say the cluster cannot be reached (at once, naming
+/// the URL and where it came from), not that an account does not exist.
+#[test]
+fn an_unreachable_cluster_is_named_as_such() {
+    let home = tempfile::tempdir().unwrap();
+    let keypair = home.path().join("id.json");
+    let made = binary(&["keygen", "-o", keypair.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let k = keypair.to_str().unwrap();
+    for args in [
+        &["-k", k, "-u", "http://127.0.0.1:9", "stake", "deposit", "1"][..],
+        &["-k", k, "-u", "http://127.0.0.1:9", "rewards", "show"][..],
+        &["-k", k, "-u", "http://127.0.0.1:9", "provider", "show"][..],
+    ] {
+        let out = binary_at_home(home.path(), args);
+        assert_eq!(out.status.code(), Some(4), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            "error: chain backend: cannot reach the cluster at http://127.0.0.1:9: nothing answers there (error sending request for url (http://127.0.0.1:9/))\n",
+            "{args:?}"
+        );
+    }
+    // Without -u, the message says where the URL came from.
+    let out = binary_at_home(home.path(), &["-k", k, "job", "list"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert_eq!(
+        stderr(&out),
+        "error: chain backend: cannot reach the cluster at http://localhost:8899: nothing answers there (error sending request for url (http://localhost:8899/)) (no --url was given: the URL is the Solana CLI config's json_rpc_url, or http://localhost:8899 without one)\n"
+    );
+}
+
+/// Help reads well: global options under their own heading, every argument of every
+/// command described, and `job submit` without a workload naming every way to give one.
+#[test]
+fn help_describes_every_argument_and_groups_the_global_ones() {
+    fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{path} {id}"));
+            }
+        }
+        for sub in command.get_subcommands() {
+            walk(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut command = Cli::command();
+    command.build();
+    let mut missing = Vec::new();
+    walk(&command, "gpu-market", &mut missing);
+    assert_eq!(missing, Vec::<String>::new(), "arguments without help");
+
+    let help = binary(&["job", "submit", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("Global options:\n"), "{text}");
+    let global = text.split("Global options:\n").nth(1).unwrap();
+    for flag in [
+        "--url",
+        "--keypair",
+        "--output",
+        "--dry-run",
+        "--commitment",
+    ] {
+        assert!(
+            global.contains(flag),
+            "{flag} not under Global options: {text}"
+        );
+    }
+
+    let out = binary(&["job", "submit", "--max-price", "1", "--duration", "1h"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).lines().take(2).collect::<Vec<_>>(),
+        [
+            "error: the following required arguments were not provided:",
+            "  <--manifest <MANIFEST>|--image <IMAGE>|--command <COMMAND>>"
+        ]
+    );
+}
+
+/// A workload no provider could run is refused before anything is escrowed.
+#[test]
+fn an_image_no_node_can_run_is_refused_before_escrow() {
+    let mut m = Market::with_escrow();
+    let client = m.client(100 * TOKEN);
+    let digest = "ab".repeat(32);
+    for (image, reason) in [
+        (
+            "ghcr.io/acme/infer@sha256:00",
+            "image must not carry a digest of its own; give it with --digest",
+        ),
+        (
+            "ghcr.io/acme/in fer",
+            "image may only contain letters, digits and ._-/:",
+        ),
+    ] {
+        let (chain, result, _) = run_in_process(
+            m.chain,
+            &client.keypair,
+            &[
+                "job",
+                "submit",
+                "--max-price",
+                "2",
+                "--duration",
+                "1h",
+                "--image",
+                image,
+                "--digest",
+                &digest,
+                "--job-id",
+                "1",
+            ],
+        );
+        m.chain = chain;
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            format!("--image {image:?} cannot run on any node: {reason}")
+        );
+        assert!(!m.chain.exists(&pda::job(&client.pubkey(), 1)).unwrap());
+        assert_eq!(
+            token::balance(&mut m.chain, &client.tokens).unwrap(),
+            100 * TOKEN
+        );
+    }
 }
 
 #[test]
@@ -147,7 +394,7 @@ fn keygen_writes_a_new_keypair_and_never_overwrites_one() {
         assert_eq!(mode & 0o777, 0o600);
     }
     let again = binary(&["keygen", "-o", shown]);
-    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(again.status.code(), Some(3));
     assert_eq!(
         stderr(&again),
         format!("error: keypair file {shown} already exists: refusing to overwrite it\n")
@@ -162,7 +409,7 @@ fn keygen_writes_a_new_keypair_and_never_overwrites_one() {
 fn a_missing_default_keypair_says_how_to_make_one() {
     let home = tempfile::tempdir().unwrap();
     let out = binary_at_home(home.path(), &["stake", "deposit", "1"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     let path = home.path().join(".config/solana/id.json");
     let path = path.display();
     assert_eq!(
@@ -180,7 +427,7 @@ fn a_missing_default_keypair_says_how_to_make_one() {
 fn a_command_that_reads_needs_no_keypair_file() {
     let home = tempfile::tempdir().unwrap();
     let out = binary_at_home(home.path(), &["-u", "http://127.0.0.1:9", "job", "list"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(4));
     let err = stderr(&out);
     assert!(err.contains("http://127.0.0.1:9"), "{err}");
     assert!(!err.contains("keypair"), "{err}");

@@ -103,15 +103,11 @@ impl Localnet {
             .unwrap_or_else(|err| panic!("run {args:?}: {err}"))
     }
 
-    /// Runs the binary and parses its JSON output; fails with its stderr.
+    /// Runs the binary and parses its JSON output; fails with its JSON error report.
     fn json(&self, keypair: Option<&Path>, args: &[&str]) -> Result<Value> {
         let out = self.run(keypair, args);
         if !out.status.success() {
-            return Err(format!(
-                "gpu-market {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
+            return Err(format!("gpu-market {args:?} failed: {}", failure(&out)).into());
         }
         let text = String::from_utf8_lossy(&out.stdout);
         serde_json::from_str(text.trim())
@@ -198,7 +194,7 @@ impl Agent {
                 "serve",
                 "--allow-local-process",
                 "--interval",
-                "1",
+                "1s",
             ])
             .arg("--work-dir")
             .arg(work_dir)
@@ -391,7 +387,7 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
             "--until",
             "result-submitted",
             "--interval",
-            "1",
+            "1s",
         ],
     );
     assert!(
@@ -509,7 +505,7 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
         assert!(
             Instant::now() < deadline,
             "nothing to claim: {}",
-            String::from_utf8_lossy(&out.stderr)
+            failure(&out)
         );
         std::thread::sleep(Duration::from_secs(2));
     };
@@ -744,10 +740,30 @@ fn the_matcher_service_assigns_new_jobs_and_rides_out_a_restart() -> Result {
     net.stop()
 }
 
+/// What a failed command said: its JSON error report (stdout) and anything on stderr.
+fn failure(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The message of a failed command's JSON error report, checking its exit status.
+fn refusal(out: &Output, exit_code: i32) -> Result<String> {
+    assert_eq!(out.status.code(), Some(exit_code), "{}", failure(out));
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["error"]["exit_code"], exit_code);
+    Ok(report["error"]["message"]
+        .as_str()
+        .ok_or("no message")?
+        .to_owned())
+}
+
 /// Every JSON value a command printed, in order.
 fn json_stream(out: &Output) -> Result<Vec<Value>> {
     if !out.status.success() {
-        return Err(format!("failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        return Err(format!("failed: {}", failure(out)).into());
     }
     serde_json::Deserializer::from_slice(&out.stdout)
         .into_iter::<Value>()
@@ -801,7 +817,7 @@ secrets = ["API_TOKEN"]
             "--download",
             downloads_arg,
             "--interval",
-            "1",
+            "1s",
         ],
     );
     let printed = json_stream(&out)?;
@@ -849,12 +865,8 @@ secrets = ["API_TOKEN"]
     );
     let (stranger, _) = net.wallet("stranger", "0", "0")?;
     let refused = net.run(Some(&stranger), &["job", "logs", &job]);
-    assert!(!refused.status.success());
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("only the job's client"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
-    );
+    let message = refusal(&refused, 3)?;
+    assert!(message.contains("only the job's client"), "{message}");
 
     // The secret is in no file on the node and no account on chain.
     fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -945,7 +957,7 @@ fn a_startup_reaches_its_leases_service_through_the_node_until_it_closes_the_lea
             manifest.to_str().ok_or("path")?,
             "--wait",
             "--interval",
-            "1",
+            "1s",
         ],
     );
     let printed = json_stream(&out)?;
@@ -997,12 +1009,8 @@ fn a_startup_reaches_its_leases_service_through_the_node_until_it_closes_the_lea
     // Nobody but the client gets a token.
     let (stranger, _) = net.wallet("stranger", "0", "0")?;
     let refused = net.run(Some(&stranger), &["job", "endpoint", &job]);
-    assert!(!refused.status.success());
-    assert!(
-        String::from_utf8_lossy(&refused.stderr).contains("only the job's client"),
-        "{}",
-        String::from_utf8_lossy(&refused.stderr)
-    );
+    let message = refusal(&refused, 3)?;
+    assert!(message.contains("only the job's client"), "{message}");
 
     // The client closes the lease: the node closes the service.
     let closed = net.json(Some(&startup), &["job", "close", &job])?;

@@ -92,6 +92,9 @@ pub struct RpcChain {
     native_programs: std::sync::OnceLock<bool>,
     /// Reads must come from a node that has processed at least this slot.
     min_context_slot: Option<u64>,
+    /// Whether the node has answered once: until it has, a refused connection is a wrong
+    /// or stopped cluster, reported at once rather than retried.
+    reached: std::sync::atomic::AtomicBool,
 }
 
 /// The owner of builtin programs.
@@ -125,6 +128,7 @@ impl RpcChain {
             clock_poll_interval: CLOCK_POLL_INTERVAL,
             native_programs: std::sync::OnceLock::new(),
             min_context_slot: None,
+            reached: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -209,10 +213,20 @@ impl RpcChain {
         method: &'static str,
         request: impl Fn(&RpcClient) -> RpcResult<T>,
     ) -> Result<T, ClientError> {
+        use std::sync::atomic::Ordering;
         let mut retries = 0;
         loop {
             match request(&self.client) {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    self.reached.store(true, Ordering::Relaxed);
+                    return Ok(value);
+                }
+                Err(err) if !self.reached.load(Ordering::Relaxed) && is_refused(err.kind()) => {
+                    return Err(ClientError::Backend(format!(
+                        "cannot reach the cluster at {}: nothing answers there ({err})",
+                        self.url
+                    )));
+                }
                 Err(err) if retries < self.max_retries && is_transient(err.kind()) => {
                     thread::sleep(backoff(self.retry_delay, retries));
                     retries += 1;
@@ -772,6 +786,27 @@ const TRANSIENT_RPC_CODES: [i64; 5] = [
 
 /// Whether the same request may well succeed if tried again: the transport failed or
 /// timed out, the server was overloaded, or the node is behind.
+/// Whether the connection was refused: nothing listens at the URL.
+fn is_refused(err: &ErrorKind) -> bool {
+    match err {
+        ErrorKind::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+        ErrorKind::Reqwest(err) if err.is_connect() => {
+            let mut source = std::error::Error::source(err);
+            while let Some(cause) = source {
+                if cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+                {
+                    return true;
+                }
+                source = cause.source();
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
 fn is_transient(err: &ErrorKind) -> bool {
     match err {
         ErrorKind::Io(_) | ErrorKind::Middleware(_) => true,
