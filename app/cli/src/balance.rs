@@ -5,7 +5,7 @@ use clap::Args;
 use gpu_market_client::{
     escrow::MarketConfig,
     pda,
-    rewards::EmissionConfig,
+    rewards::{EmissionConfig, ProviderRewards},
     staking::{StakeAccount, StakingConfig},
     token, Chain, Pubkey,
 };
@@ -31,6 +31,8 @@ pub struct BalanceView {
     pub stake_active: String,
     pub stake_unbonding: String,
     pub stake_locked: String,
+    /// Uptime rewards its node has earned and not claimed, when it runs one.
+    pub unclaimed_rewards: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,7 +60,14 @@ impl fmt::Display for BalanceView {
             f,
             "stake     {} active, {} unbonding, {} locked by jobs",
             self.stake_active, self.stake_unbonding, self.stake_locked
-        )
+        )?;
+        if let Some(rewards) = &self.unclaimed_rewards {
+            write!(
+                f,
+                "\nrewards   {rewards} unclaimed (`gpu-market rewards claim`)"
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -78,9 +87,16 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, args: &BalanceArgs) -> Result<(), Cli
         let market: MarketConfig = ctx.chain.fetch(&pda::market_config())?;
         mints.extend(market.allowed_mints.iter().map(|mint| ("payment", *mint)));
     }
+    let mut unclaimed_rewards = None;
     if ctx.chain.exists(&pda::emission_config())? {
         let emission: EmissionConfig = ctx.chain.fetch(&pda::emission_config())?;
         mints.push(("reward", emission.reward_mint));
+        let record = pda::provider_rewards(&pda::provider(&owner));
+        if ctx.chain.exists(&record)? {
+            let record: ProviderRewards = ctx.chain.fetch(&record)?;
+            let (decimals, _) = ctx.mint(&emission.reward_mint)?;
+            unclaimed_rewards = Some(format_amount(record.unclaimed, decimals));
+        }
     }
     let mut tokens = Vec::new();
     for (role, mint) in mints {
@@ -117,6 +133,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, args: &BalanceArgs) -> Result<(), Cli
         stake_active: stake_amount(|s| s.active),
         stake_unbonding: stake_amount(|s| s.unbonding),
         stake_locked: stake_amount(|s| s.locked),
+        unclaimed_rewards,
     };
     ctx.print(&view)
 }

@@ -88,7 +88,8 @@ impl From<ClassArg> for GpuClass {
 
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
-    /// Read the GPUs from NVML (the NVIDIA driver) instead of --gpu-model/--gpus/--vram.
+    /// Read the GPUs from NVML (the NVIDIA driver); where it cannot, fall back to
+    /// --gpu-model/--gpus/--vram when they are given.
     #[arg(long)]
     pub detect: bool,
     /// GPU model, e.g. "NVIDIA H100 80GB HBM3".
@@ -159,7 +160,8 @@ pub struct UpdateArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The node's authority (default: your keypair, which must be its operator).
+    /// The node's authority (default: the node your keypair is the authority or operator
+    /// of).
     #[arg(long, value_parser = crate::parse_pubkey)]
     pub authority: Option<Pubkey>,
     /// Where job work directories and outputs live.
@@ -415,22 +417,39 @@ impl fmt::Display for Receipt {
 }
 
 fn hardware(args: &RegisterArgs) -> Result<Hardware, CliError> {
-    let (model, count, vram_mib) = if args.detect {
-        let gpus = gpu::detect().map_err(|e| CliError::input(e.to_string()))?;
-        let node = gpu::summarise(&gpus)
-            .ok_or_else(|| CliError::input("NVML found no GPU on this machine"))?;
-        (node.gpu_model, node.gpu_count, node.vram_mib)
-    } else {
+    let given = || -> Result<(String, u16, u32), CliError> {
         let missing =
             |what: &str| CliError::input(format!("--{what} is required without --detect"));
-        (
+        Ok((
             args.gpu_model.clone().ok_or_else(|| missing("gpu-model"))?,
             args.gpus.ok_or_else(|| missing("gpus"))?,
             args.vram
                 .ok_or_else(|| missing("vram"))?
                 .mib_u32()
                 .map_err(CliError::Input)?,
-        )
+        ))
+    };
+    let (model, count, vram_mib) = if args.detect {
+        let detected = gpu::detect().map_err(|e| e.to_string()).and_then(|gpus| {
+            gpu::summarise(&gpus).ok_or_else(|| "NVML found no GPU on this machine".to_owned())
+        });
+        let all_given = args.gpu_model.is_some() && args.gpus.is_some() && args.vram.is_some();
+        match detected {
+            Ok(node) => (node.gpu_model, node.gpu_count, node.vram_mib),
+            Err(why) if all_given => {
+                eprintln!(
+                    "warning: --detect: {why}; registering the GPUs given by --gpu-model, --gpus and --vram"
+                );
+                given()?
+            }
+            Err(why) => {
+                return Err(CliError::input(format!(
+                    "--detect: {why}; give the GPUs by hand with --gpu-model, --gpus and --vram"
+                )))
+            }
+        }
+    } else {
+        given()?
     };
     Ok(Hardware {
         gpu_class: args
@@ -593,10 +612,39 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
 /// Ctrl-C presses since `serve` began.
 static STOPS: AtomicUsize = AtomicUsize::new(0);
 
+/// The authority of the node `me` serves: its own, or the one node whose operator it is.
+fn node_operated_by<C: Chain>(ctx: &mut Context<C>, me: &Pubkey) -> Result<Pubkey, CliError> {
+    if ctx.chain.exists(&pda::provider(me))? {
+        return Ok(*me);
+    }
+    let operated: Vec<(Pubkey, Provider)> = ctx.chain.fetch_where(
+        &provider_registry::ID,
+        &[gpu_market_client::filters::provider::operated_by(me)],
+    )?;
+    match operated.as_slice() {
+        [(_, provider)] => Ok(provider.authority),
+        [] => Err(CliError::input(format!(
+            "no node has {me} as its authority or operator: register with `gpu-market provider register`, or pass --authority"
+        ))),
+        several => Err(CliError::input(format!(
+            "{me} operates {} nodes (authorities {}): choose one with --authority",
+            several.len(),
+            several
+                .iter()
+                .map(|(_, p)| p.authority.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
 fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError> {
     let operator = ctx.signer()?.insecure_clone();
     let me = operator.pubkey();
-    let authority = args.authority.unwrap_or(me);
+    let authority = match args.authority {
+        Some(authority) => authority,
+        None => node_operated_by(ctx, &me)?,
+    };
     let provider = fetch_provider(ctx, &authority)?;
     if provider.operator != me {
         return Err(CliError::input(format!(

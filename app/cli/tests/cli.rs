@@ -376,6 +376,55 @@ fn an_image_no_node_can_run_is_refused_before_escrow() {
     }
 }
 
+/// `-k operator.json provider serve` finds the node its key operates; a key that neither
+/// owns nor operates a node is told so.
+#[test]
+fn provider_serve_finds_its_node_by_the_operator_key() {
+    let mut m = Market::with_escrow();
+    let provider = m.provider(1);
+    let operator = m.wallet(0);
+    m.chain
+        .send(
+            &[gpu_market_client::registry::set_operator(
+                &provider.pubkey(),
+                &operator.pubkey(),
+            )],
+            &[&provider.keypair],
+        )
+        .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let work_dir = work.path().to_str().unwrap();
+    let serve = [
+        "provider",
+        "serve",
+        "--passes",
+        "1",
+        "--no-api",
+        "--work-dir",
+        work_dir,
+    ];
+    let (chain, result, out) = run_in_process(m.chain, &operator.keypair, &serve);
+    m.chain = chain;
+    result.unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert!(
+        out.contains(&format!(
+            "serving provider {}",
+            pda::provider(&provider.pubkey())
+        )),
+        "{out}"
+    );
+
+    let stranger = m.wallet(0);
+    let (_, result, _) = run_in_process(m.chain, &stranger.keypair, &serve);
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        format!(
+            "no node has {} as its authority or operator: register with `gpu-market provider register`, or pass --authority",
+            stranger.pubkey()
+        )
+    );
+}
+
 #[test]
 fn keygen_writes_a_new_keypair_and_never_overwrites_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -707,6 +756,64 @@ fn a_job_the_client_cannot_pay_for_fails_clearly_and_changes_nothing() {
     assert_eq!(token::balance(&mut chain, &client.tokens).unwrap(), TOKEN);
 }
 
+/// `--detect` on a machine without an NVIDIA driver falls back to the specs given, and
+/// without them says what to give. (CI machines have no driver; on one with NVML the
+/// detected GPUs are registered instead, which the first assertion shows.)
+#[test]
+fn register_detect_falls_back_to_the_given_specs() {
+    let mut m = Market::with_escrow();
+    let wallet = m.wallet(400 * TOKEN);
+    let stake = m.stake_ix(&wallet, 400 * TOKEN);
+    m.chain.send(&[stake], &[&wallet.keypair]).unwrap();
+    let base = [
+        "provider",
+        "register",
+        "--detect",
+        "--cpu-cores",
+        "16",
+        "--ram",
+        "64GiB",
+        "--region",
+        "DE",
+        "--price",
+        "0.40",
+        "--endpoint",
+        "https://node.example",
+    ];
+    let no_driver = gpu_market_agent::gpu::detect().is_err();
+    let (chain, result, _) = run_in_process(m.chain, &wallet.keypair, &base);
+    if no_driver {
+        let err = result.unwrap_err().to_string();
+        assert!(err.starts_with("--detect: NVML not available"), "{err}");
+        assert!(
+            err.ends_with("; give the GPUs by hand with --gpu-model, --gpus and --vram"),
+            "{err}"
+        );
+    }
+    let mut args = base.to_vec();
+    args.extend([
+        "--gpu-model",
+        "NVIDIA GeForce RTX 4090",
+        "--gpus",
+        "1",
+        "--vram",
+        "24GiB",
+    ]);
+    let (chain, result, _) = run_in_process(chain, &wallet.keypair, &args);
+    if no_driver {
+        result.expect("register with the given specs");
+        let (_, result, out) = run_in_process(
+            chain,
+            &wallet.keypair,
+            &["--output", "json", "provider", "show"],
+        );
+        result.expect("show");
+        let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(shown["gpu_model"], "NVIDIA GeForce RTX 4090");
+        assert_eq!(shown["vram"], "24GiB");
+    }
+}
+
 #[test]
 fn register_and_show_a_provider() {
     let mut m = Market::with_escrow();
@@ -844,4 +951,24 @@ fn market_match_assigns_as_the_matcher() {
     let assignment = on_chain.assignment.expect("assigned");
     assert!(assignment.by_matcher);
     assert_eq!(assignment.authority, provider.pubkey());
+}
+
+/// The README's figures for what a job costs in SOL are the program's account sizes under
+/// the default rent.
+#[test]
+fn the_readme_states_what_a_job_costs_in_sol() {
+    use anchor_lang::solana_program::rent::Rent;
+    let rent = Rent::default();
+    let job = rent.minimum_balance(job_escrow::state::Job::SPACE);
+    let vault = rent.minimum_balance(165);
+    let sol = |lamports: u64| gpu_market::units::format_amount(lamports, 9);
+    let line = format!(
+        "rent for the job account ({} SOL, {} bytes) and its escrow vault ({} SOL)",
+        sol(job),
+        job_escrow::state::Job::SPACE,
+        sol(vault)
+    );
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    assert!(readme.contains(&line), "README lacks: {line}");
 }

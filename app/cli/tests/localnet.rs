@@ -511,6 +511,12 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     };
     eprintln!("claimed: {claimed}");
     assert!(tokens(&net, &b_key, "reward")? > 0);
+    // The wallet view shows a node's unclaimed rewards (none left), and none for a wallet
+    // that runs no node.
+    let b_balance = net.json(None, &["balance", "--owner", &b_key])?;
+    assert_eq!(b_balance["unclaimed_rewards"], "0.00", "{b_balance}");
+    let s_balance = net.json(None, &["balance", "--owner", &s_key])?;
+    assert_eq!(s_balance["unclaimed_rewards"], Value::Null, "{s_balance}");
 
     // The first node leaves: exit, the notice passes, retire.
     net.json(Some(&node_a), &["provider", "exit"])?;
