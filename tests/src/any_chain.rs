@@ -1,4 +1,4 @@
-//! The chain a cluster scenario runs on: a validator over RPC when `GPU_MARKET_RPC_URL` is
+//! The chain a cluster scenario runs on: a validator over RPC when `GPU_MARKET_URL` is
 //! set (a localnet `solana-test-validator` with the four programs deployed, paid by the
 //! Solana CLI keypair or `GPU_MARKET_KEYPAIR`), else the in-process chain.
 
@@ -10,7 +10,7 @@ use gpu_market_in_process::InProcessChain;
 use solana_account::Account;
 
 /// The environment variable that selects the RPC backend.
-pub const RPC_URL_VAR: &str = "GPU_MARKET_RPC_URL";
+pub const RPC_URL_VAR: &str = "GPU_MARKET_URL";
 
 /// Either backend, chosen at run time.
 pub enum AnyChain {
@@ -19,7 +19,7 @@ pub enum AnyChain {
 }
 
 impl AnyChain {
-    /// The chain `GPU_MARKET_RPC_URL` selects.
+    /// The chain `GPU_MARKET_URL` selects.
     pub fn from_env() -> Result<Self, ClientError> {
         match std::env::var(RPC_URL_VAR) {
             Ok(url) => {

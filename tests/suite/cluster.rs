@@ -1,4 +1,4 @@
-//! A whole job on whatever chain `GPU_MARKET_RPC_URL` selects (a validator with the four
+//! A whole job on whatever chain `GPU_MARKET_URL` selects (a validator with the four
 //! programs deployed, or, unset, the in-process chain), and on a `gpu-market localnet`. Everything goes through
 //! public instructions and the real agent, and time passes the way the chain's clock does,
 //! so the same test runs unchanged against a validator.
