@@ -61,6 +61,13 @@ impl From<NodeError> for CliError {
     fn from(e: NodeError) -> Self {
         match e {
             NodeError::Unreachable { .. } => CliError::Network(e.to_string()),
+            // A node that fails on its side, or is busy, is a network-kind failure: try
+            // again later.
+            NodeError::Refused { status, .. } if status >= 500 => CliError::Network(e.to_string()),
+            NodeError::Io { source, context } => CliError::Io(std::io::Error::new(
+                source.kind(),
+                format!("{context}: {source}"),
+            )),
             other => CliError::Input(other.to_string()),
         }
     }

@@ -254,7 +254,7 @@ impl CliError {
             CliError::Io(_) => ErrorKind::Io,
             CliError::Network(_) => ErrorKind::Network,
             CliError::Client(err) => match err {
-                ClientError::Transaction { .. } => ErrorKind::Refused,
+                ClientError::Transaction { .. } | ClientError::Refused(_) => ErrorKind::Refused,
                 ClientError::Backend(_) | ClientError::OutcomeUnknown(_) => ErrorKind::Network,
                 ClientError::Signing(_)
                 | ClientError::AccountNotFound(_)

@@ -3,8 +3,8 @@
 
 use clap::Parser;
 use gpu_market::{
-    demo, keygen, localnet, market, output::OutputFormat, run, serve, Cli, CliError, Command,
-    Commitment, Context, ErrorKind, ErrorReport,
+    demo, keygen, localnet, market, output::OutputFormat, provider, run, serve, Cli, CliError,
+    Command, Commitment, Context, ErrorKind, ErrorReport,
 };
 use gpu_market_client::{
     cli_config::{self, ConfigError},
@@ -44,12 +44,17 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.output == OutputFormat::Json;
-    let url_given = cli.url.is_some();
+    // Where the URL came from matters for the cluster's commands, not the local cluster's
+    // own (which default to it).
+    let url_defaulted = cli.url.is_none() && !matches!(cli.command, Command::Localnet(_));
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let mut report = err.report();
-            if report.kind == ErrorKind::Network && !url_given {
+            if report.kind == ErrorKind::Network
+                && url_defaulted
+                && report.message.contains("cannot reach the cluster at")
+            {
                 report.message.push_str(&format!(
                     " (no --url was given: the URL is the Solana CLI config's json_rpc_url, or {} without one)",
                     cli_config::DEFAULT_URL
@@ -123,6 +128,12 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         .as_ref()
         .map_or_else(|_| Keypair::new(), Keypair::insecure_clone);
     let chain = RpcChain::new(url, payer, commitment);
+    // The services may start before their cluster: they wait for it.
+    let chain = match &cli.command {
+        Command::Market(market::MarketCommand::Serve(_))
+        | Command::Provider(provider::ProviderCommand::Serve(_)) => chain.patient(),
+        _ => chain,
+    };
     let mut ctx = Context {
         chain,
         keypair,

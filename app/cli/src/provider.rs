@@ -614,13 +614,16 @@ static STOPS: AtomicUsize = AtomicUsize::new(0);
 
 /// The authority of the node `me` serves: its own, or the one node whose operator it is.
 fn node_operated_by<C: Chain>(ctx: &mut Context<C>, me: &Pubkey) -> Result<Pubkey, CliError> {
-    if ctx.chain.exists(&pda::provider(me))? {
-        return Ok(*me);
-    }
+    // Its own node, when it operates it too, and every node it operates for another
+    // authority: the one it serves must be unambiguous.
     let operated: Vec<(Pubkey, Provider)> = ctx.chain.fetch_where(
         &provider_registry::ID,
         &[gpu_market_client::filters::provider::operated_by(me)],
     )?;
+    if operated.is_empty() && ctx.chain.exists(&pda::provider(me))? {
+        // Its own node, operated by another key: serve says whose keypair to use.
+        return Ok(*me);
+    }
     match operated.as_slice() {
         [(_, provider)] => Ok(provider.authority),
         [] => Err(CliError::input(format!(

@@ -40,6 +40,10 @@ pub enum ClientError {
     /// The chain backend itself failed (transport, runtime).
     #[error("chain backend: {0}")]
     Backend(String),
+    /// The RPC node refused the transaction before any program ran (a signature, fee or
+    /// blockhash problem): it is not on its way.
+    #[error("chain backend: {0}")]
+    Refused(String),
     /// A transaction was sent but whether it landed is unknown (it may still): look the
     /// signature up before sending it again.
     #[error("chain backend: {0}")]

@@ -93,8 +93,11 @@ pub struct RpcChain {
     /// Reads must come from a node that has processed at least this slot.
     min_context_slot: Option<u64>,
     /// Whether the node has answered once: until it has, a refused connection is a wrong
-    /// or stopped cluster, reported at once rather than retried.
+    /// or stopped cluster, reported at once rather than retried (unless `patient`).
     reached: std::sync::atomic::AtomicBool,
+    /// Retry a refused connection also before the node first answered: for services that
+    /// may start before their cluster.
+    patient: bool,
 }
 
 /// The owner of builtin programs.
@@ -129,6 +132,7 @@ impl RpcChain {
             native_programs: std::sync::OnceLock::new(),
             min_context_slot: None,
             reached: std::sync::atomic::AtomicBool::new(false),
+            patient: false,
         }
     }
 
@@ -155,6 +159,14 @@ impl RpcChain {
             },
             Err(_) => false,
         }
+    }
+
+    /// Retries a refused connection like any transient failure, also before the node first
+    /// answered (by default such a cluster is reported unreachable at once): for a service
+    /// that may start before its cluster does.
+    pub fn patient(mut self) -> Self {
+        self.patient = true;
+        self
     }
 
     /// Retries each RPC call that fails transiently up to `max_retries` times, waiting
@@ -221,13 +233,21 @@ impl RpcChain {
                     self.reached.store(true, Ordering::Relaxed);
                     return Ok(value);
                 }
-                Err(err) if !self.reached.load(Ordering::Relaxed) && is_refused(err.kind()) => {
+                Err(err)
+                    if !self.patient
+                        && !self.reached.load(Ordering::Relaxed)
+                        && is_refused(err.kind()) =>
+                {
                     return Err(ClientError::Backend(format!(
                         "cannot reach the cluster at {}: nothing answers there ({err})",
                         self.url
                     )));
                 }
+                // Any answer of the node, an error too, shows that it is there.
                 Err(err) if retries < self.max_retries && is_transient(err.kind()) => {
+                    if answered(err.kind()) {
+                        self.reached.store(true, Ordering::Relaxed);
+                    }
                     thread::sleep(backoff(self.retry_delay, retries));
                     retries += 1;
                 }
@@ -324,7 +344,7 @@ impl RpcChain {
                 if first_broadcast && is_refusal(err.kind()) {
                     return Err(match preflight_rejection(err.kind()) {
                         Some((error, logs)) => ClientError::Transaction { error, logs },
-                        None => ClientError::Backend(format!(
+                        None => ClientError::Refused(format!(
                             "sendTransaction on {} refused: {err}",
                             self.url
                         )),
@@ -786,6 +806,12 @@ const TRANSIENT_RPC_CODES: [i64; 5] = [
 
 /// Whether the same request may well succeed if tried again: the transport failed or
 /// timed out, the server was overloaded, or the node is behind.
+/// Whether the node answered the call (with an error of its own).
+fn answered(err: &ErrorKind) -> bool {
+    matches!(err, ErrorKind::RpcError(_))
+        || matches!(err, ErrorKind::Reqwest(e) if e.status().is_some())
+}
+
 /// Whether the connection was refused: nothing listens at the URL.
 fn is_refused(err: &ErrorKind) -> bool {
     match err {
@@ -869,6 +895,32 @@ fn backoff(delay: Duration, retries: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_connection_fails_at_once_unless_the_chain_is_patient() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let chain = || {
+            RpcChain::new(url.clone(), Keypair::new(), CommitmentConfig::confirmed())
+                .with_retries(2, Duration::ZERO)
+        };
+        let err = chain().lamports(&Pubkey::new_unique()).unwrap_err();
+        assert!(matches!(err, ClientError::Backend(_)), "{err}");
+        assert!(
+            err.to_string().starts_with(&format!(
+                "chain backend: cannot reach the cluster at {url}: nothing answers there"
+            )),
+            "{err}"
+        );
+        let err = chain()
+            .patient()
+            .lamports(&Pubkey::new_unique())
+            .unwrap_err();
+        assert!(err.to_string().contains("failed after 2 retries"), "{err}");
+    }
     use base64::{prelude::BASE64_STANDARD, Engine};
     use serde_json::{json, Value};
     use solana_instruction_error::InstructionError;
