@@ -703,8 +703,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                     _ => None,
                 };
                 if let Some(line) = line {
-                    progress.say(&line);
-                    story.push(line);
+                    tell(&progress, &mut story, line);
                 }
             }
             // The flaky node vanishes once its job runs: the process dies with it.
@@ -719,8 +718,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 node.api = None;
                 flaky_gone = true;
                 let line = format!("{} vanished mid-job (its process was killed)", node.label);
-                progress.say(&line);
-                story.push(line);
+                tell(&progress, &mut story, line);
             }
         }
 
@@ -734,8 +732,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                     "keeper expired {}: its provider went silent past the heartbeat grace, was slashed, and the job was re-queued",
                     name(&job)
                 );
-                progress.say(&line);
-                story.push(line);
+                tell(&progress, &mut story, line);
             }
         }
         for (address, job) in &snapshot.jobs {
@@ -757,8 +754,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                                 client_names[client_index],
                                 name(address)
                             );
-                            progress.say(&line);
-                            story.push(line);
+                            tell(&progress, &mut story, line);
                         }
                         // A node that vanished answers nothing; the job is re-queued.
                         Err(NodeError::Unreachable { .. }) => {}
@@ -773,24 +769,26 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 if client_index == clients.len() - 1 {
                     continue;
                 }
-                let i = client_index;
-                let dest = results_dir.join(client_names[i]).join(name(address));
-                if let Some(bytes) = download(&snapshot, address, job, &clients[i], &dest)? {
+                let dest = results_dir
+                    .join(client_names[client_index])
+                    .join(name(address));
+                if let Some(bytes) =
+                    download(&snapshot, address, job, &clients[client_index], &dest)?
+                {
                     let keys = driver::settle_accounts(&snapshot, &job.client, job)?;
                     chain.send(
                         &[
                             escrow::settlement_compute_limit(0),
                             escrow::approve_result(&keys),
                         ],
-                        &[&clients[i]],
+                        &[&clients[client_index]],
                     )?;
                     let line = format!(
                         "{} downloaded the output of {} ({bytes} bytes), checked it against the chain and approved it",
-                        client_names[i],
+                        client_names[client_index],
                         name(address)
                     );
-                    progress.say(&line);
-                    story.push(line);
+                    tell(&progress, &mut story, line);
                 }
             }
         }
@@ -842,8 +840,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         )?;
     }
     let line = "epoch 0 closed: live providers claimed their uptime rewards".to_string();
-    progress.say(&line);
-    story.push(line);
+    tell(&progress, &mut story, line);
     progress.bar.finish_and_clear();
     // The treasury's share of slashes waits in the staking vault until anyone collects it.
     let staking_config: staking::state::StakingConfig = chain.fetch(&pda::staking_config())?;
@@ -879,6 +876,12 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     )?;
     drop(temp);
     Ok(report)
+}
+
+/// Shows `line` as it happens and keeps it for the report.
+fn tell(progress: &Progress, story: &mut Vec<String>, line: String) {
+    progress.say(&line);
+    story.push(line);
 }
 
 /// A client of the job API of `provider`'s node, signing as `client`.

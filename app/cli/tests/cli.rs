@@ -756,6 +756,14 @@ fn a_job_the_client_cannot_pay_for_fails_clearly_and_changes_nothing() {
     assert_eq!(token::balance(&mut chain, &client.tokens).unwrap(), TOKEN);
 }
 
+/// `provider show` of `keypair`'s node, as JSON.
+fn provider_show(chain: InProcessChain, keypair: &Keypair) -> serde_json::Value {
+    let (_, result, out) =
+        run_in_process(chain, keypair, &["--output", "json", "provider", "show"]);
+    result.expect("show");
+    serde_json::from_str(&out).unwrap()
+}
+
 /// `--detect` on a machine without an NVIDIA driver falls back to the specs given, and
 /// without them says what to give. (CI machines have no driver; on one with NVML the
 /// detected GPUs are registered instead, which the first assertion shows.)
@@ -802,13 +810,7 @@ fn register_detect_falls_back_to_the_given_specs() {
     let (chain, result, _) = run_in_process(chain, &wallet.keypair, &args);
     if no_driver {
         result.expect("register with the given specs");
-        let (_, result, out) = run_in_process(
-            chain,
-            &wallet.keypair,
-            &["--output", "json", "provider", "show"],
-        );
-        result.expect("show");
-        let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let shown = provider_show(chain, &wallet.keypair);
         assert_eq!(shown["gpu_model"], "NVIDIA GeForce RTX 4090");
         assert_eq!(shown["vram"], "24GiB");
     }
@@ -846,13 +848,7 @@ fn register_and_show_a_provider() {
     );
     result.expect("register");
     assert!(out.starts_with("registered: provider"), "{out}");
-    let (_, result, out) = run_in_process(
-        chain,
-        &wallet.keypair,
-        &["--output", "json", "provider", "show"],
-    );
-    result.expect("show");
-    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let shown = provider_show(chain, &wallet.keypair);
     assert_eq!(shown["gpu_class"], "Datacenter");
     assert_eq!(shown["vram"], "80GiB");
     assert_eq!(shown["price_per_gpu_hour"], "2.10");
