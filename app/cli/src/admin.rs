@@ -44,8 +44,9 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: AdminCommand) -> Result<(), CliE
     match cmd {
         AdminCommand::Init(args) => {
             if ctx.dry_run {
-                return Err(CliError::input(
-                    "admin init sends several transactions, each skipped when its account exists; it has no --dry-run",
+                return Err(CliError::no_dry_run(
+                    "admin init",
+                    "sends several transactions, each depending on what the one before made,",
                 ));
             }
             let admin = ctx.signer()?.insecure_clone();

@@ -64,6 +64,44 @@ pub struct DemoArgs {
     pub work_dir: Option<PathBuf>,
 }
 
+/// The global options that address a cluster: the demo runs a chain of its own, so its
+/// help hides them and [`refuse_cluster_options`] refuses them.
+pub const CLUSTER_OPTIONS: [&str; 4] = ["url", "keypair", "commitment", "dry_run"];
+
+/// Hides [`CLUSTER_OPTIONS`] from `demo --help`: the demo gets hidden copies of them,
+/// which the global ones then do not replace.
+pub fn hide_cluster_options(command: clap::Command) -> clap::Command {
+    let hidden: Vec<clap::Arg> = command
+        .get_arguments()
+        .filter(|arg| CLUSTER_OPTIONS.contains(&arg.get_id().as_str()))
+        .map(|arg| arg.clone().global(false).hide(true))
+        .collect();
+    command.mut_subcommand("demo", |demo| demo.args(hidden))
+}
+
+/// Refuses a cluster option given on the command line of `demo` (one from the environment,
+/// meant for the other commands, is left alone).
+pub fn refuse_cluster_options(matches: &clap::ArgMatches) -> Result<(), CliError> {
+    use clap::parser::ValueSource;
+    let given = |id: &str| {
+        matches.value_source(id) == Some(ValueSource::CommandLine)
+            || matches
+                .subcommand_matches("demo")
+                .is_some_and(|demo| demo.value_source(id) == Some(ValueSource::CommandLine))
+    };
+    if given("dry_run") {
+        return Err(CliError::Usage(
+            "the demo sends the transactions of a whole market as it runs and cannot honour --dry-run".into(),
+        ));
+    }
+    match CLUSTER_OPTIONS.iter().find(|id| given(id)) {
+        Some(id) => Err(CliError::Usage(format!(
+            "the demo runs a chain of its own in this process: --{id} does not apply to it"
+        ))),
+        None => Ok(()),
+    }
+}
+
 const DECIMALS: u8 = 6;
 const TOKEN: u64 = 1_000_000;
 const MIN_STAKE_PER_GPU: u64 = 100 * TOKEN;

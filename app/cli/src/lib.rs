@@ -173,6 +173,9 @@ pub enum CliError {
     /// A node's job API could not be reached.
     #[error("{0}")]
     Network(String),
+    /// Options that cannot go together (what clap cannot see).
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// What kind of failure an error is: its exit status and its `kind` in JSON.
@@ -231,6 +234,12 @@ impl ErrorReport {
 }
 
 impl CliError {
+    /// The error of a command given `--dry-run` that cannot honour it: `why` says what it
+    /// sends instead.
+    pub fn no_dry_run(command: &str, why: &str) -> Self {
+        Self::Usage(format!("{command} {why} and cannot honour --dry-run"))
+    }
+
     /// An input error.
     pub fn input(message: impl Into<String>) -> Self {
         Self::Input(message.into())
@@ -253,6 +262,7 @@ impl CliError {
             CliError::Input(_) => ErrorKind::Input,
             CliError::Io(_) => ErrorKind::Io,
             CliError::Network(_) => ErrorKind::Network,
+            CliError::Usage(_) => ErrorKind::Usage,
             CliError::Client(err) => match err {
                 ClientError::Transaction { .. } | ClientError::Refused(_) => ErrorKind::Refused,
                 ClientError::Backend(_) | ClientError::OutcomeUnknown(_) => ErrorKind::Network,

@@ -1,13 +1,13 @@
 //! The `gpu-market` binary: parses the command line, connects to the cluster and runs the
 //! command. Errors go to stderr with a non-zero exit status.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use gpu_market::{
     demo, keygen, localnet, market, output::OutputFormat, provider, run, serve, Cli, CliError,
     Command, Commitment, Context, ErrorKind, ErrorReport,
 };
 use gpu_market_client::{
-    cli_config::{self, ConfigError},
+    cli_config::{self, ConfigError, Setting},
     Keypair, RpcChain,
 };
 use solana_commitment_config::CommitmentConfig;
@@ -17,8 +17,11 @@ use std::{
 };
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = command()
+        .try_get_matches()
+        .and_then(|matches| Ok((Cli::from_arg_matches(&matches)?, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(err) => {
             use clap::error::ErrorKind as ClapKind;
             let shows = matches!(
@@ -47,7 +50,12 @@ fn main() -> ExitCode {
     // Where the URL came from matters for the cluster's commands, not the local cluster's
     // own (which default to it).
     let url_defaulted = cli.url.is_none() && !matches!(cli.command, Command::Localnet(_));
-    match execute(cli) {
+    let ran = match cli.command {
+        Command::Demo(_) => demo::refuse_cluster_options(&matches),
+        _ => Ok(()),
+    }
+    .and_then(|()| execute(cli));
+    match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             let mut report = err.report();
@@ -56,8 +64,8 @@ fn main() -> ExitCode {
                 && report.message.contains("cannot reach the cluster at")
             {
                 report.message.push_str(&format!(
-                    " (no --url was given: the URL is the Solana CLI config's json_rpc_url, or {} without one)",
-                    cli_config::DEFAULT_URL
+                    " (no --url was given: the URL is {})",
+                    cli_config::default_origin(Setting::Url)
                 ));
             }
             if json {
@@ -68,6 +76,11 @@ fn main() -> ExitCode {
             ExitCode::from(report.exit_code)
         }
     }
+}
+
+/// The command line's definition, with the demo's help showing only what it honours.
+fn command() -> clap::Command {
+    demo::hide_cluster_options(Cli::command())
 }
 
 /// Whether the command line asks for JSON output, read from the raw arguments (for errors
@@ -91,7 +104,19 @@ fn execute(cli: Cli) -> Result<(), CliError> {
             let mut out: Box<dyn std::io::Write> = Box::new(stdout());
             return demo::run(args, cli.output, &mut out);
         }
+        Command::Keygen(_) if cli.dry_run => {
+            return Err(CliError::no_dry_run(
+                "keygen",
+                "sends nothing (it writes a keypair file)",
+            ))
+        }
         Command::Keygen(args) => return keygen::run(&args, cli.output, &mut stdout()),
+        Command::Localnet(_) if cli.dry_run => {
+            return Err(CliError::no_dry_run(
+                "localnet",
+                "runs a cluster, or funds wallets and moves its clock at once,",
+            ))
+        }
         Command::Localnet(args) => {
             // `fund` and `time-travel` address the local cluster unless told otherwise.
             let url = cli.url.clone().unwrap_or_else(|| "l".to_owned());
@@ -118,6 +143,20 @@ fn execute(cli: Cli) -> Result<(), CliError> {
         }
         Err(err) => return Err(CliError::input(err.to_string())),
     };
+    // Settings nobody gave are named, so that a wrong cluster or wallet is seen at once.
+    if cli.url.is_none() {
+        eprintln!(
+            "using cluster {url} ({})",
+            cli_config::default_origin(Setting::Url)
+        );
+    }
+    if cli.keypair.is_none() && keypair.is_ok() {
+        eprintln!(
+            "using keypair {} ({})",
+            path.display(),
+            cli_config::default_origin(Setting::Keypair)
+        );
+    }
     let commitment = match cli.commitment {
         Commitment::Processed => CommitmentConfig::processed(),
         Commitment::Confirmed => CommitmentConfig::confirmed(),

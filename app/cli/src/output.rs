@@ -203,6 +203,17 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out.join("\n")
 }
 
+/// A chain time (unix seconds) as a UTC date, e.g. `2026-12-02T06:15:32Z`.
+pub fn date(unix: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0).unsigned_abs());
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// The time now as a UTC date.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
 /// A short form of an address for tables: first and last four characters.
 pub fn short(key: &Pubkey) -> String {
     let s = key.to_string();

@@ -1,7 +1,7 @@
 //! `gpu-market provider`: register, update, inspect and serve a GPU node.
 
 use crate::{
-    output::{short, table},
+    output::{date, now_rfc3339, short, table, OutputFormat},
     units::{format_amount, format_mib, format_region, Decimal, Duration, Region, Size},
     CliError, Context,
 };
@@ -642,6 +642,12 @@ fn node_operated_by<C: Chain>(ctx: &mut Context<C>, me: &Pubkey) -> Result<Pubke
 }
 
 fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError> {
+    if ctx.dry_run {
+        return Err(CliError::no_dry_run(
+            "provider serve",
+            "sends heartbeats, bids and results as its node works",
+        ));
+    }
     let operator = ctx.signer()?.insecure_clone();
     let me = operator.pubkey();
     let authority = match args.authority {
@@ -670,12 +676,28 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
         ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
-    let say = |bar: &ProgressBar, out: &mut Box<dyn Write>, line: String| {
-        if bar.is_hidden() {
-            let _ = writeln!(out, "{line}");
-        } else {
-            bar.println(line);
-        }
+    let json = ctx.format == OutputFormat::Json;
+    // Text lines, or with --output json one JSON object per line: {"time", "event",
+    // "message"} and, for what the agent did, the event's own fields.
+    let log =
+        |bar: &ProgressBar, out: &mut Box<dyn Write>, event: serde_json::Value, line: String| {
+            if json {
+                let mut record = serde_json::Map::new();
+                record.insert("time".into(), now_rfc3339().into());
+                if let serde_json::Value::Object(fields) = event {
+                    record.extend(fields);
+                }
+                record.insert("message".into(), line.into());
+                let record = serde_json::Value::Object(record);
+                let _ = writeln!(out, "{record}");
+            } else if bar.is_hidden() {
+                let _ = writeln!(out, "{line}");
+            } else {
+                bar.println(line);
+            }
+        };
+    let say = |bar: &ProgressBar, out: &mut Box<dyn Write>, event: &str, line: String| {
+        log(bar, out, serde_json::json!({ "event": event }), line);
     };
     match gpu::detect() {
         Ok(gpus) if !gpus.is_empty() => {
@@ -683,6 +705,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
                 say(
                     &bar,
                     &mut ctx.out,
+                    "gpu",
                     format!(
                         "GPU {}: {} ({})",
                         g.index,
@@ -694,7 +717,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             if let Some(node) = gpu::summarise(&gpus) {
                 let hw = &provider.hardware;
                 if node.gpu_count < hw.gpu_count || node.vram_mib < hw.vram_mib {
-                    say(&bar, &mut ctx.out, format!(
+                    say(&bar, &mut ctx.out, "warning", format!(
                         "warning: the node is registered with {} x {} but NVML sees {} x {}: update the listing",
                         hw.gpu_count, format_mib(u64::from(hw.vram_mib)), node.gpu_count, format_mib(u64::from(node.vram_mib))
                     ));
@@ -704,11 +727,13 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
         Ok(_) => say(
             &bar,
             &mut ctx.out,
+            "gpu",
             "NVML found no GPU; serving with the registered specs".into(),
         ),
         Err(err) => say(
             &bar,
             &mut ctx.out,
+            "gpu",
             format!("{err}; serving with the registered specs"),
         ),
     }
@@ -717,6 +742,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
     say(
         &bar,
         &mut ctx.out,
+        "serving",
         format!(
             "serving provider {} with executor {} (work dir {})",
             pda::provider(&authority),
@@ -745,7 +771,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             Ok((server, url)) => {
                 say(
                     &bar,
-                    &mut ctx.out,
+                    &mut ctx.out, "api",
                     format!(
                         "job API on {url}; clients reach it at the registered endpoint {}",
                         provider.endpoint
@@ -753,7 +779,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
                 );
                 if let Err(e) = gpu_market_client::node_api::check_node_url(&provider.endpoint)
                 {
-                    say(&bar, &mut ctx.out, format!(
+                    say(&bar, &mut ctx.out, "warning", format!(
                         "warning: clients cannot use the registered endpoint ({e}); update it with `gpu-market provider update --endpoint`"
                     ));
                 }
@@ -769,7 +795,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             Err(err) if args.api_listen.is_some() || args.tls_cert.is_some() => return Err(err),
             Err(err) => say(
                 &bar,
-                &mut ctx.out,
+                &mut ctx.out, "warning",
                 format!(
                     "warning: no job API ({err}); manifest jobs will not be taken. Give --api-listen, or --no-api to silence this"
                 ),
@@ -784,6 +810,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
         say(
             &bar,
             &mut ctx.out,
+            "warning",
             "warning: cannot catch Ctrl-C in this process".into(),
         );
     }
@@ -795,6 +822,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             say(
                 &bar,
                 &mut ctx.out,
+                "stopping",
                 "stopping: no new jobs; waiting for held jobs to finish (Ctrl-C again to stop now)"
                     .into(),
             );
@@ -804,17 +832,32 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             let held = agent.held_jobs(&snapshot);
             bar.finish_and_clear();
             for h in &held {
-                say(&bar, &mut ctx.out, format!(
-                    "warning: job {} is still {} on chain; restart `gpu-market provider serve` before {} or it expires and this node is slashed",
-                    h.job, h.status, h.deadline
-                ));
+                log(
+                    &bar,
+                    &mut ctx.out,
+                    serde_json::json!({
+                        "event": "still_held",
+                        "job": h.job.to_string(),
+                        "status": h.status,
+                        "deadline": date(h.deadline),
+                    }),
+                    format!(
+                        "warning: job {} is still {} on chain; restart `gpu-market provider serve` before {} or it expires and this node is slashed",
+                        h.job, h.status, date(h.deadline)
+                    ),
+                );
             }
             return Ok(());
         }
         match agent.tick(&mut ctx.chain) {
             Ok(tick) => {
                 for event in &tick.events {
-                    say(&bar, &mut ctx.out, event.to_string());
+                    log(
+                        &bar,
+                        &mut ctx.out,
+                        serde_json::to_value(event).unwrap_or_default(),
+                        event.to_string(),
+                    );
                 }
                 bar.set_message(format!("pass {pass}: {} job(s) held", tick.held.len()));
                 if agent.is_draining() && tick.held.is_empty() {
@@ -822,6 +865,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
                     say(
                         &bar,
                         &mut ctx.out,
+                        "stopped",
                         "stopped cleanly: this node holds no job".into(),
                     );
                     return Ok(());
@@ -831,6 +875,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             Err(err) => say(
                 &bar,
                 &mut ctx.out,
+                "error",
                 format!("error: {err}; retrying next pass"),
             ),
         }

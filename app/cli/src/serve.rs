@@ -477,8 +477,8 @@ struct Service<'a> {
 
 pub fn run(ctx: &mut Context<RpcChain>, args: ServeArgs) -> Result<(), CliError> {
     if ctx.dry_run {
-        return Err(CliError::input(
-            "market serve sends transactions as it goes and cannot honour --dry-run: use `market match --no-upkeep` to see a round without sending",
+        return Err(CliError::Usage(
+            "market serve sends transactions as it goes and cannot honour --dry-run: use `market match --no-upkeep` to see a round without sending".into(),
         ));
     }
     let me = ctx.me()?;

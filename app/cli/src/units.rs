@@ -50,6 +50,11 @@ impl FromStr for Size {
             .0;
         let mib = u128::from(scaled) * bytes_per_unit / 1_000_000 / (1 << 20);
         let mib = u64::try_from(mib).map_err(|_| format!("size '{s}' is too large"))?;
+        if mib == 0 && scaled > 0 {
+            return Err(format!(
+                "'{s}' is less than 1MiB, the smallest size the market records"
+            ));
+        }
         Ok(Self { mib })
     }
 }
@@ -341,6 +346,13 @@ mod tests {
         );
         assert!("24".parse::<Size>().unwrap_err().contains("has no unit"));
         assert!("GiB".parse::<Size>().is_err());
+        // Nothing non-zero rounds down to nothing.
+        assert_eq!(
+            "0.5MiB".parse::<Size>().unwrap_err(),
+            "'0.5MiB' is less than 1MiB, the smallest size the market records"
+        );
+        assert_eq!("0GiB".parse::<Size>().unwrap().mib, 0);
+        assert_eq!("1.5MiB".parse::<Size>().unwrap().mib, 1);
         assert_eq!(format_mib(81_920), "80GiB");
         assert_eq!(format_mib(1_536), "1.5GiB");
     }

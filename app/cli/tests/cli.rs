@@ -273,7 +273,32 @@ fn an_unreachable_cluster_is_named_as_such() {
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(
         stderr(&out),
-        "error: chain backend: cannot reach the cluster at http://localhost:8899: nothing answers there (error sending request for url (http://localhost:8899/)) (no --url was given: the URL is the Solana CLI config's json_rpc_url, or http://localhost:8899 without one)\n"
+        "using cluster http://localhost:8899 (the default: no json_rpc_url in a Solana CLI config)\n\
+         error: chain backend: cannot reach the cluster at http://localhost:8899: nothing answers there (error sending request for url (http://localhost:8899/)) (no --url was given: the URL is the default: no json_rpc_url in a Solana CLI config)\n"
+    );
+    // A keypair from the Solana CLI config is named too.
+    let config = home.path().join(".config/solana/cli");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(
+        config.join("config.yml"),
+        format!("json_rpc_url: http://127.0.0.1:9\nkeypair_path: {k}\n"),
+    )
+    .unwrap();
+    let out = binary_at_home(home.path(), &["stake", "show"]);
+    assert_eq!(out.status.code(), Some(4));
+    let config = config.join("config.yml");
+    assert_eq!(
+        stderr(&out).lines().take(2).collect::<Vec<_>>(),
+        [
+            format!(
+                "using cluster http://127.0.0.1:9 (the json_rpc_url of the Solana CLI config {})",
+                config.display()
+            ),
+            format!(
+                "using keypair {k} (the keypair_path of the Solana CLI config {})",
+                config.display()
+            ),
+        ]
     );
 }
 
@@ -403,6 +428,47 @@ fn provider_serve_finds_its_node_by_the_operator_key() {
         "--work-dir",
         work_dir,
     ];
+
+    // A heartbeat is due an hour on.
+    let now = m.chain.now().unwrap();
+    m.chain.wait_until(now + 3_600).unwrap();
+    // With --output json, every line is one JSON event: when, what, and the line's text.
+    let (chain, result, out) = run_in_process(
+        m.chain,
+        &operator.keypair,
+        &[&["--output", "json"][..], &serve].concat(),
+    );
+    m.chain = chain;
+    result.unwrap_or_else(|e| panic!("{e}: {out}"));
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    for event in &events {
+        let time = event["time"].as_str().unwrap();
+        assert!(time.len() == 20 && time.ends_with('Z'), "{event}");
+        assert!(event["message"].is_string(), "{event}");
+    }
+    let serving = events
+        .iter()
+        .find(|e| e["event"] == "serving")
+        .expect("serving");
+    // The executor is the machine's (a container runtime where there is one).
+    let message = serving["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!(
+            "serving provider {} with executor ",
+            pda::provider(&provider.pubkey())
+        )) && message.ends_with(&format!(" (work dir {work_dir})")),
+        "{message}"
+    );
+    let heartbeat = events
+        .iter()
+        .find(|e| e["event"] == "heartbeat")
+        .unwrap_or_else(|| panic!("no heartbeat: {out}"));
+    assert_eq!(heartbeat["message"], "heartbeat");
+
+    // In text, the same lines as text.
     let (chain, result, out) = run_in_process(m.chain, &operator.keypair, &serve);
     m.chain = chain;
     result.unwrap_or_else(|e| panic!("{e}: {out}"));
@@ -669,6 +735,93 @@ fn dry_run_stake_deposit_decodes_to_the_stake_instruction() {
     // Nothing was sent.
     let mut chain = chain;
     assert!(!chain.exists(&pda::stake_account(&wallet.pubkey())).unwrap());
+}
+
+/// `--dry-run` builds what needs no account of the cluster without reaching it (a
+/// blockhash is only needed to sign), and the commands that cannot honour it refuse it
+/// with a usage error before doing anything.
+#[test]
+fn dry_run_works_offline_and_is_refused_where_it_cannot_be_honoured() {
+    let home = tempfile::tempdir().unwrap();
+    let keypair = home.path().join("id.json");
+    assert!(binary(&["keygen", "-o", keypair.to_str().unwrap()])
+        .status
+        .success());
+    let k = keypair.to_str().unwrap();
+    let me = gpu_market_client::cli_config::read_keypair(&keypair)
+        .unwrap()
+        .pubkey();
+    // Nothing listens on port 9.
+    let offline = ["-k", k, "-u", "http://127.0.0.1:9", "--dry-run"];
+    let out = binary_at_home(
+        home.path(),
+        &[&offline[..], &["--output", "json", "provider", "pause"]].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let tx = decode_dry_run(&String::from_utf8_lossy(&out.stdout));
+    let mut expected = gpu_market_client::registry::pause_provider(&me, &me);
+    // The signer pays the fee, which makes it writable in the transaction.
+    expected.accounts[0].is_writable = true;
+    assert_eq!(instructions(&tx), vec![expected]);
+    assert_eq!(tx.signatures, vec![Default::default()], "unsigned");
+
+    for (args, message) in [
+        (
+            &["provider", "serve"][..],
+            "error: provider serve sends heartbeats, bids and results as its node works and cannot honour --dry-run\n",
+        ),
+        (
+            &["market", "serve"][..],
+            "error: market serve sends transactions as it goes and cannot honour --dry-run: use `market match --no-upkeep` to see a round without sending\n",
+        ),
+        (
+            &["admin", "init"][..],
+            "error: admin init sends several transactions, each depending on what the one before made, and cannot honour --dry-run\n",
+        ),
+        (
+            &["demo"][..],
+            "error: the demo sends the transactions of a whole market as it runs and cannot honour --dry-run\n",
+        ),
+        (
+            &["localnet", "fund", "11111111111111111111111111111111"][..],
+            "error: localnet runs a cluster, or funds wallets and moves its clock at once, and cannot honour --dry-run\n",
+        ),
+        (
+            &["keygen", "-o", "never-written.json"][..],
+            "error: keygen sends nothing (it writes a keypair file) and cannot honour --dry-run\n",
+        ),
+    ] {
+        let out = binary_at_home(home.path(), &[&offline[..], args].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), message, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    assert!(!home.path().join("never-written.json").exists());
+}
+
+/// The demo runs a chain of its own: its help offers no cluster option, and one given is
+/// refused rather than silently ignored.
+#[test]
+fn the_demo_neither_offers_nor_takes_cluster_options() {
+    let help = binary(&["demo", "--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--url", "--keypair", "--commitment", "--dry-run"] {
+        assert!(!text.contains(flag), "{flag} offered: {text}");
+    }
+    assert!(text.contains("--output"), "{text}");
+    for (args, flag) in [
+        (&["demo", "-u", "d"][..], "--url"),
+        (&["demo", "--keypair", "id.json"][..], "--keypair"),
+        (&["demo", "--commitment", "finalized"][..], "--commitment"),
+    ] {
+        let out = binary(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            format!("error: the demo runs a chain of its own in this process: {flag} does not apply to it\n")
+        );
+    }
 }
 
 #[test]

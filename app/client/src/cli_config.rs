@@ -233,6 +233,35 @@ fn resolve_keypair_path_with(
     }
 }
 
+/// A setting `-u` or `-k` gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The cluster URL (`json_rpc_url`).
+    Url,
+    /// The keypair file (`keypair_path`).
+    Keypair,
+}
+
+/// Where `setting` comes from when neither its flag nor its environment variable gives it:
+/// the Solana CLI config's key, or the built-in default without one.
+pub fn default_origin(setting: Setting) -> String {
+    default_origin_with(setting, cli_config_path().as_deref())
+}
+
+fn default_origin_with(setting: Setting, config_path: Option<&Path>) -> String {
+    let config = CliConfig::load(config_path).unwrap_or_default();
+    let (key, configured) = match setting {
+        Setting::Url => ("json_rpc_url", config.json_rpc_url.is_some()),
+        Setting::Keypair => ("keypair_path", config.keypair_path.is_some()),
+    };
+    match config_path {
+        Some(path) if configured => {
+            format!("the {key} of the Solana CLI config {}", path.display())
+        }
+        _ => format!("the default: no {key} in a Solana CLI config"),
+    }
+}
+
 fn home_dir() -> Option<PathBuf> {
     std::env::home_dir().filter(|home| !home.as_os_str().is_empty())
 }
@@ -324,6 +353,35 @@ mod tests {
         assert_eq!(
             resolve_keypair_path_with(None, Some(&missing), Some(Path::new("/home/bob"))),
             Path::new("/home/bob/.config/solana/id.json")
+        );
+    }
+
+    #[test]
+    fn the_origin_of_a_default_names_the_config_or_says_there_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_file(&dir, SOLANA_CLI_CONFIG);
+        assert_eq!(
+            default_origin_with(Setting::Url, Some(&config)),
+            format!(
+                "the json_rpc_url of the Solana CLI config {}",
+                config.display()
+            )
+        );
+        assert_eq!(
+            default_origin_with(Setting::Keypair, Some(&config)),
+            format!(
+                "the keypair_path of the Solana CLI config {}",
+                config.display()
+            )
+        );
+        let only_url = config_file(&dir, "json_rpc_url: http://localhost:8899\n");
+        assert_eq!(
+            default_origin_with(Setting::Keypair, Some(&only_url)),
+            "the default: no keypair_path in a Solana CLI config"
+        );
+        assert_eq!(
+            default_origin_with(Setting::Url, None),
+            "the default: no json_rpc_url in a Solana CLI config"
         );
     }
 
