@@ -90,4 +90,19 @@ impl Chain for AnyChain {
     fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError> {
         either!(self, chain => chain.wait_until(unix_timestamp))
     }
+
+    fn signatures(
+        &mut self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<gpu_market_client::PastSignature>, ClientError> {
+        either!(self, chain => chain.signatures(address, limit))
+    }
+
+    fn transaction(
+        &mut self,
+        signature: &gpu_market_client::Signature,
+    ) -> Result<Option<TxOutcome>, ClientError> {
+        either!(self, chain => chain.transaction(signature))
+    }
 }

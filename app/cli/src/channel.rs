@@ -325,8 +325,10 @@ pub struct Endpoint {
     /// The header every request carries.
     pub token_header: &'static str,
     pub token: String,
-    /// Unix seconds.
-    pub expires_at: i64,
+    /// When the token expires (UTC).
+    pub expires_at: String,
+    /// How long it is valid from now.
+    pub valid_for: String,
 }
 
 /// One exposed port.
@@ -346,13 +348,10 @@ impl fmt::Display for Endpoint {
                 service.port, service.url, service.health
             )?;
         }
-        let left = self.expires_at.saturating_sub(node_api::unix_now());
         writeln!(
             f,
-            "token    {} (valid for {}, until unix time {}, or until the lease ends)",
-            self.token,
-            crate::units::format_duration(left),
-            self.expires_at
+            "token    {} (valid for {}, until {}, or until the lease ends)",
+            self.token, self.valid_for, self.expires_at
         )?;
         if let Some(first) = self.services.first() {
             write!(
@@ -407,7 +406,8 @@ pub fn endpoint<C: Chain>(
             .collect(),
         token_header: node_api::SERVICE_TOKEN_HEADER,
         token: token.to_string(),
-        expires_at,
+        expires_at: crate::output::date(expires_at),
+        valid_for: crate::units::format_duration(valid),
     })
 }
 

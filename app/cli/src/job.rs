@@ -2,7 +2,7 @@
 
 use crate::{
     channel::{self, SecretArgs},
-    output::{short, table},
+    output::{date, short, table},
     provider::ClassArg,
     units::{
         format_amount, format_duration, format_mib, format_region, Decimal, Digest, Duration,
@@ -168,16 +168,20 @@ pub enum StatusArg {
     Running,
     ResultSubmitted,
     Disputed,
+    /// The job is settled, cancelled or reclaimed: its account is closed (`--until` only).
+    Closed,
 }
 
-impl From<StatusArg> for JobStatus {
-    fn from(s: StatusArg) -> Self {
-        match s {
-            StatusArg::Open => JobStatus::Open,
-            StatusArg::Assigned => JobStatus::Assigned,
-            StatusArg::Running => JobStatus::Running,
-            StatusArg::ResultSubmitted => JobStatus::ResultSubmitted,
-            StatusArg::Disputed => JobStatus::Disputed,
+impl StatusArg {
+    /// The status on chain; `None` for `closed`, which no open job has.
+    fn status(self) -> Option<JobStatus> {
+        match self {
+            StatusArg::Open => Some(JobStatus::Open),
+            StatusArg::Assigned => Some(JobStatus::Assigned),
+            StatusArg::Running => Some(JobStatus::Running),
+            StatusArg::ResultSubmitted => Some(JobStatus::ResultSubmitted),
+            StatusArg::Disputed => Some(JobStatus::Disputed),
+            StatusArg::Closed => None,
         }
     }
 }
@@ -287,8 +291,14 @@ pub struct JobView {
     pub provider: Option<String>,
     pub price_per_gpu_hour: Option<String>,
     pub best_bid: Option<String>,
-    pub bid_deadline: i64,
-    pub started_at: i64,
+    /// When the job was posted.
+    pub created_at: String,
+    /// When the auction's bid window closes (auctions).
+    pub bid_deadline: Option<String>,
+    /// When the workload started (once it has).
+    pub started_at: Option<String>,
+    /// Until when the client may approve or dispute the submitted result.
+    pub challenge_ends_at: Option<String>,
     pub result_sha256: Option<String>,
     pub result_uri: Option<String>,
     pub attempts: u8,
@@ -327,8 +337,11 @@ impl JobView {
             provider: job.assignment.map(|a| a.provider.to_string()),
             price_per_gpu_hour: job.assignment.map(|a| amount(a.price_per_gpu_hour)),
             best_bid: job.best_bid.map(|b| amount(b.price_per_gpu_hour)),
-            bid_deadline: job.bid_deadline,
-            started_at: job.started_at,
+            created_at: date(job.created_at),
+            bid_deadline: (job.mode == JobMode::Auction && job.assignment.is_none())
+                .then(|| date(job.bid_deadline)),
+            started_at: (job.started_at > 0).then(|| date(job.started_at)),
+            challenge_ends_at: challenge_ends_at(job).map(date),
             result_sha256: job
                 .result
                 .as_ref()
@@ -375,18 +388,26 @@ impl fmt::Display for JobView {
             "terms     at most {} per GPU-hour for {}; escrowed {}, billed {}",
             self.max_price_per_gpu_hour, self.max_duration, self.escrowed, self.billed
         )?;
-        if let Some(bid) = &self.best_bid {
-            writeln!(
-                f,
-                "best bid  {bid} per GPU-hour (window closes {})",
-                self.bid_deadline
-            )?;
+        writeln!(f, "posted    {}", self.created_at)?;
+        if let Some(deadline) = &self.bid_deadline {
+            match &self.best_bid {
+                Some(bid) => {
+                    writeln!(f, "best bid  {bid} per GPU-hour (window closes {deadline})")?
+                }
+                None => writeln!(f, "bids      none yet (window closes {deadline})")?,
+            }
+        }
+        if let Some(started) = &self.started_at {
+            writeln!(f, "started   {started}")?;
         }
         if let (Some(p), Some(price)) = (&self.provider, &self.price_per_gpu_hour) {
             writeln!(f, "provider  {p} at {price} per GPU-hour")?;
         }
         if let (Some(hash), Some(uri)) = (&self.result_sha256, &self.result_uri) {
             writeln!(f, "result    sha256 {hash}\n          {uri}")?;
+        }
+        if let Some(ends) = &self.challenge_ends_at {
+            writeln!(f, "approve or dispute the result before {ends}")?;
         }
         if let Some(state) = &self.node_state {
             writeln!(f, "node      {state}")?;
@@ -536,6 +557,9 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
     match cmd {
         JobCommand::Submit(args) => submit(ctx, args),
         JobCommand::Show { job } => {
+            if ctx.chain.account(&job)?.is_none() {
+                return print_ending(ctx, &job);
+            }
             let data = fetch_job(ctx, &job)?;
             let (decimals, _) = ctx.mint(&data.payment_mint)?;
             let mut view = JobView::new(job, &data, decimals);
@@ -565,7 +589,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let mut jobs = ctx.chain.fetch_all::<Job>(&job_escrow::ID)?;
             jobs.retain(|(_, j)| {
                 me.is_none_or(|me| j.client == me)
-                    && status.is_none_or(|s| j.status == JobStatus::from(s))
+                    && status.is_none_or(|s| s.status() == Some(j.status))
             });
             jobs.sort_by_key(|(a, j)| (j.created_at, *a));
             let mut views = Vec::new();
@@ -579,7 +603,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             job,
             until,
             interval,
-        } => watch(ctx, job, until.map(JobStatus::from), interval),
+        } => watch(ctx, job, until, interval),
         JobCommand::Bid {
             job,
             price,
@@ -875,10 +899,7 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         JobKind::Lease => job.status == JobStatus::Running || job.assignment.is_none(),
     };
     let Some(job) = channel::wait_for(ctx, &address, interval, done)? else {
-        return ctx.print(&WatchEnd {
-            job: address.to_string(),
-            status: "settled (the job and its vault are closed)".into(),
-        });
+        return print_ending(ctx, &address);
     };
     if job.assignment.is_none() {
         return Err(CliError::input(format!(
@@ -897,34 +918,306 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         let endpoint = channel::endpoint(ctx, &address, &job, None, DEFAULT_TOKEN_VALIDITY)?;
         ctx.print(&endpoint)?;
     }
-    if job.status == JobStatus::ResultSubmitted {
+    if let Some(deadline) = challenge_ends_at(&job) {
         eprintln!(
-            "approve the result with `gpu-market job approve {address}`, or dispute it with `gpu-market job dispute {address}` before the challenge window closes"
+            "approve the result with `gpu-market job approve {address}`, or dispute it with `gpu-market job dispute {address}` before {}",
+            date(deadline)
         );
     }
     Ok(())
 }
 
-/// The final word of `job watch`.
+/// Until when the client may approve or dispute a submitted result.
+fn challenge_ends_at(job: &Job) -> Option<i64> {
+    match (&job.result, job.status) {
+        (Some(result), JobStatus::ResultSubmitted) => Some(
+            result
+                .submitted_at
+                .saturating_add(job.terms.challenge_window),
+        ),
+        _ => None,
+    }
+}
+
+/// Where `job watch` stopped while the job is still open.
 #[derive(Debug, Serialize)]
 pub struct WatchEnd {
     pub job: String,
     pub status: String,
+    /// What the client must do now, when anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// Until when it can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
 }
 
 impl fmt::Display for WatchEnd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "job {}: {}", self.job, self.status)
+        write!(f, "job {}: {}", self.job, self.status)?;
+        if let (Some(action), Some(deadline)) = (&self.action, &self.deadline) {
+            write!(f, "\n{action} before {deadline}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How far back a closed job's history is read for the transaction that closed it.
+const HISTORY_LIMIT: usize = 1_000;
+
+/// How a job ended, from the transaction that closed its account.
+#[derive(Debug, Serialize)]
+pub struct JobEnding {
+    pub job: String,
+    /// approved, finalized, lease-closed, lease-ended, dispute-rejected,
+    /// dispute-timed-out, dispute-upheld, refunded, cancelled or reclaimed.
+    pub ended: &'static str,
+    /// The same, in words.
+    pub how: String,
+    /// When the closing transaction landed.
+    pub at: Option<String>,
+    pub signature: String,
+    pub provider: Option<String>,
+    /// Paid to the provider by the closing transaction (a lease's earlier withdrawals
+    /// not included).
+    pub to_provider: Option<String>,
+    pub fee: Option<String>,
+    /// A dispute bond forfeited to the provider.
+    pub bond_to_provider: Option<String>,
+    pub refund: String,
+    /// The crank tip paid to whoever closed it (expiries and reclaims).
+    pub tip: Option<String>,
+    /// Stake the provider was slashed.
+    pub slashed: Option<String>,
+}
+
+impl fmt::Display for JobEnding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "job {} ended: {}", self.job, self.how)?;
+        if let Some(at) = &self.at {
+            write!(f, " at {at}")?;
+        }
+        if let (Some(provider), Some(paid)) = (&self.provider, &self.to_provider) {
+            write!(f, "\nprovider  {provider} paid {paid}")?;
+            if let Some(fee) = &self.fee {
+                write!(f, " (protocol fee {fee})")?;
+            }
+            if let Some(bond) = &self.bond_to_provider {
+                write!(f, ", and the dispute bond {bond}")?;
+            }
+        }
+        if let Some(slashed) = &self.slashed {
+            write!(f, "\nslashed   {slashed} of the provider's stake")?;
+        }
+        write!(f, "\nrefunded  {} to the client", self.refund)?;
+        if let Some(tip) = &self.tip {
+            write!(f, "\ntip       {tip} to whoever closed it")?;
+        }
+        write!(f, "\nsignature {}", self.signature)
+    }
+}
+
+/// What the closing transaction's events say, in base units.
+struct Closed {
+    ended: &'static str,
+    how: String,
+    provider: Option<Pubkey>,
+    to_provider: Option<u64>,
+    fee: Option<u64>,
+    bond_to_provider: Option<u64>,
+    refund: u64,
+    tip: Option<u64>,
+    slashed: Option<u64>,
+}
+
+impl Closed {
+    /// The end of job `address` in `tx`, if `tx` closed it.
+    fn from_tx(tx: &TxOutcome, address: &Pubkey) -> Option<Self> {
+        use job_escrow::events::{
+            DisputeResolved, JobCancelled, JobExpired, JobReclaimed, JobSettled, SettleReason,
+        };
+        let none = |ended, how: &str, refund| Closed {
+            ended,
+            how: how.to_string(),
+            provider: None,
+            to_provider: None,
+            fee: None,
+            bond_to_provider: None,
+            refund,
+            tip: None,
+            slashed: None,
+        };
+        if let Some(e) = tx
+            .events::<JobSettled>()
+            .into_iter()
+            .find(|e| e.job == *address)
+        {
+            let (ended, how) = match e.reason {
+                SettleReason::Approved => ("approved", "its client approved the result"),
+                SettleReason::ChallengeWindowPassed => (
+                    "finalized",
+                    "finalized: nobody disputed the result within the challenge window",
+                ),
+                SettleReason::LeaseClosed => ("lease-closed", "its client ended the lease"),
+                SettleReason::LeaseEnded => ("lease-ended", "the lease ran to its end"),
+                SettleReason::DisputeRejected => (
+                    "dispute-rejected",
+                    "the arbiter rejected the dispute: the provider is paid",
+                ),
+                SettleReason::DisputeTimedOut => (
+                    "dispute-timed-out",
+                    "the arbiter did not rule in time: the provider is paid, the bond went back",
+                ),
+            };
+            return Some(Closed {
+                provider: Some(e.provider),
+                to_provider: Some(e.to_provider),
+                fee: Some(e.fee),
+                bond_to_provider: (e.bond_to_provider > 0).then_some(e.bond_to_provider),
+                ..none(ended, how, e.refund)
+            });
+        }
+        if let Some(e) = tx
+            .events::<DisputeResolved>()
+            .into_iter()
+            .find(|e| e.job == *address && e.for_client)
+        {
+            return Some(Closed {
+                slashed: Some(e.slash_requested),
+                ..none(
+                    "dispute-upheld",
+                    "the arbiter upheld the dispute: the client is refunded",
+                    e.refund,
+                )
+            });
+        }
+        if let Some(e) = tx
+            .events::<JobExpired>()
+            .into_iter()
+            .find(|e| e.job == *address && !e.requeued)
+        {
+            return Some(Closed {
+                provider: Some(e.provider),
+                to_provider: Some(e.to_provider),
+                fee: Some(e.fee),
+                tip: Some(e.tip),
+                slashed: Some(e.slash_requested),
+                ..none(
+                    "refunded",
+                    &format!(
+                        "refunded after {} failed attempt(s) ({:?})",
+                        e.attempts, e.reason
+                    ),
+                    e.refund,
+                )
+            });
+        }
+        if let Some(e) = tx
+            .events::<JobCancelled>()
+            .into_iter()
+            .find(|e| e.job == *address)
+        {
+            return Some(none("cancelled", "its client cancelled it", e.refunded));
+        }
+        if let Some(e) = tx
+            .events::<JobReclaimed>()
+            .into_iter()
+            .find(|e| e.job == *address)
+        {
+            return Some(Closed {
+                tip: Some(e.tip),
+                ..none(
+                    "reclaimed",
+                    "reclaimed: no node took it in time, the client is refunded",
+                    e.refund,
+                )
+            });
+        }
+        None
+    }
+}
+
+/// How job `address`, whose account is gone, ended: read from the cluster's transaction
+/// history (the newest transaction that closed it; amounts in the payment mint of the one
+/// that created it). `None` when its history holds neither.
+pub fn ending<C: Chain>(
+    ctx: &mut Context<C>,
+    address: &Pubkey,
+) -> Result<Option<JobEnding>, CliError> {
+    let signatures = ctx.chain.signatures(address, HISTORY_LIMIT)?;
+    let mut found = None;
+    for past in signatures.iter().filter(|s| !s.failed) {
+        if let Some(tx) = ctx.chain.transaction(&past.signature)? {
+            if let Some(closed) = Closed::from_tx(&tx, address) {
+                found = Some((closed, past));
+                break;
+            }
+        }
+    }
+    let Some((closed, past)) = found else {
+        return Ok(None);
+    };
+    let created = match signatures.last() {
+        Some(first) => ctx.chain.transaction(&first.signature)?.and_then(|tx| {
+            tx.events::<job_escrow::events::JobCreated>()
+                .into_iter()
+                .find(|e| e.job == *address)
+        }),
+        None => None,
+    };
+    let decimals = match created {
+        Some(created) => Some(ctx.mint(&created.payment_mint)?.0),
+        None => None,
+    };
+    let amount = |v: u64| match decimals {
+        Some(decimals) => format_amount(v, decimals),
+        None => format!("{v} base units"),
+    };
+    Ok(Some(JobEnding {
+        job: address.to_string(),
+        ended: closed.ended,
+        how: closed.how,
+        at: past.block_time.map(date),
+        signature: past.signature.to_string(),
+        provider: closed.provider.map(|p| p.to_string()),
+        to_provider: closed.to_provider.map(amount),
+        fee: closed.fee.map(amount),
+        bond_to_provider: closed.bond_to_provider.map(amount),
+        refund: amount(closed.refund),
+        tip: closed.tip.map(amount),
+        slashed: closed.slashed.map(amount),
+    }))
+}
+
+/// Prints how job `address` ended, or says why that cannot be told.
+fn print_ending<C: Chain>(ctx: &mut Context<C>, address: &Pubkey) -> Result<(), CliError> {
+    match ending(ctx, address) {
+        Ok(Some(ending)) => ctx.print(&ending),
+        Ok(None) => Err(CliError::input(format!(
+            "no job at {address}, and no transaction in this cluster's history created or closed one there: check the address and --url"
+        ))),
+        // Still a failure of the cluster, said in the terms of the job.
+        Err(CliError::Client(gpu_market_client::ClientError::Backend(why))) => Err(
+            gpu_market_client::ClientError::Backend(format!(
+                "no job at {address}, and its history cannot be read to tell how it ended: {why}"
+            ))
+            .into(),
+        ),
+        Err(err) => Err(err),
     }
 }
 
 fn watch<C: Chain>(
     ctx: &mut Context<C>,
     address: Pubkey,
-    until: Option<JobStatus>,
+    until: Option<StatusArg>,
     interval: Duration,
 ) -> Result<(), CliError> {
-    let first = fetch_job(ctx, &address)?;
+    let first = match ctx.chain.account(&address)? {
+        Some(_) => fetch_job(ctx, &address)?,
+        // Closed already: how it ended.
+        None => return print_ending(ctx, &address),
+    };
     let bar = if ctx.progress {
         ProgressBar::new(u64::try_from(first.max_duration).unwrap_or(0))
     } else {
@@ -943,10 +1236,7 @@ fn watch<C: Chain>(
             .transpose()?
         else {
             bar.finish_and_clear();
-            return ctx.print(&WatchEnd {
-                job: address.to_string(),
-                status: "settled (the job and its vault are closed)".into(),
-            });
+            return print_ending(ctx, &address);
         };
         if last != Some(job.status) {
             if bar.is_hidden() && ctx.format == crate::output::OutputFormat::Text {
@@ -960,11 +1250,21 @@ fn watch<C: Chain>(
             bar.set_position(u64::try_from(now.saturating_sub(job.started_at)).unwrap_or(0));
         }
         bar.set_message(status_name(job.status).to_string());
-        if until == Some(job.status) {
+        let reached = until.is_some_and(|u| u.status() == Some(job.status));
+        // Without --until, a result waiting for its client's verdict ends the watch.
+        let to_act = until.is_none() && job.status == JobStatus::ResultSubmitted;
+        if reached || to_act {
             bar.finish_and_clear();
+            let deadline = challenge_ends_at(&job).map(date);
             return ctx.print(&WatchEnd {
                 job: address.to_string(),
                 status: status_name(job.status).into(),
+                action: deadline.as_ref().map(|_| {
+                    format!(
+                        "approve the result with `gpu-market job approve {address}` or dispute it with `gpu-market job dispute {address}`"
+                    )
+                }),
+                deadline,
             });
         }
         std::thread::sleep(interval.std());

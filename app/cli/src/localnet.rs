@@ -189,12 +189,13 @@ impl fmt::Display for FundedView {
 /// The localnet's clock after a time travel.
 #[derive(Debug, Serialize)]
 pub struct ClockView {
-    pub unix_timestamp: i64,
+    /// The clock's time (UTC).
+    pub now: String,
 }
 
 impl fmt::Display for ClockView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the localnet's clock is now {}", self.unix_timestamp)
+        write!(f, "the localnet's clock is now {}", self.now)
     }
 }
 
@@ -263,7 +264,8 @@ pub fn run(
                 .checked_add(travel.by.seconds)
                 .ok_or_else(|| CliError::input("that is too far"))?;
             let unix_timestamp = gpu_market_localnet::time_travel(&url, target).map_err(failed)?;
-            output::print(format, out, &ClockView { unix_timestamp })
+            let now = output::date(unix_timestamp);
+            output::print(format, out, &ClockView { now })
         }
     }
 }

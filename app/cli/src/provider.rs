@@ -286,7 +286,8 @@ pub struct ProviderView {
     pub completion_rate: String,
     pub jobs_completed: u64,
     pub jobs_failed: u64,
-    pub last_heartbeat: i64,
+    /// When the node last sent a registry heartbeat (never: `None`).
+    pub last_heartbeat: Option<String>,
 }
 
 impl ProviderView {
@@ -311,7 +312,7 @@ impl ProviderView {
             completion_rate: format!("{:.1}%", p.reputation.completion_rate_bps() as f64 / 100.0),
             jobs_completed: p.reputation.jobs_completed,
             jobs_failed: p.reputation.jobs_failed,
-            last_heartbeat: p.last_heartbeat,
+            last_heartbeat: (p.last_heartbeat > 0).then(|| date(p.last_heartbeat)),
         }
     }
 }
@@ -346,10 +347,15 @@ impl fmt::Display for ProviderView {
             self.benchmark,
             if self.attested { " (attested)" } else { "" }
         )?;
-        write!(
+        writeln!(
             f,
             "record    {} completed, {} failed ({} completion)",
             self.jobs_completed, self.jobs_failed, self.completion_rate
+        )?;
+        write!(
+            f,
+            "heartbeat {}",
+            self.last_heartbeat.as_deref().unwrap_or("never")
         )
     }
 }

@@ -1,6 +1,9 @@
 //! `gpu-market rewards`: uptime rewards of a node.
 
-use crate::{units::format_amount, CliError, Context};
+use crate::{
+    units::{format_amount, format_duration},
+    CliError, Context,
+};
 use clap::Subcommand;
 use gpu_market_client::{
     pda,
@@ -32,7 +35,7 @@ pub enum RewardsCommand {
 pub struct RewardsView {
     pub reward_mint: String,
     pub current_epoch: Option<u64>,
-    pub epoch_length: i64,
+    pub epoch_length: String,
     pub total_minted: String,
     pub provider: String,
     pub unclaimed: String,
@@ -44,7 +47,7 @@ impl fmt::Display for RewardsView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "reward mint {} (epochs of {}s, now {}; {} minted)",
+            "reward mint {} (epochs of {}, now {}; {} minted)",
             self.reward_mint,
             self.epoch_length,
             self.current_epoch
@@ -118,7 +121,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
         RewardsCommand::Show { .. } => ctx.print(&RewardsView {
             reward_mint: config.reward_mint.to_string(),
             current_epoch: epoch,
-            epoch_length: config.epoch_length,
+            epoch_length: format_duration(config.epoch_length),
             total_minted: format_amount(config.total_minted, decimals),
             provider: provider.to_string(),
             unclaimed: format_amount(record.as_ref().map_or(0, |r| r.unclaimed), decimals),

@@ -1,6 +1,7 @@
 //! `gpu-market stake`: the collateral behind a node.
 
 use crate::{
+    output::date,
     units::{format_amount, format_duration, Decimal},
     CliError, Context,
 };
@@ -45,10 +46,11 @@ pub struct StakeView {
     pub owner: String,
     pub active: String,
     pub unbonding: String,
-    pub unbonding_ends_at: i64,
+    /// When the unbonding stake can be withdrawn (while some unbonds).
+    pub unbonding_ends_at: Option<String>,
     pub total_slashed: String,
-    /// Seconds until unbonding stake can be withdrawn (0 when it can).
-    pub withdrawable_in: i64,
+    /// How long until then (`0s` when it can be now).
+    pub withdrawable_in: Option<String>,
 }
 
 impl fmt::Display for StakeView {
@@ -56,16 +58,10 @@ impl fmt::Display for StakeView {
         writeln!(f, "stake of {}", self.owner)?;
         writeln!(f, "  active:    {}", self.active)?;
         write!(f, "  unbonding: {}", self.unbonding)?;
-        if self.unbonding != "0.00" {
-            if self.withdrawable_in > 0 {
-                write!(
-                    f,
-                    " (withdrawable in {})",
-                    format_duration(self.withdrawable_in)
-                )?;
-            } else {
-                write!(f, " (withdrawable now)")?;
-            }
+        match (&self.withdrawable_in, &self.unbonding_ends_at) {
+            (Some(left), _) if left == "0s" => write!(f, " (withdrawable now)")?,
+            (Some(left), Some(at)) => write!(f, " (withdrawable in {left}, at {at})")?,
+            _ => {}
         }
         write!(f, "\n  slashed:   {}", self.total_slashed)
     }
@@ -166,9 +162,10 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: StakeCommand) -> Result<(), CliE
                 owner: owner.to_string(),
                 active: format_amount(account.active, decimals),
                 unbonding: format_amount(account.unbonding, decimals),
-                unbonding_ends_at: account.unbonding_ends_at,
+                unbonding_ends_at: (account.unbonding > 0).then(|| date(account.unbonding_ends_at)),
                 total_slashed: format_amount(account.total_slashed, decimals),
-                withdrawable_in: account.unbonding_ends_at.saturating_sub(now).max(0),
+                withdrawable_in: (account.unbonding > 0)
+                    .then(|| format_duration(account.unbonding_ends_at.saturating_sub(now).max(0))),
             };
             ctx.print(&view)
         }

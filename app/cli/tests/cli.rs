@@ -1121,3 +1121,140 @@ fn the_readme_states_what_a_job_costs_in_sol() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
     assert!(readme.contains(&line), "README lacks: {line}");
 }
+
+/// `job watch` stops where the client must act (a result to approve or dispute, with the
+/// deadline as a date); once the job is closed, `job watch` and `job show` tell how it
+/// ended, with each party's amount, from the transaction that closed it.
+#[test]
+fn a_closed_job_shows_how_it_ended_and_watch_stops_where_the_client_must_act() {
+    use gpu_market_tests::escrow::{batch_job, serve, signed, take_and_start};
+    let mut m = Market::with_escrow();
+    let provider = m.provider(1);
+    let client = m.client(100 * TOKEN);
+    m.create_job(&client, batch_job(1, 1)).unwrap();
+    let job = pda::job(&client.pubkey(), 1);
+    let job_arg = job.to_string();
+    take_and_start(&mut m, &provider.keypair, &job);
+    serve(&mut m, &provider.keypair, &provider.pubkey(), &job, 1_800);
+    signed(
+        &mut m,
+        escrow::submit_result(
+            &provider.pubkey(),
+            &provider.pubkey(),
+            &job,
+            [1; 32],
+            "s3://results/1".into(),
+        ),
+        &provider.keypair,
+    )
+    .unwrap();
+    let data = m.job(&client.pubkey(), 1);
+    let deadline = data.result.as_ref().unwrap().submitted_at + data.terms.challenge_window;
+    let deadline = humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(deadline.try_into().unwrap()),
+    )
+    .to_string();
+
+    // Watched without --until, it stops at the result, naming what to do and by when.
+    let (chain, result, out) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &[
+            "--output",
+            "json",
+            "job",
+            "watch",
+            &job_arg,
+            "--interval",
+            "1s",
+        ],
+    );
+    m.chain = chain;
+    result.unwrap();
+    let end: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(end["status"], "result-submitted");
+    assert_eq!(end["deadline"], deadline.as_str());
+    assert_eq!(
+        end["action"],
+        format!("approve the result with `gpu-market job approve {job}` or dispute it with `gpu-market job dispute {job}`")
+    );
+
+    // Approved, the job is gone; show and watch tell how it ended, to the base unit.
+    let provider_tokens = m.payment_account(&provider.pubkey());
+    let (client_before, provider_before) = (m.balance(&client.tokens), m.balance(&provider_tokens));
+    let (chain, result, _) =
+        run_in_process(m.chain, &client.keypair, &["job", "approve", &job_arg]);
+    m.chain = chain;
+    result.unwrap();
+    let refund = m.balance(&client.tokens) - client_before;
+    let paid = m.balance(&provider_tokens) - provider_before;
+    assert!(refund > 0 && paid > 0);
+    let amount = |v: u64| gpu_market::units::format_amount(v, 6);
+    for command in ["show", "watch"] {
+        let (chain, result, out) = run_in_process(
+            m.chain,
+            &client.keypair,
+            &["--output", "json", "job", command, &job_arg],
+        );
+        m.chain = chain;
+        result.unwrap_or_else(|e| panic!("job {command}: {e}"));
+        let ending: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(ending["ended"], "approved", "{command}");
+        assert_eq!(ending["how"], "its client approved the result");
+        assert_eq!(
+            ending["provider"],
+            pda::provider(&provider.pubkey()).to_string()
+        );
+        assert_eq!(ending["to_provider"], amount(paid));
+        assert_eq!(ending["refund"], amount(refund));
+        assert!(ending["at"].as_str().unwrap().ends_with('Z'));
+    }
+    let (chain, _, text) = run_in_process(m.chain, &client.keypair, &["job", "show", &job_arg]);
+    m.chain = chain;
+    assert!(
+        text.starts_with(&format!(
+            "job {job} ended: its client approved the result at "
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\nrefunded  {} to the client\n", amount(refund))),
+        "{text}"
+    );
+
+    // A cancelled job: all of its deposit back.
+    m.create_job(&client, batch_job(2, 1)).unwrap();
+    let second = pda::job(&client.pubkey(), 2);
+    let before = m.balance(&client.tokens);
+    let (chain, result, _) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &["job", "cancel", &second.to_string()],
+    );
+    m.chain = chain;
+    result.unwrap();
+    let back = m.balance(&client.tokens) - before;
+    let (chain, result, out) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &["--output", "json", "job", "show", &second.to_string()],
+    );
+    m.chain = chain;
+    result.unwrap();
+    let ending: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(ending["ended"], "cancelled");
+    assert_eq!(ending["refund"], amount(back));
+    assert_eq!(ending["provider"], serde_json::Value::Null);
+
+    // An address with no history at all.
+    let nowhere = Keypair::new().pubkey();
+    let (_, result, _) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &["job", "show", &nowhere.to_string()],
+    );
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        format!("no job at {nowhere}, and no transaction in this cluster's history created or closed one there: check the address and --url")
+    );
+}

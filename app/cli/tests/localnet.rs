@@ -312,12 +312,15 @@ fn fee(billed: u64) -> u64 {
 /// send one), so that they count as online again.
 fn travel(net: &Localnet, by: &str, live: &[&str]) -> Result {
     let moved = net.json(None, &["localnet", "time-travel", by])?;
-    let now = moved["unix_timestamp"].as_i64().ok_or("no time")?;
+    let now = humantime::parse_rfc3339(moved["now"].as_str().ok_or("no time")?)?;
     let deadline = Instant::now() + Duration::from_secs(30);
     for authority in live {
         loop {
             let shown = net.json(None, &["provider", "show", "--authority", authority])?;
-            if shown["last_heartbeat"].as_i64().is_some_and(|at| at >= now) {
+            let at = shown["last_heartbeat"]
+                .as_str()
+                .map(humantime::parse_rfc3339);
+            if at.is_some_and(|at| at.is_ok_and(|at| at >= now)) {
                 break;
             }
             if Instant::now() > deadline {
@@ -410,6 +413,12 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     // Billed at settlement: the served seconds (at least the 2 it slept) at 0.40 an hour.
     let billed = assert_settled(&net, a_keys, before, 0)?;
     assert!(billed >= MIN_2S, "billed {billed}");
+    // Closed, the job shows how it ended: the cluster's history of the closing transaction.
+    let ended = net.json(Some(&startup), &["job", "show", &job])?;
+    assert_eq!(ended["ended"], "approved", "{ended}");
+    assert_eq!(base_units(&ended["to_provider"])?, billed - fee(billed));
+    assert_eq!(base_units(&ended["fee"])?, fee(billed));
+    assert_eq!(ended["signature"], approved["signature"]);
 
     // A lease, closed by the startup once it runs: paid for the time served.
     let before = payments(&net, a_keys)?;
@@ -418,7 +427,10 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     std::thread::sleep(Duration::from_secs(3));
     let closed = net.json(Some(&startup), &["job", "close", &lease])?;
     assert_eq!(closed["done"], "closed and settled");
-    assert_settled(&net, a_keys, before, 0)?;
+    let billed = assert_settled(&net, a_keys, before, 0)?;
+    let ended = net.json(None, &["job", "watch", &lease])?;
+    assert_eq!(ended["ended"], "lease-closed", "{ended}");
+    assert_eq!(base_units(&ended["to_provider"])?, billed - fee(billed));
 
     // An auction: the agent bids its price; once the bid window has passed (time travel),
     // the operator's `market match` closes it and the job runs.

@@ -75,6 +75,16 @@ impl TxOutcome {
     }
 }
 
+/// A signature in an address's transaction history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastSignature {
+    pub signature: Signature,
+    /// When its block was made (unix seconds), where the cluster knows.
+    pub block_time: Option<i64>,
+    /// Whether the transaction failed (it changed nothing but its fee).
+    pub failed: bool,
+}
+
 /// A transaction of `instructions` paid by `payer`, signed on `blockhash` by the payer and
 /// by whichever of `signers` the message needs, once each: extra keypairs are ignored, as
 /// every backend must sign alike.
@@ -138,6 +148,28 @@ pub trait Chain {
     /// Returns once the cluster's clock reads at least `unix_timestamp`. A test chain moves
     /// its clock forward; a real cluster waits.
     fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError>;
+
+    /// The transactions that touched `address`, newest first, at most `limit` of them. A
+    /// cluster keeps them only as long as its ledger does.
+    fn signatures(
+        &mut self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<PastSignature>, ClientError> {
+        let _ = (address, limit);
+        Err(ClientError::Backend(
+            "this chain keeps no transaction history".into(),
+        ))
+    }
+
+    /// A landed transaction's logs and events; `None` when the cluster no longer has it
+    /// (or it failed).
+    fn transaction(&mut self, signature: &Signature) -> Result<Option<TxOutcome>, ClientError> {
+        let _ = signature;
+        Err(ClientError::Backend(
+            "this chain keeps no transaction history".into(),
+        ))
+    }
 
     /// The cluster's current unix time.
     fn now(&mut self) -> Result<i64, ClientError> {
@@ -262,6 +294,18 @@ impl<C: Chain> Chain for &mut C {
 
     fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError> {
         (**self).wait_until(unix_timestamp)
+    }
+
+    fn signatures(
+        &mut self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<PastSignature>, ClientError> {
+        (**self).signatures(address, limit)
+    }
+
+    fn transaction(&mut self, signature: &Signature) -> Result<Option<TxOutcome>, ClientError> {
+        (**self).transaction(signature)
     }
 }
 

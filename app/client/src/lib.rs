@@ -41,11 +41,12 @@ pub use anchor_lang::solana_program::pubkey::Pubkey;
 pub use chain::rpc::RpcChain;
 pub use chain::{
     counting::{Counting, Reads},
-    Chain, Memcmp, TxOutcome, MAX_FILTERS,
+    Chain, Memcmp, PastSignature, TxOutcome, MAX_FILTERS,
 };
 pub use error::ClientError;
 pub use solana_instruction_error::InstructionError;
 pub use solana_keypair::Keypair;
+pub use solana_signature::Signature;
 pub use solana_signer::Signer;
 
 /// Program ids of the gpu-market programs.

@@ -20,7 +20,7 @@ use anchor_lang::{
     solana_program::{entrypoint::ProgramResult, instruction::Instruction, pubkey::Pubkey},
 };
 use gpu_market_client::{
-    chain::{check_filters, sign_transaction, Chain, Memcmp, TxOutcome},
+    chain::{check_filters, sign_transaction, Chain, Memcmp, PastSignature, TxOutcome},
     compute,
     error::ClientError,
     events, PROGRAMS,
@@ -184,6 +184,8 @@ impl InProcessChainBuilder {
             sent: HashSet::new(),
             owners: HashMap::new(),
             by_owner: HashMap::new(),
+            history: HashMap::new(),
+            landed: HashMap::new(),
         };
         // Start at a round, recognisable time well past the epoch.
         let clock = chain.clock()?;
@@ -436,6 +438,10 @@ pub struct InProcessChain {
     /// cannot scan by owner, so [`Chain::program_accounts`] reads these.
     owners: HashMap<Pubkey, Pubkey>,
     by_owner: HashMap<Pubkey, BTreeSet<Pubkey>>,
+    /// The landed transactions each account took part in, oldest first, and each one's
+    /// events and time (its logs are not kept): the history an RPC node serves.
+    history: HashMap<Pubkey, Vec<Signature>>,
+    landed: HashMap<Signature, (TxOutcome, i64)>,
 }
 
 fn backend(err: BanksClientError) -> ClientError {
@@ -550,16 +556,23 @@ impl Chain for InProcessChain {
                 if self.runs_sbf() {
                     compute::record(&executed.logs);
                 }
-                for key in keys {
-                    let owner = self.account(&key)?.map(|a| a.owner);
-                    self.index(key, owner);
+                for key in &keys {
+                    let owner = self.account(key)?.map(|a| a.owner);
+                    self.index(*key, owner);
+                    self.history.entry(*key).or_default().push(signature);
                 }
-                Ok(TxOutcome {
+                let outcome = TxOutcome {
                     signature,
                     logs: executed.logs,
                     compute_units: executed.compute_units,
                     event_data: executed.event_data,
-                })
+                };
+                let kept = TxOutcome {
+                    logs: Vec::new(),
+                    ..outcome.clone()
+                };
+                self.landed.insert(signature, (kept, self.now));
+                Ok(outcome)
             }
             Err(error) => Err(ClientError::Transaction {
                 error,
@@ -596,6 +609,31 @@ impl Chain for InProcessChain {
 
     fn minimum_balance(&mut self, data_len: usize) -> Result<u64, ClientError> {
         self.backend.minimum_balance(data_len)
+    }
+
+    fn signatures(
+        &mut self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<PastSignature>, ClientError> {
+        let signatures = self.history.get(address).map_or(&[][..], Vec::as_slice);
+        Ok(signatures
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|signature| PastSignature {
+                signature: *signature,
+                block_time: self.landed.get(signature).map(|(_, at)| *at),
+                failed: false,
+            })
+            .collect())
+    }
+
+    fn transaction(&mut self, signature: &Signature) -> Result<Option<TxOutcome>, ClientError> {
+        Ok(self
+            .landed
+            .get(signature)
+            .map(|(outcome, _)| outcome.clone()))
     }
 
     fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError> {

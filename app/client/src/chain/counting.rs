@@ -115,4 +115,19 @@ impl<C: Chain> Chain for Counting<C> {
     fn wait_until(&mut self, unix_timestamp: i64) -> Result<(), ClientError> {
         self.inner.wait_until(unix_timestamp)
     }
+
+    fn signatures(
+        &mut self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<crate::chain::PastSignature>, ClientError> {
+        self.inner.signatures(address, limit)
+    }
+
+    fn transaction(
+        &mut self,
+        signature: &solana_signature::Signature,
+    ) -> Result<Option<TxOutcome>, ClientError> {
+        self.inner.transaction(signature)
+    }
 }

@@ -11,7 +11,7 @@
 
 use crate::{
     chain::sign_transaction,
-    chain::{Chain, TxOutcome},
+    chain::{Chain, PastSignature, TxOutcome},
     error::ClientError,
     events,
 };
@@ -22,7 +22,7 @@ use anchor_lang::{
 use solana_account::Account;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
-use solana_rpc_client::rpc_client::RpcClient;
+use solana_rpc_client::rpc_client::{GetConfirmedSignaturesForAddress2Config, RpcClient};
 use solana_rpc_client_api::{
     client_error::{ErrorKind, Result as RpcResult},
     config::{
@@ -32,15 +32,16 @@ use solana_rpc_client_api::{
     },
     custom_error,
     filter::{Memcmp, RpcFilterType},
-    request::{RpcError, RpcResponseErrorData},
+    request::{RpcError, RpcRequest, RpcResponseErrorData},
     response::UiAccount,
 };
 use solana_signature::Signature;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use solana_transaction_status_client_types::{
-    EncodedTransaction, EncodedTransactionWithStatusMeta, UiInnerInstructions, UiInstruction,
-    UiLoadedAddresses, UiMessage, UiTransaction,
+    EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction,
+    EncodedTransactionWithStatusMeta, UiInnerInstructions, UiInstruction, UiLoadedAddresses,
+    UiMessage, UiTransaction,
 };
 use std::{
     str::FromStr,
@@ -431,6 +432,15 @@ impl RpcChain {
         ))
     }
 
+    /// The commitment history is read at: the RPC serves it from confirmed on.
+    fn history_commitment(&self) -> CommitmentConfig {
+        if self.commitment.is_processed() {
+            CommitmentConfig::confirmed()
+        } else {
+            self.commitment
+        }
+    }
+
     /// The program logs, compute units and events of a landed transaction. Empty when they
     /// cannot be had: failing here would report a transaction that landed as one that did
     /// not.
@@ -674,7 +684,81 @@ impl Chain for RpcChain {
         }
         Ok(())
     }
+
+    fn signatures(
+        &mut self,
+        address: &Pubkey,
+        limit: usize,
+    ) -> Result<Vec<PastSignature>, ClientError> {
+        let mut found: Vec<PastSignature> = Vec::new();
+        // Pages of at most 1,000 (the RPC's limit), each before the last one seen.
+        while found.len() < limit {
+            let before = found.last().map(|s| s.signature);
+            let want = (limit - found.len()).min(MAX_SIGNATURES_PER_CALL);
+            let page = self.call("getSignaturesForAddress", |c| {
+                c.get_signatures_for_address_with_config(
+                    address,
+                    GetConfirmedSignaturesForAddress2Config {
+                        before,
+                        until: None,
+                        limit: Some(want),
+                        commitment: Some(self.history_commitment()),
+                    },
+                )
+            })?;
+            let full = page.len() == want;
+            for status in page {
+                let signature = Signature::from_str(&status.signature).map_err(|err| {
+                    ClientError::Backend(format!(
+                        "getSignaturesForAddress on {} answered {:?}: {err}",
+                        self.url, status.signature
+                    ))
+                })?;
+                found.push(PastSignature {
+                    signature,
+                    block_time: status.block_time,
+                    failed: status.err.is_some(),
+                });
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    fn transaction(&mut self, signature: &Signature) -> Result<Option<TxOutcome>, ClientError> {
+        let config = RpcTransactionConfig {
+            encoding: Some(UiTransactionEncoding::Json),
+            commitment: Some(self.history_commitment()),
+            max_supported_transaction_version: Some(0),
+        };
+        // `null` for a transaction the node does not have.
+        let tx: Option<EncodedConfirmedTransactionWithStatusMeta> =
+            self.call("getTransaction", |c| {
+                c.send(
+                    RpcRequest::GetTransaction,
+                    serde_json::json!([signature.to_string(), config]),
+                )
+            })?;
+        let Some(tx) = tx else {
+            return Ok(None);
+        };
+        if tx.transaction.meta.as_ref().is_none_or(|m| m.err.is_some()) {
+            return Ok(None);
+        }
+        let landed = Landed::from_rpc(tx.transaction, self.programs_native());
+        Ok(Some(TxOutcome {
+            signature: *signature,
+            logs: landed.logs,
+            compute_units: landed.compute_units,
+            event_data: landed.event_data,
+        }))
+    }
 }
+
+/// The most signatures one `getSignaturesForAddress` call answers (Agave's limit).
+const MAX_SIGNATURES_PER_CALL: usize = 1_000;
 
 /// The PubSub websocket URL of the RPC node at `url`: see [`RpcChain::websocket_url`].
 pub fn websocket_url(url: &str) -> Result<String, ClientError> {
