@@ -5,6 +5,7 @@
 //! and skips what is already there, so running it twice changes nothing the second time,
 //! and a later run can add the parts an earlier one left out.
 
+use gpu_market_client::units::{Date, Decimal, Duration};
 use gpu_market_client::{
     escrow, pda, registry, rewards, staking as staking_ix, token, Chain, ClientError, Keypair,
     Pubkey, Signer,
@@ -191,11 +192,6 @@ pub fn initialise(
     })
 }
 
-/// One whole token of a 6-decimal mint, the unit of the token-amount defaults below.
-const TOKEN: u64 = 1_000_000;
-const HOUR: i64 = 3_600;
-const DAY: i64 = 24 * HOUR;
-
 /// The token program of the mints a deployment creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TokenProgram {
@@ -217,8 +213,8 @@ impl TokenProgram {
 }
 
 /// Every deployment parameter as a command-line flag, with defaults meant for a public
-/// cluster. Token amounts are in base units; their defaults assume 6-decimal mints. Durations
-/// are in seconds.
+/// cluster. Token amounts are whole tokens (`0.01`), in the decimals of their mint;
+/// durations take units (`28d`, `15m`); dates are UTC (`2026-12-01T00:00:00Z`).
 ///
 /// Shared by the `gpu-market-migrations` binary and `gpu-market admin init`
 /// (`#[command(flatten)]`).
@@ -239,23 +235,23 @@ pub struct DeployArgs {
     pub treasury_owner: Option<Pubkey>,
     /// How long unstaked tokens stay locked, and slashable, before withdrawal (28 days: it
     /// must outlast the longest job, see --max-job-duration)
-    #[arg(long, default_value_t = 28 * DAY)]
-    pub unbonding_period: i64,
+    #[arg(long, default_value = "28d")]
+    pub unbonding_period: Duration,
     /// Share of each slash paid to the treasury, in bps; the rest goes to the harmed client
     #[arg(long, default_value_t = 2_500)]
     pub treasury_share_bps: u16,
     /// Active stake a provider needs per GPU it lists (1,000 tokens)
-    #[arg(long, default_value_t = 1_000 * TOKEN)]
-    pub min_stake_per_gpu: u64,
+    #[arg(long, default_value = "1000")]
+    pub min_stake_per_gpu: Decimal,
     /// Interval between provider heartbeats
-    #[arg(long, default_value_t = 60)]
-    pub heartbeat_interval: i64,
+    #[arg(long, default_value = "1m")]
+    pub heartbeat_interval: Duration,
     /// Time past a due heartbeat before a provider counts as offline
-    #[arg(long, default_value_t = 120)]
-    pub liveness_grace: i64,
+    #[arg(long, default_value = "2m")]
+    pub liveness_grace: Duration,
     /// Notice a provider gives between announcing its exit and leaving (1 day)
-    #[arg(long, default_value_t = DAY)]
-    pub exit_notice: i64,
+    #[arg(long, default_value = "1d")]
+    pub exit_notice: Duration,
     /// Hardware auditor; repeat for several, at most 8 [default: the admin]
     #[arg(long = "auditor")]
     pub auditors: Vec<Pubkey>,
@@ -272,26 +268,26 @@ pub struct DeployArgs {
     #[arg(long = "payment-mint")]
     pub payment_mints: Vec<Pubkey>,
     /// How long an auction job takes bids
-    #[arg(long, default_value_t = 300)]
-    pub bid_window: i64,
+    #[arg(long, default_value = "5m")]
+    pub bid_window: Duration,
     /// How long an assigned provider has to start a job (15 minutes: room for large
     /// image pulls)
-    #[arg(long, default_value_t = 15 * 60)]
-    pub start_timeout: i64,
+    #[arg(long, default_value = "15m")]
+    pub start_timeout: Duration,
     /// How long a running job may go without a heartbeat
-    #[arg(long, default_value_t = 300)]
-    pub heartbeat_grace: i64,
+    #[arg(long, default_value = "5m")]
+    pub heartbeat_grace: Duration,
     /// How long a client has to dispute a batch result (1 day)
-    #[arg(long, default_value_t = DAY)]
-    pub challenge_window: i64,
+    #[arg(long, default_value = "1d")]
+    pub challenge_window: Duration,
     /// Provider attempts before a job is refunded rather than re-opened
     #[arg(long, default_value_t = 3)]
     pub max_attempts: u8,
     /// Longest run a job may ask for, extensions included (7 days). A job's whole
     /// lifetime (this, the start timeout, the grace, the challenge window and the 14-day
     /// dispute timeout) must fit in the unbonding period
-    #[arg(long, default_value_t = 7 * DAY)]
-    pub max_job_duration: i64,
+    #[arg(long, default_value = "7d")]
+    pub max_job_duration: Duration,
     /// Key of the market's matcher service (`gpu-market market match` run with it), which
     /// may assign open instant jobs to eligible providers [default: none: providers take
     /// instant jobs themselves]
@@ -300,26 +296,26 @@ pub struct DeployArgs {
     /// How long the matcher has a new instant job to itself before any eligible provider may
     /// take it; at most half --bid-window and 600 [default: 30 with --matcher, else 0]
     #[arg(long, requires = "matcher")]
-    pub match_window: Option<i64>,
+    pub match_window: Option<Duration>,
     /// Stake slashed when an assigned provider never starts (10 tokens)
-    #[arg(long, default_value_t = 10 * TOKEN)]
-    pub slash_no_start: u64,
+    #[arg(long, default_value = "10")]
+    pub slash_no_start: Decimal,
     /// Stake slashed when a running job's heartbeats stop (50 tokens)
-    #[arg(long, default_value_t = 50 * TOKEN)]
-    pub slash_heartbeat_lost: u64,
+    #[arg(long, default_value = "50")]
+    pub slash_heartbeat_lost: Decimal,
     /// Stake slashed when a batch job ends without a result (50 tokens)
-    #[arg(long, default_value_t = 50 * TOKEN)]
-    pub slash_no_result: u64,
+    #[arg(long, default_value = "50")]
+    pub slash_no_result: Decimal,
     /// Stake slashed when the arbiter rules against the provider (100 tokens)
-    #[arg(long, default_value_t = 100 * TOKEN)]
-    pub slash_dispute_lost: u64,
+    #[arg(long, default_value = "100")]
+    pub slash_dispute_lost: Decimal,
     /// Paid from a job's deposit to whoever cranks its expiry or reclaim, once per attempt,
     /// in the payment mint (0.01 tokens)
-    #[arg(long, default_value_t = TOKEN / 100)]
-    pub crank_tip: u64,
+    #[arg(long, default_value = "0.01")]
+    pub crank_tip: Decimal,
     /// Bond a client posts to dispute a result, in the payment mint (10 tokens)
-    #[arg(long, default_value_t = 10 * TOKEN)]
-    pub dispute_bond: u64,
+    #[arg(long, default_value = "10")]
+    pub dispute_bond: Decimal,
     /// Existing reward mint whose mint authority is already the emission's PDA
     /// [default: create one]
     #[arg(long)]
@@ -327,15 +323,15 @@ pub struct DeployArgs {
     /// Decimals of a reward mint created here
     #[arg(long, default_value_t = 6)]
     pub reward_mint_decimals: u8,
-    /// Start of reward epoch 0, in unix seconds [default: now]
+    /// Start of reward epoch 0, a UTC date such as 2026-12-01T00:00:00Z [default: now]
     #[arg(long)]
-    pub genesis_time: Option<i64>,
+    pub genesis_time: Option<Date>,
     /// Length of a reward epoch (1 day)
-    #[arg(long, default_value_t = DAY)]
-    pub epoch_length: i64,
+    #[arg(long, default_value = "1d")]
+    pub epoch_length: Duration,
     /// Reward tokens emitted per epoch in the first decay period (100,000 tokens)
-    #[arg(long, default_value_t = 100_000 * TOKEN)]
-    pub first_epoch_emission: u64,
+    #[arg(long, default_value = "100000")]
+    pub first_epoch_emission: Decimal,
     /// Cut in the per-epoch emission at each decay period, in bps (5%)
     #[arg(long, default_value_t = 500)]
     pub decay_bps: u16,
@@ -343,8 +339,8 @@ pub struct DeployArgs {
     #[arg(long, default_value_t = 30)]
     pub decay_period_epochs: u64,
     /// Most reward tokens ever minted (100 million tokens)
-    #[arg(long, default_value_t = 100_000_000 * TOKEN)]
-    pub hard_cap: u64,
+    #[arg(long, default_value = "100000000")]
+    pub hard_cap: Decimal,
 }
 
 /// The match window a market with a matcher gets unless told otherwise: long enough for the
@@ -359,25 +355,33 @@ impl DeployArgs {
     /// Without `--payment-mint` or `--stake-mint` the market's payment mint is the stake
     /// mint a first run creates, unknown here: the escrow's `allowed_mints` is then empty,
     /// and [`DeployArgs::deploy`] fills it in.
-    pub fn params(&self, admin: &Pubkey) -> Params {
+    pub fn params(&self, admin: &Pubkey, decimals: MintDecimals) -> Result<Params, DeployError> {
         let treasury_owner = self.treasury_owner.unwrap_or(*admin);
         let escrow_authority = pda::escrow_authority();
         let allowed_mints = match (&self.payment_mints[..], self.stake_mint) {
             ([], stake_mint) => stake_mint.into_iter().collect(),
             (mints, _) => mints.to_vec(),
         };
-        Params {
+        let amount = |flag: &str, value: &Decimal, decimals: u8| {
+            value
+                .to_base_units(decimals)
+                .map_err(|e| DeployError::Input(format!("--{flag}: {e}")))
+        };
+        let stake = |flag: &str, value: &Decimal| amount(flag, value, decimals.stake);
+        let payment = |flag: &str, value: &Decimal| amount(flag, value, decimals.payment);
+        let reward = |flag: &str, value: &Decimal| amount(flag, value, decimals.reward);
+        Ok(Params {
             stake_mint: self.stake_mint,
             stake_mint_decimals: self.stake_mint_decimals,
             token_program: self.token_program.id(),
             treasury_owner,
-            unbonding_period: self.unbonding_period,
+            unbonding_period: self.unbonding_period.seconds,
             treasury_share_bps: self.treasury_share_bps,
             slashers: vec![escrow_authority],
-            min_stake_per_gpu: self.min_stake_per_gpu,
-            heartbeat_interval: self.heartbeat_interval,
-            liveness_grace: self.liveness_grace,
-            exit_notice: self.exit_notice,
+            min_stake_per_gpu: stake("min-stake-per-gpu", &self.min_stake_per_gpu)?,
+            heartbeat_interval: self.heartbeat_interval.seconds,
+            liveness_grace: self.liveness_grace.seconds,
+            exit_notice: self.exit_notice.seconds,
             auditors: match &self.auditors[..] {
                 [] => vec![*admin],
                 auditors => auditors.to_vec(),
@@ -389,23 +393,25 @@ impl DeployArgs {
                 arbiter: self.arbiter.unwrap_or(*admin),
                 protocol_fee_bps: self.protocol_fee_bps,
                 allowed_mints,
-                bid_window: self.bid_window,
-                start_timeout: self.start_timeout,
-                heartbeat_grace: self.heartbeat_grace,
-                challenge_window: self.challenge_window,
+                bid_window: self.bid_window.seconds,
+                start_timeout: self.start_timeout.seconds,
+                heartbeat_grace: self.heartbeat_grace.seconds,
+                challenge_window: self.challenge_window.seconds,
                 max_attempts: self.max_attempts,
                 slash: job_escrow::state::SlashAmounts {
-                    no_start: self.slash_no_start,
-                    heartbeat_lost: self.slash_heartbeat_lost,
-                    no_result: self.slash_no_result,
-                    dispute_lost: self.slash_dispute_lost,
+                    no_start: stake("slash-no-start", &self.slash_no_start)?,
+                    heartbeat_lost: stake("slash-heartbeat-lost", &self.slash_heartbeat_lost)?,
+                    no_result: stake("slash-no-result", &self.slash_no_result)?,
+                    dispute_lost: stake("slash-dispute-lost", &self.slash_dispute_lost)?,
                 },
-                crank_tip: self.crank_tip,
-                dispute_bond: self.dispute_bond,
-                max_job_duration: self.max_job_duration,
+                crank_tip: payment("crank-tip", &self.crank_tip)?,
+                dispute_bond: payment("dispute-bond", &self.dispute_bond)?,
+                max_job_duration: self.max_job_duration.seconds,
                 matcher: self.matcher.unwrap_or_default(),
                 match_window: match self.matcher {
-                    Some(_) => self.match_window.unwrap_or(DEFAULT_MATCH_WINDOW),
+                    Some(_) => self
+                        .match_window
+                        .map_or(DEFAULT_MATCH_WINDOW, |w| w.seconds),
                     None => 0,
                 },
             }),
@@ -414,15 +420,18 @@ impl DeployArgs {
                 decimals: self.reward_mint_decimals,
                 token_program: self.token_program.id(),
                 schedule: reward_emission::InitConfigArgs {
-                    genesis_time: self.genesis_time.unwrap_or_else(unix_now),
-                    epoch_length: self.epoch_length,
-                    first_epoch_emission: self.first_epoch_emission,
+                    genesis_time: self.genesis_time.map_or_else(unix_now, |d| d.unix),
+                    epoch_length: self.epoch_length.seconds,
+                    first_epoch_emission: reward(
+                        "first-epoch-emission",
+                        &self.first_epoch_emission,
+                    )?,
                     decay_bps: self.decay_bps,
                     decay_period_epochs: self.decay_period_epochs,
-                    hard_cap: self.hard_cap,
+                    hard_cap: reward("hard-cap", &self.hard_cap)?,
                 },
             }),
-        }
+        })
     }
 
     /// Runs [`initialise`] with [`DeployArgs::params`], `admin` administering every config.
@@ -432,13 +441,14 @@ impl DeployArgs {
         &self,
         chain: &mut impl Chain,
         admin: &Keypair,
-    ) -> Result<Deployment, ClientError> {
-        let mut params = self.params(&admin.pubkey());
+    ) -> Result<Deployment, DeployError> {
+        let decimals = self.decimals(chain)?;
+        let mut params = self.params(&admin.pubkey(), decimals)?;
         let Some(escrow) = params
             .escrow
             .take_if(|escrow| escrow.allowed_mints.is_empty())
         else {
-            return initialise(chain, admin, &params);
+            return Ok(initialise(chain, admin, &params)?);
         };
         let first = initialise(chain, admin, &params)?;
         params.escrow = Some(EscrowParams {
@@ -451,6 +461,81 @@ impl DeployArgs {
             ..second
         })
     }
+}
+
+impl DeployArgs {
+    /// The decimals of the mints the token amounts are in: those of the mints that exist
+    /// (configured already, or given), else those given for the mints a run creates. The
+    /// crank tip and dispute bond are one amount for every payment mint, so the payment
+    /// mints must share their decimals.
+    pub fn decimals(&self, chain: &mut impl Chain) -> Result<MintDecimals, DeployError> {
+        let staking_config = pda::staking_config();
+        let stake_mint = if chain.exists(&staking_config)? {
+            Some(
+                chain
+                    .fetch::<staking::state::StakingConfig>(&staking_config)?
+                    .stake_mint,
+            )
+        } else {
+            self.stake_mint
+        };
+        let stake = match stake_mint {
+            Some(mint) => mint_decimals(chain, &mint)?,
+            None => self.stake_mint_decimals,
+        };
+        let mut payment = None;
+        for mint in &self.payment_mints {
+            let decimals = mint_decimals(chain, mint)?;
+            if payment.is_some_and(|d| d != decimals) {
+                return Err(DeployError::Input(format!(
+                    "the payment mints have different decimals ({mint} has {decimals}): the crank tip and dispute bond are one amount for all of them"
+                )));
+            }
+            payment = Some(decimals);
+        }
+        let emission_config = pda::emission_config();
+        let reward_mint = if chain.exists(&emission_config)? {
+            Some(
+                chain
+                    .fetch::<rewards::EmissionConfig>(&emission_config)?
+                    .reward_mint,
+            )
+        } else {
+            self.reward_mint
+        };
+        let reward = match reward_mint {
+            Some(mint) => mint_decimals(chain, &mint)?,
+            None => self.reward_mint_decimals,
+        };
+        Ok(MintDecimals {
+            stake,
+            payment: payment.unwrap_or(stake),
+            reward,
+        })
+    }
+}
+
+fn mint_decimals(chain: &mut impl Chain, mint: &Pubkey) -> Result<u8, ClientError> {
+    Ok(token::read_mint(chain, mint)?.decimals)
+}
+
+/// The decimals of the mints a deployment's token amounts are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MintDecimals {
+    pub stake: u8,
+    pub payment: u8,
+    pub reward: u8,
+}
+
+/// Why a deployment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    /// The cluster refused or could not be reached.
+    #[error(transparent)]
+    Chain(#[from] ClientError),
+    /// A flag's value does not fit (an amount with more decimals than its mint has).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// The wall clock, as the emission's default genesis: a live cluster's clock keeps close
@@ -466,10 +551,18 @@ fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: i64 = 86_400;
+    const TOKEN: u64 = 1_000_000;
+    const SIX: MintDecimals = MintDecimals {
+        stake: 6,
+        payment: 6,
+        reward: 6,
+    };
     use clap::Parser;
     use gpu_market_in_process::InProcessChain;
 
-    #[derive(Parser)]
+    #[derive(Debug, Parser)]
     struct Cli {
         #[command(flatten)]
         deploy: DeployArgs,
@@ -484,12 +577,14 @@ mod tests {
     #[test]
     fn defaults_name_the_admin_and_the_escrow_authority() {
         let admin = Pubkey::new_unique();
-        let params = parse(&[]).params(&admin);
+        let params = parse(&[]).params(&admin, SIX).unwrap();
         assert_eq!(params.slashers, vec![pda::escrow_authority()]);
         assert_eq!(params.escrow_authority, pda::escrow_authority());
         assert_eq!(params.auditors, vec![admin]);
         assert_eq!(params.treasury_owner, admin);
         assert_eq!(params.unbonding_period, 28 * DAY);
+        assert_eq!(params.min_stake_per_gpu, 1_000 * TOKEN);
+        assert_eq!(params.heartbeat_interval, 60);
         assert_eq!(params.token_program, token::TOKEN_PROGRAM);
         let escrow = params.escrow.unwrap();
         assert_eq!((escrow.arbiter, escrow.treasury), (admin, admin));
@@ -497,6 +592,35 @@ mod tests {
         assert_eq!(escrow.allowed_mints, Vec::<Pubkey>::new());
         let schedule = params.emission.unwrap().schedule;
         assert!((schedule.genesis_time - unix_now()).abs() < 60);
+    }
+
+    #[test]
+    fn amounts_take_their_mints_decimals_and_durations_their_units() {
+        let admin = Pubkey::new_unique();
+        let decimals = MintDecimals {
+            stake: 6,
+            payment: 2,
+            reward: 6,
+        };
+        let err = parse(&["--crank-tip", "0.001"])
+            .params(&admin, decimals)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--crank-tip: '0.001' has more than 2 decimal places, the most this token has"
+        );
+        let bare = Cli::try_parse_from(["deploy", "--unbonding-period", "2419200"]).unwrap_err();
+        assert!(
+            bare.to_string()
+                .contains("'2419200' has no unit: write 2419200s, 2419200m, 2419200h or 2419200d"),
+            "{bare}"
+        );
+        let unix = Cli::try_parse_from(["deploy", "--genesis-time", "1700000000"]).unwrap_err();
+        assert!(
+            unix.to_string()
+                .contains("'1700000000' is a bare number: write a date, e.g. 2026-12-01T00:00:00Z"),
+            "{unix}"
+        );
     }
 
     #[test]
@@ -521,26 +645,44 @@ mod tests {
             "--protocol-fee-bps",
             "100",
             "--genesis-time",
-            "1700000000",
+            "2023-11-14T22:13:20Z",
             "--slash-no-start",
-            "7",
+            "7.5",
+            "--crank-tip",
+            "0.02",
+            "--challenge-window",
+            "12h",
+            "--hard-cap",
+            "1000",
         ])
-        .params(&admin);
+        .params(
+            &admin,
+            MintDecimals {
+                stake: 6,
+                payment: 2,
+                reward: 0,
+            },
+        )
+        .unwrap();
         assert_eq!(params.stake_mint, Some(stake_mint));
         assert_eq!(params.auditors, vec![auditor]);
         assert_eq!(params.token_program, token::TOKEN_2022_PROGRAM);
         let escrow = params.escrow.clone().unwrap();
         assert_eq!(escrow.arbiter, arbiter);
         assert_eq!(escrow.protocol_fee_bps, 100);
-        assert_eq!(escrow.slash.no_start, 7);
+        // Amounts in each mint's decimals, durations with units.
+        assert_eq!(escrow.slash.no_start, 7_500_000);
+        assert_eq!(escrow.crank_tip, 2);
+        assert_eq!(escrow.challenge_window, 12 * 3_600);
         // The payment mints default to a given stake mint.
         assert_eq!(escrow.allowed_mints, vec![stake_mint]);
-        assert_eq!(
-            params.emission.unwrap().schedule.genesis_time,
-            1_700_000_000
-        );
+        let schedule = params.emission.unwrap().schedule;
+        assert_eq!(schedule.genesis_time, 1_700_000_000);
+        assert_eq!(schedule.hard_cap, 1_000);
 
-        let params = parse(&["--stake-mint", &stake, "--payment-mint", &pay]).params(&admin);
+        let params = parse(&["--stake-mint", &stake, "--payment-mint", &pay])
+            .params(&admin, SIX)
+            .unwrap();
         assert_eq!(params.escrow.unwrap().allowed_mints, vec![payment_mint]);
     }
 
@@ -551,7 +693,8 @@ mod tests {
         chain
             .transfer_lamports(&admin.pubkey(), 10_000_000_000)
             .unwrap();
-        let args = parse(&["--genesis-time", &chain.now().unwrap().to_string()]);
+        let genesis = gpu_market_client::units::format_date(chain.now().unwrap());
+        let args = parse(&["--genesis-time", &genesis]);
 
         let first = args.deploy(&mut chain, &admin).unwrap();
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use clap::{Parser, ValueEnum};
 use gpu_market_client::{cli_config, program_ids, Chain, ClientError, RpcChain, Signer};
-use gpu_market_migrations::DeployArgs;
+use gpu_market_migrations::{DeployArgs, DeployError};
 use solana_commitment_config::CommitmentConfig;
 use std::{path::PathBuf, process::ExitCode};
 
@@ -57,6 +57,17 @@ enum Error {
     },
     #[error("{0}\n(running again is safe: steps already done are skipped)")]
     Chain(#[from] ClientError),
+    #[error("{0}")]
+    Input(String),
+}
+
+impl From<DeployError> for Error {
+    fn from(err: DeployError) -> Self {
+        match err {
+            DeployError::Chain(err) => Self::Chain(err),
+            DeployError::Input(why) => Self::Input(why),
+        }
+    }
 }
 
 fn main() -> ExitCode {

@@ -3,7 +3,7 @@
 use crate::{CliError, Context};
 use clap::Subcommand;
 use gpu_market_client::Chain;
-use gpu_market_migrations::DeployArgs;
+use gpu_market_migrations::{DeployArgs, DeployError};
 use serde::Serialize;
 use std::fmt;
 
@@ -50,7 +50,12 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: AdminCommand) -> Result<(), CliE
                 ));
             }
             let admin = ctx.signer()?.insecure_clone();
-            let deployment = args.deploy(&mut ctx.chain, &admin)?;
+            let deployment = args
+                .deploy(&mut ctx.chain, &admin)
+                .map_err(|err| match err {
+                    DeployError::Chain(err) => CliError::Client(err),
+                    DeployError::Input(why) => CliError::Input(why),
+                })?;
             ctx.print(&InitReport {
                 stake_mint: deployment.stake_mint.to_string(),
                 treasury: deployment.treasury.to_string(),

@@ -160,6 +160,28 @@ pub struct UploadArgs {
     pub secrets: SecretArgs,
 }
 
+/// The GPU class a job asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClassChoice {
+    /// Any class.
+    Any,
+    Consumer,
+    Workstation,
+    Datacenter,
+}
+
+impl ClassChoice {
+    /// The class, `None` for any.
+    fn class(self) -> Option<GpuClass> {
+        match self {
+            ClassChoice::Any => None,
+            ClassChoice::Consumer => Some(ClassArg::Consumer.into()),
+            ClassChoice::Workstation => Some(ClassArg::Workstation.into()),
+            ClassChoice::Datacenter => Some(ClassArg::Datacenter.into()),
+        }
+    }
+}
+
 /// Job status on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusArg {
@@ -199,9 +221,9 @@ pub struct SubmitArgs {
     /// Least VRAM per GPU, e.g. 24GiB.
     #[arg(long, default_value = "0MiB")]
     pub min_vram: Size,
-    /// GPU class, or any.
-    #[arg(long, value_enum)]
-    pub gpu_class: Option<ClassArg>,
+    /// GPU class.
+    #[arg(long, value_enum, default_value_t = ClassChoice::Any)]
+    pub gpu_class: ClassChoice,
     /// Least CPU cores.
     #[arg(long, default_value_t = 0)]
     pub cpu_cores: u16,
@@ -499,7 +521,7 @@ fn requirements(args: &SubmitArgs) -> Result<Requirements, CliError> {
         return Err(CliError::input("--gpus must be at least 1"));
     }
     Ok(Requirements {
-        gpu_class: args.gpu_class.map(GpuClass::from).into(),
+        gpu_class: args.gpu_class.class().into(),
         gpu_count: args.gpus,
         min_vram_mib: args.min_vram.mib_u32().map_err(CliError::Input)?,
         min_cpu_cores: args.cpu_cores,

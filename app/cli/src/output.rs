@@ -205,8 +205,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 
 /// A chain time (unix seconds) as a UTC date, e.g. `2026-12-02T06:15:32Z`.
 pub fn date(unix: i64) -> String {
-    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix.max(0).unsigned_abs());
-    humantime::format_rfc3339_seconds(at).to_string()
+    crate::units::format_date(unix)
 }
 
 /// The time now as a UTC date.

@@ -119,6 +119,18 @@ fn bare_numbers_and_ambiguous_units_are_refused() {
             &["job", "submit", "--region", "999", "--max-price", "2", "--duration", "1h", "--command", "true"][..],
             "error: invalid value '999' for '--region <REGION>': '999' is not an ISO 3166-1 numeric country code",
         ),
+        (
+            &["admin", "init", "--unbonding-period", "2419200"][..],
+            "error: invalid value '2419200' for '--unbonding-period <UNBONDING_PERIOD>': '2419200' has no unit: write 2419200s, 2419200m, 2419200h or 2419200d",
+        ),
+        (
+            &["admin", "init", "--genesis-time", "1700000000"][..],
+            "error: invalid value '1700000000' for '--genesis-time <GENESIS_TIME>': '1700000000' is a bare number: write a date, e.g. 2026-12-01T00:00:00Z",
+        ),
+        (
+            &["admin", "init", "--crank-tip=-1"][..],
+            "error: invalid value '-1' for '--crank-tip <CRANK_TIP>': '-1' is negative: amounts and prices must be 0 or more",
+        ),
     ] {
         let out = binary(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -828,8 +840,77 @@ fn the_demo_neither_offers_nor_takes_cluster_options() {
 fn dry_run_job_submit_decodes_to_create_job() {
     let mut m = Market::with_escrow();
     let client = m.client(1_000 * TOKEN);
-    let (mut chain, result, out) = run_in_process(
-        m.chain,
+    // `job submit` of two 24GiB GPUs for 2h at 2.10 running `echo hi`, in `region`.
+    let submit = |chain, region: &str| {
+        run_in_process(
+            chain,
+            &client.keypair,
+            &[
+                "--dry-run",
+                "--output",
+                "json",
+                "job",
+                "submit",
+                "--gpus",
+                "2",
+                "--min-vram",
+                "24GiB",
+                "--max-price",
+                "2.10",
+                "--duration",
+                "2h",
+                "--region",
+                region,
+                "--gpu-class",
+                "any",
+                "--command",
+                "echo hi",
+                "--job-id",
+                "7",
+            ],
+        )
+    };
+    let expected = |region: u16| {
+        escrow::create_job(
+            &client.pubkey(),
+            &m.payment_mint,
+            &token::TOKEN_PROGRAM,
+            job_escrow::CreateJobArgs {
+                job_id: 7,
+                requirements: gpu_market_client::registry::Requirements {
+                    gpu_class: gpu_market_client::registry::ClassFilter::Any,
+                    gpu_count: 2,
+                    min_vram_mib: 24 * 1024,
+                    min_cpu_cores: 0,
+                    min_ram_mib: 0,
+                    region,
+                    min_benchmark: 0,
+                    attested_only: false,
+                },
+                workload: gpu_market_agent::executor::process_workload("echo hi"),
+                kind: escrow::JobKind::Batch,
+                mode: escrow::JobMode::Instant,
+                max_price_per_gpu_hour: 2_100_000,
+                max_duration: 7_200,
+            },
+        )
+    };
+    let (mut chain, result, out) = submit(m.chain, "DE");
+    result.expect("dry run");
+    assert_eq!(
+        instructions(&decode_dry_run(&out)),
+        vec![expected(REGION_DE)]
+    );
+    assert!(!chain.exists(&pda::job(&client.pubkey(), 7)).unwrap());
+    // `any`, where the help offers it, asks for no region (and `--gpu-class any` for no
+    // class).
+    let (chain, result, out) = submit(chain, "any");
+    result.expect("dry run");
+    assert_eq!(instructions(&decode_dry_run(&out)), vec![expected(0)]);
+
+    // A class given is asked for.
+    let (_, result, out) = run_in_process(
+        chain,
         &client.keypair,
         &[
             "--dry-run",
@@ -837,49 +918,29 @@ fn dry_run_job_submit_decodes_to_create_job() {
             "json",
             "job",
             "submit",
-            "--gpus",
-            "2",
-            "--min-vram",
-            "24GiB",
             "--max-price",
             "2.10",
             "--duration",
             "2h",
-            "--region",
-            "DE",
+            "--gpu-class",
+            "datacenter",
             "--command",
             "echo hi",
             "--job-id",
-            "7",
+            "8",
         ],
     );
     result.expect("dry run");
-    let tx = decode_dry_run(&out);
-    let expected = escrow::create_job(
-        &client.pubkey(),
-        &m.payment_mint,
-        &token::TOKEN_PROGRAM,
-        job_escrow::CreateJobArgs {
-            job_id: 7,
-            requirements: gpu_market_client::registry::Requirements {
-                gpu_class: gpu_market_client::registry::ClassFilter::Any,
-                gpu_count: 2,
-                min_vram_mib: 24 * 1024,
-                min_cpu_cores: 0,
-                min_ram_mib: 0,
-                region: REGION_DE,
-                min_benchmark: 0,
-                attested_only: false,
-            },
-            workload: gpu_market_agent::executor::process_workload("echo hi"),
-            kind: escrow::JobKind::Batch,
-            mode: escrow::JobMode::Instant,
-            max_price_per_gpu_hour: 2_100_000,
-            max_duration: 7_200,
-        },
+    let data = &instructions(&decode_dry_run(&out))[0].data;
+    let args = <job_escrow::instruction::CreateJob as anchor_lang::AnchorDeserialize>::deserialize(
+        &mut &data[8..],
+    )
+    .unwrap()
+    .args;
+    assert_eq!(
+        args.requirements.gpu_class,
+        gpu_market_client::registry::ClassFilter::Datacenter
     );
-    assert_eq!(instructions(&tx), vec![expected]);
-    assert!(!chain.exists(&pda::job(&client.pubkey(), 7)).unwrap());
 }
 
 #[test]

@@ -27,6 +27,7 @@ pub mod rewards;
 pub mod serde_key;
 pub mod staking;
 pub mod token;
+pub mod units;
 
 /// The gpu-market programs, by crate name (also the name of each `.so` file).
 pub const PROGRAMS: [(&str, Pubkey); 4] = [

@@ -733,7 +733,12 @@ fn initialise_market(
     let args = <DeployFlags as clap::Parser>::try_parse_from(flags)
         .map_err(|err| LocalnetError::Runtime(format!("market parameters: {err}")))?
         .deploy;
-    let deployment = args.deploy(&mut chain, admin)?;
+    let deployment = args.deploy(&mut chain, admin).map_err(|err| match err {
+        gpu_market_migrations::DeployError::Chain(err) => LocalnetError::Client(err),
+        gpu_market_migrations::DeployError::Input(why) => {
+            LocalnetError::Runtime(format!("market parameters: {why}"))
+        }
+    })?;
     let market = Market {
         admin: admin.pubkey(),
         stake_mint: deployment.stake_mint,
