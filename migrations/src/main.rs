@@ -81,6 +81,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<(), Error> {
+    program_ids::set(program_ids::from_env().map_err(Error::Input)?).map_err(Error::Input)?;
     let url = cli_config::resolve_url(cli.url.as_deref())?;
     let admin =
         cli_config::read_keypair(&cli_config::resolve_keypair_path(cli.keypair.as_deref()))?;
@@ -88,12 +89,7 @@ fn run(cli: &Cli) -> Result<(), Error> {
     let mut chain = RpcChain::new(url.clone(), admin.insecure_clone(), cli.commitment.into());
 
     // Without the programs every step would fail with a bare "program does not exist".
-    for (name, id) in [
-        ("staking", program_ids::STAKING),
-        ("provider_registry", program_ids::PROVIDER_REGISTRY),
-        ("job_escrow", program_ids::JOB_ESCROW),
-        ("reward_emission", program_ids::REWARD_EMISSION),
-    ] {
+    for (name, id) in program_ids::get().all() {
         if !chain
             .account(&id)?
             .is_some_and(|program| program.executable)

@@ -302,6 +302,26 @@ impl Agent {
             .collect()
     }
 
+    /// Waits, at most `timeout`, until no workload of this node is still running (a
+    /// finished one is left for the next tick to report), and returns those still running.
+    /// For a node whose clock is simulated (the demo): what a tick reports then depends on
+    /// the chain's time, not on how fast the machine ran the processes.
+    pub fn wait_for_workloads(&mut self, timeout: std::time::Duration) -> Vec<Pubkey> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let running: Vec<Pubkey> = self
+                .executor
+                .running()
+                .into_iter()
+                .filter(|job| matches!(self.executor.poll(job), Ok(Progress::Running)))
+                .collect();
+            if running.is_empty() || std::time::Instant::now() >= deadline {
+                return running;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// One pass: does everything due for this node now, from a read of only its own part
     /// of the market (`MarketSnapshot::for_provider`: the same six reads whatever the
     /// market's size).

@@ -47,21 +47,40 @@ use std::{
     io::Write,
     net::TcpListener,
     path::PathBuf,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     time::Instant,
 };
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of providers.
-    #[arg(long, default_value_t = 30)]
-    pub providers: usize,
-    /// Chain time each round moves the clock, e.g. 30s.
-    #[arg(long, default_value = "30s")]
+    /// Number of providers, 8 to 200.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(8..=200))]
+    pub providers: u16,
+    /// Chain time each round moves the clock, 1s to 1m (a longer step would let live
+    /// nodes overrun their heartbeat grace).
+    #[arg(long, default_value = "30s", value_parser = parse_step)]
     pub step: Duration,
+    /// Seed of the market: its nodes, prices, regions and keys. The same seed gives the
+    /// same run, to the base unit.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
     /// Where the agents keep job outputs (default: a temporary directory, removed after).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+}
+
+/// `--step`: a duration from 1s to 1m.
+fn parse_step(s: &str) -> Result<Duration, String> {
+    let step: Duration = s.parse()?;
+    if step.seconds > 60 {
+        return Err(format!(
+            "{step} is longer than 1m: live nodes would overrun their heartbeat grace"
+        ));
+    }
+    Ok(step)
 }
 
 /// The global options that address a cluster: the demo runs a chain of its own, so its
@@ -256,7 +275,9 @@ fn postings() -> Vec<Posting> {
 #[derive(Debug, Serialize)]
 pub struct DemoReport {
     pub providers: usize,
-    pub jobs: usize,
+    /// How each job ended, from the transaction that closed it (amounts in whole payment
+    /// tokens).
+    pub jobs: Vec<JobRecord>,
     pub rounds: usize,
     pub chain_seconds: i64,
     pub wall_seconds: f64,
@@ -303,6 +324,38 @@ impl fmt::Display for DemoReport {
         for line in &self.story {
             writeln!(f, "  {line}")?;
         }
+        writeln!(f, "\njobs")?;
+        let rows: Vec<Vec<String>> = self
+            .jobs
+            .iter()
+            .map(|j| {
+                vec![
+                    j.name.to_string(),
+                    j.client.to_string(),
+                    j.ended.to_string(),
+                    j.provider.clone().unwrap_or_else(|| "-".into()),
+                    j.paid_to_provider.clone(),
+                    j.protocol_fee.clone(),
+                    j.refunded.clone(),
+                ]
+            })
+            .collect();
+        writeln!(
+            f,
+            "{}",
+            table(
+                &[
+                    "JOB",
+                    "CLIENT",
+                    "ENDED",
+                    "LAST PROVIDER",
+                    "PAID",
+                    "FEE",
+                    "REFUNDED"
+                ],
+                &rows
+            )
+        )?;
         writeln!(f, "\nsettlement")?;
         let rows: Vec<Vec<String>> = self
             .parties
@@ -340,7 +393,11 @@ impl fmt::Display for DemoReport {
         writeln!(
             f,
             "run            {} providers, {} jobs, {} rounds, {} agent actions, {:.1}s wall",
-            self.providers, self.jobs, self.rounds, self.agent_actions, self.wall_seconds
+            self.providers,
+            self.jobs.len(),
+            self.rounds,
+            self.agent_actions,
+            self.wall_seconds
         )?;
         writeln!(f, "\nconservation check")?;
         for c in &self.conservation {
@@ -417,6 +474,9 @@ pub fn run(args: DemoArgs, format: OutputFormat, out: &mut Box<dyn Write>) -> Re
 fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> {
     use std::io::IsTerminal;
     let started = Instant::now();
+    // Ctrl-C stops the run at the next round; the work directory and the workloads go with
+    // it. (A handler another command of this process set stays.)
+    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     let progress = Progress::new(std::io::stderr().is_terminal() && format == OutputFormat::Text);
     let temp = match &args.work_dir {
         Some(_) => None,
@@ -425,13 +485,15 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     let work_dir = args
         .work_dir
         .clone()
-        .or_else(|| temp.as_ref().map(|t| t.0.clone()))
+        .or_else(|| temp.as_ref().map(|t| t.path().to_path_buf()))
         .ok_or_else(|| demo_err("no work directory"))?;
 
     let mut chain = InProcessChain::start()?;
-    let admin = Keypair::new();
-    let arbiter = Keypair::new();
-    let keeper = Keypair::new();
+    // Every key and choice comes from the seed.
+    let mut rng = gpu_market_matcher::market_gen::Rng::new(args.seed);
+    let admin = seeded_keypair(&mut rng);
+    let arbiter = seeded_keypair(&mut rng);
+    let keeper = seeded_keypair(&mut rng);
     for who in [&admin, &keeper] {
         chain.transfer_lamports(&who.pubkey(), 100_000_000_000)?;
     }
@@ -499,10 +561,9 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     ));
 
     // Providers.
-    let mut rng = gpu_market_matcher::market_gen::Rng::new(7);
     let mut nodes: Vec<Node> = Vec::new();
     let flaky = 0usize;
-    for i in 0..args.providers.max(8) {
+    for i in 0..usize::from(args.providers) {
         let (model, class, vram, gpus, base, bench) = if i == flaky {
             CATALOGUE[4]
         } else if i == 1 {
@@ -521,7 +582,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             1 => base - 20,
             _ => base - 15 + rng.below(30),
         };
-        let keypair = Keypair::new();
+        let keypair = seeded_keypair(&mut rng);
         let me = keypair.pubkey();
         chain.transfer_lamports(&me, 5_000_000_000)?;
         let stake = MIN_STAKE_PER_GPU * u64::from(gpus);
@@ -594,7 +655,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     progress.say(format!("{} providers staked and registered", nodes.len()));
 
     // Clients.
-    let clients: Vec<Keypair> = (0..4).map(|_| Keypair::new()).collect();
+    let clients: Vec<Keypair> = (0..4).map(|_| seeded_keypair(&mut rng)).collect();
     let client_names = ["acme-ai", "bitforge", "cortex-labs", "deepgrid"];
     for client in &clients {
         chain.transfer_lamports(&client.pubkey(), 5_000_000_000)?;
@@ -707,7 +768,28 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 "the market did not settle within {MAX_ROUNDS} rounds"
             )));
         }
+        if STOP.load(Ordering::SeqCst) {
+            return Err(CliError::Io(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "interrupted: the demo stopped its workloads and removed its work directory",
+            )));
+        }
         if rounds > 1 {
+            // What each node reports next depends on the chain's time alone: every
+            // workload started so far has finished before the clock moves.
+            for node in &mut nodes {
+                if let Some(agent) = node.agent.as_mut() {
+                    let running = agent.wait_for_workloads(WORKLOAD_WAIT);
+                    if !running.is_empty() {
+                        return Err(demo_err(format!(
+                            "{} workload(s) of {} still run after {}s",
+                            running.len(),
+                            node.label,
+                            WORKLOAD_WAIT.as_secs()
+                        )));
+                    }
+                }
+            }
             chain.advance(args.step.seconds)?;
         }
         let snapshot = MarketSnapshot::load(&mut chain)?;
@@ -894,6 +976,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
 
     let after = Balances::read(&mut chain, &nodes, &clients, &[&keeper, &admin], &mints)?;
     let end_time = chain.now()?;
+    let jobs = job_records(&mut chain, &postings, &clients, &client_names, &nodes)?;
     let report = settle_report(
         &mut chain,
         &nodes,
@@ -905,7 +988,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         &after,
         Totals {
             chain_seconds: end_time - start_time,
-            jobs: postings.len(),
+            jobs,
             rounds,
             agent_txs,
             story,
@@ -914,6 +997,140 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     )?;
     drop(temp);
     Ok(report)
+}
+
+/// One job of the demo, as it ended.
+#[derive(Debug, Serialize)]
+pub struct JobRecord {
+    pub name: &'static str,
+    pub client: &'static str,
+    pub kind: &'static str,
+    pub mode: &'static str,
+    /// How it ended (see `gpu-market job show`).
+    pub ended: &'static str,
+    /// The node that held it last.
+    pub provider: Option<String>,
+    /// What its providers earned over its life, lease withdrawals included, after fees.
+    pub paid_to_provider: String,
+    /// The protocol's fees on it.
+    pub protocol_fee: String,
+    pub refunded: String,
+    /// Crank tips paid from its deposit.
+    pub tips: String,
+    /// Stake slashed from its providers.
+    pub slashed: String,
+}
+
+/// Each posting's [`JobRecord`], read from the chain's history of its job: every transaction
+/// that paid out of its vault.
+fn job_records(
+    chain: &mut InProcessChain,
+    postings: &[Posting],
+    clients: &[Keypair],
+    client_names: &[&'static str],
+    nodes: &[Node],
+) -> Result<Vec<JobRecord>, CliError> {
+    use job_escrow::events::{
+        DisputeResolved, EarningsWithdrawn, JobCancelled, JobExpired, JobReclaimed, JobSettled,
+    };
+    let labels: HashMap<Pubkey, &str> = nodes
+        .iter()
+        .map(|n| (pda::provider(&n.keypair.pubkey()), n.label.as_str()))
+        .collect();
+    let mut records = Vec::new();
+    for (id, posting) in postings.iter().enumerate() {
+        let job_id = u64::try_from(id).unwrap_or(0) + 1;
+        let address = pda::job(&clients[posting.client].pubkey(), job_id);
+        let ending = crate::job::ending(chain, &address)?
+            .ok_or_else(|| demo_err(format!("{} did not end", posting.name)))?;
+        // Totals over its whole history, oldest first.
+        let (mut paid, mut fee, mut refund, mut tips, mut slashed) = (0u64, 0u64, 0u64, 0u64, 0u64);
+        let mut signatures = chain.signatures(&address, usize::MAX)?;
+        signatures.reverse();
+        for past in &signatures {
+            let Some(tx) = chain.transaction(&past.signature)? else {
+                continue;
+            };
+            for e in tx
+                .events::<EarningsWithdrawn>()
+                .iter()
+                .filter(|e| e.job == address)
+            {
+                paid += e.to_provider;
+                fee += e.fee;
+            }
+            for e in tx
+                .events::<JobSettled>()
+                .iter()
+                .filter(|e| e.job == address)
+            {
+                paid += e.to_provider + e.bond_to_provider;
+                fee += e.fee;
+                refund += e.refund;
+            }
+            for e in tx
+                .events::<JobExpired>()
+                .iter()
+                .filter(|e| e.job == address)
+            {
+                paid += e.to_provider;
+                fee += e.fee;
+                tips += e.tip;
+                slashed += e.slash_requested;
+                refund += e.refund;
+            }
+            for e in tx
+                .events::<JobReclaimed>()
+                .iter()
+                .filter(|e| e.job == address)
+            {
+                tips += e.tip;
+                refund += e.refund;
+            }
+            for e in tx
+                .events::<JobCancelled>()
+                .iter()
+                .filter(|e| e.job == address)
+            {
+                refund += e.refunded;
+            }
+            for e in tx
+                .events::<DisputeResolved>()
+                .iter()
+                .filter(|e| e.job == address && e.for_client)
+            {
+                slashed += e.slash_requested;
+                refund += e.refund;
+            }
+        }
+        let provider = ending
+            .provider
+            .as_ref()
+            .and_then(|p| p.parse::<Pubkey>().ok())
+            .and_then(|p| labels.get(&p).map(|l| (*l).to_string()));
+        records.push(JobRecord {
+            name: posting.name,
+            client: client_names[posting.client],
+            kind: if posting.kind == JobKind::Lease {
+                "lease"
+            } else {
+                "batch"
+            },
+            mode: if posting.mode == JobMode::Auction {
+                "auction"
+            } else {
+                "instant"
+            },
+            ended: ending.ended,
+            provider,
+            paid_to_provider: format_amount(paid, DECIMALS),
+            protocol_fee: format_amount(fee, DECIMALS),
+            refunded: format_amount(refund, DECIMALS),
+            tips: format_amount(tips, DECIMALS),
+            slashed: format_amount(slashed, DECIMALS),
+        });
+    }
+    Ok(records)
 }
 
 /// Shows `line` as it happens and keeps it for the report.
@@ -975,19 +1192,26 @@ fn short_model(model: &str) -> String {
 }
 
 /// A temporary directory removed on drop.
-struct TempDir(PathBuf);
+fn tempfile_dir() -> Result<tempfile::TempDir, CliError> {
+    Ok(tempfile::Builder::new()
+        .prefix("gpu-market-demo-")
+        .tempdir()?)
+}
 
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+/// A keypair drawn from the demo's seed.
+fn seeded_keypair(rng: &mut gpu_market_matcher::market_gen::Rng) -> Keypair {
+    let mut secret = [0u8; 32];
+    for chunk in secret.chunks_mut(8) {
+        chunk.copy_from_slice(&rng.next_u64().to_le_bytes());
     }
+    Keypair::new_from_array(secret)
 }
 
-fn tempfile_dir() -> Result<TempDir, CliError> {
-    let dir = std::env::temp_dir().join(format!("gpu-market-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    Ok(TempDir(dir))
-}
+/// How long a round waits for the workloads started so far to finish.
+const WORKLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Set by Ctrl-C: the demo stops at the next round.
+static STOP: AtomicBool = AtomicBool::new(false);
 
 /// The demo's three mints.
 struct Mints {
@@ -1068,7 +1292,7 @@ impl Balances {
 
 struct Totals {
     chain_seconds: i64,
-    jobs: usize,
+    jobs: Vec<JobRecord>,
     rounds: usize,
     agent_txs: usize,
     story: Vec<String>,

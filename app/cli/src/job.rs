@@ -608,7 +608,9 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
         JobCommand::List { mine, status } => {
             // Only --mine needs to know who you are.
             let me = if mine { Some(ctx.me()?) } else { None };
-            let mut jobs = ctx.chain.fetch_all::<Job>(&job_escrow::ID)?;
+            let mut jobs = ctx
+                .chain
+                .fetch_all::<Job>(&gpu_market_client::program_ids::job_escrow())?;
             jobs.retain(|(_, j)| {
                 me.is_none_or(|me| j.client == me)
                     && status.is_none_or(|s| s.status() == Some(j.status))
@@ -1162,14 +1164,11 @@ impl Closed {
 /// How job `address`, whose account is gone, ended: read from the cluster's transaction
 /// history (the newest transaction that closed it; amounts in the payment mint of the one
 /// that created it). `None` when its history holds neither.
-pub fn ending<C: Chain>(
-    ctx: &mut Context<C>,
-    address: &Pubkey,
-) -> Result<Option<JobEnding>, CliError> {
-    let signatures = ctx.chain.signatures(address, HISTORY_LIMIT)?;
+pub fn ending(chain: &mut impl Chain, address: &Pubkey) -> Result<Option<JobEnding>, CliError> {
+    let signatures = chain.signatures(address, HISTORY_LIMIT)?;
     let mut found = None;
     for past in signatures.iter().filter(|s| !s.failed) {
-        if let Some(tx) = ctx.chain.transaction(&past.signature)? {
+        if let Some(tx) = chain.transaction(&past.signature)? {
             if let Some(closed) = Closed::from_tx(&tx, address) {
                 found = Some((closed, past));
                 break;
@@ -1180,7 +1179,7 @@ pub fn ending<C: Chain>(
         return Ok(None);
     };
     let created = match signatures.last() {
-        Some(first) => ctx.chain.transaction(&first.signature)?.and_then(|tx| {
+        Some(first) => chain.transaction(&first.signature)?.and_then(|tx| {
             tx.events::<job_escrow::events::JobCreated>()
                 .into_iter()
                 .find(|e| e.job == *address)
@@ -1188,7 +1187,7 @@ pub fn ending<C: Chain>(
         None => None,
     };
     let decimals = match created {
-        Some(created) => Some(ctx.mint(&created.payment_mint)?.0),
+        Some(created) => Some(token::read_mint(chain, &created.payment_mint)?.decimals),
         None => None,
     };
     let amount = |v: u64| match decimals {
@@ -1213,7 +1212,7 @@ pub fn ending<C: Chain>(
 
 /// Prints how job `address` ended, or says why that cannot be told.
 fn print_ending<C: Chain>(ctx: &mut Context<C>, address: &Pubkey) -> Result<(), CliError> {
-    match ending(ctx, address) {
+    match ending(&mut ctx.chain, address) {
         Ok(Some(ending)) => ctx.print(&ending),
         Ok(None) => Err(CliError::input(format!(
             "no job at {address}, and no transaction in this cluster's history created or closed one there: check the address and --url"

@@ -8,7 +8,7 @@ use gpu_market::{
 };
 use gpu_market_client::{
     cli_config::{self, ConfigError, Setting},
-    Keypair, RpcChain,
+    program_ids, Keypair, RpcChain,
 };
 use solana_commitment_config::CommitmentConfig;
 use std::{
@@ -47,6 +47,16 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.output == OutputFormat::Json;
+    // A deployment of its own: program ids from the environment, before any is used.
+    if let Err(why) = program_ids::from_env().and_then(program_ids::set) {
+        let report = CliError::input(why).report();
+        if json {
+            print_json_error(&report);
+        } else {
+            eprintln!("error: {}", report.message);
+        }
+        return ExitCode::from(report.exit_code);
+    }
     // Where the URL came from matters for the cluster's commands, not the local cluster's
     // own (which default to it).
     let url_defaulted = cli.url.is_none() && !matches!(cli.command, Command::Localnet(_));

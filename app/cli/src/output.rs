@@ -98,22 +98,19 @@ impl fmt::Display for DryRun {
 }
 
 fn program_name(id: &Pubkey) -> String {
-    use gpu_market_client::program_ids::*;
-    let known = [
-        (JOB_ESCROW, "job_escrow"),
-        (PROVIDER_REGISTRY, "provider_registry"),
-        (REWARD_EMISSION, "reward_emission"),
-        (STAKING, "staking"),
-        (gpu_market_client::token::TOKEN_PROGRAM, "spl_token"),
+    let token = [
+        ("spl_token", gpu_market_client::token::TOKEN_PROGRAM),
         (
-            gpu_market_client::token::TOKEN_2022_PROGRAM,
             "spl_token_2022",
+            gpu_market_client::token::TOKEN_2022_PROGRAM,
         ),
     ];
-    known
-        .iter()
-        .find(|(k, _)| k == id)
-        .map_or_else(|| id.to_string(), |(_, name)| (*name).to_string())
+    gpu_market_client::program_ids::get()
+        .all()
+        .into_iter()
+        .chain(token)
+        .find(|(_, k)| k == id)
+        .map_or_else(|| id.to_string(), |(name, _)| name.to_string())
 }
 
 /// The Anchor instruction name behind the data's 8-byte discriminator, where known.

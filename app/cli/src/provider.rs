@@ -569,7 +569,9 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             ctx.print(&view)
         }
         ProviderCommand::List { class, min_vram } => {
-            let mut providers = ctx.chain.fetch_all::<Provider>(&provider_registry::ID)?;
+            let mut providers = ctx
+                .chain
+                .fetch_all::<Provider>(&gpu_market_client::program_ids::provider_registry())?;
             providers.retain(|(_, p)| {
                 class.is_none_or(|c| GpuClass::from(c) == p.hardware.gpu_class)
                     && min_vram.is_none_or(|v| u64::from(p.hardware.vram_mib) >= v.mib)
@@ -623,7 +625,7 @@ fn node_operated_by<C: Chain>(ctx: &mut Context<C>, me: &Pubkey) -> Result<Pubke
     // Its own node, when it operates it too, and every node it operates for another
     // authority: the one it serves must be unambiguous.
     let operated: Vec<(Pubkey, Provider)> = ctx.chain.fetch_where(
-        &provider_registry::ID,
+        &gpu_market_client::program_ids::provider_registry(),
         &[gpu_market_client::filters::provider::operated_by(me)],
     )?;
     if operated.is_empty() && ctx.chain.exists(&pda::provider(me))? {

@@ -566,7 +566,11 @@ impl Service<'_> {
         };
         let mut feed = match AccountFeed::subscribe(
             ws_url,
-            &[provider_registry::ID, staking::ID, job_escrow::ID],
+            &[
+                gpu_market_client::program_ids::provider_registry(),
+                gpu_market_client::program_ids::staking(),
+                gpu_market_client::program_ids::job_escrow(),
+            ],
             self.ctx.chain.commitment(),
         ) {
             Ok(feed) => feed,

@@ -1070,6 +1070,88 @@ fn register_and_show_a_provider() {
     assert_eq!(shown["gpus"], 4);
 }
 
+/// The same seed gives the same market to the base unit, whatever the machine's speed;
+/// options out of range are refused before anything runs.
+#[test]
+fn the_demo_is_the_same_for_a_seed_and_refuses_options_out_of_range() {
+    let run = || {
+        let out = binary(&[
+            "--output",
+            "json",
+            "demo",
+            "--providers",
+            "8",
+            "--seed",
+            "11",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let mut report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report.as_object_mut().unwrap().remove("wall_seconds");
+        report
+    };
+    let first = run();
+    assert_eq!(first["providers"], 8);
+    assert_eq!(first, run());
+    for (args, message) in [
+        (
+            &["demo", "--providers", "3"][..],
+            "error: invalid value '3' for '--providers <PROVIDERS>': 3 is not in 8..=200",
+        ),
+        (
+            &["demo", "--step", "5m"][..],
+            "error: invalid value '5m' for '--step <STEP>': 5m is longer than 1m: live nodes would overrun their heartbeat grace",
+        ),
+    ] {
+        let out = binary(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&out).lines().next(), Some(message), "{args:?}");
+    }
+}
+
+/// Ctrl-C stops the demo and removes its temporary work directory (and its workloads).
+#[test]
+fn the_demo_cleans_up_on_ctrl_c() {
+    let tmp = tempfile::tempdir().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_gpu-market"))
+        .args(["demo"])
+        .env("TMPDIR", tmp.path())
+        .env("HOME", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the nodes have their directories, the market runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let work = loop {
+        let found = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.join("node-7").exists());
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo made no work directory"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).lines().last(),
+        Some("error: interrupted: the demo stopped its workloads and removed its work directory")
+    );
+    assert!(!work.exists(), "{} left behind", work.display());
+}
+
 #[test]
 fn demo_runs_and_its_conservation_check_passes() {
     let out = binary(&["--output", "json", "demo"]);
@@ -1082,7 +1164,36 @@ fn demo_runs_and_its_conservation_check_passes() {
         .iter()
         .all(|c| c["ok"] == true));
     assert_eq!(report["providers"], 30);
-    assert_eq!(report["jobs"], 12);
+    // One record per job, read from the history of the transactions that paid it out.
+    let jobs = report["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 12);
+    let job = |name: &str| jobs.iter().find(|j| j["name"] == name).unwrap();
+    // The re-queued job: its first node was slashed, the second paid, the client approved.
+    let resnet = job("train-resnet");
+    assert_eq!(resnet["ended"], "approved");
+    assert!(resnet["provider"].as_str().unwrap().starts_with("node-01"));
+    assert_ne!(resnet["slashed"], "0.00");
+    // The last client lets the challenge window run out.
+    let fine_tune = job("fine-tune");
+    assert_eq!(fine_tune["client"], "deepgrid");
+    assert_eq!(fine_tune["ended"], "finalized");
+    assert_eq!(job("llm-endpoint")["kind"], "lease");
+    for j in jobs {
+        // Every amount in whole payment tokens.
+        for field in [
+            "paid_to_provider",
+            "protocol_fee",
+            "refunded",
+            "tips",
+            "slashed",
+        ] {
+            let amount = j[field].as_str().unwrap();
+            assert!(
+                amount.split_once('.').is_some_and(|(_, f)| f.len() >= 2),
+                "{j}"
+            );
+        }
+    }
     assert_ne!(report["slashed"], "0.00");
     let story: Vec<&str> = report["story"]
         .as_array()
@@ -1318,4 +1429,50 @@ fn a_closed_job_shows_how_it_ended_and_watch_stops_where_the_client_must_act() {
         result.unwrap_err().to_string(),
         format!("no job at {nowhere}, and no transaction in this cluster's history created or closed one there: check the address and --url")
     );
+}
+
+/// A cluster whose programs were deployed at other ids needs no other binary: the
+/// environment names them, and every instruction and address follows.
+#[test]
+fn program_ids_come_from_the_environment_when_it_names_them() {
+    let home = tempfile::tempdir().unwrap();
+    let keypair = home.path().join("id.json");
+    assert!(binary(&["keygen", "-o", keypair.to_str().unwrap()])
+        .status
+        .success());
+    let me = gpu_market_client::cli_config::read_keypair(&keypair)
+        .unwrap()
+        .pubkey();
+    let registry = Keypair::new().pubkey();
+    let run = |value: &str| {
+        Command::new(env!("CARGO_BIN_EXE_gpu-market"))
+            .args(["-u", "http://127.0.0.1:9", "-k", keypair.to_str().unwrap()])
+            .args(["--dry-run", "--output", "json", "provider", "pause"])
+            .env("HOME", home.path())
+            .env("GPU_MARKET_PROVIDER_REGISTRY_PROGRAM", value)
+            .output()
+            .unwrap()
+    };
+    let out = run(&registry.to_string());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["instructions"][0]["program"], "provider_registry");
+    let ix = &instructions(&decode_dry_run(&String::from_utf8_lossy(&out.stdout)))[0];
+    assert_eq!(ix.program_id, registry);
+    // The node's address is derived under the program named.
+    let (provider, _) = gpu_market_client::Pubkey::find_program_address(
+        &[provider_registry::state::Provider::SEED, me.as_ref()],
+        &registry,
+    );
+    assert_eq!(ix.accounts[1].pubkey, provider);
+    assert_ne!(provider, pda::provider(&me));
+
+    let out = run("not-a-key");
+    assert_eq!(out.status.code(), Some(3));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        printed["error"]["message"],
+        "GPU_MARKET_PROVIDER_REGISTRY_PROGRAM=\"not-a-key\" is not a program id (a base58 public key)"
+    );
+    assert_eq!(printed["error"]["kind"], "input");
 }

@@ -147,7 +147,8 @@ pub fn record(logs: &[String]) {
 
 /// The crate name of a gpu-market program id.
 pub fn program_name(id: &Pubkey) -> Option<&'static str> {
-    crate::PROGRAMS
+    crate::program_ids::get()
+        .all()
         .into_iter()
         .find(|(_, program)| program == id)
         .map(|(name, _)| name)
@@ -163,8 +164,8 @@ mod tests {
 
     #[test]
     fn reads_nested_invocations_with_their_own_units() {
-        let escrow = job_escrow::ID;
-        let staking = staking::ID;
+        let escrow = crate::program_ids::job_escrow();
+        let staking = crate::program_ids::staking();
         let token = Pubkey::new_unique();
         let logs = lines(&format!(
             "Program {escrow} invoke [1]
@@ -191,7 +192,7 @@ mod tests {
 
     #[test]
     fn a_failed_invocation_counts_and_a_truncated_log_stops_the_reading() {
-        let escrow = job_escrow::ID;
+        let escrow = crate::program_ids::job_escrow();
         let logs = lines(&format!(
             "Program {escrow} invoke [1]
              Program log: Instruction: CreateJob
@@ -209,7 +210,10 @@ mod tests {
     fn names_are_snake_cased() {
         assert_eq!(snake_case("StartJob"), "start_job");
         assert_eq!(snake_case("InitConfig"), "init_config");
-        assert_eq!(program_name(&staking::ID), Some("staking"));
+        assert_eq!(
+            program_name(&crate::program_ids::staking()),
+            Some("staking")
+        );
         assert_eq!(program_name(&Pubkey::new_unique()), None);
     }
 }

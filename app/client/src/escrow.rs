@@ -21,7 +21,7 @@ pub use job_escrow::{
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
-        program_id: job_escrow::ID,
+        program_id: crate::program_ids::job_escrow(),
         accounts: accounts.to_account_metas(None),
         data: data.data(),
     }
@@ -39,8 +39,8 @@ pub fn init_config(admin: &Pubkey, args: InitConfigArgs) -> Instruction {
                 escrow_authority: pda::escrow_authority(),
                 staking_config: pda::staking_config(),
                 system_program: system_program::ID,
-                event_authority: pda::event_authority(&job_escrow::ID),
-                program: job_escrow::ID,
+                event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+                program: crate::program_ids::job_escrow(),
             },
             instruction::InitConfig { args },
         ),
@@ -74,8 +74,8 @@ pub fn create_job(
             client_tokens: associated_address(client, payment_mint, token_program),
             token_program: *token_program,
             system_program: system_program::ID,
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::CreateJob { args },
     )
@@ -97,8 +97,8 @@ pub fn cancel_job(
             payment_mint: *payment_mint,
             client_tokens: associated_address(client, payment_mint, token_program),
             token_program: *token_program,
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::CancelJob {},
     )
@@ -121,10 +121,10 @@ fn node_cpi(provider_authority: &Pubkey) -> accounts::ProviderCpi {
         provider: pda::provider(provider_authority),
         staking_config: pda::staking_config(),
         stake_account: pda::stake_account(provider_authority),
-        registry_program: provider_registry::ID,
-        staking_program: staking::ID,
-        registry_event_authority: pda::event_authority(&provider_registry::ID),
-        staking_event_authority: pda::event_authority(&staking::ID),
+        registry_program: crate::program_ids::provider_registry(),
+        staking_program: crate::program_ids::staking(),
+        registry_event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+        staking_event_authority: pda::event_authority(&crate::program_ids::staking()),
     }
 }
 
@@ -138,8 +138,8 @@ pub fn propose_config_update(admin: &Pubkey, args: UpdateConfigArgs) -> Instruct
                 admin: *admin,
                 config: pda::market_config(),
                 staking_config: pda::staking_config(),
-                event_authority: pda::event_authority(&job_escrow::ID),
-                program: job_escrow::ID,
+                event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+                program: crate::program_ids::job_escrow(),
             },
             instruction::ProposeConfigUpdate { args },
         ),
@@ -154,8 +154,8 @@ pub fn apply_config_update(caller: &Pubkey) -> Instruction {
             caller: *caller,
             config: pda::market_config(),
             staking_config: pda::staking_config(),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::ApplyConfigUpdate {},
     )
@@ -167,8 +167,8 @@ pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
         accounts::CancelConfigUpdate {
             admin: *admin,
             config: pda::market_config(),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::CancelConfigUpdate {},
     )
@@ -186,8 +186,8 @@ pub fn place_bid(
         accounts::PlaceBid {
             job: *job,
             candidate: candidate(operator, provider_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::PlaceBid {
             args: PlaceBidArgs { price_per_gpu_hour },
@@ -205,8 +205,8 @@ pub fn close_auction(caller: &Pubkey, job: &Pubkey, winner_authority: &Pubkey) -
             config: pda::market_config(),
             job: *job,
             winner: node_cpi(winner_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::CloseAuction {},
     )
@@ -232,8 +232,8 @@ pub fn reclaim_job(
             client_tokens: associated_address(client, payment_mint, token_program),
             caller_tokens: associated_address(caller, payment_mint, token_program),
             token_program: *token_program,
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::ReclaimJob {},
     )
@@ -248,8 +248,8 @@ pub fn accept_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) 
             config: pda::market_config(),
             job: *job,
             node: node_cpi(provider_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::AcceptJob {},
     )
@@ -261,8 +261,8 @@ pub fn remove_matcher(admin: &Pubkey) -> Instruction {
         accounts::RemoveMatcher {
             admin: *admin,
             config: pda::market_config(),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::RemoveMatcher {},
     )
@@ -276,8 +276,8 @@ pub fn assign_job(matcher: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -
             config: pda::market_config(),
             job: *job,
             node: node_cpi(provider_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::AssignJob {},
     )
@@ -292,8 +292,8 @@ pub fn decline_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey)
             config: pda::market_config(),
             job: *job,
             node: node_cpi(provider_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::DeclineJob {},
     )
@@ -306,8 +306,8 @@ pub fn start_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubkey) -
             operator: *operator,
             job: *job,
             provider: pda::provider(provider_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::StartJob {},
     )
@@ -321,8 +321,8 @@ pub fn heartbeat_job(operator: &Pubkey, provider_authority: &Pubkey, job: &Pubke
             operator: *operator,
             job: *job,
             provider: pda::provider(provider_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::HeartbeatJob {},
     )
@@ -343,8 +343,8 @@ pub fn submit_result(
             config: pda::market_config(),
             job: *job,
             node: node_cpi(provider_authority),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::SubmitResult {
             args: SubmitResultArgs { hash, uri },
@@ -405,8 +405,8 @@ fn settle_accounts(keys: &SettleAccounts) -> accounts::SettleJob {
         client_tokens: ata(&keys.client),
         node: node_cpi(&keys.provider_authority),
         token_program: keys.token_program,
-        event_authority: pda::event_authority(&job_escrow::ID),
-        program: job_escrow::ID,
+        event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+        program: crate::program_ids::job_escrow(),
     }
 }
 
@@ -511,8 +511,8 @@ pub fn dispute_result(
             payment_mint: *payment_mint,
             client_tokens: associated_address(client, payment_mint, token_program),
             token_program: *token_program,
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::DisputeResult {},
     )
@@ -539,8 +539,8 @@ pub fn extend_job(
             token_program: *token_program,
             provider: holder.map(|(_, authority)| pda::provider(authority)),
             operator: holder.map(|(operator, _)| *operator),
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::ExtendJob {
             args: ExtendJobArgs { extra_seconds },
@@ -564,8 +564,8 @@ pub fn withdraw_earnings(signer: &Pubkey, keys: &SettleAccounts, amount: u64) ->
             provider_tokens: ata(&keys.provider_authority),
             treasury_tokens: ata(&keys.treasury),
             token_program: keys.token_program,
-            event_authority: pda::event_authority(&job_escrow::ID),
-            program: job_escrow::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
         },
         instruction::WithdrawEarnings {
             args: WithdrawEarningsArgs { amount },

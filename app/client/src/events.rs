@@ -25,7 +25,10 @@ use std::str::FromStr;
 const NATIVE_PROGRAM_DATA: &str = "Program log: event: ";
 
 fn is_market_program(program: &Pubkey) -> bool {
-    crate::PROGRAMS.iter().any(|(_, id)| id == program)
+    crate::program_ids::get()
+        .all()
+        .iter()
+        .any(|(_, id)| id == program)
 }
 
 /// The event bytes of every event of the transaction, in the order they were emitted.

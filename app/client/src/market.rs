@@ -142,13 +142,13 @@ impl MarketSnapshot {
             None
         };
         let stakes: HashMap<Pubkey, (u64, u64)> = chain
-            .fetch_all::<StakeAccount>(&staking::ID)?
+            .fetch_all::<StakeAccount>(&crate::program_ids::staking())?
             .into_iter()
             .map(|(_, s)| (s.owner, (s.active, s.unlocked())))
             .collect();
-        let jobs = chain.fetch_all::<Job>(&job_escrow::ID)?;
+        let jobs = chain.fetch_all::<Job>(&crate::program_ids::job_escrow())?;
         let providers = chain
-            .fetch_all::<Provider>(&provider_registry::ID)?
+            .fetch_all::<Provider>(&crate::program_ids::provider_registry())?
             .into_iter()
             .map(|(address, provider)| {
                 let (active_stake, unlocked_stake) =
@@ -217,14 +217,16 @@ impl MarketSnapshot {
                 ]
             };
             jobs = chain.fetch_where::<Job>(
-                &job_escrow::ID,
+                &crate::program_ids::job_escrow(),
                 &[filters::job::assigned_to(&provider_address)],
             )?;
             for class in [
                 ClassFilter::from(provider.hardware.gpu_class),
                 ClassFilter::Any,
             ] {
-                jobs.extend(chain.fetch_where::<Job>(&job_escrow::ID, &filters(class))?);
+                jobs.extend(
+                    chain.fetch_where::<Job>(&crate::program_ids::job_escrow(), &filters(class))?,
+                );
             }
             jobs.sort_by_key(|(address, _)| *address);
             jobs.dedup_by_key(|(address, _)| *address);

@@ -8,77 +8,105 @@ use staking::state::{StakeAccount, StakingConfig};
 
 /// The staking program's config.
 pub fn staking_config() -> Pubkey {
-    Pubkey::find_program_address(&[StakingConfig::SEED], &staking::ID).0
+    Pubkey::find_program_address(&[StakingConfig::SEED], &crate::program_ids::staking()).0
 }
 
 /// The pooled stake vault.
 pub fn staking_vault() -> Pubkey {
-    Pubkey::find_program_address(&[StakingConfig::VAULT_SEED], &staking::ID).0
+    Pubkey::find_program_address(&[StakingConfig::VAULT_SEED], &crate::program_ids::staking()).0
 }
 
 /// `owner`'s stake account.
 pub fn stake_account(owner: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[StakeAccount::SEED, owner.as_ref()], &staking::ID).0
+    Pubkey::find_program_address(
+        &[StakeAccount::SEED, owner.as_ref()],
+        &crate::program_ids::staking(),
+    )
+    .0
 }
 
 /// The provider registry's config.
 pub fn registry_config() -> Pubkey {
-    Pubkey::find_program_address(&[RegistryConfig::SEED], &provider_registry::ID).0
+    Pubkey::find_program_address(
+        &[RegistryConfig::SEED],
+        &crate::program_ids::provider_registry(),
+    )
+    .0
 }
 
 /// The provider account of the node whose cold wallet is `authority`.
 pub fn provider(authority: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(
         &[Provider::SEED, authority.as_ref()],
-        &provider_registry::ID,
+        &crate::program_ids::provider_registry(),
     )
     .0
 }
 
 /// The job escrow's market config.
 pub fn market_config() -> Pubkey {
-    Pubkey::find_program_address(&[MarketConfig::SEED], &job_escrow::ID).0
+    Pubkey::find_program_address(&[MarketConfig::SEED], &crate::program_ids::job_escrow()).0
 }
 
 /// The job escrow's authority PDA: the registry's escrow authority and a staking slasher.
 pub fn escrow_authority() -> Pubkey {
-    Pubkey::find_program_address(&[MarketConfig::AUTHORITY_SEED], &job_escrow::ID).0
+    Pubkey::find_program_address(
+        &[MarketConfig::AUTHORITY_SEED],
+        &crate::program_ids::job_escrow(),
+    )
+    .0
 }
 
 /// Job `job_id` of `client`.
 pub fn job(client: &Pubkey, job_id: u64) -> Pubkey {
     Pubkey::find_program_address(
         &[Job::SEED, client.as_ref(), &job_id.to_le_bytes()],
-        &job_escrow::ID,
+        &crate::program_ids::job_escrow(),
     )
     .0
 }
 
 /// The escrow vault of `job`.
 pub fn job_vault(job: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[Job::VAULT_SEED, job.as_ref()], &job_escrow::ID).0
+    Pubkey::find_program_address(
+        &[Job::VAULT_SEED, job.as_ref()],
+        &crate::program_ids::job_escrow(),
+    )
+    .0
 }
 
 /// The reward emission config.
 pub fn emission_config() -> Pubkey {
-    Pubkey::find_program_address(&[EmissionConfig::SEED], &reward_emission::ID).0
+    Pubkey::find_program_address(
+        &[EmissionConfig::SEED],
+        &crate::program_ids::reward_emission(),
+    )
+    .0
 }
 
 /// The PDA that is the reward mint's only mint authority.
 pub fn reward_mint_authority() -> Pubkey {
-    Pubkey::find_program_address(&[EmissionConfig::MINT_AUTHORITY_SEED], &reward_emission::ID).0
+    Pubkey::find_program_address(
+        &[EmissionConfig::MINT_AUTHORITY_SEED],
+        &crate::program_ids::reward_emission(),
+    )
+    .0
 }
 
 /// Reward epoch `epoch`.
 pub fn reward_epoch(epoch: u64) -> Pubkey {
-    Pubkey::find_program_address(&[Epoch::SEED, &epoch.to_le_bytes()], &reward_emission::ID).0
+    Pubkey::find_program_address(
+        &[Epoch::SEED, &epoch.to_le_bytes()],
+        &crate::program_ids::reward_emission(),
+    )
+    .0
 }
 
 /// The reward record of the provider account `provider`.
 pub fn provider_rewards(provider: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(
         &[ProviderRewards::SEED, provider.as_ref()],
-        &reward_emission::ID,
+        &crate::program_ids::reward_emission(),
     )
     .0
 }

@@ -21,7 +21,7 @@ pub use provider_registry::{
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
-        program_id: provider_registry::ID,
+        program_id: crate::program_ids::provider_registry(),
         accounts: accounts.to_account_metas(None),
         data: data.data(),
     }
@@ -36,8 +36,8 @@ pub fn init_config(admin: &Pubkey, args: InitConfigArgs) -> Instruction {
             config: pda::registry_config(),
             staking_config: pda::staking_config(),
             system_program: system_program::ID,
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::InitConfig { args },
     )
@@ -50,8 +50,8 @@ pub fn propose_config_update(admin: &Pubkey, args: UpdateConfigArgs) -> Instruct
         accounts::ProposeConfigUpdate {
             admin: *admin,
             config: pda::registry_config(),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::ProposeConfigUpdate { args },
     )
@@ -63,8 +63,8 @@ pub fn apply_config_update(caller: &Pubkey) -> Instruction {
         accounts::ApplyConfigUpdate {
             caller: *caller,
             config: pda::registry_config(),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::ApplyConfigUpdate {},
     )
@@ -76,8 +76,8 @@ pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
         accounts::CancelConfigUpdate {
             admin: *admin,
             config: pda::registry_config(),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::CancelConfigUpdate {},
     )
@@ -92,8 +92,8 @@ pub fn register_provider(authority: &Pubkey, args: RegisterProviderArgs) -> Inst
             provider: pda::provider(authority),
             stake_account: pda::stake_account(authority),
             system_program: system_program::ID,
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::RegisterProvider { args },
     )
@@ -111,8 +111,8 @@ pub fn update_provider(
             config: pda::registry_config(),
             provider: pda::provider(authority),
             stake_account: pda::stake_account(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::UpdateProvider { args },
     )
@@ -124,8 +124,8 @@ pub fn set_operator(authority: &Pubkey, new_operator: &Pubkey) -> Instruction {
         accounts::SetOperator {
             authority: *authority,
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::SetOperator {
             args: SetOperatorArgs {
@@ -141,8 +141,8 @@ pub fn pause_provider(signer: &Pubkey, authority: &Pubkey) -> Instruction {
         accounts::PauseProvider {
             signer: *signer,
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::PauseProvider {},
     )
@@ -154,8 +154,8 @@ pub fn resume_provider(signer: &Pubkey, authority: &Pubkey) -> Instruction {
         accounts::ResumeProvider {
             signer: *signer,
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::ResumeProvider {},
     )
@@ -167,8 +167,8 @@ pub fn heartbeat(operator: &Pubkey, authority: &Pubkey) -> Instruction {
         accounts::Heartbeat {
             operator: *operator,
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::Heartbeat {},
     )
@@ -181,8 +181,8 @@ pub fn attest_provider(auditor: &Pubkey, authority: &Pubkey, spec_hash: [u8; 32]
             auditor: *auditor,
             config: pda::registry_config(),
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::AttestProvider {
             args: AttestProviderArgs { spec_hash },
@@ -197,8 +197,8 @@ pub fn begin_exit(authority: &Pubkey) -> Instruction {
             authority: *authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::BeginExit {},
     )
@@ -211,8 +211,8 @@ pub fn retire_provider(authority: &Pubkey) -> Instruction {
             authority: *authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::RetireProvider {},
     )
@@ -226,8 +226,8 @@ pub fn reserve_capacity(escrow_authority: &Pubkey, authority: &Pubkey, gpus: u16
             escrow_authority: *escrow_authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::ReserveCapacity {
             args: CapacityArgs { gpus },
@@ -242,8 +242,8 @@ pub fn release_capacity(escrow_authority: &Pubkey, authority: &Pubkey, gpus: u16
             escrow_authority: *escrow_authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::ReleaseCapacity {
             args: CapacityArgs { gpus },
@@ -263,8 +263,8 @@ pub fn record_outcome(
             escrow_authority: *escrow_authority,
             config: pda::registry_config(),
             provider: pda::provider(authority),
-            event_authority: pda::event_authority(&provider_registry::ID),
-            program: provider_registry::ID,
+            event_authority: pda::event_authority(&crate::program_ids::provider_registry()),
+            program: crate::program_ids::provider_registry(),
         },
         instruction::RecordOutcome { args },
     )

@@ -11,7 +11,7 @@ pub use reward_emission::state::{EmissionConfig, Epoch, ProviderRewards};
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
-        program_id: reward_emission::ID,
+        program_id: crate::program_ids::reward_emission(),
         accounts: accounts.to_account_metas(None),
         data: data.data(),
     }
@@ -33,8 +33,8 @@ pub fn init_config(
             reward_mint: *reward_mint,
             token_program: *token_program,
             system_program: system_program::ID,
-            event_authority: pda::event_authority(&reward_emission::ID),
-            program: reward_emission::ID,
+            event_authority: pda::event_authority(&crate::program_ids::reward_emission()),
+            program: crate::program_ids::reward_emission(),
         },
         instruction::InitConfig { args },
     )
@@ -46,8 +46,8 @@ pub fn update_config(admin: &Pubkey, args: UpdateConfigArgs) -> Instruction {
         accounts::UpdateConfig {
             admin: *admin,
             config: pda::emission_config(),
-            event_authority: pda::event_authority(&reward_emission::ID),
-            program: reward_emission::ID,
+            event_authority: pda::event_authority(&crate::program_ids::reward_emission()),
+            program: crate::program_ids::reward_emission(),
         },
         instruction::UpdateConfig { args },
     )
@@ -74,8 +74,8 @@ pub fn record_uptime(
             epoch: pda::reward_epoch(epoch),
             previous_epoch: previous_epoch.map(pda::reward_epoch),
             system_program: system_program::ID,
-            event_authority: pda::event_authority(&reward_emission::ID),
-            program: reward_emission::ID,
+            event_authority: pda::event_authority(&crate::program_ids::reward_emission()),
+            program: crate::program_ids::reward_emission(),
         },
         instruction::RecordUptime {
             args: RecordUptimeArgs { epoch },
@@ -106,8 +106,8 @@ pub fn claim_rewards(
             mint_authority: pda::reward_mint_authority(),
             destination: *destination,
             token_program: *token_program,
-            event_authority: pda::event_authority(&reward_emission::ID),
-            program: reward_emission::ID,
+            event_authority: pda::event_authority(&crate::program_ids::reward_emission()),
+            program: crate::program_ids::reward_emission(),
         },
         instruction::ClaimRewards {},
     )

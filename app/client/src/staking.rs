@@ -14,7 +14,7 @@ pub use staking::state::{SlashReason, StakeAccount, StakingConfig};
 
 fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
-        program_id: staking::ID,
+        program_id: crate::program_ids::staking(),
         accounts: accounts.to_account_metas(None),
         data: data.data(),
     }
@@ -37,8 +37,8 @@ pub fn init_config(
             treasury: *treasury,
             token_program: *token_program,
             system_program: system_program::ID,
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::InitConfig { args },
     )
@@ -56,8 +56,8 @@ pub fn propose_config_update(
             admin: *admin,
             config: pda::staking_config(),
             new_treasury,
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::ProposeConfigUpdate { args },
     )
@@ -69,8 +69,8 @@ pub fn apply_config_update(caller: &Pubkey) -> Instruction {
         accounts::ApplyConfigUpdate {
             caller: *caller,
             config: pda::staking_config(),
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::ApplyConfigUpdate {},
     )
@@ -82,8 +82,8 @@ pub fn cancel_config_update(admin: &Pubkey) -> Instruction {
         accounts::CancelConfigUpdate {
             admin: *admin,
             config: pda::staking_config(),
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::CancelConfigUpdate {},
     )
@@ -107,8 +107,8 @@ pub fn stake(
             source: *source,
             token_program: *token_program,
             system_program: system_program::ID,
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::Stake {
             args: StakeArgs { amount },
@@ -123,8 +123,8 @@ pub fn request_unstake(owner: &Pubkey, amount: u64) -> Instruction {
             owner: *owner,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::RequestUnstake {
             args: RequestUnstakeArgs { amount },
@@ -139,8 +139,8 @@ pub fn cancel_unstake(owner: &Pubkey) -> Instruction {
             owner: *owner,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::CancelUnstake {},
     )
@@ -162,8 +162,8 @@ pub fn withdraw(
             vault: pda::staking_vault(),
             destination: *destination,
             token_program: *token_program,
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::Withdraw {},
     )
@@ -185,8 +185,8 @@ pub fn collect_treasury(
             vault: pda::staking_vault(),
             treasury: *treasury,
             token_program: *token_program,
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::CollectTreasury {},
     )
@@ -200,8 +200,8 @@ pub fn lock_stake(slasher: &Pubkey, owner: &Pubkey, amount: u64) -> Instruction 
             slasher: *slasher,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::LockStake {
             args: staking::LockStakeArgs { amount },
@@ -216,8 +216,8 @@ pub fn unlock_stake(slasher: &Pubkey, owner: &Pubkey, amount: u64) -> Instructio
             slasher: *slasher,
             config: pda::staking_config(),
             stake_account: pda::stake_account(owner),
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::UnlockStake {
             args: staking::LockStakeArgs { amount },
@@ -251,8 +251,8 @@ pub fn slash(slasher: &Pubkey, keys: SlashAccounts, args: SlashArgs) -> Instruct
             vault: pda::staking_vault(),
             recipient: keys.recipient,
             token_program: keys.token_program,
-            event_authority: pda::event_authority(&staking::ID),
-            program: staking::ID,
+            event_authority: pda::event_authority(&crate::program_ids::staking()),
+            program: crate::program_ids::staking(),
         },
         instruction::Slash { args },
     )

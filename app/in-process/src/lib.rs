@@ -212,6 +212,9 @@ impl InProcessChainBuilder {
             .build()
             .map_err(|err| ClientError::Backend(format!("tokio runtime: {err}")))?;
         let context = runtime.block_on(program_test.start_with_context());
+        // ProgramTest turns on debug logging of every instruction as it starts: keep it
+        // quiet unless RUST_LOG asks for more.
+        agave_logger::setup_with_default("error");
         let payer = context.payer.insecure_clone();
         Ok((
             Backend::Bank {

@@ -226,17 +226,26 @@ impl LiveMarket {
         let mut pages = 0usize;
         let mut providers = HashMap::new();
         for filters in shards.filters(provider_registry::state::layout::AUTHORITY) {
-            providers.extend(chain.fetch_where::<Provider>(&provider_registry::ID, &filters)?);
+            providers.extend(chain.fetch_where::<Provider>(
+                &gpu_market_client::program_ids::provider_registry(),
+                &filters,
+            )?);
             pages = pages.saturating_add(1);
         }
         let mut stakes = Vec::new();
         for filters in shards.filters(filters::stake::OWNER) {
-            stakes.extend(chain.fetch_where::<StakeAccount>(&staking::ID, &filters)?);
+            stakes.extend(chain.fetch_where::<StakeAccount>(
+                &gpu_market_client::program_ids::staking(),
+                &filters,
+            )?);
             pages = pages.saturating_add(1);
         }
         let mut jobs = HashMap::new();
         for filters in shards.filters(job_escrow::state::layout::CLIENT) {
-            jobs.extend(chain.fetch_where::<Job>(&job_escrow::ID, &filters)?);
+            jobs.extend(
+                chain
+                    .fetch_where::<Job>(&gpu_market_client::program_ids::job_escrow(), &filters)?,
+            );
             pages = pages.saturating_add(1);
         }
         let mut loaded = Loaded {
@@ -482,13 +491,18 @@ impl LiveMarket {
         self.seq = self.seq.saturating_add(1);
         let account = account.filter(|a| {
             a.lamports > 0
-                && [staking::ID, provider_registry::ID, job_escrow::ID].contains(&a.owner)
+                && [
+                    gpu_market_client::program_ids::staking(),
+                    gpu_market_client::program_ids::provider_registry(),
+                    gpu_market_client::program_ids::job_escrow(),
+                ]
+                .contains(&a.owner)
         });
         let Some(account) = account else {
             return self.close(address, slot);
         };
         let data = account.data.as_slice();
-        if account.owner == provider_registry::ID {
+        if account.owner == gpu_market_client::program_ids::provider_registry() {
             if let Some(provider) = decode::<Provider>(data) {
                 self.slots.insert(address, slot);
                 self.applied_at.insert(address, self.seq);
@@ -505,7 +519,7 @@ impl LiveMarket {
                 }
                 return Applied::Config;
             }
-        } else if account.owner == staking::ID {
+        } else if account.owner == gpu_market_client::program_ids::staking() {
             if let Some(stake) = decode::<StakeAccount>(data) {
                 self.slots.insert(address, slot);
                 self.applied_at.insert(address, self.seq);
@@ -520,7 +534,7 @@ impl LiveMarket {
                 self.staking = config;
                 return Applied::Config;
             }
-        } else if account.owner == job_escrow::ID {
+        } else if account.owner == gpu_market_client::program_ids::job_escrow() {
             if let Some(job) = decode::<Job>(data) {
                 self.slots.insert(address, slot);
                 self.jobs.insert(address, job);

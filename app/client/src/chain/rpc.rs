@@ -148,7 +148,7 @@ impl RpcChain {
         }
         match self
             .client
-            .get_account_with_commitment(&::staking::ID, self.commitment)
+            .get_account_with_commitment(&crate::program_ids::staking(), self.commitment)
         {
             // Only an answer about an existing program account is kept: a missing one
             // (a local cluster loading its builtins again) is asked about next time.
@@ -1376,8 +1376,8 @@ mod tests {
             total_active_after: 7,
         });
         let line = format!("Program log: event: {}", BASE64_STANDARD.encode(event));
-        let invoke = format!("Program {} invoke [1]", ::staking::ID);
-        let success = format!("Program {} success", ::staking::ID);
+        let invoke = format!("Program {} invoke [1]", crate::program_ids::staking());
+        let success = format!("Program {} success", crate::program_ids::staking());
         landed(None, &[&invoke, &line, &success])
     }
 

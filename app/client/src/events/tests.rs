@@ -18,7 +18,7 @@ fn b64(bytes: &[u8]) -> String {
 #[test]
 fn native_log_events_count_only_inside_a_market_program() {
     let stranger = Pubkey::new_from_array([9; 32]);
-    let ours = reward_emission::ID;
+    let ours = crate::program_ids::reward_emission();
     let logs = vec![
         format!("Program {stranger} invoke [1]"),
         // A program that is not ours logs a forged event, before and after calling ours.
@@ -50,7 +50,7 @@ fn cpi_events_count_only_from_a_market_program_with_the_event_tag() {
         .chain(event.clone())
         .collect();
     assert_eq!(
-        from_inner_instruction(&reward_emission::ID, &tagged),
+        from_inner_instruction(&crate::program_ids::reward_emission(), &tagged),
         Some(event.clone())
     );
     // Another program's self-call, and one of our instructions that is not an event.
@@ -58,7 +58,10 @@ fn cpi_events_count_only_from_a_market_program_with_the_event_tag() {
         from_inner_instruction(&Pubkey::new_from_array([9; 32]), &tagged),
         None
     );
-    assert_eq!(from_inner_instruction(&job_escrow::ID, &event), None);
+    assert_eq!(
+        from_inner_instruction(&crate::program_ids::job_escrow(), &event),
+        None
+    );
     let decoded = decode::<RewardsClaimed>(&[tagged[8..].to_vec()]);
     assert_eq!(decoded[0].amount, 5);
 }
@@ -80,7 +83,7 @@ fn events_of_another_type_or_garbled_are_skipped() {
 /// lines are not, whoever wrote them.
 #[test]
 fn sbf_events_are_the_self_calls_in_order_and_never_log_lines() {
-    let ours = reward_emission::ID;
+    let ours = crate::program_ids::reward_emission();
     let token = Pubkey::new_from_array([6; 32]);
     let tagged = |amount| -> Vec<u8> {
         EVENT_IX_TAG_LE
@@ -113,7 +116,7 @@ fn sbf_events_are_the_self_calls_in_order_and_never_log_lines() {
 
 #[test]
 fn a_program_ours_calls_cannot_log_events_for_it() {
-    let ours = job_escrow::ID;
+    let ours = crate::program_ids::job_escrow();
     let stranger = Pubkey::new_from_array([9; 32]);
     let logs = vec![
         format!("Program {ours} invoke [1]"),
@@ -134,7 +137,7 @@ fn a_program_ours_calls_cannot_log_events_for_it() {
 
 #[test]
 fn native_event_lines_count_only_from_the_native_bank() {
-    let ours = reward_emission::ID;
+    let ours = crate::program_ids::reward_emission();
     let logs = vec![
         format!("Program {ours} invoke [1]"),
         format!("Program log: event: {}", b64(&claimed(1).data())),
