@@ -37,7 +37,8 @@ pub enum ProviderCommand {
     /// Register your node (your keypair is its authority: the cold wallet that owns the
     /// stake). Stake enough first: `gpu-market stake deposit`.
     Register(RegisterArgs),
-    /// Change your node's listing: price, endpoint, region, hardware or operator key.
+    /// Change your node's listing: price, endpoint, region, benchmark, hardware (which
+    /// voids an attestation of the old spec) or operator key.
     Update(UpdateArgs),
     /// Show a node.
     Show {
@@ -150,12 +151,95 @@ pub struct UpdateArgs {
     /// New benchmark score (the registry caps it; an auditor may attest it).
     #[arg(long)]
     pub benchmark: Option<u32>,
+    /// Read the GPUs (model, count, VRAM) from this machine through NVML; --gpu-model,
+    /// --gpus and --vram are used where NVML cannot read them.
+    #[arg(long)]
+    pub detect: bool,
+    /// New GPU model. Changing the hardware voids an attestation of the old spec.
+    #[arg(long)]
+    pub gpu_model: Option<String>,
+    /// New GPU class (default: kept, or inferred from a new --gpu-model).
+    #[arg(long, value_enum)]
+    pub gpu_class: Option<ClassArg>,
+    /// New number of GPUs (at least those in use; stake must cover them).
+    #[arg(long)]
+    pub gpus: Option<u16>,
+    /// New VRAM per GPU, e.g. 80GiB.
+    #[arg(long)]
+    pub vram: Option<Size>,
+    /// New CPU cores.
+    #[arg(long)]
+    pub cpu_cores: Option<u16>,
+    /// New system memory, e.g. 512GiB.
+    #[arg(long)]
+    pub ram: Option<Size>,
+    /// New disk, e.g. 4TiB.
+    #[arg(long)]
+    pub disk: Option<Size>,
+    /// New network bandwidth, in Mbit/s.
+    #[arg(long)]
+    pub bandwidth_mbps: Option<u32>,
     /// New operator key (authority only).
     #[arg(long, value_parser = crate::parse_pubkey)]
     pub operator: Option<Pubkey>,
     /// The node's authority, when you sign as its operator.
     #[arg(long, value_parser = crate::parse_pubkey)]
     pub authority: Option<Pubkey>,
+}
+
+impl UpdateArgs {
+    /// The node's hardware with the changes asked for, or `None` when none is.
+    fn hardware(&self, current: &Hardware) -> Result<Option<Hardware>, CliError> {
+        let mut hw = current.clone();
+        if self.detect {
+            match gpu::detect().map_err(|e| e.to_string()).and_then(|gpus| {
+                gpu::summarise(&gpus).ok_or_else(|| "NVML found no GPU on this machine".to_owned())
+            }) {
+                Ok(node) => {
+                    hw.gpu_class = gpu::classify(&node.gpu_model);
+                    hw.gpu_model = node.gpu_model;
+                    hw.gpu_count = node.gpu_count;
+                    hw.vram_mib = node.vram_mib;
+                }
+                Err(why)
+                    if self.gpu_model.is_some() || self.gpus.is_some() || self.vram.is_some() =>
+                {
+                    eprintln!("warning: --detect: {why}; using the GPUs given by hand");
+                }
+                Err(why) => {
+                    return Err(CliError::input(format!(
+                        "--detect: {why}; give the GPUs by hand with --gpu-model, --gpus and --vram"
+                    )))
+                }
+            }
+        }
+        if let Some(model) = &self.gpu_model {
+            hw.gpu_class = gpu::classify(model);
+            hw.gpu_model = model.clone();
+        }
+        if let Some(class) = self.gpu_class {
+            hw.gpu_class = class.into();
+        }
+        if let Some(gpus) = self.gpus {
+            hw.gpu_count = gpus;
+        }
+        if let Some(vram) = self.vram {
+            hw.vram_mib = vram.mib_u32().map_err(CliError::Input)?;
+        }
+        if let Some(cores) = self.cpu_cores {
+            hw.cpu_cores = cores;
+        }
+        if let Some(ram) = self.ram {
+            hw.ram_mib = ram.mib_u32().map_err(CliError::Input)?;
+        }
+        if let Some(disk) = self.disk {
+            hw.disk_gib = disk.gib_u32().map_err(CliError::Input)?;
+        }
+        if let Some(bandwidth) = self.bandwidth_mbps {
+            hw.bandwidth_mbps = bandwidth;
+        }
+        Ok((hw != *current).then_some(hw))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -410,6 +494,9 @@ pub struct Receipt {
     pub done: String,
     pub provider: String,
     pub signature: String,
+    /// What the change means beyond itself, when anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl fmt::Display for Receipt {
@@ -418,7 +505,11 @@ impl fmt::Display for Receipt {
             f,
             "{}: provider {} (signature {})",
             self.done, self.provider, self.signature
-        )
+        )?;
+        if let Some(note) = &self.note {
+            write!(f, "\nnote: {note}")?;
+        }
+        Ok(())
     }
 }
 
@@ -490,6 +581,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             done,
             provider: pda::provider(&authority).to_string(),
             signature: outcome.signature.to_string(),
+            note: None,
         }
     };
     match cmd {
@@ -522,10 +614,19 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             let current = fetch_provider(ctx, &authority)?;
             let (decimals, _) = ctx.mint(&current.payment_mint)?;
             let mut ixs = Vec::new();
+            let hardware = args.hardware(&current.hardware)?;
+            // An attestation covers the spec it saw: hardware or a benchmark that changes
+            // voids it.
+            let registry: RegistryConfig = ctx.chain.fetch(&pda::registry_config())?;
+            let spec_changes =
+                hardware.is_some() || args.benchmark.is_some_and(|b| b != current.benchmark_score);
+            let note = (spec_changes && current.is_attested(&registry.auditors)).then(|| {
+                "the node's attestation covered its old spec and no longer counts: ask an auditor to attest the new one".to_string()
+            });
             let listing = UpdateProviderArgs {
                 endpoint: args.endpoint,
                 region: args.region.map(|r| r.0),
-                hardware: None,
+                hardware,
                 benchmark_score: args.benchmark,
                 price_per_gpu_hour: args
                     .price
@@ -536,6 +637,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             };
             let changes_listing = listing.endpoint.is_some()
                 || listing.region.is_some()
+                || listing.hardware.is_some()
                 || listing.benchmark_score.is_some()
                 || listing.price_per_gpu_hour.is_some();
             if changes_listing {
@@ -546,11 +648,14 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             }
             if ixs.is_empty() {
                 return Err(CliError::input(
-                    "nothing to update: pass --price, --endpoint, --region, --benchmark or --operator",
+                    "nothing to update: pass --price, --endpoint, --region, --benchmark, hardware (--gpus, --vram, ...) or --operator, with a value other than the node's",
                 ));
             }
             let sent = ctx.send(&ixs, &[])?;
-            ctx.report(sent, receipt("updated", authority))
+            ctx.report(sent, |outcome| Receipt {
+                note,
+                ..receipt("updated", authority)(outcome)
+            })
         }
         ProviderCommand::Show { authority } => {
             let authority = match authority {

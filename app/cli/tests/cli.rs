@@ -1476,3 +1476,74 @@ fn program_ids_come_from_the_environment_when_it_names_them() {
     );
     assert_eq!(printed["error"]["kind"], "input");
 }
+
+/// `provider update` changes the hardware it is given (merged into the listing), says when
+/// that voids the node's attestation, and refuses an update that changes nothing.
+#[test]
+fn provider_update_changes_hardware_and_says_the_attestation_is_void() {
+    let mut m = Market::new();
+    let provider = m.provider(1);
+    m.attest(&provider.pubkey());
+    let show = |chain| {
+        let (chain, result, out) = run_in_process(
+            chain,
+            &provider.keypair,
+            &["--output", "json", "provider", "show"],
+        );
+        result.expect("show");
+        (
+            chain,
+            serde_json::from_str::<serde_json::Value>(&out).unwrap(),
+        )
+    };
+    let (chain, before) = show(m.chain);
+    assert_eq!(before["attested"], true);
+
+    let (chain, result, out) = run_in_process(
+        chain,
+        &provider.keypair,
+        &[
+            "--output",
+            "json",
+            "provider",
+            "update",
+            "--vram",
+            "48GiB",
+            "--cpu-cores",
+            "64",
+        ],
+    );
+    result.expect("update");
+    let receipt: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        receipt["note"],
+        "the node's attestation covered its old spec and no longer counts: ask an auditor to attest the new one"
+    );
+    let (chain, after) = show(chain);
+    assert_eq!(after["vram"], "48GiB");
+    assert_eq!(after["attested"], false);
+    // The rest of the hardware stays as it was.
+    assert_eq!(after["gpus"], before["gpus"]);
+    assert_eq!(after["gpu_model"], before["gpu_model"]);
+
+    // A price change voids nothing (and says nothing about it).
+    let (chain, result, out) = run_in_process(
+        chain,
+        &provider.keypair,
+        &["--output", "json", "provider", "update", "--price", "2.50"],
+    );
+    result.expect("update");
+    let receipt: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(receipt.get("note").is_none(), "{receipt}");
+
+    // Hardware the node already declares is no change.
+    let (_, result, _) = run_in_process(
+        chain,
+        &provider.keypair,
+        &["provider", "update", "--vram", "48GiB"],
+    );
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "nothing to update: pass --price, --endpoint, --region, --benchmark, hardware (--gpus, --vram, ...) or --operator, with a value other than the node's"
+    );
+}
