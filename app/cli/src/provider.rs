@@ -192,9 +192,7 @@ impl UpdateArgs {
     fn hardware(&self, current: &Hardware) -> Result<Option<Hardware>, CliError> {
         let mut hw = current.clone();
         if self.detect {
-            match gpu::detect().map_err(|e| e.to_string()).and_then(|gpus| {
-                gpu::summarise(&gpus).ok_or_else(|| "NVML found no GPU on this machine".to_owned())
-            }) {
+            match detect_gpus() {
                 Ok(node) => {
                     hw.gpu_class = gpu::classify(&node.gpu_model);
                     hw.gpu_model = node.gpu_model;
@@ -513,6 +511,13 @@ impl fmt::Display for Receipt {
     }
 }
 
+/// This machine's GPUs as NVML reads them, or why it cannot.
+fn detect_gpus() -> Result<gpu::NodeSummary, String> {
+    gpu::detect().map_err(|e| e.to_string()).and_then(|gpus| {
+        gpu::summarise(&gpus).ok_or_else(|| "NVML found no GPU on this machine".to_owned())
+    })
+}
+
 fn hardware(args: &RegisterArgs) -> Result<Hardware, CliError> {
     let given = || -> Result<(String, u16, u32), CliError> {
         let missing =
@@ -527,9 +532,7 @@ fn hardware(args: &RegisterArgs) -> Result<Hardware, CliError> {
         ))
     };
     let (model, count, vram_mib) = if args.detect {
-        let detected = gpu::detect().map_err(|e| e.to_string()).and_then(|gpus| {
-            gpu::summarise(&gpus).ok_or_else(|| "NVML found no GPU on this machine".to_owned())
-        });
+        let detected = detect_gpus();
         let all_given = args.gpu_model.is_some() && args.gpus.is_some() && args.vram.is_some();
         match detected {
             Ok(node) => (node.gpu_model, node.gpu_count, node.vram_mib),
