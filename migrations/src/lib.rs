@@ -624,6 +624,47 @@ mod tests {
     }
 
     #[test]
+    fn amounts_take_the_decimals_of_the_mints_that_exist() {
+        let mut chain = InProcessChain::start().unwrap();
+        let admin = Keypair::new();
+        chain
+            .transfer_lamports(&admin.pubkey(), 10_000_000_000)
+            .unwrap();
+        let mint = |chain: &mut InProcessChain, decimals| {
+            token::create_mint(chain, &admin.pubkey(), decimals, &token::TOKEN_PROGRAM).unwrap()
+        };
+        let (two, nine) = (mint(&mut chain, 2), mint(&mut chain, 9));
+        let args = parse(&[
+            "--stake-mint",
+            &nine.to_string(),
+            "--payment-mint",
+            &two.to_string(),
+        ]);
+        let decimals = args.decimals(&mut chain).unwrap();
+        assert_eq!(
+            decimals,
+            MintDecimals {
+                stake: 9,
+                payment: 2,
+                reward: 6
+            }
+        );
+        let params = args.params(&admin.pubkey(), decimals).unwrap();
+        assert_eq!(params.min_stake_per_gpu, 1_000 * 1_000_000_000);
+        assert_eq!(params.escrow.unwrap().crank_tip, 1);
+        let both = parse(&[
+            "--payment-mint",
+            &two.to_string(),
+            "--payment-mint",
+            &nine.to_string(),
+        ]);
+        assert_eq!(
+            both.decimals(&mut chain).unwrap_err().to_string(),
+            format!("the payment mints have different decimals ({nine} has 9): the crank tip and dispute bond are one amount for all of them")
+        );
+    }
+
+    #[test]
     fn flags_override_the_defaults() {
         let [admin, stake_mint, payment_mint, auditor, arbiter] =
             std::array::from_fn(|_| Pubkey::new_unique());

@@ -476,7 +476,11 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     let started = Instant::now();
     // Ctrl-C stops the run at the next round; the work directory and the workloads go with
     // it. (A handler another command of this process set stays.)
-    let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+    });
     let progress = Progress::new(std::io::stderr().is_terminal() && format == OutputFormat::Text);
     let temp = match &args.work_dir {
         Some(_) => None,
@@ -768,19 +772,22 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 "the market did not settle within {MAX_ROUNDS} rounds"
             )));
         }
-        if STOP.load(Ordering::SeqCst) {
-            return Err(CliError::Io(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "interrupted: the demo stopped its workloads and removed its work directory",
-            )));
-        }
+        stopped()?;
         if rounds > 1 {
             // What each node reports next depends on the chain's time alone: every
             // workload started so far has finished before the clock moves.
             for node in &mut nodes {
-                if let Some(agent) = node.agent.as_mut() {
-                    let running = agent.wait_for_workloads(WORKLOAD_WAIT);
-                    if !running.is_empty() {
+                let Some(agent) = node.agent.as_mut() else {
+                    continue;
+                };
+                let deadline = Instant::now() + WORKLOAD_WAIT;
+                loop {
+                    let running = agent.wait_for_workloads(std::time::Duration::from_millis(200));
+                    if running.is_empty() {
+                        break;
+                    }
+                    stopped()?;
+                    if Instant::now() >= deadline {
                         return Err(demo_err(format!(
                             "{} workload(s) of {} still run after {}s",
                             running.len(),
@@ -1017,8 +1024,9 @@ pub struct JobRecord {
     pub refunded: String,
     /// Crank tips paid from its deposit.
     pub tips: String,
-    /// Stake slashed from its providers.
-    pub slashed: String,
+    /// Stake taken from its providers for failing it, in whole stake tokens (the other
+    /// amounts are whole payment tokens).
+    pub slashed_stake: String,
 }
 
 /// Each posting's [`JobRecord`], read from the chain's history of its job: every transaction
@@ -1030,9 +1038,7 @@ fn job_records(
     client_names: &[&'static str],
     nodes: &[Node],
 ) -> Result<Vec<JobRecord>, CliError> {
-    use job_escrow::events::{
-        DisputeResolved, EarningsWithdrawn, JobCancelled, JobExpired, JobReclaimed, JobSettled,
-    };
+    use job_escrow::events::{EarningsWithdrawn, JobExpired};
     let labels: HashMap<Pubkey, &str> = nodes
         .iter()
         .map(|n| (pda::provider(&n.keypair.pubkey()), n.label.as_str()))
@@ -1041,13 +1047,14 @@ fn job_records(
     for (id, posting) in postings.iter().enumerate() {
         let job_id = u64::try_from(id).unwrap_or(0) + 1;
         let address = pda::job(&clients[posting.client].pubkey(), job_id);
-        let ending = crate::job::ending(chain, &address)?
-            .ok_or_else(|| demo_err(format!("{} did not end", posting.name)))?;
-        // Totals over its whole history, oldest first.
+        let crate::job::History::Ended(ending) = crate::job::ending(chain, &address)? else {
+            return Err(demo_err(format!("{} did not end", posting.name)));
+        };
+        // Totals over its whole history: every payout of its vault (lease withdrawals,
+        // expiries that paid a failed node for what it served and re-queued the job, the
+        // closing transaction) and every slash of a node that failed it.
         let (mut paid, mut fee, mut refund, mut tips, mut slashed) = (0u64, 0u64, 0u64, 0u64, 0u64);
-        let mut signatures = chain.signatures(&address, usize::MAX)?;
-        signatures.reverse();
-        for past in &signatures {
+        for past in chain.signatures(&address, usize::MAX)? {
             let Some(tx) = chain.transaction(&past.signature)? else {
                 continue;
             };
@@ -1059,48 +1066,28 @@ fn job_records(
                 paid += e.to_provider;
                 fee += e.fee;
             }
-            for e in tx
-                .events::<JobSettled>()
-                .iter()
-                .filter(|e| e.job == address)
-            {
-                paid += e.to_provider + e.bond_to_provider;
-                fee += e.fee;
-                refund += e.refund;
-            }
-            for e in tx
+            let re_queued = tx
                 .events::<JobExpired>()
-                .iter()
-                .filter(|e| e.job == address)
-            {
+                .into_iter()
+                .find(|e| e.job == address && e.requeued);
+            if let Some(e) = &re_queued {
                 paid += e.to_provider;
                 fee += e.fee;
                 tips += e.tip;
-                slashed += e.slash_requested;
-                refund += e.refund;
             }
-            for e in tx
-                .events::<JobReclaimed>()
-                .iter()
-                .filter(|e| e.job == address)
-            {
-                tips += e.tip;
-                refund += e.refund;
+            let closed = crate::job::Closed::from_tx(&tx, &address);
+            if let Some(c) = &closed {
+                paid += c.to_provider.unwrap_or(0) + c.bond_to_provider.unwrap_or(0);
+                fee += c.fee.unwrap_or(0);
+                tips += c.tip.unwrap_or(0);
+                refund += c.refund;
             }
-            for e in tx
-                .events::<JobCancelled>()
-                .iter()
-                .filter(|e| e.job == address)
-            {
-                refund += e.refunded;
-            }
-            for e in tx
-                .events::<DisputeResolved>()
-                .iter()
-                .filter(|e| e.job == address && e.for_client)
-            {
-                slashed += e.slash_requested;
-                refund += e.refund;
+            if re_queued.is_some() || closed.is_some() {
+                slashed += tx
+                    .events::<staking::events::StakeSlashed>()
+                    .iter()
+                    .map(|s| s.slashed)
+                    .sum::<u64>();
             }
         }
         let provider = ending
@@ -1127,7 +1114,7 @@ fn job_records(
             protocol_fee: format_amount(fee, DECIMALS),
             refunded: format_amount(refund, DECIMALS),
             tips: format_amount(tips, DECIMALS),
-            slashed: format_amount(slashed, DECIMALS),
+            slashed_stake: format_amount(slashed, DECIMALS),
         });
     }
     Ok(records)
@@ -1210,8 +1197,19 @@ fn seeded_keypair(rng: &mut gpu_market_matcher::market_gen::Rng) -> Keypair {
 /// How long a round waits for the workloads started so far to finish.
 const WORKLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// Set by Ctrl-C: the demo stops at the next round.
+/// Set by Ctrl-C: the demo stops at the next round, or while it waits for workloads; a
+/// second Ctrl-C ends the process at once.
 static STOP: AtomicBool = AtomicBool::new(false);
+
+/// The error that ends the demo once Ctrl-C was pressed.
+fn stopped() -> Result<(), CliError> {
+    if STOP.load(Ordering::SeqCst) {
+        return Err(CliError::Interrupted(
+            "the demo stopped its workloads and removed its work directory".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// The demo's three mints.
 struct Mints {

@@ -23,6 +23,10 @@ use job_escrow::CreateJobArgs;
 use serde::Serialize;
 use std::{fmt, path::PathBuf, time::Duration as StdDuration};
 
+/// How long a job just seen closing may take to show its closing transaction in the
+/// node's history.
+const CLOSING_PATIENCE: StdDuration = StdDuration::from_secs(15);
+
 /// How long the service token `job submit --wait` prints for a lease is valid.
 const DEFAULT_TOKEN_VALIDITY: i64 = 86_400;
 
@@ -190,7 +194,8 @@ pub enum StatusArg {
     Running,
     ResultSubmitted,
     Disputed,
-    /// The job is settled, cancelled or reclaimed: its account is closed (`--until` only).
+    /// The job is settled, cancelled or reclaimed: its account is closed (`job watch
+    /// --until` only; `job list` lists open jobs).
     Closed,
 }
 
@@ -580,7 +585,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
         JobCommand::Submit(args) => submit(ctx, args),
         JobCommand::Show { job } => {
             if ctx.chain.account(&job)?.is_none() {
-                return print_ending(ctx, &job);
+                return print_ending(ctx, &job, StdDuration::ZERO);
             }
             let data = fetch_job(ctx, &job)?;
             let (decimals, _) = ctx.mint(&data.payment_mint)?;
@@ -606,6 +611,11 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             ctx.print(&view)
         }
         JobCommand::List { mine, status } => {
+            if status == Some(StatusArg::Closed) {
+                return Err(CliError::input(
+                    "a closed job has no account left to list: `gpu-market job show <JOB>` tells how one ended",
+                ));
+            }
             // Only --mine needs to know who you are.
             let me = if mine { Some(ctx.me()?) } else { None };
             let mut jobs = ctx
@@ -923,7 +933,7 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         JobKind::Lease => job.status == JobStatus::Running || job.assignment.is_none(),
     };
     let Some(job) = channel::wait_for(ctx, &address, interval, done)? else {
-        return print_ending(ctx, &address);
+        return print_ending(ctx, &address, CLOSING_PATIENCE);
     };
     if job.assignment.is_none() {
         return Err(CliError::input(format!(
@@ -986,8 +996,8 @@ impl fmt::Display for WatchEnd {
     }
 }
 
-/// How far back a closed job's history is read for the transaction that closed it.
-const HISTORY_LIMIT: usize = 1_000;
+/// How far back a closed job's history is read: every transaction of a week-long lease.
+const HISTORY_LIMIT: usize = 100_000;
 
 /// How a job ended, from the transaction that closed its account.
 #[derive(Debug, Serialize)]
@@ -1001,17 +1011,19 @@ pub struct JobEnding {
     /// When the closing transaction landed.
     pub at: Option<String>,
     pub signature: String,
+    /// The provider account of the node that held it last, when one did.
     pub provider: Option<String>,
     /// Paid to the provider by the closing transaction (a lease's earlier withdrawals
-    /// not included).
+    /// not included), in the payment mint.
     pub to_provider: Option<String>,
     pub fee: Option<String>,
-    /// A dispute bond forfeited to the provider.
+    /// The client's dispute bond, paid to the provider.
     pub bond_to_provider: Option<String>,
     pub refund: String,
     /// The crank tip paid to whoever closed it (expiries and reclaims).
     pub tip: Option<String>,
-    /// Stake the provider was slashed.
+    /// Stake taken from the provider (what the staking program slashed, which may be less
+    /// than the fault's amount), in the stake mint.
     pub slashed: Option<String>,
 }
 
@@ -1027,11 +1039,11 @@ impl fmt::Display for JobEnding {
                 write!(f, " (protocol fee {fee})")?;
             }
             if let Some(bond) = &self.bond_to_provider {
-                write!(f, ", and the dispute bond {bond}")?;
+                write!(f, ", and the client's dispute bond {bond}")?;
             }
         }
         if let Some(slashed) = &self.slashed {
-            write!(f, "\nslashed   {slashed} of the provider's stake")?;
+            write!(f, "\nslashed   {slashed} stake tokens of the provider")?;
         }
         write!(f, "\nrefunded  {} to the client", self.refund)?;
         if let Some(tip) = &self.tip {
@@ -1042,21 +1054,22 @@ impl fmt::Display for JobEnding {
 }
 
 /// What the closing transaction's events say, in base units.
-struct Closed {
-    ended: &'static str,
-    how: String,
-    provider: Option<Pubkey>,
-    to_provider: Option<u64>,
-    fee: Option<u64>,
-    bond_to_provider: Option<u64>,
-    refund: u64,
-    tip: Option<u64>,
-    slashed: Option<u64>,
+pub struct Closed {
+    pub ended: &'static str,
+    pub how: String,
+    pub provider: Option<Pubkey>,
+    pub to_provider: Option<u64>,
+    pub fee: Option<u64>,
+    pub bond_to_provider: Option<u64>,
+    pub refund: u64,
+    pub tip: Option<u64>,
+    /// Stake the staking program took from the job's provider in this transaction.
+    pub slashed: Option<u64>,
 }
 
 impl Closed {
     /// The end of job `address` in `tx`, if `tx` closed it.
-    fn from_tx(tx: &TxOutcome, address: &Pubkey) -> Option<Self> {
+    pub fn from_tx(tx: &TxOutcome, address: &Pubkey) -> Option<Self> {
         use job_escrow::events::{
             DisputeResolved, JobCancelled, JobExpired, JobReclaimed, JobSettled, SettleReason,
         };
@@ -1071,6 +1084,14 @@ impl Closed {
             tip: None,
             slashed: None,
         };
+        // One job closes per transaction the agent and keeper send; a slash in it is its
+        // provider's (the staking program's own event says what was taken).
+        let slash = tx
+            .events::<staking::events::StakeSlashed>()
+            .into_iter()
+            .next();
+        let slashed = slash.as_ref().map(|s| s.slashed);
+        let slashed_provider = slash.map(|s| pda::provider(&s.owner));
         if let Some(e) = tx
             .events::<JobSettled>()
             .into_iter()
@@ -1086,11 +1107,11 @@ impl Closed {
                 SettleReason::LeaseEnded => ("lease-ended", "the lease ran to its end"),
                 SettleReason::DisputeRejected => (
                     "dispute-rejected",
-                    "the arbiter rejected the dispute: the provider is paid",
+                    "the arbiter rejected the dispute: the provider is paid and receives the client's bond",
                 ),
                 SettleReason::DisputeTimedOut => (
                     "dispute-timed-out",
-                    "the arbiter did not rule in time: the provider is paid, the bond went back",
+                    "the arbiter did not rule in time: the provider is paid and receives the client's bond",
                 ),
             };
             return Some(Closed {
@@ -1107,7 +1128,8 @@ impl Closed {
             .find(|e| e.job == *address && e.for_client)
         {
             return Some(Closed {
-                slashed: Some(e.slash_requested),
+                provider: slashed_provider,
+                slashed,
                 ..none(
                     "dispute-upheld",
                     "the arbiter upheld the dispute: the client is refunded",
@@ -1125,11 +1147,11 @@ impl Closed {
                 to_provider: Some(e.to_provider),
                 fee: Some(e.fee),
                 tip: Some(e.tip),
-                slashed: Some(e.slash_requested),
+                slashed,
                 ..none(
                     "refunded",
                     &format!(
-                        "refunded after {} failed attempt(s) ({:?})",
+                        "refunded after {} failed attempt(s) (the last: {:?})",
                         e.attempts, e.reason
                     ),
                     e.refund,
@@ -1161,11 +1183,24 @@ impl Closed {
     }
 }
 
+/// What the cluster's history says of a job whose account is gone.
+pub enum History {
+    /// How it ended.
+    Ended(Box<JobEnding>),
+    /// Transactions of it, but not (yet) the one that closed it.
+    Unclosed,
+    /// No transaction at all.
+    Empty,
+}
+
 /// How job `address`, whose account is gone, ended: read from the cluster's transaction
 /// history (the newest transaction that closed it; amounts in the payment mint of the one
-/// that created it). `None` when its history holds neither.
-pub fn ending(chain: &mut impl Chain, address: &Pubkey) -> Result<Option<JobEnding>, CliError> {
+/// that created it, slashes in the stake mint).
+pub fn ending(chain: &mut impl Chain, address: &Pubkey) -> Result<History, CliError> {
     let signatures = chain.signatures(address, HISTORY_LIMIT)?;
+    if signatures.is_empty() {
+        return Ok(History::Empty);
+    }
     let mut found = None;
     for past in signatures.iter().filter(|s| !s.failed) {
         if let Some(tx) = chain.transaction(&past.signature)? {
@@ -1176,7 +1211,7 @@ pub fn ending(chain: &mut impl Chain, address: &Pubkey) -> Result<Option<JobEndi
         }
     }
     let Some((closed, past)) = found else {
-        return Ok(None);
+        return Ok(History::Unclosed);
     };
     let created = match signatures.last() {
         Some(first) => chain.transaction(&first.signature)?.and_then(|tx| {
@@ -1186,45 +1221,78 @@ pub fn ending(chain: &mut impl Chain, address: &Pubkey) -> Result<Option<JobEndi
         }),
         None => None,
     };
-    let decimals = match created {
-        Some(created) => Some(token::read_mint(chain, &created.payment_mint)?.decimals),
+    let decimals = |chain: &mut _, mint: Option<Pubkey>| -> Result<Option<u8>, CliError> {
+        Ok(match mint {
+            Some(mint) => Some(token::read_mint(chain, &mint)?.decimals),
+            None => None,
+        })
+    };
+    let payment = decimals(chain, created.map(|c| c.payment_mint))?;
+    let stake_mint = match closed.slashed {
+        Some(_) => chain
+            .fetch::<gpu_market_client::staking::StakingConfig>(&pda::staking_config())
+            .ok()
+            .map(|config| config.stake_mint),
         None => None,
     };
-    let amount = |v: u64| match decimals {
+    let stake = decimals(chain, stake_mint)?;
+    let amount = |v: u64, decimals: Option<u8>| match decimals {
         Some(decimals) => format_amount(v, decimals),
         None => format!("{v} base units"),
     };
-    Ok(Some(JobEnding {
+    Ok(History::Ended(Box::new(JobEnding {
         job: address.to_string(),
         ended: closed.ended,
         how: closed.how,
         at: past.block_time.map(date),
         signature: past.signature.to_string(),
         provider: closed.provider.map(|p| p.to_string()),
-        to_provider: closed.to_provider.map(amount),
-        fee: closed.fee.map(amount),
-        bond_to_provider: closed.bond_to_provider.map(amount),
-        refund: amount(closed.refund),
-        tip: closed.tip.map(amount),
-        slashed: closed.slashed.map(amount),
-    }))
+        to_provider: closed.to_provider.map(|v| amount(v, payment)),
+        fee: closed.fee.map(|v| amount(v, payment)),
+        bond_to_provider: closed.bond_to_provider.map(|v| amount(v, payment)),
+        refund: amount(closed.refund, payment),
+        tip: closed.tip.map(|v| amount(v, payment)),
+        slashed: closed.slashed.map(|v| amount(v, stake)),
+    })))
 }
 
-/// Prints how job `address` ended, or says why that cannot be told.
-fn print_ending<C: Chain>(ctx: &mut Context<C>, address: &Pubkey) -> Result<(), CliError> {
-    match ending(&mut ctx.chain, address) {
-        Ok(Some(ending)) => ctx.print(&ending),
-        Ok(None) => Err(CliError::input(format!(
-            "no job at {address}, and no transaction in this cluster's history created or closed one there: check the address and --url"
-        ))),
-        // Still a failure of the cluster, said in the terms of the job.
-        Err(CliError::Client(gpu_market_client::ClientError::Backend(why))) => Err(
-            gpu_market_client::ClientError::Backend(format!(
-                "no job at {address}, and its history cannot be read to tell how it ended: {why}"
-            ))
-            .into(),
-        ),
-        Err(err) => Err(err),
+/// Prints how job `address` ended, or says why that cannot be told. `patience`: how long
+/// to wait for the closing transaction to reach the node's history (a job just seen
+/// closing), zero to look once.
+fn print_ending<C: Chain>(
+    ctx: &mut Context<C>,
+    address: &Pubkey,
+    patience: StdDuration,
+) -> Result<(), CliError> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        let history = match ending(&mut ctx.chain, address) {
+            Ok(history) => history,
+            // Still a failure of the cluster, said in the terms of the job.
+            Err(CliError::Client(gpu_market_client::ClientError::Backend(why))) => {
+                return Err(gpu_market_client::ClientError::Backend(format!(
+                    "no job at {address}, and its history cannot be read to tell how it ended: {why}"
+                ))
+                .into())
+            }
+            Err(err) => return Err(err),
+        };
+        match history {
+            History::Ended(ending) => return ctx.print(ending.as_ref()),
+            _ if std::time::Instant::now() < deadline => {
+                std::thread::sleep(StdDuration::from_millis(500));
+            }
+            History::Unclosed => {
+                return Err(CliError::input(format!(
+                    "job {address} no longer exists, but the transaction that closed it is not in this node's history yet: try again in a moment"
+                )))
+            }
+            History::Empty => {
+                return Err(CliError::input(format!(
+                    "no job at {address}, and no transaction in this cluster's history created or closed one there: check the address and --url"
+                )))
+            }
+        }
     }
 }
 
@@ -1237,7 +1305,7 @@ fn watch<C: Chain>(
     let first = match ctx.chain.account(&address)? {
         Some(_) => fetch_job(ctx, &address)?,
         // Closed already: how it ended.
-        None => return print_ending(ctx, &address),
+        None => return print_ending(ctx, &address, StdDuration::ZERO),
     };
     let bar = if ctx.progress {
         ProgressBar::new(u64::try_from(first.max_duration).unwrap_or(0))
@@ -1257,7 +1325,9 @@ fn watch<C: Chain>(
             .transpose()?
         else {
             bar.finish_and_clear();
-            return print_ending(ctx, &address);
+            // Just seen closing: its closing transaction may still be on its way into
+            // the node's history.
+            return print_ending(ctx, &address, CLOSING_PATIENCE);
         };
         if last != Some(job.status) {
             if bar.is_hidden() && ctx.format == crate::output::OutputFormat::Text {

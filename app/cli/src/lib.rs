@@ -154,7 +154,8 @@ pub const EXIT_CODES: &str =
     "Exit status: 0 done; 1 local I/O failed; 2 usage (unknown command or \
 flag, a value that does not parse); 3 bad input (the command's arguments, files or accounts do \
 not make sense); 4 network (the cluster or a node could not be reached, or whether a \
-transaction landed is unknown); 5 refused on chain (a program rejected the transaction). \
+transaction landed is unknown); 5 refused on chain (a program rejected the transaction); 130 \
+stopped by Ctrl-C. \
 With --output json, a failure prints {\"error\": {\"kind\", \"message\", \"exit_code\", \
 \"program_error\"}} on stdout.";
 
@@ -176,6 +177,9 @@ pub enum CliError {
     /// Options that cannot go together (what clap cannot see).
     #[error("{0}")]
     Usage(String),
+    /// Ctrl-C stopped the command.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 /// What kind of failure an error is: its exit status and its `kind` in JSON.
@@ -187,6 +191,7 @@ pub enum ErrorKind {
     Input,
     Network,
     Refused,
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -198,6 +203,7 @@ impl ErrorKind {
             ErrorKind::Input => 3,
             ErrorKind::Network => 4,
             ErrorKind::Refused => 5,
+            ErrorKind::Interrupted => 130,
         }
     }
 }
@@ -263,6 +269,7 @@ impl CliError {
             CliError::Io(_) => ErrorKind::Io,
             CliError::Network(_) => ErrorKind::Network,
             CliError::Usage(_) => ErrorKind::Usage,
+            CliError::Interrupted(_) => ErrorKind::Interrupted,
             CliError::Client(err) => match err {
                 ClientError::Transaction { .. } | ClientError::Refused(_) => ErrorKind::Refused,
                 ClientError::Backend(_) | ClientError::OutcomeUnknown(_) => ErrorKind::Network,

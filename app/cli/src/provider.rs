@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use gpu_market_agent::{
     api::{ApiServer, JobBook, Limits, Tls},
     executor::{AutoExecutor, Executor},
-    gpu, Agent, AgentConfig,
+    gpu, Agent, AgentConfig, AgentEvent,
 };
 use gpu_market_client::{
     market::MarketSnapshot,
@@ -152,7 +152,7 @@ pub struct UpdateArgs {
     #[arg(long)]
     pub benchmark: Option<u32>,
     /// Read the GPUs (model, count, VRAM) from this machine through NVML; --gpu-model,
-    /// --gpus and --vram are used where NVML cannot read them.
+    /// --gpus and --vram count only where NVML cannot read them.
     #[arg(long)]
     pub detect: bool,
     /// New GPU model. Changing the hardware voids an attestation of the old spec.
@@ -191,18 +191,15 @@ impl UpdateArgs {
     /// The node's hardware with the changes asked for, or `None` when none is.
     fn hardware(&self, current: &Hardware) -> Result<Option<Hardware>, CliError> {
         let mut hw = current.clone();
-        if self.detect {
+        // What NVML reads wins; the GPUs given by hand count only where it cannot read.
+        let detected = if self.detect {
             match detect_gpus() {
-                Ok(node) => {
-                    hw.gpu_class = gpu::classify(&node.gpu_model);
-                    hw.gpu_model = node.gpu_model;
-                    hw.gpu_count = node.gpu_count;
-                    hw.vram_mib = node.vram_mib;
-                }
+                Ok(node) => Some(node),
                 Err(why)
                     if self.gpu_model.is_some() || self.gpus.is_some() || self.vram.is_some() =>
                 {
                     eprintln!("warning: --detect: {why}; using the GPUs given by hand");
+                    None
                 }
                 Err(why) => {
                     return Err(CliError::input(format!(
@@ -210,19 +207,31 @@ impl UpdateArgs {
                     )))
                 }
             }
-        }
-        if let Some(model) = &self.gpu_model {
-            hw.gpu_class = gpu::classify(model);
-            hw.gpu_model = model.clone();
+        } else {
+            None
+        };
+        match detected {
+            Some(node) => {
+                hw.gpu_class = gpu::classify(&node.gpu_model);
+                hw.gpu_model = node.gpu_model;
+                hw.gpu_count = node.gpu_count;
+                hw.vram_mib = node.vram_mib;
+            }
+            None => {
+                if let Some(model) = &self.gpu_model {
+                    hw.gpu_class = gpu::classify(model);
+                    hw.gpu_model = model.clone();
+                }
+                if let Some(gpus) = self.gpus {
+                    hw.gpu_count = gpus;
+                }
+                if let Some(vram) = self.vram {
+                    hw.vram_mib = vram.mib_u32().map_err(CliError::Input)?;
+                }
+            }
         }
         if let Some(class) = self.gpu_class {
             hw.gpu_class = class.into();
-        }
-        if let Some(gpus) = self.gpus {
-            hw.gpu_count = gpus;
-        }
-        if let Some(vram) = self.vram {
-            hw.vram_mib = vram.mib_u32().map_err(CliError::Input)?;
         }
         if let Some(cores) = self.cpu_cores {
             hw.cpu_cores = cores;
@@ -626,16 +635,18 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             let note = (spec_changes && current.is_attested(&registry.auditors)).then(|| {
                 "the node's attestation covered its old spec and no longer counts: ask an auditor to attest the new one".to_string()
             });
+            // Only what differs from the listing is sent.
             let listing = UpdateProviderArgs {
-                endpoint: args.endpoint,
-                region: args.region.map(|r| r.0),
+                endpoint: args.endpoint.filter(|e| *e != current.endpoint),
+                region: args.region.map(|r| r.0).filter(|r| *r != current.region),
                 hardware,
-                benchmark_score: args.benchmark,
+                benchmark_score: args.benchmark.filter(|b| *b != current.benchmark_score),
                 price_per_gpu_hour: args
                     .price
                     .map(|p| p.to_base_units(decimals))
                     .transpose()
-                    .map_err(CliError::Input)?,
+                    .map_err(CliError::Input)?
+                    .filter(|p| *p != current.price_per_gpu_hour),
                 payment_mint: None,
             };
             let changes_listing = listing.endpoint.is_some()
@@ -646,7 +657,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
             if changes_listing {
                 ixs.push(registry::update_provider(&me, &authority, listing));
             }
-            if let Some(operator) = args.operator {
+            if let Some(operator) = args.operator.filter(|o| *o != current.operator) {
                 ixs.push(registry::set_operator(&authority, &operator));
             }
             if ixs.is_empty() {
@@ -725,6 +736,34 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: ProviderCommand) -> Result<(), C
     }
 }
 
+/// An agent event as `provider serve` prints it: its JSON and its line, amounts in whole
+/// tokens of the node's payment mint (`decimals`).
+fn event_line(event: &AgentEvent, decimals: u8) -> (serde_json::Value, String) {
+    match event {
+        AgentEvent::Bid {
+            job,
+            price_per_gpu_hour,
+        } => {
+            let price = format_amount(*price_per_gpu_hour, decimals);
+            (
+                serde_json::json!({"event": "bid", "job": job.to_string(), "price_per_gpu_hour": price}),
+                format!("bid {price} per GPU-hour on job {job}"),
+            )
+        }
+        AgentEvent::Withdrew { job, amount } => {
+            let amount = format_amount(*amount, decimals);
+            (
+                serde_json::json!({"event": "withdrew", "job": job.to_string(), "amount": amount}),
+                format!("withdrew {amount} from lease {job}"),
+            )
+        }
+        other => (
+            serde_json::to_value(other).unwrap_or_default(),
+            other.to_string(),
+        ),
+    }
+}
+
 /// Ctrl-C presses since `serve` began.
 static STOPS: AtomicUsize = AtomicUsize::new(0);
 
@@ -771,6 +810,8 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
         None => node_operated_by(ctx, &me)?,
     };
     let provider = fetch_provider(ctx, &authority)?;
+    // Amounts the agent reports are in the node's payment mint.
+    let decimals = ctx.mint(&provider.payment_mint)?.0;
     if provider.operator != me {
         return Err(CliError::input(format!(
             "your keypair {me} is not the operator of this node (its operator is {}): pass the operator's keypair with -k",
@@ -968,12 +1009,8 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
         match agent.tick(&mut ctx.chain) {
             Ok(tick) => {
                 for event in &tick.events {
-                    log(
-                        &bar,
-                        &mut ctx.out,
-                        serde_json::to_value(event).unwrap_or_default(),
-                        event.to_string(),
-                    );
+                    let (value, line) = event_line(event, decimals);
+                    log(&bar, &mut ctx.out, value, line);
                 }
                 bar.set_message(format!("pass {pass}: {} job(s) held", tick.held.len()));
                 if agent.is_draining() && tick.held.is_empty() {

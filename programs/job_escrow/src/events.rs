@@ -117,7 +117,8 @@ pub enum SettleReason {
     LeaseEnded,
     /// The arbiter ruled for the provider.
     DisputeRejected,
-    /// The arbiter did not rule in time: the provider is paid, the bond goes back.
+    /// The arbiter did not rule in time: the provider is paid and receives the client's
+    /// dispute bond, as when the arbiter rules for it.
     DisputeTimedOut,
 }
 
