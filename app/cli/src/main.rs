@@ -47,8 +47,23 @@ fn main() -> ExitCode {
         }
     };
     let json = cli.output == OutputFormat::Json;
-    // A deployment of its own: program ids from the environment, before any is used.
-    if let Err(why) = program_ids::from_env().and_then(program_ids::set) {
+    // A deployment of its own: program ids from the environment, before any is used. The
+    // demo and the local cluster load the programs at the ids they are built with.
+    let own_chain = matches!(cli.command, Command::Demo(_) | Command::Localnet(_));
+    let overridden = program_ids::ENV
+        .iter()
+        .any(|(_, key)| std::env::var_os(key).is_some_and(|v| !v.is_empty()));
+    if own_chain && overridden {
+        eprintln!(
+            "note: the GPU_MARKET_*_PROGRAM variables do not apply here: this command runs the programs at the ids they are built with"
+        );
+    }
+    let ids = if own_chain {
+        Ok(program_ids::ProgramIds::default())
+    } else {
+        program_ids::from_env()
+    };
+    if let Err(why) = ids.and_then(program_ids::set) {
         let report = CliError::input(why).report();
         if json {
             print_json_error(&report);

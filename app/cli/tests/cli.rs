@@ -1468,6 +1468,18 @@ fn program_ids_come_from_the_environment_when_it_names_them() {
     assert_eq!(ix.accounts[1].pubkey, provider);
     assert_ne!(provider, pda::provider(&me));
 
+    // The demo runs the programs at their built ids whatever the environment says.
+    let demo = Command::new(env!("CARGO_BIN_EXE_gpu-market"))
+        .args(["demo", "--providers", "8"])
+        .env("HOME", home.path())
+        .env("GPU_MARKET_PROVIDER_REGISTRY_PROGRAM", registry.to_string())
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    assert!(stderr(&demo).starts_with(
+        "note: the GPU_MARKET_*_PROGRAM variables do not apply here: this command runs the programs at the ids they are built with\n"
+    ));
+
     let out = run("not-a-key");
     assert_eq!(out.status.code(), Some(3));
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
