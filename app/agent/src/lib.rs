@@ -214,6 +214,18 @@ pub struct Agent {
     retention: i64,
     /// Seconds a started manifest job waits for its uploads.
     upload_timeout: i64,
+    /// Transactions this agent sent that landed, and that the chain refused.
+    landed: std::cell::Cell<u64>,
+    refused: std::cell::Cell<u64>,
+}
+
+/// The transactions an agent has sent since it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Sent {
+    /// Landed (each paid its fee).
+    pub landed: u64,
+    /// Refused by the chain or the RPC node.
+    pub refused: u64,
 }
 
 impl Agent {
@@ -231,6 +243,8 @@ impl Agent {
             executor,
             config,
             draining: false,
+            landed: std::cell::Cell::new(0),
+            refused: std::cell::Cell::new(0),
             last_withdraw: HashMap::new(),
             failed: HashSet::new(),
             waiting: HashMap::new(),
@@ -264,6 +278,14 @@ impl Agent {
     /// The node's provider account.
     pub fn provider(&self) -> Pubkey {
         pda::provider(&self.authority)
+    }
+
+    /// The transactions this agent has sent since it started.
+    pub fn sent(&self) -> Sent {
+        Sent {
+            landed: self.landed.get(),
+            refused: self.refused.get(),
+        }
     }
 
     /// Stops taking new jobs; jobs already held still run to their end.
@@ -383,8 +405,12 @@ impl Agent {
         events: &mut Vec<AgentEvent>,
     ) -> bool {
         match chain.send(ixs, &[&self.operator]) {
-            Ok(_) => true,
+            Ok(_) => {
+                self.landed.set(self.landed.get().saturating_add(1));
+                true
+            }
             Err(err) => {
+                self.refused.set(self.refused.get().saturating_add(1));
                 events.push(AgentEvent::Rejected {
                     what: what.to_string(),
                     error: err.to_string(),

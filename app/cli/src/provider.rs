@@ -29,7 +29,7 @@ use std::{
         atomic::{AtomicUsize, Ordering},
         Arc,
     },
-    time::Duration as StdDuration,
+    time::{Duration as StdDuration, Instant},
 };
 
 #[derive(Debug, Subcommand)]
@@ -764,6 +764,37 @@ fn event_line(event: &AgentEvent, decimals: u8) -> (serde_json::Value, String) {
     }
 }
 
+/// How often `provider serve` reports what its transactions cost.
+const USAGE_EVERY: StdDuration = StdDuration::from_secs(3_600);
+
+/// Lamports a transaction the operator alone signs pays: the base fee of one signature.
+const FEE_PER_TRANSACTION: u64 = 5_000;
+
+/// What the agent's transactions cost over `elapsed`, and at that rate a day.
+fn usage_line(sent: gpu_market_agent::Sent, elapsed: StdDuration) -> (serde_json::Value, String) {
+    let seconds = elapsed.as_secs_f64().max(1.0);
+    let per_day = sent.landed as f64 * 86_400.0 / seconds;
+    let sol = |lamports: f64| lamports / 1e9;
+    let fees = sol(sent.landed as f64 * FEE_PER_TRANSACTION as f64);
+    let fees_per_day = sol(per_day * FEE_PER_TRANSACTION as f64);
+    let took = crate::units::format_duration(i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX));
+    (
+        serde_json::json!({
+            "event": "usage",
+            "transactions": sent.landed,
+            "refused": sent.refused,
+            "seconds": elapsed.as_secs(),
+            "transactions_per_day": per_day.round(),
+            "fees_sol": fees,
+            "fees_sol_per_day": fees_per_day,
+        }),
+        format!(
+            "sent {} transaction(s) in {took} ({per_day:.0} a day at this rate), fees about {fees:.6} SOL ({fees_per_day:.6} SOL a day); {} refused",
+            sent.landed, sent.refused
+        ),
+    )
+}
+
 /// Ctrl-C presses since `serve` began.
 static STOPS: AtomicUsize = AtomicUsize::new(0);
 
@@ -971,6 +1002,13 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
             "warning: cannot catch Ctrl-C in this process".into(),
         );
     }
+    // What the node's own transactions cost: every hour, and when it stops.
+    let started = Instant::now();
+    let mut reported = Instant::now();
+    let usage = |bar: &ProgressBar, out: &mut Box<dyn Write>, agent: &Agent| {
+        let (value, line) = usage_line(agent.sent(), started.elapsed());
+        log(bar, out, value, line);
+    };
     let mut pass = 0u64;
     loop {
         let stops = STOPS.load(Ordering::SeqCst);
@@ -1004,6 +1042,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
                     ),
                 );
             }
+            usage(&bar, &mut ctx.out, &agent);
             return Ok(());
         }
         match agent.tick(&mut ctx.chain) {
@@ -1021,6 +1060,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
                         "stopped",
                         "stopped cleanly: this node holds no job".into(),
                     );
+                    usage(&bar, &mut ctx.out, &agent);
                     return Ok(());
                 }
             }
@@ -1035,7 +1075,12 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
         pass += 1;
         if args.passes.is_some_and(|n| pass >= n) {
             bar.finish_and_clear();
+            usage(&bar, &mut ctx.out, &agent);
             return Ok(());
+        }
+        if reported.elapsed() >= USAGE_EVERY {
+            usage(&bar, &mut ctx.out, &agent);
+            reported = Instant::now();
         }
         for _ in 0..args.interval.seconds.saturating_mul(10) {
             if STOPS.load(Ordering::SeqCst) > stops {

@@ -479,6 +479,17 @@ fn provider_serve_finds_its_node_by_the_operator_key() {
         .find(|e| e["event"] == "heartbeat")
         .unwrap_or_else(|| panic!("no heartbeat: {out}"));
     assert_eq!(heartbeat["message"], "heartbeat");
+    // It ends with what its own transactions cost: here the heartbeat and the uptime
+    // record it sent, at the base fee of one signature each.
+    let usage = events.last().unwrap();
+    assert_eq!(usage["event"], "usage", "{out}");
+    let landed = events
+        .iter()
+        .filter(|e| e["event"] == "heartbeat" || e["event"] == "uptime_recorded")
+        .count();
+    assert_eq!(usage["transactions"], landed);
+    assert_eq!(usage["refused"], 0);
+    assert_eq!(usage["fees_sol"], landed as f64 * 5_000.0 / 1e9);
 
     // In text, the same lines as text.
     let (chain, result, out) = run_in_process(m.chain, &operator.keypair, &serve);
