@@ -201,9 +201,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
 }
 
 /// A chain time (unix seconds) as a UTC date, e.g. `2026-12-02T06:15:32Z`.
-pub fn date(unix: i64) -> String {
-    crate::units::format_date(unix)
-}
+pub use crate::units::format_date as date;
 
 /// The time now as a UTC date.
 pub fn now_rfc3339() -> String {

@@ -112,18 +112,18 @@ pub mod program_ids {
         /// The built ids, with those `var` (an environment lookup) gives in their place.
         pub fn with_overrides(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
             let mut ids = Self::default();
-            for (name, key) in ENV {
-                let Some(value) = var(key) else {
-                    continue;
-                };
-                let id: Pubkey = value.trim().parse().map_err(|_| {
-                    format!("{key}={value:?} is not a program id (a base58 public key)")
-                })?;
-                match name {
-                    "staking" => ids.staking = id,
-                    "provider_registry" => ids.provider_registry = id,
-                    "job_escrow" => ids.job_escrow = id,
-                    _ => ids.reward_emission = id,
+            let slots = [
+                &mut ids.staking,
+                &mut ids.provider_registry,
+                &mut ids.job_escrow,
+                &mut ids.reward_emission,
+            ];
+            // `ENV` lists the programs in the order of `slots`.
+            for ((_, key), slot) in ENV.iter().zip(slots) {
+                if let Some(value) = var(key) {
+                    *slot = value.trim().parse().map_err(|_| {
+                        format!("{key}={value:?} is not a program id (a base58 public key)")
+                    })?;
                 }
             }
             Ok(ids)
