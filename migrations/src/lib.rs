@@ -243,11 +243,12 @@ pub struct DeployArgs {
     /// Active stake a provider needs per GPU it lists (1,000 tokens)
     #[arg(long, default_value = "1000")]
     pub min_stake_per_gpu: Decimal,
-    /// Interval between provider heartbeats
-    #[arg(long, default_value = "1m")]
+    /// Longest time between a provider's registry heartbeats. A node's own job transactions
+    /// and uptime records carry one, so an idle node sends one per uptime interval
+    #[arg(long, default_value = "30m")]
     pub heartbeat_interval: Duration,
     /// Time past a due heartbeat before a provider counts as offline
-    #[arg(long, default_value = "2m")]
+    #[arg(long, default_value = "5m")]
     pub liveness_grace: Duration,
     /// Notice a provider gives between announcing its exit and leaving (1 day)
     #[arg(long, default_value = "1d")]
@@ -329,6 +330,10 @@ pub struct DeployArgs {
     /// Length of a reward epoch (1 day)
     #[arg(long, default_value = "1d")]
     pub epoch_length: Duration,
+    /// Shortest time between two uptime records of one node, at most an epoch (30 minutes:
+    /// 48 records a day)
+    #[arg(long, default_value = "30m")]
+    pub uptime_interval: Duration,
     /// Reward tokens emitted per epoch in the first decay period (100,000 tokens)
     #[arg(long, default_value = "100000")]
     pub first_epoch_emission: Decimal,
@@ -422,6 +427,7 @@ impl DeployArgs {
                 schedule: reward_emission::InitConfigArgs {
                     genesis_time: self.genesis_time.map_or_else(unix_now, |d| d.unix),
                     epoch_length: self.epoch_length.seconds,
+                    record_interval: self.uptime_interval.seconds,
                     first_epoch_emission: reward(
                         "first-epoch-emission",
                         &self.first_epoch_emission,
@@ -584,7 +590,11 @@ mod tests {
         assert_eq!(params.treasury_owner, admin);
         assert_eq!(params.unbonding_period, 28 * DAY);
         assert_eq!(params.min_stake_per_gpu, 1_000 * TOKEN);
-        assert_eq!(params.heartbeat_interval, 60);
+        // An idle node sends one liveness transaction per half hour: 48 a day.
+        assert_eq!(
+            (params.heartbeat_interval, params.liveness_grace),
+            (1_800, 300)
+        );
         assert_eq!(params.token_program, token::TOKEN_PROGRAM);
         let escrow = params.escrow.unwrap();
         assert_eq!((escrow.arbiter, escrow.treasury), (admin, admin));
@@ -592,6 +602,7 @@ mod tests {
         assert_eq!(escrow.allowed_mints, Vec::<Pubkey>::new());
         let schedule = params.emission.unwrap().schedule;
         assert!((schedule.genesis_time - unix_now()).abs() < 60);
+        assert_eq!(schedule.record_interval, 1_800);
     }
 
     #[test]

@@ -124,7 +124,12 @@ fn periodic(operator: &Pubkey, job: &Pubkey, epoch: u64) -> Vec<(&'static str, I
         ),
         (
             "uptime record",
-            rewards::record_uptime(operator, operator, epoch, Some(epoch.saturating_sub(1))),
+            rewards::record_uptime(
+                operator,
+                operator,
+                epoch,
+                &[epoch.saturating_sub(2), epoch.saturating_sub(1)],
+            ),
         ),
         (
             "job heartbeat",

@@ -145,7 +145,11 @@ impl Market {
 
     /// A new funded wallet holding `tokens` of the stake mint.
     pub fn wallet(&mut self, tokens: u64) -> Wallet {
-        let keypair = Keypair::new();
+        self.wallet_of(Keypair::new(), tokens)
+    }
+
+    /// [`Market::wallet`] with a given key.
+    pub fn wallet_of(&mut self, keypair: Keypair, tokens: u64) -> Wallet {
         self.chain
             .transfer_lamports(&keypair.pubkey(), WALLET_LAMPORTS)
             .expect("fund wallet");
@@ -191,7 +195,12 @@ impl Market {
     /// A wallet that staked enough for `gpus` GPUs and registered an H100 node, with
     /// itself as operator.
     pub fn provider(&mut self, gpus: u16) -> Wallet {
-        let wallet = self.wallet(MIN_STAKE_PER_GPU * u64::from(gpus));
+        self.provider_of(Keypair::new(), gpus)
+    }
+
+    /// [`Market::provider`] with a given key.
+    pub fn provider_of(&mut self, keypair: Keypair, gpus: u16) -> Wallet {
+        let wallet = self.wallet_of(keypair, MIN_STAKE_PER_GPU * u64::from(gpus));
         self.register(&wallet, &wallet.pubkey(), gpus);
         wallet
     }

@@ -25,6 +25,7 @@ pub fn emission_params(genesis_time: i64, hard_cap: u64) -> gpu_market_migration
         schedule: reward_emission::InitConfigArgs {
             genesis_time,
             epoch_length: EPOCH_LENGTH,
+            record_interval: HEARTBEAT_INTERVAL,
             first_epoch_emission: FIRST_EPOCH_EMISSION,
             decay_bps: DECAY_BPS,
             decay_period_epochs: DECAY_PERIOD_EPOCHS,
@@ -68,27 +69,71 @@ impl Market {
     }
 
     pub fn provider_rewards(&mut self, authority: &Pubkey) -> Option<ProviderRewards> {
-        let address = pda::provider_rewards(&pda::provider(authority));
-        self.chain
-            .exists(&address)
-            .expect("read")
-            .then(|| self.chain.fetch(&address).expect("rewards"))
+        rewards::record(&mut self.chain, authority).expect("rewards")
     }
 
-    /// The finished epoch `authority`'s record still has to settle, if any.
-    pub fn epoch_to_settle(&mut self, authority: &Pubkey) -> Option<u64> {
+    /// The finalized epochs `authority`'s record holds weight in, to settle.
+    pub fn to_settle(&mut self, authority: &Pubkey) -> Vec<u64> {
         let now = self.current_epoch();
-        self.provider_rewards(authority)
-            .filter(|r| r.needs_settling(now))
-            .map(|r| r.current_epoch)
+        match self.provider_rewards(authority) {
+            Some(record) => rewards::settleable(&mut self.chain, &record, now).expect("read"),
+            None => Vec::new(),
+        }
     }
 
-    /// Records uptime for `provider` (its own operator) in the current epoch.
+    /// Records uptime for `provider` (its own operator) in the current epoch, settling what
+    /// can be settled.
     pub fn record_uptime(&mut self, provider: &Wallet) -> Result<TxOutcome, ClientError> {
         let epoch = self.current_epoch();
-        let previous = self.epoch_to_settle(&provider.pubkey());
-        let ix = rewards::record_uptime(&provider.pubkey(), &provider.pubkey(), epoch, previous);
+        let settle = self.to_settle(&provider.pubkey());
+        let ix = rewards::record_uptime(&provider.pubkey(), &provider.pubkey(), epoch, &settle);
         self.send(ix, &provider.keypair)
+    }
+
+    /// Moves the clock to where the fold window of `epoch` closes: it may be finalized.
+    pub fn go_to_fold_close(&mut self, epoch: u64) {
+        let closes = self.emission_config().fold_closes(epoch).expect("window");
+        self.chain.wait_until(closes).expect("clock");
+    }
+
+    /// A one-GPU provider whose reward record folds into shard `shard`.
+    pub fn provider_in_shard(&mut self, shard: u8) -> Wallet {
+        let keypair = loop {
+            let keypair = gpu_market_client::Keypair::new();
+            let provider = pda::provider(&gpu_market_client::Signer::pubkey(&keypair));
+            if rewards::shard_of(&provider) == shard {
+                break keypair;
+            }
+        };
+        self.provider_of(keypair, 1)
+    }
+
+    /// One pass of the reward crank, paid by the chain's payer.
+    pub fn crank(&mut self) -> rewards::CrankReport {
+        let payer = self.chain.payer().insecure_clone();
+        let report = rewards::crank(&mut self.chain, &payer).expect("crank");
+        assert!(report.refused.is_empty(), "{:?}", report.refused);
+        report
+    }
+
+    /// Closes `epoch` the way the market's crank does: when it ends, every record's weight
+    /// in it is folded; when its fold window closes, it is finalized. Returns the fold
+    /// pass and the finalize pass.
+    pub fn close_epoch(&mut self, epoch: u64) -> (rewards::CrankReport, rewards::CrankReport) {
+        let config = self.emission_config();
+        let end = config.epoch_end(epoch).expect("end");
+        let now = self.chain.now().expect("clock");
+        assert!(
+            now < config.fold_closes(epoch).expect("window"),
+            "too late to fold"
+        );
+        self.chain.wait_until(end.max(now)).expect("clock");
+        let folded = self.crank();
+        self.chain
+            .wait_until(config.fold_closes(epoch).expect("window"))
+            .expect("clock");
+        let finalized = self.crank();
+        (folded, finalized)
     }
 
     /// The associated reward-mint account of `owner`, created if missing.
@@ -102,14 +147,14 @@ impl Market {
     pub fn claim(&mut self, provider: &Wallet) -> Result<TxOutcome, ClientError> {
         let mint = self.emission_config().reward_mint;
         let destination = self.reward_account(&provider.pubkey());
-        let previous = self.epoch_to_settle(&provider.pubkey());
+        let settle = self.to_settle(&provider.pubkey());
         let ix = rewards::claim_rewards(
             &provider.pubkey(),
             &provider.pubkey(),
             &mint,
             &destination,
             &token::TOKEN_PROGRAM,
-            previous,
+            &settle,
         );
         self.send(ix, &provider.keypair)
     }

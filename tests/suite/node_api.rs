@@ -822,3 +822,40 @@ health = "/health"
         "the service still listens after the lease closed"
     );
 }
+
+/// A matcher's health check: the node answers with the operator key it serves; a probe
+/// expecting another operator, an address nothing listens on, or a plain-HTTP remote host
+/// is refused with what went wrong.
+#[test]
+fn the_health_check_names_the_nodes_operator() {
+    let (_m, provider, _s, _root, url, _node) = market_with_node();
+    let timeout = std::time::Duration::from_secs(2);
+    node_api::probe(&url, &provider.pubkey(), timeout).unwrap();
+    let body = reqwest::blocking::get(format!("{url}/v1/health"))
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(body, format!("{{\"operator\":\"{}\"}}", provider.pubkey()));
+    let other = Pubkey::new_unique();
+    let (status, message) = refused(node_api::probe(&url, &other, timeout));
+    assert_eq!(status, 200);
+    assert_eq!(
+        message,
+        format!(
+            "the node there serves operator {}, not {other}",
+            provider.pubkey()
+        )
+    );
+    // Nothing listens on a port just freed.
+    let free = TcpListener::bind("127.0.0.1:0").unwrap();
+    let gone = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    assert!(matches!(
+        node_api::probe(&gone, &provider.pubkey(), timeout),
+        Err(NodeError::Unreachable { .. })
+    ));
+    assert!(matches!(
+        node_api::probe("http://node.example:8443", &provider.pubkey(), timeout),
+        Err(NodeError::Url(_))
+    ));
+}

@@ -36,8 +36,8 @@ use gpu_market_client::{
     hex,
     manifest::{self, Manifest, MAX_MANIFEST_BYTES},
     node_api::{
-        self, AuthError, ErrorBody, NodeJobStatus, ServiceToken, SignedHeaders, LOG_DONE_HEADER,
-        LOG_SIZE_HEADER, MAX_LOG_CHUNK, MAX_LOG_WAIT, MAX_SEALED_BYTES, MAX_SKEW,
+        self, AuthError, ErrorBody, NodeHealth, NodeJobStatus, ServiceToken, SignedHeaders,
+        LOG_DONE_HEADER, LOG_SIZE_HEADER, MAX_LOG_CHUNK, MAX_LOG_WAIT, MAX_SEALED_BYTES, MAX_SKEW,
         SERVICE_TOKEN_HEADER,
     },
 };
@@ -410,6 +410,7 @@ pub fn router(book: Arc<JobBook>) -> Router {
     let small = DefaultBodyLimit::max(MAX_MANIFEST_BYTES.max(MAX_SEALED_BYTES));
     let input_limit = usize::try_from(book.limits.max_input_bytes).unwrap_or(usize::MAX);
     Router::new()
+        .route("/v1/health", get(health))
         .route("/v1/jobs/{job}", get(status))
         .route("/v1/jobs/{job}/manifest", put(put_manifest).layer(small))
         .route("/v1/jobs/{job}/secrets", put(put_secrets).layer(small))
@@ -938,6 +939,14 @@ async fn result(
         body,
     )
         .into_response())
+}
+
+/// Whether the node is up, and which operator key serves it: what a matcher checks before
+/// assigning the node a job. Unauthenticated; it tells nothing the chain does not.
+async fn health(State(book): Shared) -> Json<NodeHealth> {
+    Json(NodeHealth {
+        operator: solana_signer::Signer::pubkey(&book.operator),
+    })
 }
 
 async fn status(

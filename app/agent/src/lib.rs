@@ -27,8 +27,7 @@ use gpu_market_client::{
     market::{MarketSnapshot, Scope},
     node_api, pda,
     registry::{self, satisfies},
-    rewards::{self, ProviderRewards},
-    Chain,
+    rewards, Chain,
 };
 use job_escrow::constants::MAX_URI_LEN;
 use serde::Serialize;
@@ -217,6 +216,8 @@ pub struct Agent {
     /// Transactions this agent sent that landed, and that the chain refused.
     landed: std::cell::Cell<u64>,
     refused: std::cell::Cell<u64>,
+    /// Whether a transaction of this pass carried a registry heartbeat that landed.
+    refreshed: std::cell::Cell<bool>,
 }
 
 /// The transactions an agent has sent since it started.
@@ -245,6 +246,7 @@ impl Agent {
             draining: false,
             landed: std::cell::Cell::new(0),
             refused: std::cell::Cell::new(0),
+            refreshed: std::cell::Cell::new(false),
             last_withdraw: HashMap::new(),
             failed: HashSet::new(),
             waiting: HashMap::new(),
@@ -376,24 +378,45 @@ impl Agent {
             )));
         }
 
-        let now = snapshot.now;
-        let interval = snapshot.registry.heartbeat_interval;
-        if now.saturating_sub(view.provider.last_heartbeat) >= (interval / 2).max(1) {
-            let ix = registry::heartbeat(&self.operator.pubkey(), &self.authority);
-            if self.send(chain, "registry heartbeat", &[ix], &mut events) {
-                events.push(AgentEvent::Heartbeat);
-                if let Some(p) = snapshot.providers.iter_mut().find(|p| p.address == me) {
-                    p.provider.last_heartbeat = now;
-                }
-            }
-        }
-        self.record_uptime(chain, &snapshot, &mut events)?;
+        // The node's own job transactions carry its registry heartbeat; liveness comes last
+        // and sends one alone only when none did and it is due.
+        self.refreshed.set(false);
         self.serve_held_jobs(chain, &snapshot, &mut events)?;
         self.release_finished(&snapshot, &mut events);
         if !self.draining {
             self.take_new_jobs(chain, &snapshot, &mut events)?;
         }
+        self.liveness(chain, &mut snapshot, &mut events)?;
         Ok(Tick { events, held })
+    }
+
+    /// [`Agent::send`] with the node's registry heartbeat added to the same transaction,
+    /// so that every transaction of its own refreshes its liveness at no extra fee; left
+    /// out where the transaction sets its own compute limit or would not fit.
+    fn send_live(
+        &self,
+        chain: &mut impl Chain,
+        what: &str,
+        ixs: &[anchor_lang::solana_program::instruction::Instruction],
+        events: &mut Vec<AgentEvent>,
+    ) -> bool {
+        let budgeted = ixs
+            .iter()
+            .any(|ix| ix.program_id == solana_compute_budget_interface::ID);
+        let mut live = ixs.to_vec();
+        live.push(registry::heartbeat(
+            &self.operator.pubkey(),
+            &self.authority,
+        ));
+        let payer = solana_signer::Signer::pubkey(chain.payer());
+        if budgeted || !gpu_market_client::chain::fits_in_one_transaction(&live, &payer) {
+            return self.send(chain, what, ixs, events);
+        }
+        let landed = self.send(chain, what, &live, events);
+        if landed {
+            self.refreshed.set(true);
+        }
+        landed
     }
 
     /// Sends `ixs` signed by the operator; a refusal becomes an event, not an error.
@@ -420,17 +443,65 @@ impl Agent {
         }
     }
 
-    fn record_uptime(
+    /// The node's liveness and uptime, in as few transactions as the chain allows: an
+    /// uptime record when one is due, sent with a registry heartbeat in one transaction,
+    /// and a heartbeat alone only when the registry's interval demands one in between.
+    fn liveness(
+        &self,
+        chain: &mut impl Chain,
+        snapshot: &mut MarketSnapshot,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<(), ClientError> {
+        let me = self.provider();
+        let now = snapshot.now;
+        let last = snapshot
+            .provider(&me)
+            .map_or(0, |view| view.provider.last_heartbeat);
+        let interval = snapshot.registry.heartbeat_interval;
+        // Due once an interval has passed since the last one: the liveness window adds the
+        // registry's grace for the time a transaction takes to land.
+        let heartbeat_due = !self.refreshed.get() && now.saturating_sub(last) >= interval.max(1);
+        let heartbeat = registry::heartbeat(&self.operator.pubkey(), &self.authority);
+        let mut sent_heartbeat = false;
+        if let Some((epoch, record)) = self.uptime_record(chain, snapshot, events)? {
+            if self.send(chain, "uptime record", &[heartbeat.clone(), record], events) {
+                events.push(AgentEvent::Heartbeat);
+                events.push(AgentEvent::UptimeRecorded { epoch });
+                sent_heartbeat = true;
+            }
+        }
+        if !sent_heartbeat
+            && heartbeat_due
+            && self.send(chain, "registry heartbeat", &[heartbeat], events)
+        {
+            events.push(AgentEvent::Heartbeat);
+            sent_heartbeat = true;
+        }
+        if sent_heartbeat {
+            if let Some(p) = snapshot.providers.iter_mut().find(|p| p.address == me) {
+                p.provider.last_heartbeat = now;
+            }
+        }
+        Ok(())
+    }
+
+    /// The uptime record due now, if any, with the epoch it records in. On the way it
+    /// makes sure the record can land: an older finished epoch its reward record still
+    /// holds is finalized when nobody did, and weight the market's crank has not folded in
+    /// the second half of the fold window is folded by the node itself.
+    fn uptime_record(
         &self,
         chain: &mut impl Chain,
         snapshot: &MarketSnapshot,
         events: &mut Vec<AgentEvent>,
-    ) -> Result<(), ClientError> {
-        let Some(epoch) = snapshot.reward_epoch() else {
-            return Ok(());
+    ) -> Result<Option<(u64, anchor_lang::solana_program::instruction::Instruction)>, ClientError>
+    {
+        let (Some(epoch), Some(config)) = (snapshot.reward_epoch(), snapshot.emission.as_ref())
+        else {
+            return Ok(None);
         };
         let Some(view) = snapshot.provider(&self.provider()) else {
-            return Ok(());
+            return Ok(None);
         };
         let policy = snapshot.policy();
         let staked = view
@@ -438,31 +509,54 @@ impl Agent {
             .required_stake(policy.min_stake_per_gpu)
             .is_ok_and(|required| view.active_stake >= required);
         if view.provider.status != registry::ProviderStatus::Active || !staked {
-            return Ok(());
+            return Ok(None);
         }
         let rewards_address = pda::provider_rewards(&self.provider());
-        let record: Option<ProviderRewards> = if chain.exists(&rewards_address)? {
-            Some(chain.fetch(&rewards_address)?)
-        } else {
-            None
-        };
+        let record = rewards::record(chain, &self.authority)?;
+        let now = snapshot.now;
+        let operator = self.operator.pubkey();
+        if let Some(record) = &record {
+            for slot in [record.earlier, record.latest] {
+                if slot.is_empty() || slot.folded || slot.epoch >= epoch {
+                    continue;
+                }
+                let (Ok(end), Ok(closes)) =
+                    (config.epoch_end(slot.epoch), config.fold_closes(slot.epoch))
+                else {
+                    continue;
+                };
+                let late = end.saturating_add(config.fold_window() / 2);
+                if now >= late && now < closes {
+                    let shard = rewards::shard_of(&self.provider());
+                    let ix = rewards::fold_uptime(&operator, slot.epoch, shard, &[rewards_address]);
+                    self.send(chain, "uptime fold", &[ix], events);
+                }
+            }
+            // A new epoch needs room: the older finished epoch must be settled first.
+            let rolls = record.latest.epoch < epoch && !record.latest.is_empty();
+            let earlier = record.earlier;
+            if rolls
+                && !earlier.is_empty()
+                && !rewards::is_finalized(chain, earlier.epoch)?
+                && config.fold_closes(earlier.epoch).is_ok_and(|c| now >= c)
+            {
+                let ix = rewards::finalize_epoch(&operator, earlier.epoch);
+                self.send(chain, "epoch finalize", &[ix], events);
+            }
+        }
         let due = record.as_ref().is_none_or(|r| {
             r.last_recorded_at == 0
-                || snapshot.now
-                    >= r.last_recorded_at
-                        .saturating_add(snapshot.registry.heartbeat_interval)
+                || now >= r.last_recorded_at.saturating_add(config.record_interval)
         });
         if !due {
-            return Ok(());
+            return Ok(None);
         }
-        let previous = record
-            .map(|r| r.current_epoch)
-            .filter(|&previous| previous < epoch);
-        let ix = rewards::record_uptime(&self.operator.pubkey(), &self.authority, epoch, previous);
-        if self.send(chain, "uptime record", &[ix], events) {
-            events.push(AgentEvent::UptimeRecorded { epoch });
-        }
-        Ok(())
+        let settle = match &record {
+            Some(record) => rewards::settleable(chain, record, epoch)?,
+            None => Vec::new(),
+        };
+        let ix = rewards::record_uptime(&operator, &self.authority, epoch, &settle);
+        Ok(Some((epoch, ix)))
     }
 
     fn workdir(&self, job: &Pubkey) -> PathBuf {
@@ -545,7 +639,7 @@ impl Agent {
                         >= (job.terms.heartbeat_grace / 2).max(1)
                     {
                         let ix = escrow::heartbeat_job(&operator, &self.authority, &address);
-                        if self.send(chain, "job heartbeat", &[ix], events) {
+                        if self.send_live(chain, "job heartbeat", &[ix], events) {
                             events.push(AgentEvent::JobHeartbeat { job: address });
                         }
                     }
@@ -603,7 +697,7 @@ impl Agent {
         // Before the start lands, so the client's first upload finds the job.
         self.record(address, job, events);
         let ix = escrow::start_job(&self.operator.pubkey(), &self.authority, address);
-        let started = self.send(chain, "job start", &[ix], events);
+        let started = self.send_live(chain, "job start", &[ix], events);
         if started {
             events.push(AgentEvent::Started { job: *address });
         }
@@ -748,7 +842,7 @@ impl Agent {
                     output.sha256,
                     uri,
                 );
-                if self.send(chain, "result submission", &[ix], events) {
+                if self.send_live(chain, "result submission", &[ix], events) {
                     events.push(AgentEvent::Submitted {
                         job: *address,
                         sha256: crate::hex::encode(&output.sha256),
@@ -799,7 +893,7 @@ impl Agent {
             &keys,
             earned.gross,
         ));
-        if self.send(chain, "lease withdrawal", &ixs, events) {
+        if self.send_live(chain, "lease withdrawal", &ixs, events) {
             self.last_withdraw.insert(*address, now);
             events.push(AgentEvent::Withdrew {
                 job: *address,
@@ -888,7 +982,7 @@ impl Agent {
                 continue;
             }
             let ixs = driver::instructions(chain, snapshot, &operator, &action)?;
-            if self.send(chain, "job accept", &ixs, events) {
+            if self.send_live(chain, "job accept", &ixs, events) {
                 events.push(AgentEvent::Accepted { job: address });
                 let mut assigned = job.clone();
                 assigned.status = JobStatus::Assigned;
@@ -916,7 +1010,7 @@ impl Agent {
                 .is_ok();
             if biddable {
                 let ix = escrow::place_bid(&operator, &self.authority, address, price);
-                if self.send(chain, "bid", &[ix], events) {
+                if self.send_live(chain, "bid", &[ix], events) {
                     events.push(AgentEvent::Bid {
                         job: *address,
                         price_per_gpu_hour: price,

@@ -5,7 +5,7 @@ use clap::Args;
 use gpu_market_client::{
     escrow::MarketConfig,
     pda,
-    rewards::{EmissionConfig, ProviderRewards},
+    rewards::EmissionConfig,
     staking::{StakeAccount, StakingConfig},
     token, Chain, Pubkey,
 };
@@ -91,9 +91,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, args: &BalanceArgs) -> Result<(), Cli
     if ctx.chain.exists(&pda::emission_config())? {
         let emission: EmissionConfig = ctx.chain.fetch(&pda::emission_config())?;
         mints.push(("reward", emission.reward_mint));
-        let record = pda::provider_rewards(&pda::provider(&owner));
-        if ctx.chain.exists(&record)? {
-            let record: ProviderRewards = ctx.chain.fetch(&record)?;
+        if let Some(record) = gpu_market_client::rewards::record(&mut ctx.chain, &owner)? {
             let (decimals, _) = ctx.mint(&emission.reward_mint)?;
             unclaimed_rewards = Some(format_amount(record.unclaimed, decimals));
         }

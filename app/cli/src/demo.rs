@@ -33,7 +33,7 @@ use gpu_market_client::{
     node_api::{NodeClient, NodeError},
     pda,
     registry::{self, GpuClass, Hardware, Provider, Requirements},
-    rewards::{self, EmissionConfig, ProviderRewards},
+    rewards::{self, EmissionConfig},
     staking as staking_ix, token, Chain, Keypair, Pubkey, Signer,
 };
 use gpu_market_in_process::InProcessChain;
@@ -548,6 +548,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             schedule: reward_emission::InitConfigArgs {
                 genesis_time: genesis,
                 epoch_length: EPOCH_LENGTH,
+                record_interval: HEARTBEAT_INTERVAL,
                 first_epoch_emission: 10_000 * TOKEN,
                 decay_bps: 1_000,
                 decay_period_epochs: 24,
@@ -862,6 +863,18 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 tell(&progress, &mut story, line);
             }
         }
+        let crank = rewards::crank(&mut chain, &keeper)?;
+        for epoch in &crank.finalized {
+            let line = format!("keeper finalized reward epoch {epoch}");
+            tell(&progress, &mut story, line);
+        }
+        if let Some((epoch, _, _)) = crank.folded.first() {
+            let records: usize = crank.folded.iter().map(|(_, _, n)| n).sum();
+            let line = format!(
+                "keeper folded the uptime of {records} nodes in reward epoch {epoch} into its total"
+            );
+            tell(&progress, &mut story, line);
+        }
         for (address, job) in &snapshot.jobs {
             // The client sends its manifest to the node that started its job.
             let Some(client_index) = clients.iter().position(|c| c.pubkey() == job.client) else {
@@ -932,24 +945,31 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         std::thread::sleep(std::time::Duration::from_millis(25));
     }
 
-    // Rewards: one more uptime record settles epoch 0 for each live node, then claims.
-    chain.advance(HEARTBEAT_INTERVAL)?;
+    // Rewards: epoch 0 is finalized once its fold window closes; each live node's next
+    // uptime record settles it, then every node claims.
+    let emission: EmissionConfig = chain.fetch(&pda::emission_config())?;
+    chain.wait_until(emission.fold_closes(0).map_err(demo_err)?)?;
+    let crank = rewards::crank(&mut chain, &keeper)?;
+    for epoch in &crank.finalized {
+        let line = format!("keeper finalized reward epoch {epoch}");
+        tell(&progress, &mut story, line);
+    }
     let snapshot = MarketSnapshot::load(&mut chain)?;
     for node in nodes.iter_mut() {
         if let Some(agent) = node.agent.as_mut() {
             agent.tick_with(&mut chain, snapshot.clone())?;
         }
     }
-    let emission: EmissionConfig = chain.fetch(&pda::emission_config())?;
     let epoch = emission.epoch_at(chain.now()?).map_err(demo_err)?;
     for node in &nodes {
         let me = node.keypair.pubkey();
-        let record_address = pda::provider_rewards(&pda::provider(&me));
-        if !chain.exists(&record_address)? {
+        let Some(record) = rewards::record(&mut chain, &me)? else {
+            continue;
+        };
+        let settle = rewards::settleable(&mut chain, &record, epoch)?;
+        if record.unclaimed == 0 && settle.is_empty() {
             continue;
         }
-        let record: ProviderRewards = chain.fetch(&record_address)?;
-        let previous = Some(record.current_epoch).filter(|&e| e < epoch);
         let destination = token::associated_address(&me, &reward_mint, &token::TOKEN_PROGRAM);
         chain.send(
             &[
@@ -960,7 +980,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                     &reward_mint,
                     &destination,
                     &token::TOKEN_PROGRAM,
-                    previous,
+                    &settle,
                 ),
             ],
             &[&node.keypair],

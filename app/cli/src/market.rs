@@ -11,6 +11,7 @@ use gpu_market_client::{
     driver::{self, Action},
     escrow::{JobKind, JobStatus},
     market::MarketSnapshot,
+    node_api, pda,
     registry::satisfies,
     Chain,
 };
@@ -35,8 +36,9 @@ pub enum MarketCommand {
     Stats,
     /// Run the market's matcher as a service: subscribe to the market's accounts, read it
     /// once, then assign each new instant job within its match window as soon as it (or a
-    /// provider able to take it) appears, and send the market's upkeep as it falls due.
-    /// Run it with the market's matcher key; any other key only sends upkeep. Reconnects
+    /// provider able to take it) appears, and send the market's upkeep as it falls due,
+    /// the reward crank included (`rewards crank`, once a minute). Run it with the
+    /// market's matcher key; any other key only sends upkeep. Reconnects
     /// and reads the market again when the node drops; prints one line per event (JSON
     /// lines with --output json); serves Prometheus metrics with --metrics.
     Serve(crate::serve::ServeArgs),
@@ -158,6 +160,9 @@ impl fmt::Display for Stats {
     }
 }
 
+/// How long a node's health check may take before the matcher passes it over.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), CliError> {
     if let MarketCommand::Serve(_) = cmd {
         return Err(CliError::input(
@@ -192,10 +197,30 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), Cli
             };
             let mut assigned = Vec::new();
             for action in &matches {
-                if let Action::Assign { matcher, .. } = action {
-                    if me == Some(*matcher) {
-                        assigned.push(send(ctx, *action)?);
-                    }
+                let Action::Assign {
+                    matcher, authority, ..
+                } = action
+                else {
+                    continue;
+                };
+                if me != Some(*matcher) {
+                    continue;
+                }
+                // The chain counts a node live for its heartbeat interval and grace: before
+                // handing it a start it would be slashed for missing, ask the node itself.
+                let node = snapshot.provider(&pda::provider(authority));
+                let checked = node.map_or(Err("it is not in the market".to_string()), |n| {
+                    node_api::probe(&n.provider.endpoint, &n.provider.operator, PROBE_TIMEOUT)
+                        .map_err(|e| e.to_string())
+                });
+                match checked {
+                    Ok(()) => assigned.push(send(ctx, *action)?),
+                    Err(why) => assigned.push(UpkeepResult {
+                        action: *action,
+                        outcome: format!(
+                            "not sent: the node did not answer its health check: {why}"
+                        ),
+                    }),
                 }
             }
             let mut upkeep = Vec::new();

@@ -7,7 +7,7 @@ use crate::{
 use clap::Subcommand;
 use gpu_market_client::{
     pda,
-    rewards::{self, EmissionConfig, ProviderRewards},
+    rewards::{self, EmissionConfig},
     token, Chain, Pubkey,
 };
 use serde::Serialize;
@@ -22,12 +22,18 @@ pub enum RewardsCommand {
         authority: Option<Pubkey>,
     },
     /// Mint a node's unclaimed rewards to its authority's associated token account. Sign
-    /// as the authority or the operator.
+    /// as the authority or the operator. An epoch's rewards can be claimed once it is
+    /// finalized, a quarter of an epoch after it ends.
     Claim {
         /// The node's authority (default: your keypair).
         #[arg(long, value_parser = crate::parse_pubkey)]
         authority: Option<Pubkey>,
     },
+    /// Run the reward crank once, from your keypair (anyone may; `market serve` does it
+    /// continuously): finalize the epochs whose fold window has closed, and fold every
+    /// node's uptime of the epoch just ended into the epoch's total while its window is
+    /// open.
+    Crank,
 }
 
 /// Rewards as shown.
@@ -41,6 +47,8 @@ pub struct RewardsView {
     pub unclaimed: String,
     pub total_claimed: String,
     pub recording_epoch: Option<u64>,
+    /// Finished epochs the node recorded in whose rewards are not in `unclaimed` yet.
+    pub unsettled_epochs: Vec<u64>,
 }
 
 impl fmt::Display for RewardsView {
@@ -63,7 +71,46 @@ impl fmt::Display for RewardsView {
             self.recording_epoch.map_or(String::new(), |e| format!(
                 "; recording uptime in epoch {e}"
             ))
-        )
+        )?;
+        if !self.unsettled_epochs.is_empty() {
+            let epochs: Vec<String> = self.unsettled_epochs.iter().map(u64::to_string).collect();
+            write!(
+                f,
+                "\nepochs {} are over and not settled yet: a claim settles them once they are finalized",
+                epochs.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// What a crank pass did.
+#[derive(Debug, Serialize)]
+pub struct CrankView {
+    pub finalized_epochs: Vec<u64>,
+    /// Per fold transaction: epoch, shard and reward records named.
+    pub folds: Vec<(u64, u8, usize)>,
+    pub refused: Vec<String>,
+}
+
+impl fmt::Display for CrankView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.finalized_epochs.is_empty() && self.folds.is_empty() && self.refused.is_empty() {
+            return write!(f, "nothing due: no epoch to finalize or fold");
+        }
+        for epoch in &self.finalized_epochs {
+            writeln!(f, "finalized epoch {epoch}")?;
+        }
+        for (epoch, shard, records) in &self.folds {
+            writeln!(
+                f,
+                "folded {records} reward records of epoch {epoch} into shard {shard}"
+            )?;
+        }
+        for refused in &self.refused {
+            writeln!(f, "refused: {refused}")?;
+        }
+        Ok(())
     }
 }
 
@@ -86,6 +133,21 @@ impl fmt::Display for ClaimReceipt {
 }
 
 pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), CliError> {
+    if let RewardsCommand::Crank = cmd {
+        if ctx.dry_run {
+            return Err(CliError::no_dry_run(
+                "rewards crank",
+                "sends the folds and finalizations due as it finds them,",
+            ));
+        }
+        let payer = ctx.signer()?.insecure_clone();
+        let report = rewards::crank(&mut ctx.chain, &payer)?;
+        return ctx.print(&CrankView {
+            finalized_epochs: report.finalized,
+            folds: report.folded,
+            refused: report.refused,
+        });
+    }
     let config: EmissionConfig =
         ctx.chain
             .fetch(&pda::emission_config())
@@ -101,22 +163,19 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
             Some(authority) => *authority,
             None => ctx.me()?,
         },
+        RewardsCommand::Crank => unreachable!("handled above"),
     };
     let provider = pda::provider(&authority);
-    let record: Option<ProviderRewards> = {
-        let address = pda::provider_rewards(&provider);
-        if ctx.chain.exists(&address)? {
-            Some(ctx.chain.fetch(&address)?)
-        } else {
-            None
-        }
+    let record = rewards::record(&mut ctx.chain, &authority)?;
+    // A finished epoch's share is added to `unclaimed` when it is settled against its
+    // finalized total, which claim does on the way.
+    let (unsettled, settle) = match (&record, epoch) {
+        (Some(record), Some(now)) => (
+            record.unsettled(now),
+            rewards::settleable(&mut ctx.chain, record, now)?,
+        ),
+        _ => (Vec::new(), Vec::new()),
     };
-    // A finished epoch's share is added to `unclaimed` when it is settled, which claim
-    // does on the way.
-    let previous = record
-        .as_ref()
-        .map(|r| r.current_epoch)
-        .filter(|&e| epoch.is_some_and(|now| e < now));
     match cmd {
         RewardsCommand::Show { .. } => ctx.print(&RewardsView {
             reward_mint: config.reward_mint.to_string(),
@@ -126,7 +185,11 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
             provider: provider.to_string(),
             unclaimed: format_amount(record.as_ref().map_or(0, |r| r.unclaimed), decimals),
             total_claimed: format_amount(record.as_ref().map_or(0, |r| r.total_claimed), decimals),
-            recording_epoch: record.as_ref().map(|r| r.current_epoch),
+            recording_epoch: record
+                .as_ref()
+                .map(|r| r.latest.epoch)
+                .filter(|e| Some(*e) == epoch),
+            unsettled_epochs: unsettled,
         }),
         RewardsCommand::Claim { .. } => {
             if record.is_none() {
@@ -144,7 +207,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
                     &config.reward_mint,
                     &destination,
                     &program,
-                    previous,
+                    &settle,
                 ),
             ];
             let before = if ctx.chain.exists(&destination)? {
@@ -164,5 +227,6 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
                 signature: outcome.signature.to_string(),
             })
         }
+        RewardsCommand::Crank => unreachable!("handled above"),
     }
 }

@@ -14,7 +14,7 @@ use clap::Args;
 use gpu_market_client::{
     chain::feed::AccountFeed,
     driver::{self, Action},
-    escrow, pda, serde_key, Chain, ClientError, Pubkey, RpcChain,
+    escrow, node_api, pda, rewards, serde_key, Chain, ClientError, Pubkey, RpcChain,
 };
 use gpu_market_matcher::live::{Applied, LiveMarket, LiveSize, Shards, Update};
 use prometheus_client::{
@@ -124,6 +124,13 @@ pub enum Event {
         action: Action,
         outcome: String,
     },
+    /// The reward crank's pass: epochs finalized, and per fold transaction the epoch, the
+    /// shard and the reward records folded.
+    RewardsCrank {
+        finalized_epochs: Vec<u64>,
+        folds: Vec<(u64, u8, usize)>,
+        refused: Vec<String>,
+    },
     /// The subscriptions or the node failed: subscribing and reading again after a pause.
     Disconnected {
         error: String,
@@ -225,6 +232,22 @@ impl fmt::Display for Event {
                 "assignment of job {job} to provider {provider} unconfirmed: {error}"
             ),
             Self::Upkeep { action, outcome } => write!(f, "upkeep {action}: {outcome}"),
+            Self::RewardsCrank {
+                finalized_epochs,
+                folds,
+                refused,
+            } => {
+                let records: usize = folds.iter().map(|(_, _, n)| n).sum();
+                write!(
+                    f,
+                    "rewards crank: finalized epochs {finalized_epochs:?}, folded {records} reward records in {} transactions",
+                    folds.len()
+                )?;
+                for refusal in refused {
+                    write!(f, "; refused: {refusal}")?;
+                }
+                Ok(())
+            }
             Self::Disconnected { error, retry_in_ms } => {
                 write!(f, "disconnected ({error}); reconnecting in {retry_in_ms} ms")
             }
@@ -426,6 +449,12 @@ const UPKEEP_RETRY: StdDuration = StdDuration::from_secs(30);
 const MAX_UPKEEP_RETRY: StdDuration = StdDuration::from_secs(600);
 /// The most upkeep transactions one pass sends, so that matching never waits long on them.
 const UPKEEP_BATCH: usize = 16;
+/// How long a node's health check may take.
+const PROBE_TIMEOUT: StdDuration = StdDuration::from_secs(2);
+/// How long a node whose health check failed is passed over.
+const PROBE_BACKOFF: StdDuration = StdDuration::from_secs(60);
+/// How often the reward crank looks for epochs to fold or finalize.
+const CRANK_EVERY: StdDuration = StdDuration::from_secs(60);
 /// The longest pause between reconnection attempts.
 const MAX_BACKOFF: StdDuration = StdDuration::from_secs(30);
 /// How long one wait for updates lasts before the service looks at the clock.
@@ -473,6 +502,10 @@ struct Service<'a> {
     tried: HashMap<Action, Tried>,
     assigned: u64,
     upkept: u64,
+    /// When the reward crank next runs.
+    next_crank: Instant,
+    /// Providers whose endpoint failed its health check, until when they are not tried.
+    unreachable: HashMap<Pubkey, Instant>,
 }
 
 pub fn run(ctx: &mut Context<RpcChain>, args: ServeArgs) -> Result<(), CliError> {
@@ -501,6 +534,8 @@ pub fn run(ctx: &mut Context<RpcChain>, args: ServeArgs) -> Result<(), CliError>
         tried: HashMap::new(),
         assigned: 0,
         upkept: 0,
+        next_crank: Instant::now(),
+        unreachable: HashMap::new(),
     };
     service.run(&ws_url)
 }
@@ -759,10 +794,42 @@ impl Service<'_> {
     }
 
     fn assign(&mut self, live: &mut LiveMarket, job: Pubkey, provider: Pubkey, now: i64) {
-        let Some(authority) = live.provider(&provider).map(|p| p.authority) else {
+        let Some((authority, endpoint, operator)) = live
+            .provider(&provider)
+            .map(|p| (p.authority, p.endpoint.clone(), p.operator))
+        else {
             live.failed(&job, &provider);
             return;
         };
+        // The chain counts a node live for its heartbeat interval and grace; before handing
+        // it a start it would be slashed for missing, ask the node itself.
+        let recent = self
+            .unreachable
+            .get(&provider)
+            .is_some_and(|until| Instant::now() < *until);
+        let checked = if recent {
+            Err("it failed one less than a minute ago".to_string())
+        } else {
+            node_api::probe(&endpoint, &operator, PROBE_TIMEOUT).map_err(|e| e.to_string())
+        };
+        if let Err(why) = checked {
+            if !recent {
+                self.unreachable
+                    .insert(provider, Instant::now() + PROBE_BACKOFF);
+            }
+            self.metrics.assign_refusals.inc();
+            let retry = live.failed(&job, &provider);
+            self.emit(Event::AssignRefused {
+                job,
+                provider,
+                error: format!(
+                    "not sent: the node at {endpoint} did not answer its health check: {why}"
+                ),
+                retry,
+            });
+            return;
+        }
+        self.unreachable.remove(&provider);
         let ix = escrow::assign_job(&self.me, &authority, &job);
         let result = self
             .signer()
@@ -812,7 +879,38 @@ impl Service<'_> {
         }
     }
 
+    /// The reward crank, once a minute: it reads two accounts (and the ended epoch's reward
+    /// records while that epoch's fold window is open).
+    fn rewards_crank(&mut self) {
+        if Instant::now() < self.next_crank {
+            return;
+        }
+        self.next_crank = Instant::now() + CRANK_EVERY;
+        let report = self
+            .signer()
+            .and_then(|me| rewards::crank(&mut self.ctx.chain, &me));
+        let event = match report {
+            Ok(report) if report.is_empty() => return,
+            Ok(report) => {
+                let sent = report.finalized.len().saturating_add(report.folded.len());
+                self.upkept = self.upkept.saturating_add(sent as u64);
+                Event::RewardsCrank {
+                    finalized_epochs: report.finalized,
+                    folds: report.folded,
+                    refused: report.refused,
+                }
+            }
+            Err(err) => Event::RewardsCrank {
+                finalized_epochs: Vec::new(),
+                folds: Vec::new(),
+                refused: vec![err.to_string()],
+            },
+        };
+        self.emit(event);
+    }
+
     fn upkeep(&mut self, live: &mut LiveMarket, now: i64) {
+        self.rewards_crank();
         let due = live.upkeep(now);
         let at = Instant::now();
         self.tried.retain(|action, _| due.contains(action));

@@ -479,14 +479,17 @@ fn provider_serve_finds_its_node_by_the_operator_key() {
         .find(|e| e["event"] == "heartbeat")
         .unwrap_or_else(|| panic!("no heartbeat: {out}"));
     assert_eq!(heartbeat["message"], "heartbeat");
-    // It ends with what its own transactions cost: here the heartbeat and the uptime
-    // record it sent, at the base fee of one signature each.
+    // It ends with what its own transactions cost: here each heartbeat it sent (an uptime
+    // record, where rewards are set up, shares its transaction), at the base fee of one
+    // signature each.
     let usage = events.last().unwrap();
     assert_eq!(usage["event"], "usage", "{out}");
-    let landed = events
+    let landed = events.iter().filter(|e| e["event"] == "heartbeat").count();
+    let recorded = events
         .iter()
-        .filter(|e| e["event"] == "heartbeat" || e["event"] == "uptime_recorded")
+        .filter(|e| e["event"] == "uptime_recorded")
         .count();
+    assert!(recorded <= landed, "{out}");
     assert_eq!(usage["transactions"], landed);
     assert_eq!(usage["refused"], 0);
     assert_eq!(usage["fees_sol"], landed as f64 * 5_000.0 / 1e9);
@@ -599,6 +602,7 @@ fn only_commands_that_read_run_without_a_keypair() {
         &["stake", "show"],
         &["stake", "deposit", "1"],
         &["rewards", "claim"],
+        &["rewards", "crank"],
         &["provider", "pause"],
         &["job", "cancel", "11111111111111111111111111111111"],
         &["keygen", "-o", "x.json"],
@@ -808,6 +812,10 @@ fn dry_run_works_offline_and_is_refused_where_it_cannot_be_honoured() {
         (
             &["localnet", "fund", "11111111111111111111111111111111"][..],
             "error: localnet runs a cluster, or funds wallets and moves its clock at once, and cannot honour --dry-run\n",
+        ),
+        (
+            &["rewards", "crank"][..],
+            "error: rewards crank sends the folds and finalizations due as it finds them, and cannot honour --dry-run\n",
         ),
         (
             &["keygen", "-o", "never-written.json"][..],
@@ -1271,8 +1279,46 @@ fn market_match_assigns_as_the_matcher() {
     );
     assert_eq!(round["assigned"], serde_json::json!([]), "{out}");
 
-    let (mut chain, result, out) =
+    // The node's endpoint does not answer its health check: nothing is sent.
+    let (chain, result, out) =
         run_in_process(chain, &matcher, &["--output", "json", "market", "match"]);
+    result.expect("market match as the matcher");
+    let round: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let outcome = round["assigned"][0]["outcome"].as_str().unwrap_or_default();
+    assert!(
+        outcome.starts_with("not sent: the node did not answer its health check: "),
+        "{out}"
+    );
+    m.chain = chain;
+    let unassigned: escrow::Job = m.chain.fetch(&job).unwrap();
+    assert!(unassigned.assignment.is_none());
+
+    // Its job API up on loopback, and registered as its endpoint: assigned.
+    let root = tempfile::tempdir().unwrap();
+    let book = gpu_market_agent::api::JobBook::open(
+        root.path(),
+        provider.keypair.insecure_clone(),
+        gpu_market_agent::api::Limits::default(),
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let _api =
+        gpu_market_agent::api::ApiServer::start(std::sync::Arc::new(book), listener).unwrap();
+    m.send(
+        gpu_market_client::registry::update_provider(
+            &provider.pubkey(),
+            &provider.pubkey(),
+            provider_registry::UpdateProviderArgs {
+                endpoint: Some(endpoint),
+                ..Default::default()
+            },
+        ),
+        &provider.keypair,
+    )
+    .unwrap();
+    let (mut chain, result, out) =
+        run_in_process(m.chain, &matcher, &["--output", "json", "market", "match"]);
     result.expect("market match as the matcher");
     let round: serde_json::Value = serde_json::from_str(&out).unwrap();
     let sent = round["assigned"][0]["outcome"].as_str().unwrap_or_default();

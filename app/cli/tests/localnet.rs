@@ -232,8 +232,11 @@ fn wait_status(net: &Localnet, job: &str, status: &str, within: Duration) -> Res
     }
 }
 
+/// Registers a one-GPU node at a free loopback port, where `provider serve` then serves its
+/// job API (and the matcher checks it before assigning).
 fn register(net: &Localnet, keypair: &Path, price: &str) -> Result<Value> {
-    register_at(net, keypair, price, "http://127.0.0.1:9")
+    let endpoint = format!("http://127.0.0.1:{}", gpu_market_localnet::free_port()?);
+    register_at(net, keypair, price, &endpoint)
 }
 
 /// Registers a one-GPU node whose endpoint is `endpoint`.
@@ -503,8 +506,19 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     assert_eq!(a_balance["stake_active"], "1950.00", "{a_balance}");
     assert_eq!(tokens(&net, &s_key, "stake")?, s_stake_before + 37_500_000);
 
-    // Rewards: a day later the second node's recorded uptime is claimable.
+    // Rewards: a day later reward epoch 0 is over. Anyone's crank folds the nodes' uptime
+    // into its total while its fold window (a quarter of an epoch) is open, and finalizes
+    // it once the window has closed; then the second node's uptime is claimable.
     travel(&net, "1d", &[&b_key])?;
+    let crank = net.json(Some(&admin), &["rewards", "crank"])?;
+    assert!(
+        crank["folds"].as_array().is_some_and(|f| !f.is_empty()),
+        "{crank}"
+    );
+    assert_eq!(crank["folds"][0][0], 0, "{crank}");
+    travel(&net, "6h", &[&b_key])?;
+    let crank = net.json(Some(&admin), &["rewards", "crank"])?;
+    assert_eq!(crank["finalized_epochs"], serde_json::json!([0]), "{crank}");
     let deadline = Instant::now() + Duration::from_secs(60);
     let claimed = loop {
         let out = net.run(Some(&node_b), &["rewards", "claim"]);

@@ -85,6 +85,16 @@ pub struct PastSignature {
     pub failed: bool,
 }
 
+/// The most bytes a transaction may take on the wire (a packet's payload).
+pub const MAX_TRANSACTION_BYTES: u64 = 1_232;
+
+/// Whether `instructions`, paid by `payer` and signed by every signer they name, fit in one
+/// transaction.
+pub fn fits_in_one_transaction(instructions: &[Instruction], payer: &Pubkey) -> bool {
+    let tx = solana_transaction::Transaction::new_with_payer(instructions, Some(payer));
+    bincode::serialized_size(&tx).is_ok_and(|size| size <= MAX_TRANSACTION_BYTES)
+}
+
 /// A transaction of `instructions` paid by `payer`, signed on `blockhash` by the payer and
 /// by whichever of `signers` the message needs, once each: extra keypairs are ignored, as
 /// every backend must sign alike.

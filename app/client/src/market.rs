@@ -19,7 +19,10 @@ use solana_account::Account;
 use std::collections::HashMap;
 
 /// The Anchor account of type `T` in `account`, read at `address`.
-fn decode<T: AccountDeserialize>(address: &Pubkey, account: &Account) -> Result<T, ClientError> {
+pub(crate) fn decode<T: AccountDeserialize>(
+    address: &Pubkey,
+    account: &Account,
+) -> Result<T, ClientError> {
     T::try_deserialize(&mut account.data.as_slice()).map_err(|err| ClientError::Decode {
         address: *address,
         expected: std::any::type_name::<T>(),

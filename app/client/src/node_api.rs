@@ -437,6 +437,63 @@ pub struct LogChunk {
     pub done: bool,
 }
 
+/// What a node's `GET /v1/health` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeHealth {
+    /// The operator key the node serves with.
+    #[serde(with = "crate::serde_key")]
+    pub operator: Pubkey,
+}
+
+/// The most a health answer may take.
+const MAX_HEALTH_BYTES: u64 = 1_024;
+
+/// Checks that the node at `endpoint` is up and served by `operator`, within `timeout`: what
+/// a matcher asks before assigning the node a job it would be slashed for not starting.
+pub fn probe(endpoint: &str, operator: &Pubkey, timeout: Duration) -> Result<(), NodeError> {
+    let base = check_node_url(endpoint)?;
+    let url = format!("{}/v1/health", base.as_str().trim_end_matches('/'));
+    let unreachable = |reason: String| NodeError::Unreachable {
+        url: url.clone(),
+        reason,
+    };
+    let http = reqwest::blocking::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| NodeError::Url(e.to_string()))?;
+    let response = http
+        .get(&url)
+        .send()
+        .map_err(|e| unreachable(e.to_string()))?;
+    let status = response.status().as_u16();
+    if status != 200 {
+        return Err(NodeError::Refused {
+            status,
+            message: "the health check failed".into(),
+        });
+    }
+    let mut body = Vec::new();
+    response
+        .take(MAX_HEALTH_BYTES)
+        .read_to_end(&mut body)
+        .map_err(|e| unreachable(e.to_string()))?;
+    let health: NodeHealth = serde_json::from_slice(&body).map_err(|e| NodeError::Refused {
+        status,
+        message: format!("not a node's health answer: {e}"),
+    })?;
+    if health.operator != *operator {
+        return Err(NodeError::Refused {
+            status,
+            message: format!(
+                "the node there serves operator {}, not {operator}",
+                health.operator
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Checks a node URL: `https://`, or `http://` to a loopback address.
 pub fn check_node_url(url: &str) -> Result<url::Url, NodeError> {
     let parsed = url::Url::parse(url).map_err(|e| NodeError::Url(format!("{url:?}: {e}")))?;

@@ -3,7 +3,7 @@
 use anchor_lang::solana_program::pubkey::Pubkey;
 use job_escrow::state::{Job, MarketConfig};
 use provider_registry::state::{Provider, RegistryConfig};
-use reward_emission::state::{EmissionConfig, Epoch, ProviderRewards};
+use reward_emission::state::{EmissionConfig, Epoch, ProviderRewards, UptimeShard};
 use staking::state::{StakeAccount, StakingConfig};
 
 /// The staking program's config.
@@ -97,6 +97,15 @@ pub fn reward_mint_authority() -> Pubkey {
 pub fn reward_epoch(epoch: u64) -> Pubkey {
     Pubkey::find_program_address(
         &[Epoch::SEED, &epoch.to_le_bytes()],
+        &crate::program_ids::reward_emission(),
+    )
+    .0
+}
+
+/// Uptime shard `index` (below `reward_emission::constants::SHARDS`).
+pub fn uptime_shard(index: u8) -> Pubkey {
+    Pubkey::find_program_address(
+        &[UptimeShard::SEED, &[index]],
         &crate::program_ids::reward_emission(),
     )
     .0

@@ -161,10 +161,6 @@ pub enum EscrowError {
     MatchWindowClosed,
     #[msg("A matcher's assignment can be declined only within 60 seconds of it (and before the start timeout)")]
     DeclineWindowClosed,
-    #[msg(
-        "The matcher may assign only a provider that sent a heartbeat within the last 60 seconds"
-    )]
-    ProviderNotFresh,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

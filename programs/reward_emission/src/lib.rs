@@ -1,7 +1,8 @@
 //! gpu-market reward emission: providers earn network tokens for keeping staked, healthy
-//! GPUs online. Each epoch's emission is fixed when the epoch opens, follows a decay
-//! schedule, is split pro rata over the uptime weight recorded in that epoch, and never
-//! passes a hard cap on the total supply.
+//! GPUs online. Each node records its uptime in its own account; after an epoch ends its
+//! weight is folded into sharded accumulators and the epoch is finalized, which fixes its
+//! emission. Emissions follow a decay schedule, are split pro rata over the folded uptime
+//! weight, and never pass a hard cap on the total supply.
 #![allow(unexpected_cfgs)]
 
 use anchor_lang::prelude::*;
@@ -46,6 +47,14 @@ pub mod reward_emission {
 
     pub fn record_uptime(ctx: Context<RecordUptime>, args: RecordUptimeArgs) -> Result<()> {
         RecordUptime::handler(ctx, args)
+    }
+
+    pub fn fold_uptime(ctx: Context<FoldUptime>, args: FoldUptimeArgs) -> Result<()> {
+        FoldUptime::handler(ctx, args)
+    }
+
+    pub fn finalize_epoch(ctx: Context<FinalizeEpoch>, args: FinalizeEpochArgs) -> Result<()> {
+        FinalizeEpoch::handler(ctx, args)
     }
 
     pub fn claim_rewards(ctx: Context<ClaimRewards>) -> Result<()> {

@@ -10,7 +10,11 @@ fn claim_mints_the_settled_share() {
     m.record_uptime(&p).unwrap();
     // The epoch is not over: nothing is settled yet.
     assert_error(m.claim(&p), EmissionError::NothingToClaim);
+    // Over, folded, but not finalized while its fold window is open: still nothing.
     m.go_to_epoch(1);
+    m.crank();
+    assert_error(m.claim(&p), EmissionError::NothingToClaim);
+    m.close_epoch(0);
     let out = m.claim(&p).unwrap();
     let claimed = &out.events::<RewardsClaimed>()[0];
     assert_eq!(claimed.amount, FIRST_EPOCH_EMISSION);
@@ -26,7 +30,7 @@ fn a_mint_that_is_not_the_reward_mint_is_refused() {
     let mut m = Market::with_rewards(HARD_CAP);
     let p = m.provider(1);
     m.record_uptime(&p).unwrap();
-    m.go_to_epoch(1);
+    m.close_epoch(0);
     let other = token::create_mint(
         &mut m.chain,
         &pda::reward_mint_authority(),
@@ -43,7 +47,7 @@ fn a_mint_that_is_not_the_reward_mint_is_refused() {
         &other,
         &destination,
         &token::TOKEN_PROGRAM,
-        Some(0),
+        &[0],
     );
     assert_error(m.send(ix, &p.keypair), EmissionError::WrongRewardMint);
 }
@@ -53,7 +57,7 @@ fn rewards_go_only_to_the_providers_authority() {
     let mut m = Market::with_rewards(HARD_CAP);
     let p = m.provider(1);
     m.record_uptime(&p).unwrap();
-    m.go_to_epoch(1);
+    m.close_epoch(0);
     let thief = m.wallet(0);
     let loot = m.reward_account(&thief.pubkey());
     let mint = m.emission_config().reward_mint;
@@ -63,7 +67,7 @@ fn rewards_go_only_to_the_providers_authority() {
         &mint,
         &loot,
         &token::TOKEN_PROGRAM,
-        Some(0),
+        &[0],
     );
     assert_error(m.send(ix, &p.keypair), EmissionError::WrongDestination);
     let ix = ix::claim_rewards(
@@ -72,7 +76,7 @@ fn rewards_go_only_to_the_providers_authority() {
         &mint,
         &loot,
         &token::TOKEN_PROGRAM,
-        Some(0),
+        &[0],
     );
     assert_error(m.send(ix, &thief.keypair), EmissionError::NotProviderKey);
 }
@@ -117,7 +121,7 @@ fn another_providers_record_is_refused() {
     let (p, other) = (m.provider(1), m.provider(1));
     m.record_uptime(&p).unwrap();
     m.record_uptime(&other).unwrap();
-    m.go_to_epoch(1);
+    m.close_epoch(0);
     let mint = m.emission_config().reward_mint;
     let destination = m.reward_account(&p.pubkey());
     let claim = ix::claim_rewards(
@@ -126,7 +130,7 @@ fn another_providers_record_is_refused() {
         &mint,
         &destination,
         &token::TOKEN_PROGRAM,
-        Some(0),
+        &[0],
     );
     let own = pda::provider_rewards(&pda::provider(&p.pubkey()));
     let theirs = pda::provider_rewards(&pda::provider(&other.pubkey()));
@@ -150,7 +154,7 @@ fn events_come_from_the_programs_own_signed_calls() {
     let mut m = Market::with_rewards(HARD_CAP);
     let p = m.provider(1);
     m.record_uptime(&p).unwrap();
-    m.go_to_epoch(1);
+    m.close_epoch(0);
     let out = m.claim(&p).unwrap();
     assert_eq!(
         out.events::<RewardsClaimed>()[0].amount,

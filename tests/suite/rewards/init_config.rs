@@ -7,6 +7,7 @@ fn args(hard_cap: u64) -> InitConfigArgs {
     InitConfigArgs {
         genesis_time: 1_700_000_000,
         epoch_length: EPOCH_LENGTH,
+        record_interval: HEARTBEAT_INTERVAL,
         first_epoch_emission: FIRST_EPOCH_EMISSION,
         decay_bps: DECAY_BPS,
         decay_period_epochs: DECAY_PERIOD_EPOCHS,
@@ -70,6 +71,12 @@ fn a_bad_schedule_is_refused() {
     bad.epoch_length = 0;
     let ix = ix::init_config(&admin.pubkey(), &mint, &token::TOKEN_PROGRAM, bad);
     assert_error(chain.send(&[ix], &[&admin]), EmissionError::InvalidSchedule);
+    for interval in [0, EPOCH_LENGTH + 1] {
+        let mut bad = args(HARD_CAP);
+        bad.record_interval = interval;
+        let ix = ix::init_config(&admin.pubkey(), &mint, &token::TOKEN_PROGRAM, bad);
+        assert_error(chain.send(&[ix], &[&admin]), EmissionError::InvalidSchedule);
+    }
     let mut bad = args(HARD_CAP);
     bad.decay_bps = 10_001;
     let ix = ix::init_config(&admin.pubkey(), &mint, &token::TOKEN_PROGRAM, bad);
@@ -81,6 +88,7 @@ fn the_cap_can_only_come_down_to_what_is_allocated() {
     let mut m = Market::with_rewards(HARD_CAP);
     let p = m.provider(1);
     m.record_uptime(&p).unwrap();
+    m.close_epoch(0);
     let admin = m.admin.insecure_clone();
     let set_cap = |cap: u64| {
         ix::update_config(

@@ -1,3 +1,4 @@
 mod claim_rewards;
+mod fold_uptime;
 mod init_config;
 mod record_uptime;

@@ -70,9 +70,11 @@ fn cpi_events_count_only_from_a_market_program_with_the_event_tag() {
 fn events_of_another_type_or_garbled_are_skipped() {
     let mut short = claimed(3).data();
     short.truncate(20);
-    let other = reward_emission::events::EpochOpened {
+    let other = reward_emission::events::EpochFinalized {
         epoch: 1,
         emission: 2,
+        total_weight: 4,
+        providers: 1,
         total_allocated_after: 3,
     }
     .data();

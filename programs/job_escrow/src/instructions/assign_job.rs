@@ -3,14 +3,12 @@
 //! be the market's matcher (removing or replacing it revokes it on existing jobs), within
 //! the job's match window only: afterwards any eligible provider may take the job itself, so
 //! the matcher can neither hold a job back nor act on it later. The same eligibility
-//! predicate as `accept_job` decides, and a provider that declined the job cannot be assigned
-//! it again, nor a provider whose last heartbeat is more than a minute old. The provider
-//! may decline the assignment within a minute (`decline_job`). The admin can remove the
+//! predicate as `accept_job` decides (a heartbeat within the registry's interval and grace
+//! included), and a provider that declined the job cannot be assigned it again. The
+//! provider may decline the assignment within a minute (`decline_job`). The admin can remove the
 //! matcher at once (`remove_matcher`).
 
 use crate::{
-    constants::DECLINE_WINDOW,
-    error::EscrowError,
     events::JobAssigned,
     instructions::{take_job, ProviderCpi},
     state::{Job, MarketConfig},
@@ -45,13 +43,11 @@ impl AssignJob<'_> {
             &accounts.node.provider.key(),
             now,
         )?;
+        // The matcher can put a provider on a job without asking: one live for the registry
+        // (a heartbeat within its interval and grace, checked with the rest of its
+        // eligibility), whose endpoint the matcher has just found answering off chain, so
+        // that a node that has just gone down is not slashed for a missed start.
         let provider = accounts.node.listed_provider()?;
-        // The matcher can put a provider on a job without asking: only one seen alive very
-        // recently, so that a node that has just gone down is not slashed for a missed start.
-        require!(
-            now.saturating_sub(provider.last_heartbeat) <= DECLINE_WINDOW,
-            EscrowError::ProviderNotFresh
-        );
         let event: JobAssigned = take_job(
             &mut accounts.job,
             &accounts.node,

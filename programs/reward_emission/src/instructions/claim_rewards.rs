@@ -1,11 +1,11 @@
 //! Mints a provider's unclaimed rewards to a token account of its authority, first settling
-//! its last epoch if that epoch is over. The provider's authority or operator. Never mints
-//! past the hard cap.
+//! the finalized epochs passed in. The provider's authority or operator. Never mints past
+//! the hard cap.
 
 use crate::{
     error::EmissionError,
     events::RewardsClaimed,
-    instructions::{load, store},
+    instructions::{load, settle_passed, store},
     state::{EmissionConfig, Epoch, ProviderRewards},
 };
 use anchor_lang::prelude::*;
@@ -34,12 +34,18 @@ pub struct ClaimRewards<'info> {
     /// by `load`).
     #[account(mut)]
     pub rewards: UncheckedAccount<'info>,
-    /// The epoch the provider last recorded in, when it is over and not yet settled.
+    /// A finalized epoch the record holds weight in, to settle.
     #[account(
-        seeds = [Epoch::SEED, &previous_epoch.epoch.to_le_bytes()],
-        bump = previous_epoch.bump,
+        seeds = [Epoch::SEED, &earlier_epoch.epoch.to_le_bytes()],
+        bump = earlier_epoch.bump,
     )]
-    pub previous_epoch: Option<Box<Account<'info, Epoch>>>,
+    pub earlier_epoch: Option<Box<Account<'info, Epoch>>>,
+    /// Another finalized epoch the record holds weight in, to settle.
+    #[account(
+        seeds = [Epoch::SEED, &latest_epoch.epoch.to_le_bytes()],
+        bump = latest_epoch.bump,
+    )]
+    pub latest_epoch: Option<Box<Account<'info, Epoch>>>,
     #[account(mut, mint::token_program = token_program)]
     pub reward_mint: Box<InterfaceAccount<'info, Mint>>,
     /// CHECK: the mint authority PDA; signs the mint.
@@ -76,13 +82,11 @@ impl ClaimRewards<'_> {
             &crate::ID,
         )?;
         let mut rewards = load::<ProviderRewards>(&rewards_info)?;
-        if rewards.needs_settling(accounts.config.epoch_at(now)?) {
-            let previous = accounts
-                .previous_epoch
-                .as_ref()
-                .ok_or(error!(EmissionError::MissingEpoch))?;
-            rewards.settle(previous)?;
-        }
+        settle_passed(
+            &mut rewards,
+            [&accounts.earlier_epoch, &accounts.latest_epoch],
+            accounts.config.epoch_at(now)?,
+        )?;
         let amount = rewards.unclaimed;
         require!(amount > 0, EmissionError::NothingToClaim);
         let config = &mut accounts.config;

@@ -10,6 +10,8 @@ use anchor_spl::token_interface::{Mint, TokenInterface};
 pub struct InitConfigArgs {
     pub genesis_time: i64,
     pub epoch_length: i64,
+    /// The shortest time between two uptime records of one provider (at most an epoch).
+    pub record_interval: i64,
     pub first_epoch_emission: u64,
     pub decay_bps: u16,
     pub decay_period_epochs: u64,
@@ -58,6 +60,7 @@ impl InitConfig<'_> {
             mint_authority_bump: ctx.bumps.mint_authority,
             genesis_time: args.genesis_time,
             epoch_length: args.epoch_length,
+            record_interval: args.record_interval,
             first_epoch_emission: args.first_epoch_emission,
             decay_bps: args.decay_bps,
             decay_period_epochs: args.decay_period_epochs,
@@ -76,6 +79,7 @@ impl InitConfig<'_> {
                 reward_mint: config.reward_mint,
                 genesis_time: config.genesis_time,
                 epoch_length: config.epoch_length,
+                record_interval: config.record_interval,
                 first_epoch_emission: config.first_epoch_emission,
                 decay_bps: config.decay_bps,
                 decay_period_epochs: config.decay_period_epochs,

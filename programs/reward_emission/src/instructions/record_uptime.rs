@@ -1,17 +1,18 @@
-//! Records one heartbeat interval of uptime for a provider in the current epoch, opening
-//! the epoch (and fixing its emission) if this is its first record. Signed by the
-//! provider's operator key, at most once per heartbeat interval, only for an Active
-//! provider whose stake meets the registry minimum. Only what an auditor verified carries
-//! weight: an attested node (by an auditor still configured) weighs its GPU count times its
-//! benchmark score, capped at the registry's ceiling; an unattested node weighs 1, as one
-//! GPU, whatever GPU count or score it declares. The provider's previous, finished epoch is
-//! settled into its unclaimed rewards on the way (O(1): that epoch's account is passed in).
+//! Records one interval of uptime for a provider in the current epoch, in the provider's
+//! own reward record only: no account another node writes is locked. Signed by the
+//! provider's operator key, at most once per `record_interval`, only for an Active provider
+//! whose stake meets the registry minimum. Only what an auditor verified carries weight: an
+//! attested node (by an auditor still configured) weighs its GPU count times its benchmark
+//! score, capped at the registry's ceiling; an unattested node weighs 1, as one GPU,
+//! whatever GPU count or score it declares. Finished epochs whose finalized accounts are
+//! passed in are settled on the way (O(1)); the record must have room for the new epoch, so
+//! an older finished epoch still held must be settled first.
 
 use crate::{
     error::EmissionError,
-    events::{EpochOpened, UptimeRecorded},
-    instructions::{is_unallocated, load, store},
-    state::{EmissionConfig, Epoch, ProviderRewards},
+    events::UptimeRecorded,
+    instructions::{is_unallocated, load, settle_passed, store},
+    state::{EmissionConfig, Epoch, EpochWeight, ProviderRewards},
 };
 use anchor_lang::prelude::*;
 use provider_registry::state::{Provider, ProviderStatus, RegistryConfig};
@@ -22,8 +23,7 @@ use staking::{
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct RecordUptimeArgs {
-    /// The current epoch (what `EmissionConfig::epoch_at(now)` gives); it names the epoch
-    /// account.
+    /// The current epoch (what `EmissionConfig::epoch_at(now)` gives).
     pub epoch: u64,
 }
 
@@ -32,7 +32,7 @@ pub struct RecordUptimeArgs {
 pub struct RecordUptime<'info> {
     #[account(mut)]
     pub operator: Signer<'info>,
-    #[account(mut, seeds = [EmissionConfig::SEED], bump = config.bump)]
+    #[account(seeds = [EmissionConfig::SEED], bump = config.bump)]
     pub config: Box<Account<'info, EmissionConfig>>,
     #[account(
         seeds = [RegistryConfig::SEED],
@@ -57,16 +57,18 @@ pub struct RecordUptime<'info> {
     /// by `pda_bump`, owner and type by `load`).
     #[account(mut)]
     pub rewards: UncheckedAccount<'info>,
-    /// CHECK: the current epoch, opened by its first record (address checked by `pda_bump`,
-    /// owner and type by `load`).
-    #[account(mut)]
-    pub epoch: UncheckedAccount<'info>,
-    /// The finished epoch the provider last recorded in, when there is one to settle.
+    /// A finalized epoch the record holds weight in, to settle.
     #[account(
-        seeds = [Epoch::SEED, &previous_epoch.epoch.to_le_bytes()],
-        bump = previous_epoch.bump,
+        seeds = [Epoch::SEED, &earlier_epoch.epoch.to_le_bytes()],
+        bump = earlier_epoch.bump,
     )]
-    pub previous_epoch: Option<Box<Account<'info, Epoch>>>,
+    pub earlier_epoch: Option<Box<Account<'info, Epoch>>>,
+    /// Another finalized epoch the record holds weight in, to settle.
+    #[account(
+        seeds = [Epoch::SEED, &latest_epoch.epoch.to_le_bytes()],
+        bump = latest_epoch.bump,
+    )]
+    pub latest_epoch: Option<Box<Account<'info, Epoch>>>,
     pub system_program: Program<'info, System>,
 }
 
@@ -137,8 +139,12 @@ impl RecordUptime<'_> {
             )?;
             ProviderRewards {
                 provider: provider_key,
-                current_epoch: args.epoch,
-                current_weight: 0,
+                earlier: EpochWeight::default(),
+                latest: EpochWeight {
+                    epoch: args.epoch,
+                    weight: 0,
+                    folded: false,
+                },
                 unclaimed: 0,
                 total_claimed: 0,
                 last_recorded_at: 0,
@@ -147,7 +153,7 @@ impl RecordUptime<'_> {
         } else {
             load::<ProviderRewards>(&rewards_info)?
         };
-        let interval = accounts.registry_config.heartbeat_interval;
+        let interval = accounts.config.record_interval;
         let next_allowed = rewards
             .last_recorded_at
             .checked_add(interval)
@@ -157,69 +163,22 @@ impl RecordUptime<'_> {
             EmissionError::RecordedTooSoon
         );
 
-        // Settle the finished epoch the provider last recorded in.
-        let mut settled = 0;
-        if rewards.needs_settling(args.epoch) {
-            let previous = accounts
-                .previous_epoch
-                .as_ref()
-                .ok_or(error!(EmissionError::MissingEpoch))?;
-            settled = rewards.settle(previous)?;
-        }
-        if rewards.current_epoch != args.epoch {
-            rewards.current_epoch = args.epoch;
-            rewards.current_weight = 0;
-        }
-
-        // The current epoch, opened by its first record.
-        let epoch_info = accounts.epoch.to_account_info();
-        let epoch_seed = args.epoch.to_le_bytes();
-        let epoch_bump = pda_bump(
-            "epoch",
-            &epoch_info,
-            &[Epoch::SEED, &epoch_seed],
-            &crate::ID,
+        // Settle the finished epochs passed in, then make room for this one.
+        let settled = settle_passed(
+            &mut rewards,
+            [&accounts.earlier_epoch, &accounts.latest_epoch],
+            args.epoch,
         )?;
-        let mut epoch = if is_unallocated(&epoch_info) {
-            let emission = accounts.config.open_epoch(args.epoch)?;
-            create_pda_account(
-                &payer,
-                &epoch_info,
-                &system,
-                Epoch::SPACE,
-                &crate::ID,
-                &[Epoch::SEED, &epoch_seed, &[epoch_bump]],
-            )?;
-            staking::emit_event!(
-                authority = &accounts.event_authority,
-                EpochOpened {
-                    epoch: args.epoch,
-                    emission,
-                    total_allocated_after: accounts.config.total_allocated,
-                }
-            );
-            Epoch {
-                epoch: args.epoch,
-                emission,
-                total_weight: 0,
-                bump: epoch_bump,
-            }
-        } else {
-            load::<Epoch>(&epoch_info)?
-        };
-
-        epoch.total_weight = epoch
-            .total_weight
-            .checked_add(u128::from(weight))
-            .ok_or(error!(EmissionError::MathOverflow))?;
-        rewards.current_weight = rewards
-            .current_weight
+        rewards.roll(args.epoch)?;
+        // A folded slot never takes more weight: folds happen only after its epoch ended.
+        require!(!rewards.latest.folded, EmissionError::WrongEpoch);
+        rewards.latest.weight = rewards
+            .latest
+            .weight
             .checked_add(weight)
             .ok_or(error!(EmissionError::MathOverflow))?;
         rewards.last_recorded_at = now;
-        store(&epoch_info, &epoch)?;
         store(&rewards_info, &rewards)?;
-        accounts.config.invariant()?;
 
         staking::emit_event!(
             authority = &accounts.event_authority,
@@ -227,9 +186,9 @@ impl RecordUptime<'_> {
                 provider: provider_key,
                 epoch: args.epoch,
                 weight,
-                provider_epoch_weight: rewards.current_weight,
-                epoch_total_weight: epoch.total_weight,
-                settled,
+                provider_epoch_weight: rewards.latest.weight,
+                settled: settled.paid,
+                forfeited: settled.forfeited,
                 unclaimed_after: rewards.unclaimed,
             }
         );

@@ -1,8 +1,8 @@
 use anchor_lang::prelude::*;
 
-/// One epoch: its emission, fixed when the account opens, and the uptime weight recorded in
-/// it. Once the epoch is over its total weight is final, and each provider's share is
-/// `weight * emission / total_weight`, rounded down.
+/// A finalized epoch: its emission and the uptime weight folded into it. It exists only
+/// once the epoch's fold window has closed, so its total is final, and each provider whose
+/// weight was folded earns `weight * emission / total_weight`, rounded down.
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Epoch {

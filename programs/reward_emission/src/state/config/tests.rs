@@ -8,6 +8,7 @@ fn config(first: u64, decay_bps: u16, period: u64, cap: u64) -> EmissionConfig {
         mint_authority_bump: 255,
         genesis_time: 1_000,
         epoch_length: 100,
+        record_interval: 10,
         first_epoch_emission: first,
         decay_bps,
         decay_period_epochs: period,
@@ -59,4 +60,20 @@ proptest! {
             epoch += 1;
         }
     }
+}
+
+#[test]
+fn an_epochs_fold_window_is_the_first_quarter_of_the_next() {
+    let c = config(1_000, 0, 1, 10_000);
+    assert_eq!(c.epoch_end(0).unwrap(), 1_100);
+    assert_eq!(c.epoch_end(4).unwrap(), 1_500);
+    assert_eq!(c.fold_window(), 25);
+    assert_eq!(c.fold_closes(4).unwrap(), 1_525);
+    assert!(c.epoch_end(u64::MAX).is_err());
+    // A record interval longer than an epoch is refused.
+    let mut c = c;
+    c.record_interval = 101;
+    assert!(c.invariant().is_err());
+    c.record_interval = 0;
+    assert!(c.invariant().is_err());
 }
