@@ -4,7 +4,8 @@
 //! of each operator's transactions: how many a node sends a day, by instruction, what they
 //! cost in fees, and which writable accounts each periodic instruction locks, with those
 //! that other nodes lock too (a shared writable account serialises every node that writes
-//! it within a block). The per-node counts are then scaled to 10,000 and 200,000 nodes.
+//! it within a block). The market's reward crank runs beside them, as `market serve` runs
+//! it. The per-node counts are then scaled to 10,000 and 200,000 nodes.
 //!
 //! `cargo bench -p gpu-market-tests --bench liveness 2>&1 >/dev/null` (the results go to
 //! stderr; stdout carries the natively run programs' logs); `LIVENESS_TICK` (chain seconds
@@ -115,32 +116,34 @@ fn node(
     }
 }
 
-/// Each periodic instruction of a node, with the writable accounts it locks.
-fn periodic(operator: &Pubkey, job: &Pubkey, epoch: u64) -> Vec<(&'static str, Instruction)> {
+/// Each periodic transaction of a node, as the agent sends it, with the writable accounts
+/// it locks.
+fn periodic(operator: &Pubkey, job: &Pubkey, epoch: u64) -> Vec<(&'static str, Vec<Instruction>)> {
+    let heartbeat = registry::heartbeat(operator, operator);
     vec![
+        ("registry heartbeat", vec![heartbeat.clone()]),
         (
-            "registry heartbeat",
-            registry::heartbeat(operator, operator),
+            "uptime record + heartbeat",
+            vec![
+                heartbeat.clone(),
+                rewards::record_uptime(
+                    operator,
+                    operator,
+                    epoch,
+                    &[epoch.saturating_sub(2), epoch.saturating_sub(1)],
+                ),
+            ],
         ),
         (
-            "uptime record",
-            rewards::record_uptime(
-                operator,
-                operator,
-                epoch,
-                &[epoch.saturating_sub(2), epoch.saturating_sub(1)],
-            ),
-        ),
-        (
-            "job heartbeat",
-            escrow::heartbeat_job(operator, operator, job),
+            "job heartbeat + heartbeat",
+            vec![escrow::heartbeat_job(operator, operator, job), heartbeat],
         ),
     ]
 }
 
-fn writable(ix: &Instruction) -> BTreeSet<Pubkey> {
-    ix.accounts
-        .iter()
+fn writable(ixs: &[Instruction]) -> BTreeSet<Pubkey> {
+    ixs.iter()
+        .flat_map(|ix| &ix.accounts)
         .filter(|a| a.is_writable)
         .map(|a| a.pubkey)
         .collect()
@@ -154,7 +157,9 @@ fn main() {
     chain
         .transfer_lamports(&admin.pubkey(), 100_000_000_000)
         .expect("fund admin");
-    let genesis = gpu_market_client::units::format_date(chain.now().expect("clock"));
+    // Reward epoch 0 began half a day ago: the simulated day sees epoch 0 end, its fold
+    // window open and close, and the epoch finalized and settled.
+    let genesis = gpu_market_client::units::format_date(chain.now().expect("clock") - 12 * 3_600);
     let deploy = Deploy::parse_from(["admin-init", "--genesis-time", &genesis]).args;
     let deployment = deploy.deploy(&mut chain, &admin).expect("admin init");
     let stake_mint = deployment.stake_mint;
@@ -228,11 +233,25 @@ fn main() {
         })
         .map(|past| past.signature)
         .collect();
+    // The market's reward crank (`market serve` runs it every minute), from its own key.
+    let keeper = Keypair::new();
+    chain
+        .transfer_lamports(&keeper.pubkey(), 10_000_000_000)
+        .expect("fund keeper");
+    let mut crank_txs = 0usize;
+    let mut next_crank = start;
     let started = std::time::Instant::now();
     let end = start + hours * 3_600;
     while chain.now().expect("clock") < end {
         for node in [&mut busy, &mut idle] {
             node.agent.tick(&mut chain).expect("tick");
+        }
+        let now = chain.now().expect("clock");
+        if now >= next_crank {
+            let report = rewards::crank(&mut chain, &keeper, usize::MAX).expect("crank");
+            assert!(report.refused.is_empty(), "{:?}", report.refused);
+            crank_txs += report.finalized.len() + report.folded.len();
+            next_crank = now + 60;
         }
         chain.advance(tick).expect("clock");
     }
@@ -243,6 +262,7 @@ fn main() {
     let days = hours as f64 / 24.0;
 
     let mut per_day = BTreeMap::new();
+    let mut job_heartbeats = 0.0;
     for node in [&busy, &idle] {
         let me = node.operator.pubkey();
         let history = chain.signatures(&me, usize::MAX).expect("history");
@@ -273,12 +293,31 @@ fn main() {
             fees as f64 / LAMPORTS_PER_SOL / days,
         );
         per_day.insert(node.name, total as f64 / days);
+        if node.name == "busy" {
+            job_heartbeats = kinds
+                .iter()
+                .filter(|(k, _)| k.starts_with("job heartbeat"))
+                .map(|(_, n)| *n as f64)
+                .sum::<f64>()
+                / days;
+        }
     }
+    // The crank folds up to MAX_FOLD_BATCH records a transaction, one shard at a time, and
+    // finalizes once an epoch: per node and day, at most one record in a fold.
+    let epochs_per_day = 86_400.0 / deploy.epoch_length.seconds as f64;
+    eprintln!(
+        "reward crank: {crank_txs} transactions for these 2 nodes in {hours}h; at scale one fold per {} records and one finalization per epoch",
+        reward_emission::constants::MAX_FOLD_BATCH
+    );
     for nodes in [10_000u64, 200_000] {
+        let batches = (nodes as f64 / reward_emission::constants::MAX_FOLD_BATCH as f64).ceil()
+            + f64::from(reward_emission::constants::SHARDS);
+        let crank = (batches + 1.0) * epochs_per_day / 86_400.0;
         eprintln!(
-            "{nodes} nodes: {:.0} tx/s of liveness and uptime if all idle, {:.0} tx/s if all busy",
+            "{nodes} nodes: {:.1} tx/s of liveness and uptime if all idle, {:.1} tx/s if all busy ({:.1} of them job heartbeats), plus the crank's {crank:.2} tx/s",
             per_day["idle"] * nodes as f64 / 86_400.0,
             per_day["busy"] * nodes as f64 / 86_400.0,
+            job_heartbeats * nodes as f64 / 86_400.0,
         );
     }
 
@@ -307,27 +346,33 @@ fn main() {
     }
 }
 
-/// What kind of transaction `tx` was, by the gpu-market events it emitted.
+/// What kind of transaction `tx` was, by the gpu-market events it emitted: its first
+/// event other than a registry heartbeat, with "+ heartbeat" when one rode along.
 fn event_kind(tx: &gpu_market_client::TxOutcome) -> String {
     use job_escrow::events as e;
     use provider_registry::events as r;
     use reward_emission::events as u;
-    let kinds: [(&str, usize); 7] = [
-        (
-            "registry heartbeat",
-            tx.events::<r::HeartbeatRecorded>().len(),
-        ),
+    let kinds: [(&str, usize); 9] = [
         ("uptime record", tx.events::<u::UptimeRecorded>().len()),
         ("job heartbeat", tx.events::<e::JobHeartbeat>().len()),
         ("withdrawal", tx.events::<e::EarningsWithdrawn>().len()),
         ("accept", tx.events::<e::JobAssigned>().len()),
         ("start", tx.events::<e::JobStarted>().len()),
         ("settlement", tx.events::<e::JobSettled>().len()),
+        ("uptime fold", tx.events::<u::UptimeFolded>().len()),
+        ("epoch finalization", tx.events::<u::EpochFinalized>().len()),
+        (
+            "registry heartbeat",
+            tx.events::<r::HeartbeatRecorded>().len(),
+        ),
     ];
-    kinds
-        .iter()
-        .find(|(_, n)| *n > 0)
-        .map_or_else(|| "other".to_string(), |(k, _)| (*k).to_string())
+    let with_heartbeat = !tx.events::<r::HeartbeatRecorded>().is_empty();
+    match kinds.iter().find(|(_, n)| *n > 0) {
+        Some(("registry heartbeat", _)) => "registry heartbeat".to_string(),
+        Some((kind, _)) if with_heartbeat => format!("{kind} + heartbeat"),
+        Some((kind, _)) => (*kind).to_string(),
+        None => "other".to_string(),
+    }
 }
 
 /// A shared account's name.
@@ -338,6 +383,9 @@ fn name_account(key: &Pubkey) -> String {
     }
     if (0..1_000).any(|e| pda::reward_epoch(e) == *key) {
         return "the epoch account".into();
+    }
+    if (0..rewards::SHARDS).any(|s| pda::uptime_shard(s) == *key) {
+        return "an uptime shard".into();
     }
     key.to_string()
 }

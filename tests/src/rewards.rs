@@ -111,7 +111,7 @@ impl Market {
     /// One pass of the reward crank, paid by the chain's payer.
     pub fn crank(&mut self) -> rewards::CrankReport {
         let payer = self.chain.payer().insecure_clone();
-        let report = rewards::crank(&mut self.chain, &payer).expect("crank");
+        let report = rewards::crank(&mut self.chain, &payer, usize::MAX).expect("crank");
         assert!(report.refused.is_empty(), "{:?}", report.refused);
         report
     }

@@ -858,4 +858,18 @@ fn the_health_check_names_the_nodes_operator() {
         node_api::probe("http://node.example:8443", &provider.pubkey(), timeout),
         Err(NodeError::Url(_))
     ));
+    // Nothing but scheme, host, port and path from the provider reaches the request.
+    for crafted in [
+        format!("{url}/admin?x="),
+        format!("{url}#frag"),
+        url.replace("http://", "http://user:pw@"),
+    ] {
+        assert!(
+            matches!(
+                node_api::probe(&crafted, &provider.pubkey(), timeout),
+                Err(NodeError::Url(_))
+            ),
+            "{crafted}"
+        );
+    }
 }

@@ -463,7 +463,17 @@ impl Agent {
         let heartbeat_due = !self.refreshed.get() && now.saturating_sub(last) >= interval.max(1);
         let heartbeat = registry::heartbeat(&self.operator.pubkey(), &self.authority);
         let mut sent_heartbeat = false;
-        if let Some((epoch, record)) = self.uptime_record(chain, snapshot, events)? {
+        // A failed read of the reward accounts costs the record, never the heartbeat.
+        let due = self
+            .uptime_record(chain, snapshot, events)
+            .unwrap_or_else(|err| {
+                events.push(AgentEvent::Rejected {
+                    what: "uptime record".into(),
+                    error: err.to_string(),
+                });
+                None
+            });
+        if let Some((epoch, record)) = due {
             if self.send(chain, "uptime record", &[heartbeat.clone(), record], events) {
                 events.push(AgentEvent::Heartbeat);
                 events.push(AgentEvent::UptimeRecorded { epoch });

@@ -863,7 +863,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 tell(&progress, &mut story, line);
             }
         }
-        let crank = rewards::crank(&mut chain, &keeper)?;
+        let crank = rewards::crank(&mut chain, &keeper, usize::MAX)?;
         for epoch in &crank.finalized {
             let line = format!("keeper finalized reward epoch {epoch}");
             tell(&progress, &mut story, line);
@@ -949,7 +949,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     // uptime record settles it, then every node claims.
     let emission: EmissionConfig = chain.fetch(&pda::emission_config())?;
     chain.wait_until(emission.fold_closes(0).map_err(demo_err)?)?;
-    let crank = rewards::crank(&mut chain, &keeper)?;
+    let crank = rewards::crank(&mut chain, &keeper, usize::MAX)?;
     for epoch in &crank.finalized {
         let line = format!("keeper finalized reward epoch {epoch}");
         tell(&progress, &mut story, line);

@@ -141,7 +141,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: RewardsCommand) -> Result<(), Cl
             ));
         }
         let payer = ctx.signer()?.insecure_clone();
-        let report = rewards::crank(&mut ctx.chain, &payer)?;
+        let report = rewards::crank(&mut ctx.chain, &payer, usize::MAX)?;
         return ctx.print(&CrankView {
             finalized_epochs: report.finalized,
             folds: report.folded,

@@ -879,8 +879,10 @@ impl Service<'_> {
         }
     }
 
-    /// The reward crank, once a minute: it reads two accounts (and the ended epoch's reward
-    /// records while that epoch's fold window is open).
+    /// The reward crank, once a minute, at most [`UPKEEP_BATCH`] transactions a pass (at
+    /// every upkeep while more is due), so that matching never waits long on it: it reads
+    /// the emission config and the shards, and the ended epoch's reward records while that
+    /// epoch's fold window is open.
     fn rewards_crank(&mut self) {
         if Instant::now() < self.next_crank {
             return;
@@ -888,10 +890,14 @@ impl Service<'_> {
         self.next_crank = Instant::now() + CRANK_EVERY;
         let report = self
             .signer()
-            .and_then(|me| rewards::crank(&mut self.ctx.chain, &me));
+            .and_then(|me| rewards::crank(&mut self.ctx.chain, &me, UPKEEP_BATCH));
         let event = match report {
             Ok(report) if report.is_empty() => return,
             Ok(report) => {
+                if report.sent() >= UPKEEP_BATCH {
+                    // More is due: go on at the next upkeep rather than in a minute.
+                    self.next_crank = Instant::now();
+                }
                 let sent = report.finalized.len().saturating_add(report.folded.len());
                 self.upkept = self.upkept.saturating_add(sent as u64);
                 Event::RewardsCrank {

@@ -120,6 +120,10 @@ impl fmt::Display for Action {
     }
 }
 
+/// Seconds of heartbeat age a matcher keeps in hand below the registry's liveness window
+/// (the chain's limit for an assignment), for the time an assignment takes to land.
+pub const FRESHNESS_MARGIN: i64 = 15;
+
 /// The transactions that carry out `matches`: for each instant match an assignment by the
 /// market's matcher while its window on the job is open, else an accept by the provider; a
 /// bid for each auction match that would beat the best bid so far.
@@ -134,8 +138,14 @@ pub fn plan_matches(snapshot: &MarketSnapshot, matches: &[Match]) -> Vec<Action>
                 JobMode::Instant if snapshot.now < job.match_deadline => {
                     let matcher = job.terms.matcher;
                     let current = snapshot.escrow.matcher == matcher;
-                    let fresh = snapshot.now.saturating_sub(provider.last_heartbeat)
-                        <= job_escrow::constants::DECLINE_WINDOW;
+                    // Live for the registry with time in hand for the assignment to land;
+                    // whether the node is up is asked of the node before it is sent.
+                    let window = snapshot
+                        .registry
+                        .heartbeat_interval
+                        .saturating_add(snapshot.registry.liveness_grace)
+                        .saturating_sub(FRESHNESS_MARGIN);
+                    let fresh = snapshot.now.saturating_sub(provider.last_heartbeat) <= window;
                     (current && fresh && matcher_may_assign(job, &m.provider)).then_some(
                         Action::Assign {
                             job: m.job,

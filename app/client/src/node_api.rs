@@ -452,6 +452,17 @@ const MAX_HEALTH_BYTES: u64 = 1_024;
 /// a matcher asks before assigning the node a job it would be slashed for not starting.
 pub fn probe(endpoint: &str, operator: &Pubkey, timeout: Duration) -> Result<(), NodeError> {
     let base = check_node_url(endpoint)?;
+    // The endpoint is the provider's to choose: nothing in it but a scheme, a host, a port
+    // and a path prefix takes part in the request.
+    if base.query().is_some()
+        || base.fragment().is_some()
+        || !base.username().is_empty()
+        || base.password().is_some()
+    {
+        return Err(NodeError::Url(format!(
+            "{endpoint} carries a query, a fragment or credentials; a node's endpoint is scheme://host:port[/path]"
+        )));
+    }
     let url = format!("{}/v1/health", base.as_str().trim_end_matches('/'));
     let unreachable = |reason: String| NodeError::Unreachable {
         url: url.clone(),

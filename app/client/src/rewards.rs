@@ -15,7 +15,7 @@ use reward_emission::{
 };
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use reward_emission::constants::SHARDS;
 pub use reward_emission::state::{
@@ -227,14 +227,27 @@ impl CrankReport {
     pub fn is_empty(&self) -> bool {
         self.finalized.is_empty() && self.folded.is_empty() && self.refused.is_empty()
     }
+
+    /// Transactions sent, landed or refused.
+    pub fn sent(&self) -> usize {
+        self.finalized
+            .len()
+            .saturating_add(self.folded.len())
+            .saturating_add(self.refused.len())
+    }
 }
 
 /// The reward crank, permissionless, signed and paid by `payer`: finalizes every epoch whose
 /// fold window has closed and that holds folded weight in a shard, then folds the weight
-/// every reward record holds in the epoch just ended while its fold window is open. Cheap
-/// when nothing is due (the emission config and the shards are read); a fold pass reads the
+/// every reward record holds in the epoch just ended while its fold window is open, sending
+/// at most `max_transactions` (a later pass goes on where this one stopped). Cheap when
+/// nothing is due (the emission config and the shards are read); a fold pass reads the
 /// records of the ended epoch by a filtered scan.
-pub fn crank(chain: &mut impl Chain, payer: &Keypair) -> Result<CrankReport, ClientError> {
+pub fn crank(
+    chain: &mut impl Chain,
+    payer: &Keypair,
+    max_transactions: usize,
+) -> Result<CrankReport, ClientError> {
     let mut report = CrankReport::default();
     if !chain.exists(&pda::emission_config())? {
         return Ok(report);
@@ -263,6 +276,9 @@ pub fn crank(chain: &mut impl Chain, payer: &Keypair) -> Result<CrankReport, Cli
     waiting.sort_unstable();
     waiting.dedup();
     for epoch in waiting {
+        if report.sent() >= max_transactions {
+            return Ok(report);
+        }
         if is_finalized(chain, epoch)? {
             continue;
         }
@@ -281,7 +297,8 @@ pub fn crank(chain: &mut impl Chain, payer: &Keypair) -> Result<CrankReport, Cli
     if now >= closes(ended) {
         return Ok(report);
     }
-    let mut by_shard: BTreeMap<u8, Vec<Pubkey>> = BTreeMap::new();
+    // A record matches both scans when its empty slot reads as the ended epoch (epoch 0).
+    let mut by_shard: BTreeMap<u8, BTreeSet<Pubkey>> = BTreeMap::new();
     for offset in [EARLIER_EPOCH_OFFSET, LATEST_EPOCH_OFFSET] {
         let filter = [Memcmp::new(offset, ended.to_le_bytes())];
         let records: Vec<(Pubkey, ProviderRewards)> =
@@ -291,12 +308,16 @@ pub fn crank(chain: &mut impl Chain, payer: &Keypair) -> Result<CrankReport, Cli
                 by_shard
                     .entry(shard_of(&record.provider))
                     .or_default()
-                    .push(address);
+                    .insert(address);
             }
         }
     }
     for (shard, records) in by_shard {
+        let records: Vec<Pubkey> = records.into_iter().collect();
         for batch in records.chunks(MAX_FOLD_BATCH) {
+            if report.sent() >= max_transactions {
+                return Ok(report);
+            }
             let ix = fold_uptime(&payer.pubkey(), ended, shard, batch);
             match chain.send(&[ix], &[payer]) {
                 Ok(_) => report.folded.push((ended, shard, batch.len())),

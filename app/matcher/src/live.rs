@@ -49,9 +49,7 @@ use std::collections::{BTreeSet, HashMap};
 /// the providers.
 pub const MAX_TRIES: usize = 3;
 
-/// Seconds of heartbeat age the index keeps in hand below the chain's limit for an
-/// assignment (`DECLINE_WINDOW`), for the time an assignment takes to land.
-pub const FRESHNESS_MARGIN: i64 = 15;
+pub use gpu_market_client::driver::FRESHNESS_MARGIN;
 
 /// How long after its job's window a match whose outcome is not known yet (sent near the
 /// window's end, or unconfirmed) keeps its reservation before the index gives it up.
@@ -321,12 +319,11 @@ impl LiveMarket {
     }
 
     /// The eligibility rules the index applies: the registry's, with a heartbeat younger
-    /// (by [`FRESHNESS_MARGIN`]) than the chain lets a matcher assign to.
+    /// (by [`FRESHNESS_MARGIN`]) than the chain lets a matcher assign to. Whether the node
+    /// is up is asked of the node itself before an assignment is sent.
     fn policy(&self) -> EligibilityPolicy<'_> {
         let mut policy = self.registry.policy();
-        policy.liveness_window = policy
-            .liveness_window
-            .min(job_escrow::constants::DECLINE_WINDOW.saturating_sub(FRESHNESS_MARGIN));
+        policy.liveness_window = policy.liveness_window.saturating_sub(FRESHNESS_MARGIN);
         policy
     }
 

@@ -453,6 +453,59 @@ fn a_decline_comes_before_the_start_and_within_a_minute() {
     assert_eq!(m.stake_account(&key).active, stake_before - SLASH.no_start);
 }
 
+/// The matcher may assign a node the registry still counts live but that has been silent
+/// for more than a minute: if it then misses the start without a sign of life, it may
+/// never have seen the assignment (a node that went down between heartbeats), so it is
+/// not slashed; its failure is recorded and the job goes back to the market. Seen alive
+/// after the assignment, the same miss is slashed.
+#[test]
+fn a_missed_start_of_a_node_unseen_since_the_assignment_is_not_slashed() {
+    let (mut m, matcher) = matched_market();
+    let provider = m.provider(2);
+    let key = provider.pubkey();
+    let cranker = m.wallet(0);
+    m.payment_account(&cranker.pubkey());
+    for seen_after in [false, true] {
+        let s = Scenario::new(&mut m, u64::from(seen_after) + 1, &[&provider], &[]);
+        m.stake_mint_account(&s.client.pubkey());
+        m.send(registry::heartbeat(&key, &key), &provider.keypair)
+            .unwrap();
+        // Silent for more than a minute, still within the registry's liveness window.
+        m.chain.advance(DECLINE_WINDOW + 1).unwrap();
+        m.create_job(&s.client, batch_job(s.job_id, 1)).unwrap();
+        assign(&mut m, &matcher, &key, &s.job).unwrap();
+        let locked = m.stake_account(&key).locked;
+        assert!(locked > 0);
+        if seen_after {
+            m.send(registry::heartbeat(&key, &key), &provider.keypair)
+                .unwrap();
+        }
+        let before = m.stake_account(&key);
+        let failed_before = m.provider_account(&key).reputation.jobs_failed;
+        m.chain.advance(START_TIMEOUT + 1).unwrap();
+        let keys = s.keys(&m, &cranker.pubkey(), &key);
+        let slash = m.slash_keys();
+        let out = signed(&mut m, ix::expire_job(&keys, &slash), &cranker.keypair).unwrap();
+        assert_eq!(
+            out.events::<job_escrow::events::JobExpired>()[0].reason,
+            job_escrow::events::ExpiryReason::NoStart
+        );
+        let after = m.stake_account(&key);
+        let slashed = if seen_after { SLASH.no_start } else { 0 };
+        assert_eq!(
+            after.active,
+            before.active - slashed,
+            "seen after: {seen_after}"
+        );
+        assert_eq!(after.locked, before.locked - locked);
+        assert_eq!(
+            m.provider_account(&key).reputation.jobs_failed,
+            failed_before + 1
+        );
+        assert_eq!(job(&mut m, &s.job).status, JobStatus::Open);
+    }
+}
+
 #[test]
 fn after_enough_declines_the_matcher_stops_and_providers_take_the_job() {
     let (mut m, matcher) = matched_market();

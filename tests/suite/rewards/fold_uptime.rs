@@ -332,3 +332,82 @@ fn a_full_batch_folds_in_one_transaction() {
         );
     }
 }
+
+/// The rest of the refusals: a record named twice in one batch folds once; the shard passed
+/// read-only; an account of the program that is not a record; a finalization naming a
+/// shard too many; an epoch whose end is past any clock; a claim settling an epoch the
+/// record does not hold.
+#[test]
+fn duplicates_wrong_accounts_and_impossible_epochs() {
+    let mut m = Market::with_rewards(HARD_CAP);
+    let p = m.provider(1);
+    m.record_uptime(&p).unwrap();
+    m.go_to_epoch(1);
+    let cranker = stranger(&mut m);
+    let shard = shard_of(&p);
+
+    let mut read_only_shard = fold(&cranker, 0, shard, &[record_of(&p)]);
+    read_only_shard.accounts[2].is_writable = false;
+    assert_error(
+        m.send(read_only_shard, &cranker),
+        AnchorError::ConstraintMut,
+    );
+
+    let out = m
+        .send(
+            fold(&cranker, 0, shard, &[record_of(&p), record_of(&p)]),
+            &cranker,
+        )
+        .unwrap();
+    let folded = &out.events::<UptimeFolded>()[0];
+    assert_eq!((folded.records, folded.weight), (1, 1));
+
+    // The shard itself in a record's place: the program's, but no reward record.
+    m.chain.advance(1).unwrap();
+    assert_error(
+        m.send(
+            fold(&cranker, 0, shard, &[pda::uptime_shard(shard)]),
+            &cranker,
+        ),
+        AnchorError::AccountDiscriminatorMismatch,
+    );
+
+    m.go_to_fold_close(0);
+    let mut extra = ix::finalize_epoch(&cranker.pubkey(), 0);
+    extra
+        .accounts
+        .push(anchor_lang::solana_program::instruction::AccountMeta::new(
+            Pubkey::new_unique(),
+            false,
+        ));
+    assert_error(m.send(extra, &cranker), EmissionError::WrongShard);
+    assert_error(
+        m.send(ix::finalize_epoch(&cranker.pubkey(), u64::MAX), &cranker),
+        EmissionError::MathOverflow,
+    );
+    m.send(ix::finalize_epoch(&cranker.pubkey(), 0), &cranker)
+        .unwrap();
+
+    // A claim naming a finalized epoch the record holds no weight in.
+    let q = m.provider(1);
+    m.record_uptime(&q).unwrap();
+    m.go_to_epoch(2);
+    m.crank();
+    m.go_to_fold_close(1);
+    m.crank();
+    let mint = m.emission_config().reward_mint;
+    let destination = m.reward_account(&p.pubkey());
+    let wrong = ix::claim_rewards(
+        &p.pubkey(),
+        &p.pubkey(),
+        &mint,
+        &destination,
+        &gpu_market_client::token::TOKEN_PROGRAM,
+        &[1],
+    );
+    assert_error(m.send(wrong, &p.keypair), EmissionError::WrongEpoch);
+    assert_eq!(
+        m.claim(&p).unwrap().events::<RewardsClaimed>()[0].amount,
+        FIRST_EPOCH_EMISSION
+    );
+}
