@@ -894,8 +894,9 @@ impl Service<'_> {
         let event = match report {
             Ok(report) if report.is_empty() => return,
             Ok(report) => {
-                if report.sent() >= UPKEEP_BATCH {
-                    // More is due: go on at the next upkeep rather than in a minute.
+                if report.sent() >= UPKEEP_BATCH && report.refused.is_empty() {
+                    // More is due: go on at the next upkeep rather than in a minute (after
+                    // a refusal, in a minute as usual).
                     self.next_crank = Instant::now();
                 }
                 let sent = report.finalized.len().saturating_add(report.folded.len());

@@ -5,6 +5,7 @@
 //! the job ends.
 
 use crate::{
+    constants::DECLINE_WINDOW,
     error::EscrowError,
     events::JobAssigned,
     instructions::{check_candidate, ProviderCpi},
@@ -126,12 +127,14 @@ pub(crate) fn take_job<'info>(
         provider.price_per_gpu_hour,
         now,
     )?;
+    let seen_lately = now.saturating_sub(provider.last_heartbeat) <= DECLINE_WINDOW;
     job.assign(Assignment {
         provider: node.provider.key(),
         authority: provider.authority,
         price_per_gpu_hour: provider.price_per_gpu_hour,
         assigned_at: now,
         by_matcher,
+        slashable_start: !by_matcher || seen_lately,
     })?;
     node.hold(job, bump)?;
     Ok(JobAssigned {

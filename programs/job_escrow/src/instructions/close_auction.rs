@@ -90,6 +90,7 @@ impl CloseAuction<'_> {
             price_per_gpu_hour: bid.price_per_gpu_hour,
             assigned_at: now,
             by_matcher: false,
+            slashable_start: true,
         })?;
         accounts.winner.hold(job, accounts.config.authority_bump)?;
 

@@ -2,13 +2,13 @@
 //! timeout, its heartbeats stopped for longer than the grace, or (batch) no result came by
 //! the max duration plus the grace. A lease provider is paid up to its last heartbeat;
 //! the provider is slashed (the harmed client receives its share; not for a missed start
-//! of a matcher's assignment to a node unseen from a minute before it on), its failure recorded,
+//! of a matcher's assignment to a node silent for more than a minute before it, which the
+//! matcher may then not assign this job again), its failure recorded,
 //! its GPUs freed and its collateral unlocked. The job goes back to Open while attempts
 //! remain, else the client is refunded. Anyone may call it and earns one attempt's crank
 //! tip.
 
 use crate::{
-    constants::DECLINE_WINDOW,
     error::EscrowError,
     events::{ExpiryReason, JobExpired},
     instructions::{SettleJob, SlashCpi},
@@ -55,25 +55,6 @@ impl ExpireJob<'_> {
         }
     }
 
-    /// Whether a missed start came from the matcher's assignment of a node that showed no
-    /// sign of life from a minute before it (`DECLINE_WINDOW`) on. The matcher may assign
-    /// any node live for the registry, which asks the node itself first off chain; the chain
-    /// cannot check that, so such a node is not slashed for a start it may never have seen
-    /// (its failure is still recorded, and the job goes back to the market). A node seen
-    /// alive around or after the assignment that neither started nor declined is slashed.
-    fn unseen_since_matched(&self, reason: ExpiryReason) -> Result<bool> {
-        let assignment = self.settle.job.assignment()?;
-        if reason != ExpiryReason::NoStart || !assignment.by_matcher {
-            return Ok(false);
-        }
-        let since = assignment.assigned_at.saturating_sub(DECLINE_WINDOW);
-        Ok(self
-            .settle
-            .node
-            .provider()?
-            .is_none_or(|provider| provider.last_heartbeat < since))
-    }
-
     fn validate(&self) -> Result<()> {
         self.settle.validate_payees()?;
         require_keys_eq!(
@@ -96,11 +77,11 @@ impl ExpireJob<'_> {
             ExpiryReason::HeartbeatLost => (terms.slash.heartbeat_lost, SlashReason::HeartbeatLost),
             ExpiryReason::NoResult => (terms.slash.no_result, SlashReason::NoResult),
         };
-        let slash_amount = if accounts.unseen_since_matched(reason)? {
-            0
-        } else {
-            slash_amount
-        };
+        // A missed start of a matcher's assignment to a node silent for more than a minute
+        // before it is not slashed (`Assignment::slashable_start`).
+        let unslashed_miss =
+            reason == ExpiryReason::NoStart && !accounts.settle.job.assignment()?.slashable_start;
+        let slash_amount = if unslashed_miss { 0 } else { slash_amount };
         let was_running = accounts.settle.job.status == JobStatus::Running;
         let holds_gpus = accounts.settle.job.holds_gpus();
         let collateral = accounts.settle.job.collateral_locked();
@@ -129,7 +110,7 @@ impl ExpireJob<'_> {
         let requeue = job.attempts < terms.max_attempts;
         let gpus = job.requirements.gpu_count;
         if requeue {
-            job.requeue(now, served)?;
+            job.requeue(now, served, unslashed_miss.then_some(assignment.provider))?;
         }
         let attempts = job.attempts;
 

@@ -58,6 +58,12 @@ pub struct Assignment {
     /// Assigned by the market's matcher rather than taken by the provider: the provider
     /// may decline it before starting.
     pub by_matcher: bool,
+    /// Whether a missed start is slashed: a provider that took the job itself, or one the
+    /// matcher assigned while its last heartbeat was at most `DECLINE_WINDOW` old. The
+    /// matcher may assign any node live for the registry (it asks the node itself first,
+    /// which the chain cannot see); one silent for longer may have gone down without
+    /// ever seeing the assignment.
+    pub slashable_start: bool,
 }
 
 /// The lowest bid so far in an auction; the earliest wins a tie.
@@ -494,7 +500,9 @@ impl Job {
 
     /// Back to Open for another provider after a fault. A lease keeps only the duration it
     /// has not served, so the remaining deposit still covers the rest.
-    pub fn requeue(&mut self, now: i64, served: u64) -> Result<()> {
+    /// Back to Open after a failed attempt. `unseen` is a provider whose missed start of a
+    /// matcher's assignment went unslashed: it stays refused for this job.
+    pub fn requeue(&mut self, now: i64, served: u64, unseen: Option<Pubkey>) -> Result<()> {
         if self.kind == JobKind::Lease {
             let served = i64::try_from(served).map_err(|_| error!(EscrowError::MathOverflow))?;
             self.max_duration = self
@@ -510,6 +518,10 @@ impl Job {
         self.last_heartbeat = 0;
         self.result = None;
         self.refused_bidders.clear();
+        if let Some(passed) = unseen {
+            // The matcher does not hand this job to that node again.
+            self.refused_bidders.push(passed);
+        }
         self.bid_deadline = now
             .checked_add(self.terms.bid_window)
             .ok_or(error!(EscrowError::MathOverflow))?;

@@ -32,6 +32,7 @@ fn assignment(price: u64, at: i64) -> Assignment {
         price_per_gpu_hour: price,
         assigned_at: at,
         by_matcher: false,
+        slashable_start: true,
     }
 }
 
@@ -159,7 +160,7 @@ proptest! {
             prop_assert!(fees <= math::bps_of(gross, fee_bps).unwrap() + 8);
             served_total += served;
             if !last {
-                job.requeue(now, served).unwrap();
+                job.requeue(now, served, None).unwrap();
                 prop_assert_eq!((job.attempt_billed, job.collateral_locked()), (0, 0));
             }
         }
@@ -198,6 +199,7 @@ mod account_layout {
             price_per_gpu_hour: 1_000,
             assigned_at: 5,
             by_matcher: false,
+            slashable_start: true,
         });
         job
     }
