@@ -101,8 +101,9 @@ pub struct Market {
 /// The account layouts this build reads (`provider_registry::state::layout`,
 /// `job_escrow::state::layout`, the reward emission's config and records). A ledger written
 /// with other layouts holds accounts this build would misread, so it is refused; layout 1
-/// (the first) wrote no number; layout 4 gave reward records two epoch slots.
-const ACCOUNT_LAYOUT: u32 = 4;
+/// (the first) wrote no number; layout 4 gave reward records two epoch slots, layout 5 an
+/// assignment whether its missed start is slashed.
+const ACCOUNT_LAYOUT: u32 = 5;
 
 /// [`Market`] as `market.json` holds it.
 #[derive(Serialize, Deserialize)]

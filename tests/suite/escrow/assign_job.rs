@@ -457,18 +457,19 @@ fn a_decline_comes_before_the_start_and_within_a_minute() {
 /// heartbeat was at most a minute old then is slashed for missing it; a node the registry
 /// still counted live but that had been silent for longer may have gone down without
 /// seeing the assignment, so its miss is not slashed, whatever it sends afterwards, and
-/// the matcher may not hand it the re-queued job again. Every party's stake-mint balance
-/// is checked.
+/// the matcher may not hand it the re-queued job again. The stake, the client's share and
+/// the treasury's share of each slash are checked; the boundary is exactly a minute.
 #[test]
 fn a_missed_start_is_slashed_only_if_the_node_was_fresh_when_assigned() {
     let (mut m, matcher) = matched_market();
     let cranker = m.wallet(0);
     m.payment_account(&cranker.pubkey());
-    // (silent before the assignment, heartbeat after it, slashed)
+    // (seconds silent before the assignment, heartbeat after it, slashed)
     let cases = [
-        (false, false, true),
-        (true, false, false),
-        (true, true, false),
+        (0, false, true),
+        (DECLINE_WINDOW, false, true),
+        (DECLINE_WINDOW + 1, false, false),
+        (DECLINE_WINDOW + 1, true, false),
     ];
     for (n, (silent, seen_after, slashed)) in cases.into_iter().enumerate() {
         let provider = m.provider(1);
@@ -477,14 +478,12 @@ fn a_missed_start_is_slashed_only_if_the_node_was_fresh_when_assigned() {
         let client_stake = m.stake_mint_account(&s.client.pubkey());
         m.send(registry::heartbeat(&key, &key), &provider.keypair)
             .unwrap();
-        if silent {
-            // Silent for more than a minute, still within the registry's liveness window.
-            m.chain.advance(DECLINE_WINDOW + 1).unwrap();
-        }
+        // Within the registry's liveness window throughout.
+        m.chain.advance(silent).unwrap();
         m.create_job(&s.client, batch_job(s.job_id, 1)).unwrap();
         assign(&mut m, &matcher, &key, &s.job).unwrap();
         let assignment = job(&mut m, &s.job).assignment.unwrap();
-        assert_eq!(assignment.slashable_start, !silent);
+        assert_eq!(assignment.slashable_start, slashed, "case {n}");
         let locked = m.stake_account(&key).locked;
         assert!(locked > 0);
         if seen_after {
@@ -493,6 +492,7 @@ fn a_missed_start_is_slashed_only_if_the_node_was_fresh_when_assigned() {
         }
         let before = m.stake_account(&key);
         let client_before = m.balance(&client_stake);
+        let owed_before = m.staking_config().treasury_owed;
         let failed_before = m.provider_account(&key).reputation.jobs_failed;
         m.chain.advance(START_TIMEOUT + 1).unwrap();
         let keys = s.keys(&m, &cranker.pubkey(), &key);
@@ -510,6 +510,11 @@ fn a_missed_start_is_slashed_only_if_the_node_was_fresh_when_assigned() {
         assert_eq!(
             m.balance(&client_stake),
             client_before + taken * 3 / 4,
+            "case {n}"
+        );
+        assert_eq!(
+            m.staking_config().treasury_owed,
+            owed_before + taken / 4,
             "case {n}"
         );
         assert_eq!(

@@ -201,10 +201,12 @@ pub struct Job {
     pub result: Option<JobResult>,
     pub dispute: Option<Dispute>,
     pub workload: Workload,
-    /// Auction winners that could not take the job when the window closed, and providers
-    /// that declined the matcher's assignment: they may not bid on it, nor be assigned it,
-    /// again. Once the list is full the auction stops re-opening and the matcher stops
-    /// assigning.
+    /// Auction winners that could not take the job when the window closed, providers
+    /// that declined the matcher's assignment, and (after a re-queue) the provider whose
+    /// missed start of a matcher's assignment went unslashed: they may not bid on it, nor
+    /// be assigned it by the matcher, again (they may still take it themselves once the
+    /// match window has closed). Once the list is full the auction stops re-opening and the
+    /// matcher stops assigning.
     #[max_len(MAX_REFUSED_BIDDERS)]
     pub refused_bidders: Vec<Pubkey>,
 }
