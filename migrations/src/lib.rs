@@ -275,8 +275,11 @@ pub struct DeployArgs {
     /// image pulls)
     #[arg(long, default_value = "15m")]
     pub start_timeout: Duration,
-    /// How long a running job may go without a heartbeat
-    #[arg(long, default_value = "5m")]
+    /// How long a running job may go without a heartbeat (35 minutes: agents send one
+    /// every 30, with their uptime record where rewards run, leaving 5 to land). It is also
+    /// the most of a silent provider's time a lease bills: a shorter grace finds a vanished
+    /// provider sooner and costs every busy node more transactions
+    #[arg(long, default_value = "35m")]
     pub heartbeat_grace: Duration,
     /// How long a client has to dispute a batch result (1 day)
     #[arg(long, default_value = "1d")]

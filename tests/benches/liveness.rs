@@ -118,26 +118,51 @@ fn node(
 
 /// Each periodic transaction of a node, as the agent sends it, with the writable accounts
 /// it locks.
-fn periodic(operator: &Pubkey, job: &Pubkey, epoch: u64) -> Vec<(&'static str, Vec<Instruction>)> {
+fn periodic(
+    operator: &Pubkey,
+    client: &Pubkey,
+    payment_mint: &Pubkey,
+    treasury: &Pubkey,
+    epoch: u64,
+) -> Vec<(&'static str, Vec<Instruction>)> {
+    let job = &pda::job(client, 1);
+    let keys = escrow::SettleAccounts {
+        caller: *operator,
+        client: *client,
+        job_id: 1,
+        payment_mint: *payment_mint,
+        token_program: token::TOKEN_PROGRAM,
+        provider_authority: *operator,
+        treasury: *treasury,
+    };
     let heartbeat = registry::heartbeat(operator, operator);
+    let record = rewards::record_uptime(
+        operator,
+        operator,
+        epoch,
+        &[epoch.saturating_sub(2), epoch.saturating_sub(1)],
+    );
+    let job_heartbeat = escrow::heartbeat_job(operator, operator, job);
     vec![
         ("registry heartbeat", vec![heartbeat.clone()]),
         (
             "uptime record + heartbeat",
-            vec![
-                heartbeat.clone(),
-                rewards::record_uptime(
-                    operator,
-                    operator,
-                    epoch,
-                    &[epoch.saturating_sub(2), epoch.saturating_sub(1)],
-                ),
-            ],
+            vec![heartbeat.clone(), record.clone()],
         ),
         (
-            "job heartbeat + heartbeat",
-            vec![escrow::heartbeat_job(operator, operator, job), heartbeat],
+            "uptime record + job heartbeat + heartbeat",
+            vec![heartbeat.clone(), record.clone(), job_heartbeat.clone()],
         ),
+        (
+            "uptime record + job heartbeat + withdrawal + heartbeat",
+            vec![
+                heartbeat.clone(),
+                record,
+                job_heartbeat.clone(),
+                escrow::withdraw_earnings(operator, &keys, 1),
+            ],
+        ),
+        ("job heartbeat + heartbeat", vec![heartbeat, job_heartbeat]),
     ]
 }
 
@@ -220,7 +245,6 @@ fn main() {
         },
     );
     chain.send(&[lease], &[&client]).expect("post the lease");
-    let job = pda::job(&client.pubkey(), 1);
 
     let start = chain.now().expect("clock");
     // The set-up's transactions (funding, staking, registering) are not the day's.
@@ -296,7 +320,7 @@ fn main() {
         if node.name == "busy" {
             job_heartbeats = kinds
                 .iter()
-                .filter(|(k, _)| k.starts_with("job heartbeat"))
+                .filter(|(k, _)| k.contains("job heartbeat"))
                 .map(|(_, n)| *n as f64)
                 .sum::<f64>()
                 / days;
@@ -314,7 +338,7 @@ fn main() {
             + f64::from(reward_emission::constants::SHARDS);
         let crank = (batches + 1.0) * epochs_per_day / 86_400.0;
         eprintln!(
-            "{nodes} nodes: {:.1} tx/s of liveness and uptime if all idle, {:.1} tx/s if all busy ({:.1} of them job heartbeats), plus the crank's {crank:.2} tx/s",
+            "{nodes} nodes: {:.1} tx/s of liveness and uptime if all idle, {:.1} tx/s if all busy ({:.1} of them carrying a job heartbeat), plus the crank's {crank:.2} tx/s",
             per_day["idle"] * nodes as f64 / 86_400.0,
             per_day["busy"] * nodes as f64 / 86_400.0,
             job_heartbeats * nodes as f64 / 86_400.0,
@@ -325,14 +349,27 @@ fn main() {
     // node's same instruction locks too.
     let epoch = 1;
     let other = Keypair::new().pubkey();
-    let other_job = pda::job(&Keypair::new().pubkey(), 1);
-    let mine = periodic(&busy.operator.pubkey(), &job, epoch);
-    let theirs = periodic(&other, &other_job, epoch);
+    let treasury = market.treasury;
+    let treasury_tokens = token::associated_address(&treasury, &stake_mint, &token::TOKEN_PROGRAM);
+    let mine = periodic(
+        &busy.operator.pubkey(),
+        &client.pubkey(),
+        &stake_mint,
+        &treasury,
+        epoch,
+    );
+    let theirs = periodic(
+        &other,
+        &Keypair::new().pubkey(),
+        &stake_mint,
+        &treasury,
+        epoch,
+    );
     for ((what, ix), (_, their_ix)) in mine.iter().zip(&theirs) {
         let locked = writable(ix);
         let shared: Vec<String> = locked
             .intersection(&writable(their_ix))
-            .map(name_account)
+            .map(|key| name_account(key, &treasury_tokens))
             .collect();
         eprintln!(
             "{what}: locks {} writable account(s); shared with every other node: {}",
@@ -346,8 +383,8 @@ fn main() {
     }
 }
 
-/// What kind of transaction `tx` was, by the gpu-market events it emitted: its first
-/// event other than a registry heartbeat, with "+ heartbeat" when one rode along.
+/// What kind of transaction `tx` was, by the gpu-market events it emitted: each kind other
+/// than a registry heartbeat, joined by " + ", with "+ heartbeat" when one rode along.
 fn event_kind(tx: &gpu_market_client::TxOutcome) -> String {
     use job_escrow::events as e;
     use provider_registry::events as r;
@@ -367,16 +404,28 @@ fn event_kind(tx: &gpu_market_client::TxOutcome) -> String {
         ),
     ];
     let with_heartbeat = !tx.events::<r::HeartbeatRecorded>().is_empty();
-    match kinds.iter().find(|(_, n)| *n > 0) {
-        Some(("registry heartbeat", _)) => "registry heartbeat".to_string(),
-        Some((kind, _)) if with_heartbeat => format!("{kind} + heartbeat"),
-        Some((kind, _)) => (*kind).to_string(),
-        None => "other".to_string(),
+    let mut carried: Vec<&str> = kinds
+        .iter()
+        .filter(|(kind, n)| *n > 0 && *kind != "registry heartbeat")
+        .map(|(kind, _)| *kind)
+        .collect();
+    match (carried.is_empty(), with_heartbeat) {
+        (true, true) => "registry heartbeat".to_string(),
+        (true, false) => "other".to_string(),
+        (false, with) => {
+            if with {
+                carried.push("heartbeat");
+            }
+            carried.join(" + ")
+        }
     }
 }
 
 /// A shared account's name.
-fn name_account(key: &Pubkey) -> String {
+fn name_account(key: &Pubkey, treasury_tokens: &Pubkey) -> String {
+    if key == treasury_tokens {
+        return "the market treasury's token account".into();
+    }
     let reward_config = pda::emission_config();
     if *key == reward_config {
         return "the emission config".into();

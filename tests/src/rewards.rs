@@ -38,14 +38,19 @@ impl Market {
     /// A market whose reward emission starts now, with a fresh reward mint.
     pub fn with_rewards(hard_cap: u64) -> Self {
         let mut m = Market::new();
-        let admin = m.admin.insecure_clone();
-        let genesis_time = m.chain.now().expect("clock");
-        // A second, idempotent run of the migrations adds the emission.
-        let mut deployment = params(&admin, &m.auditor);
-        deployment.emission = Some(emission_params(genesis_time, hard_cap));
-        gpu_market_migrations::initialise(&mut m.chain, &admin, &deployment)
-            .expect("emission init_config");
+        m.add_rewards(hard_cap);
         m
+    }
+
+    /// Adds the reward emission, starting now, to this market.
+    pub fn add_rewards(&mut self, hard_cap: u64) {
+        let admin = self.admin.insecure_clone();
+        let genesis_time = self.chain.now().expect("clock");
+        // A second, idempotent run of the migrations adds the emission.
+        let mut deployment = params(&admin, &self.auditor);
+        deployment.emission = Some(emission_params(genesis_time, hard_cap));
+        gpu_market_migrations::initialise(&mut self.chain, &admin, &deployment)
+            .expect("emission init_config");
     }
 
     pub fn emission_config(&mut self) -> EmissionConfig {

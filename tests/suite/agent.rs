@@ -11,13 +11,18 @@ use gpu_market_tests::{escrow::*, fixtures::*};
 use std::path::Path;
 
 fn agent(provider: &Keypair, work_dir: &Path) -> Agent {
+    withdrawing_every(provider, work_dir, 600)
+}
+
+/// An agent withdrawing its leases' earnings every `seconds`.
+fn withdrawing_every(provider: &Keypair, work_dir: &Path, seconds: i64) -> Agent {
     Agent::new(
         provider.insecure_clone(),
         provider.pubkey(),
         Box::new(LocalProcessExecutor::new()),
         AgentConfig {
             work_dir: work_dir.to_path_buf(),
-            withdraw_every: 600,
+            withdraw_every: seconds,
         },
     )
 }
@@ -307,4 +312,201 @@ fn an_agents_reads_do_not_grow_with_the_market() {
         large_market.accounts_returned > small_market.accounts_returned + 3 * 11,
         "{small_market:?} {large_market:?}"
     );
+}
+
+/// The kinds of gpu-market events of each transaction `signer` sent after the first
+/// `before` of its history, oldest first.
+fn sent_events(m: &mut Market, signer: &Pubkey, before: usize) -> Vec<Vec<&'static str>> {
+    use job_escrow::events as e;
+    use provider_registry::events as r;
+    use reward_emission::events as u;
+    let mut history = m.chain.signatures(signer, usize::MAX).unwrap();
+    history.reverse();
+    history
+        .iter()
+        .skip(before)
+        .map(|past| {
+            let tx = m.chain.transaction(&past.signature).unwrap().unwrap();
+            [
+                ("heartbeat", tx.events::<r::HeartbeatRecorded>().len()),
+                ("uptime record", tx.events::<u::UptimeRecorded>().len()),
+                ("job heartbeat", tx.events::<e::JobHeartbeat>().len()),
+                ("withdrawal", tx.events::<e::EarningsWithdrawn>().len()),
+                ("start", tx.events::<e::JobStarted>().len()),
+                ("accept", tx.events::<e::JobAssigned>().len()),
+            ]
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(kind, _)| kind)
+            .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn a_busy_nodes_job_heartbeats_and_withdrawals_ride_with_its_uptime_records() {
+    // The test market's job heartbeat is due after 60 s of silence (half its 120-s grace),
+    // its uptime record interval, as in the default market (30 of 35 minutes; 30).
+    let mut m = Market::with_escrow();
+    m.add_rewards(gpu_market_tests::rewards::HARD_CAP);
+    let provider = m.provider(1);
+    let s = Scenario::new(&mut m, 1, &[&provider], &[]);
+    let lease = job_escrow::CreateJobArgs {
+        workload: process_workload("echo serving"),
+        ..lease_job(1, 1, 2)
+    };
+    m.create_job(&s.client, lease).unwrap();
+    let before = m
+        .chain
+        .signatures(&provider.pubkey(), usize::MAX)
+        .unwrap()
+        .len();
+    let dir = tempfile::tempdir().unwrap();
+    let mut agent = agent(&provider.keypair, dir.path());
+    let end = m.chain.now().unwrap() + 3_600;
+    let events = serve_until(&mut m, &mut agent, 10, |m, _| m.chain.now().unwrap() >= end);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Rejected { .. })),
+        "{events:#?}"
+    );
+
+    let sent = sent_events(&mut m, &provider.pubkey(), before);
+    // The node records its uptime and accepts the lease (in either order), then starts it.
+    let mut first: Vec<_> = sent[..2].to_vec();
+    first.sort();
+    assert_eq!(
+        first,
+        [
+            vec!["heartbeat", "accept"],
+            vec!["heartbeat", "uptime record"]
+        ],
+        "{sent:?}"
+    );
+    assert_eq!(sent[2], ["heartbeat", "start"], "{sent:?}");
+    // From then on one transaction per record interval, each carrying the registry
+    // heartbeat, the uptime record and the lease's heartbeat, and every 600 s (the agent's
+    // withdrawal interval) the lease's withdrawal.
+    let periodic = &sent[3..];
+    // An hour of 10-second passes after the first record: 60 records, 60 transactions.
+    assert_eq!(periodic.len(), 60, "{sent:?}");
+    for kinds in periodic {
+        assert!(
+            kinds == &["heartbeat", "uptime record", "job heartbeat"]
+                || kinds == &["heartbeat", "uptime record", "job heartbeat", "withdrawal"],
+            "{sent:?}"
+        );
+    }
+    let withdrawals = periodic.iter().filter(|k| k.len() == 4).count();
+    assert_eq!(withdrawals, 5, "{sent:?}");
+    // The lease never came near its grace, and each withdrawal billed what was served
+    // until 30 s (the agent's clock margin) before the heartbeat it rode behind.
+    let job = m.job(&s.client.pubkey(), 1);
+    let now = m.chain.now().unwrap();
+    assert!(now - job.last_heartbeat <= HEARTBEAT_GRACE / 2, "{job:?}");
+    assert_eq!(job.status, JobStatus::Running);
+    let withdrawn: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Withdrew { amount, .. } => Some(*amount),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(withdrawn.iter().sum::<u64>(), job.billed);
+    // Their fees wait in the vault for the lease's end: no withdrawal wrote the treasury.
+    let fees: u64 = withdrawn
+        .iter()
+        .map(|gross| gross * u64::from(PROTOCOL_FEE_BPS) / 10_000)
+        .sum();
+    assert_eq!(job.fees_held, fees);
+    assert_eq!(m.balance(&s.treasury), 0);
+}
+
+#[test]
+fn a_part_the_chain_refuses_costs_the_node_none_of_the_others() {
+    let mut m = Market::with_escrow();
+    m.add_rewards(gpu_market_tests::rewards::HARD_CAP);
+    let provider = m.provider(2);
+    let first = Scenario::new(&mut m, 1, &[&provider], &[]);
+    let second = Scenario::new(&mut m, 2, &[&provider], &[]);
+    for s in [&first, &second] {
+        let lease = job_escrow::CreateJobArgs {
+            workload: process_workload("echo serving"),
+            ..lease_job(s.job_id, 1, 2)
+        };
+        m.create_job(&s.client, lease).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Withdrawing behind every heartbeat.
+    let mut agent = withdrawing_every(&provider.keypair, dir.path(), 1);
+    serve_until(&mut m, &mut agent, 10, |m, _| {
+        [&first, &second]
+            .iter()
+            .all(|s| status(m, &s.job) == Some(JobStatus::Running))
+    });
+
+    // Everything is due; the agent reads the market, then the first lease's client closes
+    // it before the agent's transaction lands.
+    m.chain.advance(HEARTBEAT_GRACE / 2).unwrap();
+    let snapshot =
+        gpu_market_client::market::MarketSnapshot::for_provider(&mut m.chain, &provider.pubkey())
+            .unwrap();
+    let keys = first.keys(&m, &first.client.pubkey(), &provider.pubkey());
+    signed(
+        &mut m,
+        gpu_market_client::escrow::close_lease(&keys),
+        &first.client.keypair,
+    )
+    .unwrap();
+    let tick = agent.tick_with(&mut m.chain, snapshot).unwrap();
+    // The whole transaction was refused, then each part sent alone: only the closed
+    // lease's heartbeat was refused again.
+    let refused: Vec<&str> = tick
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Rejected { what, .. } => Some(what.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 2, "{:#?}", tick.events);
+    assert!(
+        refused[0].contains(&format!("job heartbeat ({})", first.job))
+            && refused[0].contains(&format!("job heartbeat ({})", second.job))
+            && refused[0].contains("uptime record"),
+        "{refused:?}"
+    );
+    assert_eq!(refused[1], format!("job heartbeat ({})", first.job));
+    assert!(tick.events.contains(&AgentEvent::Heartbeat));
+    assert!(tick
+        .events
+        .iter()
+        .any(|e| matches!(e, AgentEvent::UptimeRecorded { .. })));
+    assert!(tick
+        .events
+        .contains(&AgentEvent::JobHeartbeat { job: second.job }));
+    let now = m.chain.now().unwrap();
+    assert_eq!(m.job(&second.client.pubkey(), 2).last_heartbeat, now);
+    // Withdrawals are never due: none went, and the next periodic transaction carries the
+    // second lease's.
+    assert!(
+        !tick
+            .events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Withdrew { .. })),
+        "{:#?}",
+        tick.events
+    );
+    let billed = m.job(&second.client.pubkey(), 2).billed;
+    m.chain.advance(HEARTBEAT_GRACE / 2).unwrap();
+    let tick = agent.tick(&mut m.chain).unwrap();
+    assert!(
+        tick.events
+            .iter()
+            .any(|e| matches!(e, AgentEvent::Withdrew { job, .. } if *job == second.job)),
+        "{:#?}",
+        tick.events
+    );
+    assert!(m.job(&second.client.pubkey(), 2).billed > billed);
 }

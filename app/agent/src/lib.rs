@@ -45,7 +45,8 @@ use std::{
 pub struct AgentConfig {
     /// Where job work directories live (one per job, named by the job's address).
     pub work_dir: PathBuf,
-    /// Seconds between withdrawals of a running lease's earnings.
+    /// Seconds between withdrawals of a running lease's earnings: once they have passed,
+    /// a withdrawal rides with the lease's next heartbeat.
     pub withdraw_every: i64,
 }
 
@@ -220,6 +221,70 @@ pub struct Agent {
     refreshed: std::cell::Cell<bool>,
 }
 
+/// A running job's heartbeat for the node's periodic transaction.
+struct JobBeat {
+    job: Pubkey,
+    /// Silent long enough (`beat_due_after`): it goes now, with or without anything else.
+    due: bool,
+    ix: anchor_lang::solana_program::instruction::Instruction,
+    /// The lease, when a withdrawal of its earnings may ride behind the heartbeat.
+    withdraw: Option<Job>,
+}
+
+/// Seconds before a job's grace runs out by which its heartbeat is due: room for a slow or
+/// refused transaction to be sent again.
+const BEAT_MARGIN: i64 = 300;
+
+/// Seconds of silence after which a job's heartbeat is due: half its grace, or, if later,
+/// `BEAT_MARGIN` before the grace runs out but no later than 30 minutes in. In the default
+/// market (35 minutes) that is every 30 minutes, the uptime record's interval, so the two
+/// go out together.
+fn beat_due_after(grace: i64) -> i64 {
+    (grace / 2)
+        .max(grace.saturating_sub(BEAT_MARGIN).min(1_800))
+        .max(1)
+}
+
+/// Seconds a withdrawal leaves unbilled behind the agent's clock, so that a chain clock a
+/// little behind it (an RPC node that simulates on a lagging bank) still allows the amount.
+const WITHDRAW_CLOCK_MARGIN: i64 = 30;
+
+/// What one part of a periodic transaction is.
+enum PartKind {
+    Heartbeat,
+    Record(u64),
+    Beat(Pubkey),
+    /// A withdrawal (gross amount) behind its lease's heartbeat, in the same transaction.
+    Withdrawal(Pubkey, u64),
+}
+
+/// One part of a periodic transaction.
+struct Part {
+    kind: PartKind,
+    due: bool,
+    ixs: Vec<anchor_lang::solana_program::instruction::Instruction>,
+}
+
+impl Part {
+    fn describe(&self) -> String {
+        match &self.kind {
+            PartKind::Heartbeat => "registry heartbeat".into(),
+            PartKind::Record(_) => "uptime record".into(),
+            PartKind::Beat(job) => format!("job heartbeat ({job})"),
+            PartKind::Withdrawal(job, _) => format!("lease withdrawal ({job})"),
+        }
+    }
+}
+
+/// What a periodic transaction carries, for the event of a refusal.
+fn describe(parts: &[Part]) -> String {
+    parts
+        .iter()
+        .map(Part::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The transactions an agent has sent since it started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Sent {
@@ -378,15 +443,20 @@ impl Agent {
             )));
         }
 
-        // The node's own job transactions carry its registry heartbeat; liveness comes last
-        // and sends one alone only when none did and it is due.
+        // The node's own job transactions carry its registry heartbeat; the periodic
+        // transaction comes last and goes only when something in it is due.
         self.refreshed.set(false);
-        self.serve_held_jobs(chain, &snapshot, &mut events)?;
+        let beats = self.serve_held_jobs(chain, &snapshot, &mut events)?;
         self.release_finished(&snapshot, &mut events);
-        if !self.draining {
-            self.take_new_jobs(chain, &snapshot, &mut events)?;
-        }
-        self.liveness(chain, &mut snapshot, &mut events)?;
+        // New work never costs the held jobs their heartbeats: an error taking it is
+        // returned once the periodic transaction has gone.
+        let taken = if self.draining {
+            Ok(())
+        } else {
+            self.take_new_jobs(chain, &snapshot, &mut events)
+        };
+        self.periodic(chain, &mut snapshot, beats, &mut events)?;
+        taken?;
         Ok(Tick { events, held })
     }
 
@@ -443,13 +513,22 @@ impl Agent {
         }
     }
 
-    /// The node's liveness and uptime, in as few transactions as the chain allows: an
-    /// uptime record when one is due, sent with a registry heartbeat in one transaction,
-    /// and a heartbeat alone only when the registry's interval demands one in between.
-    fn liveness(
-        &self,
+    /// The node's periodic transaction, sent only when something in it is due: a registry
+    /// heartbeat (due once the registry's interval has passed, unless a transaction of
+    /// this pass carried one), an uptime record (due once per record interval) and each
+    /// running job's heartbeat (`beat_due_after`). Whatever goes, everything
+    /// else that may go rides along in the same transaction at no extra fee: the job
+    /// heartbeats not yet due (which keeps them in step with the uptime records) and the
+    /// lease withdrawals, each behind its lease's heartbeat. What does not fit in one
+    /// transaction goes in more, each only if it holds something due. When the chain
+    /// refuses a transaction of several parts, each due part is sent again alone, so a
+    /// part the chain refuses (a lease its client just closed, a frozen token account)
+    /// costs the node none of the others; a withdrawal waits for the next one.
+    fn periodic(
+        &mut self,
         chain: &mut impl Chain,
         snapshot: &mut MarketSnapshot,
+        beats: Vec<JobBeat>,
         events: &mut Vec<AgentEvent>,
     ) -> Result<(), ClientError> {
         let me = self.provider();
@@ -461,10 +540,8 @@ impl Agent {
         // Due once an interval has passed since the last one: the liveness window adds the
         // registry's grace for the time a transaction takes to land.
         let heartbeat_due = !self.refreshed.get() && now.saturating_sub(last) >= interval.max(1);
-        let heartbeat = registry::heartbeat(&self.operator.pubkey(), &self.authority);
-        let mut sent_heartbeat = false;
         // A failed read of the reward accounts costs the record, never the heartbeat.
-        let due = self
+        let record = self
             .uptime_record(chain, snapshot, events)
             .unwrap_or_else(|err| {
                 events.push(AgentEvent::Rejected {
@@ -473,21 +550,97 @@ impl Agent {
                 });
                 None
             });
-        if let Some((epoch, record)) = due {
-            if self.send(chain, "uptime record", &[heartbeat.clone(), record], events) {
-                events.push(AgentEvent::Heartbeat);
-                events.push(AgentEvent::UptimeRecorded { epoch });
-                sent_heartbeat = true;
+        if !heartbeat_due && record.is_none() && !beats.iter().any(|beat| beat.due) {
+            return Ok(());
+        }
+        let operator = self.operator.pubkey();
+        let mut parts = vec![Part {
+            kind: PartKind::Heartbeat,
+            due: heartbeat_due,
+            ixs: vec![registry::heartbeat(&operator, &self.authority)],
+        }];
+        if let Some((epoch, ix)) = record {
+            parts.push(Part {
+                kind: PartKind::Record(epoch),
+                due: true,
+                ixs: vec![ix],
+            });
+        }
+        // Due heartbeats first, so that what is due fills the first transaction.
+        let (due, early): (Vec<JobBeat>, Vec<JobBeat>) = beats.into_iter().partition(|b| b.due);
+        for beat in due.into_iter().chain(early) {
+            parts.push(Part {
+                kind: PartKind::Beat(beat.job),
+                due: beat.due,
+                ixs: vec![beat.ix],
+            });
+            if let Some(job) = &beat.withdraw {
+                match self.withdrawal(chain, snapshot, job) {
+                    Ok(Some((ixs, amount))) => parts.push(Part {
+                        kind: PartKind::Withdrawal(beat.job, amount),
+                        due: false,
+                        ixs,
+                    }),
+                    Ok(None) => {}
+                    Err(err) => events.push(AgentEvent::Rejected {
+                        what: format!("lease withdrawal ({})", beat.job),
+                        error: err.to_string(),
+                    }),
+                }
             }
         }
-        if !sent_heartbeat
-            && heartbeat_due
-            && self.send(chain, "registry heartbeat", &[heartbeat], events)
-        {
-            events.push(AgentEvent::Heartbeat);
-            sent_heartbeat = true;
+        let payer = solana_signer::Signer::pubkey(chain.payer());
+        let mut transactions: Vec<Vec<Part>> = Vec::new();
+        for part in parts {
+            let fits = transactions.last().is_some_and(|tx| {
+                let ixs: Vec<_> = tx
+                    .iter()
+                    .chain([&part])
+                    .flat_map(|p| p.ixs.clone())
+                    .collect();
+                gpu_market_client::chain::fits_in_one_transaction(&ixs, &payer)
+            });
+            match (transactions.last_mut(), &part.kind) {
+                (Some(tx), _) if fits => tx.push(part),
+                // A withdrawal goes only behind its own lease's heartbeat.
+                (_, PartKind::Withdrawal(..)) => {}
+                _ => transactions.push(vec![part]),
+            }
         }
-        if sent_heartbeat {
+        let mut heartbeat_landed = false;
+        for tx in transactions {
+            if !tx.iter().any(|part| part.due) {
+                continue;
+            }
+            let ixs: Vec<_> = tx.iter().flat_map(|part| part.ixs.clone()).collect();
+            let landed: Vec<Part> = if self.send(chain, &describe(&tx), &ixs, events) {
+                tx
+            } else if tx.len() > 1 {
+                tx.into_iter()
+                    .filter(|part| part.due)
+                    .filter(|part| self.send(chain, &part.describe(), &part.ixs, events))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for part in landed {
+                match part.kind {
+                    PartKind::Heartbeat => {
+                        heartbeat_landed = true;
+                        events.push(AgentEvent::Heartbeat);
+                    }
+                    PartKind::Record(epoch) => {
+                        events.push(AgentEvent::UptimeRecorded { epoch });
+                    }
+                    PartKind::Beat(job) => events.push(AgentEvent::JobHeartbeat { job }),
+                    PartKind::Withdrawal(job, amount) => {
+                        self.last_withdraw.insert(job, now);
+                        events.push(AgentEvent::Withdrew { job, amount });
+                    }
+                }
+            }
+        }
+        if heartbeat_landed {
             if let Some(p) = snapshot.providers.iter_mut().find(|p| p.address == me) {
                 p.provider.last_heartbeat = now;
             }
@@ -573,13 +726,15 @@ impl Agent {
         self.config.work_dir.join(job.to_string())
     }
 
-    /// Starts, runs, heartbeats and settles the jobs assigned to this node.
+    /// Starts, runs and settles the jobs assigned to this node; returns the heartbeats of
+    /// its running jobs, for [`Agent::periodic`] to send.
     fn serve_held_jobs(
         &mut self,
         chain: &mut impl Chain,
         snapshot: &MarketSnapshot,
         events: &mut Vec<AgentEvent>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<Vec<JobBeat>, ClientError> {
+        let mut beats = Vec::new();
         let me = self.provider();
         let operator = self.operator.pubkey();
         let mine: Vec<(Pubkey, Job)> = snapshot
@@ -645,21 +800,21 @@ impl Agent {
                         );
                         self.end_unrun(&address, &job, reason, events);
                     }
-                    if snapshot.now.saturating_sub(job.last_heartbeat)
-                        >= (job.terms.heartbeat_grace / 2).max(1)
-                    {
-                        let ix = escrow::heartbeat_job(&operator, &self.authority, &address);
-                        if self.send_live(chain, "job heartbeat", &[ix], events) {
-                            events.push(AgentEvent::JobHeartbeat { job: address });
-                        }
-                    }
-                    match job.kind {
-                        JobKind::Batch => {
-                            self.submit_if_done(chain, &address, &job, &endpoint, events)?
-                        }
-                        JobKind::Lease => {
-                            self.withdraw_lease(chain, snapshot, &address, &job, events)?
-                        }
+                    // A result that lands ends the job's heartbeats; otherwise its heartbeat
+                    // (and a lease's withdrawal) goes with the node's periodic transaction.
+                    // A failed read costs the result this pass, never the heartbeat.
+                    let submitted = job.kind == JobKind::Batch
+                        && self
+                            .submit_if_done(chain, &address, &job, &endpoint, events)
+                            .unwrap_or_else(|err| {
+                                events.push(AgentEvent::Rejected {
+                                    what: format!("result submission ({address})"),
+                                    error: err.to_string(),
+                                });
+                                false
+                            });
+                    if !submitted {
+                        beats.extend(self.job_beat(snapshot, &address, &job));
                     }
                 }
                 _ => {}
@@ -668,13 +823,21 @@ impl Agent {
             if let Some(action @ Action::Finalize { .. }) =
                 driver::due(snapshot.now, &address, &job)
             {
-                let ixs = driver::instructions(chain, snapshot, &operator, &action)?;
-                if self.send(chain, "settlement", &ixs, events) {
-                    events.push(AgentEvent::Settled { job: address });
+                match driver::instructions(chain, snapshot, &operator, &action) {
+                    Ok(ixs) => {
+                        if self.send(chain, "settlement", &ixs, events) {
+                            beats.retain(|beat| beat.job != address);
+                            events.push(AgentEvent::Settled { job: address });
+                        }
+                    }
+                    Err(err) => events.push(AgentEvent::Rejected {
+                        what: format!("settlement ({address})"),
+                        error: err.to_string(),
+                    }),
                 }
             }
         }
-        Ok(())
+        Ok(beats)
     }
 
     /// Tells the node API that the chain gives `job` to this node, and who its client is.
@@ -800,6 +963,7 @@ impl Agent {
         }
     }
 
+    /// Submits a finished batch job's result; whether one landed.
     fn submit_if_done(
         &mut self,
         chain: &mut impl Chain,
@@ -807,9 +971,9 @@ impl Agent {
         job: &Job,
         endpoint: &str,
         events: &mut Vec<AgentEvent>,
-    ) -> Result<(), ClientError> {
+    ) -> Result<bool, ClientError> {
         if self.failed.contains(address) || self.waiting.contains_key(address) {
-            return Ok(());
+            return Ok(false);
         }
         let progress = match self.unrun.get(address) {
             Some(output) => Progress::Finished(output.clone()),
@@ -841,7 +1005,7 @@ impl Agent {
                             "result URI {uri} is longer than {MAX_URI_LEN} bytes: use a shorter --work-dir or endpoint"
                         ),
                     });
-                    return Ok(());
+                    return Ok(false);
                 }
                 let ix = escrow::submit_result(
                     &self.operator.pubkey(),
@@ -858,59 +1022,73 @@ impl Agent {
                         sha256: crate::hex::encode(&output.sha256),
                         bytes: output.bytes,
                     });
+                    return Ok(true);
                 }
             }
         }
-        Ok(())
+        Ok(false)
     }
 
-    fn withdraw_lease(
-        &mut self,
-        chain: &mut impl Chain,
-        snapshot: &MarketSnapshot,
-        address: &Pubkey,
-        job: &Job,
-        events: &mut Vec<AgentEvent>,
-    ) -> Result<(), ClientError> {
+    /// A running job's heartbeat, with its lease for a withdrawal once `withdraw_every`
+    /// has passed since the last; none where a heartbeat cannot land or is pointless (a
+    /// lapsed lease, a run past its end, a job refreshed this second).
+    fn job_beat(&self, snapshot: &MarketSnapshot, address: &Pubkey, job: &Job) -> Option<JobBeat> {
         let now = snapshot.now;
+        let silent = now.saturating_sub(job.last_heartbeat);
+        let (Ok(end), Ok(lapsed)) = (job.run_deadline(), job.heartbeat_lapsed(now)) else {
+            return None;
+        };
+        if silent <= 0 || now >= end || (lapsed && job.kind == JobKind::Lease) {
+            return None;
+        }
         let last = self
             .last_withdraw
             .get(address)
             .copied()
             .unwrap_or(job.started_at);
-        if now.saturating_sub(last) < self.config.withdraw_every {
-            return Ok(());
-        }
-        // Withdrawals reach the last heartbeat, not into the grace.
-        let Ok(earned) = job.served_until(now, 0).and_then(|until| job.payout(until)) else {
-            return Ok(());
+        let withdraw = (job.kind == JobKind::Lease
+            && now.saturating_sub(last) >= self.config.withdraw_every)
+            .then(|| job.clone());
+        Some(JobBeat {
+            job: *address,
+            due: silent >= beat_due_after(job.terms.heartbeat_grace),
+            ix: escrow::heartbeat_job(&self.operator.pubkey(), &self.authority, address),
+            withdraw,
+        })
+    }
+
+    /// A withdrawal of what `job` (a lease) served until a little before now, to ride
+    /// behind its heartbeat (which makes that time withdrawable), with the provider's
+    /// token account created first if it is missing; none when nothing is due.
+    fn withdrawal(
+        &self,
+        chain: &mut impl Chain,
+        snapshot: &MarketSnapshot,
+        job: &Job,
+    ) -> Result<
+        Option<(
+            Vec<anchor_lang::solana_program::instruction::Instruction>,
+            u64,
+        )>,
+        ClientError,
+    > {
+        let until = snapshot.now.saturating_sub(WITHDRAW_CLOCK_MARGIN);
+        let Ok(earned) = job.payout(until.max(job.last_heartbeat)) else {
+            return Ok(None);
         };
         if earned.gross == 0 {
-            return Ok(());
+            return Ok(None);
         }
-        let keys = driver::settle_accounts(snapshot, &self.operator.pubkey(), job)?;
+        let operator = self.operator.pubkey();
+        let keys = driver::settle_accounts(snapshot, &operator, job)?;
         let mut ixs = driver::missing_token_accounts(
             chain,
             snapshot,
-            &self.operator.pubkey(),
-            &[
-                (keys.provider_authority, job.payment_mint),
-                (keys.treasury, job.payment_mint),
-            ],
+            &operator,
+            &[(keys.provider_authority, job.payment_mint)],
         )?;
-        ixs.push(escrow::withdraw_earnings(
-            &self.operator.pubkey(),
-            &keys,
-            earned.gross,
-        ));
-        if self.send_live(chain, "lease withdrawal", &ixs, events) {
-            self.last_withdraw.insert(*address, now);
-            events.push(AgentEvent::Withdrew {
-                job: *address,
-                amount: earned.gross,
-            });
-        }
-        Ok(())
+        ixs.push(escrow::withdraw_earnings(&operator, &keys, earned.gross));
+        Ok(Some((ixs, earned.gross)))
     }
 
     /// Stops the workloads of jobs that are no longer this node's running jobs.
@@ -1029,5 +1207,24 @@ impl Agent {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::beat_due_after;
+
+    #[test]
+    fn a_jobs_heartbeat_is_due_at_half_its_grace_or_five_minutes_before_it_runs_out() {
+        // Half the grace up to ten minutes.
+        assert_eq!(beat_due_after(1), 1);
+        assert_eq!(beat_due_after(2), 1);
+        assert_eq!(beat_due_after(120), 60);
+        assert_eq!(beat_due_after(600), 300);
+        // Then five minutes before its end, with the uptime record every 30 minutes at most.
+        assert_eq!(beat_due_after(35 * 60), 30 * 60);
+        assert_eq!(beat_due_after(60 * 60), 30 * 60);
+        // A long grace: half of it.
+        assert_eq!(beat_due_after(86_400), 43_200);
     }
 }

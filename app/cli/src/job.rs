@@ -1059,6 +1059,8 @@ pub struct Closed {
     pub how: String,
     pub provider: Option<Pubkey>,
     pub to_provider: Option<u64>,
+    /// Protocol fee the treasury received in this transaction (a lease's withdrawal fees
+    /// held until its end included).
     pub fee: Option<u64>,
     pub bond_to_provider: Option<u64>,
     pub refund: u64,
@@ -1117,7 +1119,7 @@ impl Closed {
             return Some(Closed {
                 provider: Some(e.provider),
                 to_provider: Some(e.to_provider),
-                fee: Some(e.fee),
+                fee: Some(e.fee.saturating_add(e.fees_released)),
                 bond_to_provider: (e.bond_to_provider > 0).then_some(e.bond_to_provider),
                 ..none(ended, how, e.refund)
             });
@@ -1145,7 +1147,7 @@ impl Closed {
             return Some(Closed {
                 provider: Some(e.provider),
                 to_provider: Some(e.to_provider),
-                fee: Some(e.fee),
+                fee: Some(e.fee.saturating_add(e.fees_released)),
                 tip: Some(e.tip),
                 slashed,
                 ..none(

@@ -283,7 +283,11 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: MarketCommand) -> Result<(), Cli
                     .jobs
                     .iter()
                     .filter(|(_, j)| j.payment_mint == *mint)
-                    .map(|(_, j)| j.escrowed.saturating_sub(j.billed))
+                    .map(|(_, j)| {
+                        j.escrowed
+                            .saturating_sub(j.billed)
+                            .saturating_add(j.fees_held)
+                    })
                     .sum();
                 let (decimals, _) = ctx.mint(mint)?;
                 escrowed.push((mint.to_string(), format_amount(total, decimals)));

@@ -266,7 +266,8 @@ pub struct ServeArgs {
     /// Only for nodes that trust every client that could post a job.
     #[arg(long)]
     pub allow_local_process: bool,
-    /// How often to withdraw a running lease's earnings, e.g. 1h.
+    /// How often to withdraw a running lease's earnings, e.g. 1h (each withdrawal rides
+    /// with the lease's next heartbeat, every 30 minutes in the default market).
     #[arg(long, default_value = "1h")]
     pub withdraw_every: Duration,
     /// Stop after this many passes.

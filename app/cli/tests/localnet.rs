@@ -459,8 +459,9 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     assert_settled(&net, a_keys, before, 0)?;
 
     // A second node; the first is killed mid-job. Once its heartbeats are overdue (time
-    // travel past the grace), `market match` expires the job, slashing the first node for
-    // the startup, and the second node finishes it.
+    // travel past the default market's 35-minute grace, within the job's hour),
+    // `market match` expires the job, slashing the first node for the startup, and the
+    // second node finishes it.
     let (node_b, b_key) = net.wallet("node-b", "10000", "0")?;
     net.json(Some(&node_b), &["stake", "deposit", "2000"])?;
     register(&net, &node_b, "0.50")?;
@@ -479,7 +480,7 @@ fn the_readme_walkthroughs_run_against_a_localnet() -> Result {
     agent_a.0.wait()?;
     let work_b = tempfile::tempdir()?;
     let _agent_b = Agent::serve(&net, &node_b, work_b.path())?;
-    travel(&net, "400s", &[&b_key])?;
+    travel(&net, "40m", &[&b_key])?;
     let deadline = Instant::now() + Duration::from_secs(90);
     let finished = loop {
         let round = net.json(Some(&admin), &["market", "match"])?;

@@ -556,13 +556,11 @@ pub fn withdraw_earnings(signer: &Pubkey, keys: &SettleAccounts, amount: u64) ->
     build(
         accounts::WithdrawEarnings {
             signer: *signer,
-            config: pda::market_config(),
             job,
             provider: pda::provider(&keys.provider_authority),
             vault: pda::job_vault(&job),
             payment_mint: keys.payment_mint,
             provider_tokens: ata(&keys.provider_authority),
-            treasury_tokens: ata(&keys.treasury),
             token_program: keys.token_program,
             event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
             program: crate::program_ids::job_escrow(),

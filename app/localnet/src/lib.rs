@@ -102,8 +102,9 @@ pub struct Market {
 /// `job_escrow::state::layout`, the reward emission's config and records). A ledger written
 /// with other layouts holds accounts this build would misread, so it is refused; layout 1
 /// (the first) wrote no number; layout 4 gave reward records two epoch slots, layout 5 an
-/// assignment whether its missed start is slashed.
-const ACCOUNT_LAYOUT: u32 = 5;
+/// assignment whether its missed start is slashed, layout 6 a job the withdrawal fees it
+/// holds for the treasury.
+const ACCOUNT_LAYOUT: u32 = 6;
 
 /// [`Market`] as `market.json` holds it.
 #[derive(Serialize, Deserialize)]

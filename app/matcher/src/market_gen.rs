@@ -220,6 +220,7 @@ pub fn jobs(rng: &mut Rng, count: usize, mint: Pubkey, now: i64) -> Vec<OpenJob>
                     result: None,
                     dispute: None,
                     refused_bidders: Vec::new(),
+                    fees_held: 0,
                     attempts: 0,
                     bump: 255,
                     vault_bump: 255,

@@ -132,7 +132,11 @@ pub struct JobSettled {
     pub gpu_seconds: u64,
     /// Paid to the provider now (earlier lease withdrawals not included).
     pub to_provider: u64,
+    /// Protocol fee on what was paid now.
     pub fee: u64,
+    /// Protocol fees of the attempt's earlier lease withdrawals, held in the vault until
+    /// now: the treasury receives `fee` plus these.
+    pub fees_released: u64,
     /// Dispute bond forfeited to the provider.
     pub bond_to_provider: u64,
     pub refund: u64,
@@ -146,6 +150,7 @@ pub struct EarningsWithdrawn {
     pub provider: Pubkey,
     pub gross: u64,
     pub to_provider: u64,
+    /// Protocol fee on `gross`, held in the vault for the treasury until the attempt ends.
     pub fee: u64,
     pub billed_total: u64,
     pub vault_balance_after: u64,
@@ -183,7 +188,11 @@ pub struct JobExpired {
     pub reason: ExpiryReason,
     /// Paid to the provider for service up to its last heartbeat (leases).
     pub to_provider: u64,
+    /// Protocol fee on what was paid now.
     pub fee: u64,
+    /// Protocol fees of the attempt's earlier lease withdrawals, held in the vault until
+    /// now: the treasury receives `fee` plus these.
+    pub fees_released: u64,
     pub slash_requested: u64,
     pub tip: u64,
     pub cranker: Pubkey,

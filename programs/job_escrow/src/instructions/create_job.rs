@@ -139,6 +139,7 @@ impl CreateJob<'_> {
             result: None,
             dispute: None,
             refused_bidders: Vec::new(),
+            fees_held: 0,
             attempts: 0,
             bump: ctx.bumps.job,
             vault_bump: ctx.bumps.vault,

@@ -12,6 +12,7 @@ use crate::{
     error::EscrowError,
     events::{ExpiryReason, JobExpired},
     instructions::{SettleJob, SlashCpi},
+    math,
     state::{JobKind, JobStatus, Payout},
 };
 use anchor_lang::prelude::*;
@@ -107,6 +108,7 @@ impl ExpireJob<'_> {
             0
         };
         let tip = job.take_tip();
+        let fees_released = job.take_fees_held();
         let requeue = job.attempts < terms.max_attempts;
         let gpus = job.requirements.gpu_count;
         if requeue {
@@ -116,7 +118,10 @@ impl ExpireJob<'_> {
 
         let vault = accounts.settle.vault();
         vault.pay(&accounts.settle.provider_tokens, payout.to_provider)?;
-        vault.pay(&accounts.settle.treasury_tokens, payout.fee)?;
+        vault.pay(
+            &accounts.settle.treasury_tokens,
+            math::add(payout.fee, fees_released)?,
+        )?;
         vault.pay(&accounts.caller_tokens, tip)?;
         let release_gpus = if holds_gpus { gpus } else { 0 };
         accounts
@@ -145,6 +150,7 @@ impl ExpireJob<'_> {
                 reason,
                 to_provider: payout.to_provider,
                 fee: payout.fee,
+                fees_released,
                 slash_requested: slash_amount,
                 tip,
                 cranker: accounts.settle.caller.key(),

@@ -83,9 +83,12 @@ impl<'info> SettleJob<'info> {
         }
     }
 
-    /// Refunds whatever the vault still holds to the client and closes the vault and the
-    /// job, their rent back to the client.
+    /// Pays the treasury any withdrawal fees still held (none where the attempt's ending
+    /// paid them already), refunds whatever the vault still holds to the client and closes
+    /// the vault and the job, their rent back to the client.
     pub fn close_out(&mut self) -> Result<u64> {
+        let fees_held = self.job.take_fees_held();
+        self.vault().pay(&self.treasury_tokens, fees_held)?;
         self.vault.reload()?;
         let refund = self.vault.amount;
         let vault = self.vault();
@@ -109,10 +112,11 @@ impl<'info> SettleJob<'info> {
             .max(0)
             .unsigned_abs();
         let bump = self.config.authority_bump;
+        let fees_released = self.job.take_fees_held();
 
         let vault = self.vault();
         vault.pay(&self.provider_tokens, math::add(payout.to_provider, bond)?)?;
-        vault.pay(&self.treasury_tokens, payout.fee)?;
+        vault.pay(&self.treasury_tokens, math::add(payout.fee, fees_released)?)?;
         let release_gpus = if self.job.holds_gpus() {
             self.job.requirements.gpu_count
         } else {
@@ -141,6 +145,7 @@ impl<'info> SettleJob<'info> {
                 gpu_seconds: payout.gpu_seconds,
                 to_provider: payout.to_provider,
                 fee: payout.fee,
+                fees_released,
                 bond_to_provider: bond,
                 refund,
                 billed_total,

@@ -1,13 +1,16 @@
 //! Pays a running lease's provider for time already served, up to its last heartbeat (not
 //! into the grace: an expiry would then bill that time to the next provider's run again),
-//! less the protocol fee. The assigned provider's authority or its current operator.
+//! less the protocol fee, which stays in the vault (`Job::fees_held`) until the attempt
+//! ends: a withdrawal writes the job, its vault and the provider's token account, none of
+//! which another node's withdrawal writes. The assigned provider's authority or its current
+//! operator.
 
 use crate::{
     error::EscrowError,
     events::EarningsWithdrawn,
-    instructions::{check_payees, JobSigner, Vault},
+    instructions::{JobSigner, Vault},
     math,
-    state::{Job, JobKind, JobStatus, MarketConfig, Payout},
+    state::{Job, JobKind, JobStatus, Payout},
 };
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
@@ -23,8 +26,6 @@ pub struct WithdrawEarningsArgs {
 #[derive(Accounts)]
 pub struct WithdrawEarnings<'info> {
     pub signer: Signer<'info>,
-    #[account(seeds = [MarketConfig::SEED], bump = config.bump)]
-    pub config: Box<Account<'info, MarketConfig>>,
     #[account(
         mut,
         seeds = [Job::SEED, job.client.as_ref(), &job.job_id.to_le_bytes()],
@@ -43,8 +44,6 @@ pub struct WithdrawEarnings<'info> {
     pub payment_mint: Box<InterfaceAccount<'info, Mint>>,
     #[account(mut, token::mint = payment_mint, token::token_program = token_program)]
     pub provider_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
-    #[account(mut, token::mint = payment_mint, token::token_program = token_program)]
-    pub treasury_tokens: Box<InterfaceAccount<'info, TokenAccount>>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -66,12 +65,12 @@ impl WithdrawEarnings<'_> {
             signer == assignment.authority || signer == self.provider.operator,
             EscrowError::NotProviderKey
         );
-        check_payees(
-            &assignment,
-            &self.config,
-            &self.provider_tokens,
-            &self.treasury_tokens,
-        )
+        require_keys_eq!(
+            self.provider_tokens.owner,
+            assignment.authority,
+            EscrowError::WrongTokenAccountOwner
+        );
+        Ok(())
     }
 
     pub fn handler(ctx: Context<Self>, args: WithdrawEarningsArgs) -> Result<()> {
@@ -94,6 +93,7 @@ impl WithdrawEarnings<'_> {
             fee,
         };
         accounts.job.bill(&payout)?;
+        accounts.job.fees_held = math::add(accounts.job.fees_held, payout.fee)?;
 
         let vault = Vault {
             token_program: accounts.token_program.to_account_info(),
@@ -103,7 +103,6 @@ impl WithdrawEarnings<'_> {
             signer: JobSigner::new(&accounts.job),
         };
         vault.pay(&accounts.provider_tokens, payout.to_provider)?;
-        vault.pay(&accounts.treasury_tokens, payout.fee)?;
         accounts.vault.reload()?;
 
         staking::emit_event!(

@@ -153,7 +153,8 @@ pub struct Dispute {
 
 /// A compute job and the terms of its escrow. Its tokens sit in the vault PDA
 /// `["vault", job]`, whose authority is the job itself. The vault always holds
-/// `escrowed - billed` plus any dispute bond.
+/// `escrowed - billed` less the crank tips paid, plus any dispute bond and the withdrawal
+/// fees held for the treasury (`fees_held`).
 ///
 /// Every field a client filters on sits at a fixed offset (see [`layout`]): `status` first,
 /// with the requirements (GPU class first) right after it, so that one `memcmp` selects
@@ -209,6 +210,10 @@ pub struct Job {
     /// matcher stops assigning.
     #[max_len(MAX_REFUSED_BIDDERS)]
     pub refused_bidders: Vec<Pubkey>,
+    /// Protocol fees of the current attempt's lease withdrawals, held in the vault and
+    /// paid to the treasury when the attempt ends (its settlement or expiry): a withdrawal
+    /// writes no account that another node's withdrawal writes.
+    pub fees_held: u64,
 }
 
 /// Byte offsets in a job account's data, for `memcmp` filters and `dataSlice` reads. The
@@ -491,6 +496,11 @@ impl Job {
             EscrowError::WithdrawExceedsEarned
         );
         Ok(())
+    }
+
+    /// Takes the fees held for the treasury since the attempt began, to pay them out.
+    pub fn take_fees_held(&mut self) -> u64 {
+        std::mem::take(&mut self.fees_held)
     }
 
     /// Takes one attempt's crank tip from the reserve.

@@ -77,6 +77,7 @@ fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
         result: None,
         dispute: None,
         refused_bidders: Vec::new(),
+        fees_held: 0,
         attempts: 0,
         bump: 255,
         vault_bump: 255,
