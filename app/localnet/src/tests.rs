@@ -108,8 +108,8 @@ fn a_ledger_of_other_account_layouts_is_refused() -> Result<(), Box<dyn std::err
     assert_eq!(
         err.to_string(),
         format!(
-            "{} holds accounts in layout 1, and this gpu-market reads layout 5: start the \
-             localnet with --reset to begin a new ledger",
+            "{} holds accounts in layout 1, and this gpu-market reads layout {ACCOUNT_LAYOUT}: \
+             start the localnet with --reset to begin a new ledger",
             dir.path().display()
         )
     );
