@@ -313,6 +313,10 @@ pub struct DeployArgs {
     /// Stake slashed when the arbiter rules against the provider (100 tokens)
     #[arg(long, default_value = "100")]
     pub slash_dispute_lost: Decimal,
+    /// Stake slashed when a known-answer (canary) job's client reveals an answer that
+    /// differs from the provider's result (100 tokens)
+    #[arg(long, default_value = "100")]
+    pub slash_wrong_result: Decimal,
     /// Paid from a job's deposit to whoever cranks its expiry or reclaim, once per attempt,
     /// in the payment mint (0.01 tokens)
     #[arg(long, default_value = "0.01")]
@@ -411,6 +415,7 @@ impl DeployArgs {
                     heartbeat_lost: stake("slash-heartbeat-lost", &self.slash_heartbeat_lost)?,
                     no_result: stake("slash-no-result", &self.slash_no_result)?,
                     dispute_lost: stake("slash-dispute-lost", &self.slash_dispute_lost)?,
+                    wrong_result: stake("slash-wrong-result", &self.slash_wrong_result)?,
                 },
                 crank_tip: payment("crank-tip", &self.crank_tip)?,
                 dispute_bond: payment("dispute-bond", &self.dispute_bond)?,

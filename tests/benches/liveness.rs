@@ -242,6 +242,7 @@ fn main() {
             mode: escrow::JobMode::Instant,
             max_price_per_gpu_hour: TOKEN,
             max_duration: (hours + 1) * 3_600,
+            verification: escrow::random_commitment(),
         },
     );
     chain.send(&[lease], &[&client]).expect("post the lease");

@@ -26,6 +26,7 @@ pub const SLASH: SlashAmounts = SlashAmounts {
     heartbeat_lost: 20 * TOKEN,
     no_result: 30 * TOKEN,
     dispute_lost: 50 * TOKEN,
+    wrong_result: 40 * TOKEN,
 };
 
 /// The market parameters of the test escrow.
@@ -247,6 +248,7 @@ pub fn batch_job(job_id: u64, gpus: u16) -> job_escrow::CreateJobArgs {
         mode: JobMode::Instant,
         max_price_per_gpu_hour: 3 * TOKEN,
         max_duration: 2 * 3_600,
+        verification: [0xAB; 32],
     }
 }
 

@@ -50,6 +50,9 @@ struct World {
     arbiter: Keypair,
     /// Every job ever posted: (client index, job id).
     jobs: Vec<(usize, u64)>,
+    /// The known answer and salt of each canary job, by job id: providers submit `[1; 32]`,
+    /// so an answer of `[1; 32]` passes and any other catches them.
+    canaries: std::collections::HashMap<u64, ([u8; 32], [u8; 32])>,
     next_job_id: u64,
     payment_accounts: Vec<Pubkey>,
     /// How many of `payment_accounts` are wallets (the rest are job vaults).
@@ -130,6 +133,7 @@ impl World {
             keeper,
             arbiter,
             jobs: Vec::new(),
+            canaries: Default::default(),
             next_job_id: 1,
             base_payment_accounts: payment_accounts.len(),
             payment_accounts,
@@ -245,6 +249,12 @@ impl World {
                 if rng.below(3) == 0 {
                     args.mode = JobMode::Auction;
                 }
+                if args.kind == JobKind::Batch && rng.below(2) == 0 {
+                    let expected = [*rng.pick(&[1u8, 1, 2]); 32];
+                    let salt = [rng.below(256) as u8; 32];
+                    args.verification = job_escrow::state::canary_commitment(&expected, &salt);
+                    self.canaries.insert(id, (expected, salt));
+                }
                 let ix = self.m.create_job_ix(&self.clients[client], args);
                 let signer = self.clients[client].keypair.insecure_clone();
                 if self.send(format!("create job {id}"), &[ix], &[&signer]) {
@@ -335,7 +345,30 @@ impl World {
                 };
                 let client = self.clients[key.0].keypair.insecure_clone();
                 let (mint, program) = (self.m.payment_mint, self.m.payment_token_program);
+                let canary = self.canaries.get(&j.job_id).copied();
                 let (what, ix) = match (j.status, rng.below(2)) {
+                    (JobStatus::ResultSubmitted, _) if canary.is_some() && rng.below(3) > 0 => {
+                        let (expected, mut salt) = canary.unwrap();
+                        // Now and then an opening that does not match, refused.
+                        if rng.below(4) == 0 {
+                            salt[0] ^= 1;
+                        }
+                        let keys = self.settle_keys(&client.pubkey(), &j).unwrap();
+                        (
+                            if expected == [1; 32] {
+                                "reveal canary"
+                            } else {
+                                "catch canary"
+                            },
+                            ix::reveal_canary(
+                                &keys,
+                                &self.m.slash_keys(),
+                                &self.m.treasury,
+                                expected,
+                                salt,
+                            ),
+                        )
+                    }
                     (JobStatus::ResultSubmitted, 0) if rng.below(2) == 0 => (
                         "approve",
                         ix::approve_result(&self.settle_keys(&client.pubkey(), &j).unwrap()),
@@ -456,6 +489,7 @@ impl World {
                                 heartbeat_lost: CRANK_TIP + rng.below(80 * TOKEN),
                                 no_result: CRANK_TIP + rng.below(80 * TOKEN),
                                 dispute_lost: CRANK_TIP + rng.below(80 * TOKEN),
+                                wrong_result: CRANK_TIP + rng.below(80 * TOKEN),
                             }),
                             ..Default::default()
                         },
@@ -723,8 +757,10 @@ fn random_market_sequences_keep_every_invariant() {
 }
 
 /// Transaction kinds a full run must land at least once.
-const COVERED: [&str; 11] = [
+const COVERED: [&str; 13] = [
     "create job",
+    "reveal canary",
+    "catch canary",
     "node takes/bids",
     "start",
     "submit",

@@ -9,20 +9,23 @@
 //! checks it against the chain before unpacking it, and approves. A keeper runs the market's
 //! upkeep. One provider
 //! vanishes mid-job: its job expires, its stake is slashed, and the job is re-queued and
-//! finished by another provider. The clock runs through a rewards epoch, providers claim
-//! their uptime rewards, and the demo ends with a settlement report and a check that no
-//! token was created or lost.
+//! finished by another provider. A verifier posts known-answer (canary) jobs to three
+//! providers; one of them makes its results up instead of running the work, and the
+//! verifier's reveal slashes it on chain. The clock runs through a rewards epoch, providers
+//! claim their uptime rewards, and the demo ends with a settlement report and a check that
+//! no token was created or lost.
 
 use crate::{
     output::QuietStdout,
     output::{table, OutputFormat},
     units::{format_amount, format_duration, format_region, Duration},
+    verify::{self, Canary, CanaryView},
     CliError,
 };
 use clap::Args;
 use gpu_market_agent::{
     api::{ApiServer, JobBook, Limits},
-    executor::{AutoExecutor, LocalProcessExecutor},
+    executor::{self, AutoExecutor, ExecError, Executor, Launch, LocalProcessExecutor},
     Agent, AgentConfig, AgentEvent,
 };
 use gpu_market_client::{
@@ -205,7 +208,62 @@ struct Node {
     /// The node's job API; stops with the node.
     api: Option<ApiServer>,
     label: String,
+    /// Reports made-up results for command jobs (see [`MadeUp`]).
+    liar: bool,
 }
+
+/// The executor of the demo's dishonest node: it runs every workload, but for a command
+/// job (`process:`; the demo's batch jobs are manifests, so only the verifier's canaries
+/// are commands) it reports a made-up output hash, as a node that skipped the work and
+/// invented an answer would.
+struct MadeUp {
+    inner: AutoExecutor,
+    commands: HashSet<Pubkey>,
+}
+
+impl Executor for MadeUp {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn supports(&self, workload: &escrow::Workload) -> bool {
+        self.inner.supports(workload)
+    }
+
+    fn launch(&mut self, job: &Pubkey, launch: &Launch) -> Result<(), ExecError> {
+        if launch.workload.uri.starts_with("process:") {
+            self.commands.insert(*job);
+        }
+        self.inner.launch(job, launch)
+    }
+
+    fn poll(&mut self, job: &Pubkey) -> Result<executor::Progress, ExecError> {
+        Ok(match self.inner.poll(job)? {
+            executor::Progress::Finished(mut output) if self.commands.contains(job) => {
+                output.sha256 = solana_sha256_hasher::hash(b"an answer nobody computed").to_bytes();
+                executor::Progress::Finished(output)
+            }
+            other => other,
+        })
+    }
+
+    fn stop(&mut self, job: &Pubkey) -> Result<(), ExecError> {
+        self.inner.stop(job)
+    }
+
+    fn running(&self) -> Vec<Pubkey> {
+        self.inner.running()
+    }
+}
+
+/// The node that makes its results up, and its benchmark score (above the catalogue's, so
+/// that the canary aimed at it is its alone). The other two canaries go to the first nodes
+/// after it that differ from it in GPU class or region (so that it cannot take them).
+const LIAR: usize = 3;
+const LIAR_BENCHMARK: u32 = 9_500;
+/// Steps of each canary's generator.
+const CANARY_ROUNDS: u32 = 300_000;
+const CANARY_NAMES: [&str; 3] = ["canary-1", "canary-2", "canary-3"];
 
 /// One job of the demo: who posts it and what it asks for.
 struct Posting {
@@ -278,6 +336,8 @@ pub struct DemoReport {
     /// How each job ended, from the transaction that closed it (amounts in whole payment
     /// tokens).
     pub jobs: Vec<JobRecord>,
+    /// The verifier's known-answer jobs and what each found.
+    pub canaries: Vec<CanaryView>,
     pub rounds: usize,
     pub chain_seconds: i64,
     pub wall_seconds: f64,
@@ -356,6 +416,23 @@ impl fmt::Display for DemoReport {
                 &rows
             )
         )?;
+        writeln!(f, "\ncanaries")?;
+        let rows: Vec<Vec<String>> = self
+            .canaries
+            .iter()
+            .map(|c| {
+                vec![
+                    CANARY_NAMES
+                        .get(usize::from(c.index))
+                        .copied()
+                        .unwrap_or("canary")
+                        .to_string(),
+                    c.provider.clone().unwrap_or_else(|| "-".into()),
+                    c.verdict.to_string(),
+                ]
+            })
+            .collect();
+        writeln!(f, "{}", table(&["JOB", "PROVIDER", "VERDICT"], &rows))?;
         writeln!(f, "\nsettlement")?;
         let rows: Vec<Vec<String>> = self
             .parties
@@ -534,6 +611,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 heartbeat_lost: 50 * TOKEN,
                 no_result: 50 * TOKEN,
                 dispute_lost: 100 * TOKEN,
+                wrong_result: 100 * TOKEN,
             },
             crank_tip: TOKEN / 20,
             dispute_bond: 5 * TOKEN,
@@ -569,7 +647,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     let mut nodes: Vec<Node> = Vec::new();
     let flaky = 0usize;
     for i in 0..usize::from(args.providers) {
-        let (model, class, vram, gpus, base, bench) = if i == flaky {
+        let (model, class, vram, gpus, base, mut bench) = if i == flaky {
             CATALOGUE[4]
         } else if i == 1 {
             // A second German H100 node, dearer: where the flaky node's job goes next.
@@ -577,6 +655,9 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         } else {
             *rng.pick(CATALOGUE)
         };
+        if i == LIAR {
+            bench = LIAR_BENCHMARK;
+        }
         // Germany has just these two data-centre nodes, so the first job goes to node 0.
         let region = match i {
             0 | 1 => DE,
@@ -638,7 +719,14 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         let agent = Agent::new(
             keypair.insecure_clone(),
             me,
-            Box::new(AutoExecutor::new(None, Some(LocalProcessExecutor::new()))),
+            if i == LIAR {
+                Box::new(MadeUp {
+                    inner: AutoExecutor::new(None, Some(LocalProcessExecutor::new())),
+                    commands: HashSet::new(),
+                })
+            } else {
+                Box::new(AutoExecutor::new(None, Some(LocalProcessExecutor::new())))
+            },
             AgentConfig {
                 work_dir: node_dir,
                 withdraw_every: 600,
@@ -655,6 +743,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 format_region(region),
                 format_amount(cents * TOKEN / 100, DECIMALS)
             ),
+            liar: i == LIAR,
         });
     }
     progress.say(format!("{} providers staked and registered", nodes.len()));
@@ -662,22 +751,26 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
     // Clients.
     let clients: Vec<Keypair> = (0..4).map(|_| seeded_keypair(&mut rng)).collect();
     let client_names = ["acme-ai", "bitforge", "cortex-labs", "deepgrid"];
-    for client in &clients {
-        chain.transfer_lamports(&client.pubkey(), 5_000_000_000)?;
+    // A startup's wallet: SOL for fees and rent, and `tokens` of the payment mint.
+    let fund = |chain: &mut InProcessChain, owner: &Keypair, tokens: u64| {
+        chain.transfer_lamports(&owner.pubkey(), 5_000_000_000)?;
         let account = token::create_token_account(
-            &mut chain,
-            &client.pubkey(),
+            chain,
+            &owner.pubkey(),
             &payment_mint,
             &token::TOKEN_PROGRAM,
         )?;
         token::mint_to(
-            &mut chain,
+            chain,
             &payment_mint,
             &admin,
             &account,
-            10_000 * TOKEN,
+            tokens,
             &token::TOKEN_PROGRAM,
-        )?;
+        )
+    };
+    for client in &clients {
+        fund(&mut chain, client, 10_000 * TOKEN)?;
         // Slashes of a provider pay the harmed client in the stake mint.
         token::create_token_account(
             &mut chain,
@@ -698,7 +791,14 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         payment: payment_mint,
         reward: reward_mint,
     };
-    let balances_before = Balances::read(&mut chain, &nodes, &clients, &[&keeper, &admin], &mints)?;
+    // The verifier: a startup's canary service, with keys of its own (drawn apart from the
+    // market's, which the seed fixes as before).
+    let verifier = seeded_keypair(&mut gpu_market_matcher::market_gen::Rng::new(
+        args.seed ^ 0x5eed_c4a7,
+    ));
+    fund(&mut chain, &verifier, 1_000 * TOKEN)?;
+    let others = [&keeper, &admin, &verifier];
+    let balances_before = Balances::read(&mut chain, &nodes, &clients, &others, &mints)?;
 
     // Jobs.
     let postings = postings();
@@ -739,6 +839,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 mode: posting.mode,
                 max_price_per_gpu_hour: posting.max_price_cents * TOKEN / 100,
                 max_duration: posting.minutes * 60,
+                verification: escrow::random_commitment(),
             },
         );
         chain.send(&[ix], &[client])?;
@@ -754,6 +855,57 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
             .filter(|p| p.mode == JobMode::Auction)
             .count()
     ));
+
+    // The verifier's canaries: each asks for what one provider lists (its GPU class, region,
+    // VRAM and benchmark) at its asking price, for an hour on one GPU, as `verify canary`
+    // does; the one aimed at the liar asks for a benchmark only the liar has.
+    let mut listings: Vec<Provider> = Vec::new();
+    for node in &nodes {
+        listings.push(chain.fetch(&pda::provider(&node.keypair.pubkey()))?);
+    }
+    let liar_listing = &listings[LIAR];
+    let honest = (LIAR + 1..listings.len()).filter(|&i| {
+        listings[i].hardware.gpu_class != liar_listing.hardware.gpu_class
+            || listings[i].region != liar_listing.region
+    });
+    let mut canaries: Vec<(Canary, Pubkey)> = Vec::new();
+    for (index, target) in (0u16..).zip(std::iter::once(LIAR).chain(honest.take(2))) {
+        let canary = Canary::new(&verifier, args.seed, index, CANARY_ROUNDS);
+        let listing = &listings[target];
+        let address = pda::job(&verifier.pubkey(), canary.job_id);
+        let ix = escrow::create_job(
+            &verifier.pubkey(),
+            &payment_mint,
+            &token::TOKEN_PROGRAM,
+            CreateJobArgs {
+                job_id: canary.job_id,
+                requirements: Requirements {
+                    gpu_class: listing.hardware.gpu_class.into(),
+                    gpu_count: 1,
+                    min_vram_mib: listing.hardware.vram_mib,
+                    min_cpu_cores: 0,
+                    min_ram_mib: 0,
+                    region: listing.region,
+                    min_benchmark: listing.benchmark_score,
+                    attested_only: false,
+                },
+                workload: canary.workload(),
+                kind: JobKind::Batch,
+                mode: JobMode::Instant,
+                max_price_per_gpu_hour: listing.price_per_gpu_hour,
+                max_duration: 3_600,
+                verification: canary.commitment(),
+            },
+        );
+        chain.send(&[ix], &[&verifier])?;
+        job_names.insert(address, CANARY_NAMES[usize::from(index)]);
+        canaries.push((canary, address));
+    }
+    progress.say(format!(
+        "the verifier posted {} canaries (known-answer jobs that look like any other)",
+        canaries.len()
+    ));
+    let mut canary_views: Vec<CanaryView> = Vec::new();
 
     // The market runs.
     let mut story: Vec<String> = Vec::new();
@@ -932,6 +1084,38 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
                 }
             }
         }
+        // The verifier checks each canary whose result is in.
+        for (canary, address) in &canaries {
+            let Some(job) = snapshot.job(address) else {
+                continue;
+            };
+            if job.status != JobStatus::ResultSubmitted {
+                continue;
+            }
+            let mut view = verify::settle(&mut chain, &verifier, canary, address, job)?;
+            let node = job
+                .assignment
+                .and_then(|a| {
+                    nodes
+                        .iter()
+                        .find(|n| pda::provider(&n.keypair.pubkey()) == a.provider)
+                })
+                .map_or("?", |n| n.label.as_str());
+            let line = match view.verdict {
+                "caught" => format!(
+                    "the verifier revealed the known answer of {}: {node} had made its result up, and was slashed on chain with no arbiter (the deposit came back)",
+                    name(address)
+                ),
+                "passed" => format!(
+                    "the verifier checked {} from {node} against the answer it had computed itself: it matched, and was approved like any job",
+                    name(address)
+                ),
+                _ => format!("the verifier could not check {}: {}", name(address), view.detail),
+            };
+            tell(&progress, &mut story, line);
+            view.provider = Some(node.to_string());
+            canary_views.push(view);
+        }
         progress.bar.set_message(format!(
             "round {rounds}: {} jobs open or running, clock +{}",
             snapshot.jobs.len(),
@@ -1001,7 +1185,7 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         chain.send(&[collect], &[&keeper])?;
     }
 
-    let after = Balances::read(&mut chain, &nodes, &clients, &[&keeper, &admin], &mints)?;
+    let after = Balances::read(&mut chain, &nodes, &clients, &others, &mints)?;
     let end_time = chain.now()?;
     let jobs = job_records(&mut chain, &postings, &clients, &client_names, &nodes)?;
     let report = settle_report(
@@ -1011,11 +1195,13 @@ fn market(args: DemoArgs, format: OutputFormat) -> Result<DemoReport, CliError> 
         &client_names,
         &keeper,
         &admin,
+        &verifier,
         &balances_before,
         &after,
         Totals {
             chain_seconds: end_time - start_time,
             jobs,
+            canaries: canary_views,
             rounds,
             agent_txs,
             story,
@@ -1311,6 +1497,7 @@ impl Balances {
 struct Totals {
     chain_seconds: i64,
     jobs: Vec<JobRecord>,
+    canaries: Vec<CanaryView>,
     rounds: usize,
     agent_txs: usize,
     story: Vec<String>,
@@ -1333,6 +1520,7 @@ fn settle_report(
     client_names: &[&str],
     keeper: &Keypair,
     admin: &Keypair,
+    verifier: &Keypair,
     before: &Balances,
     after: &Balances,
     totals: Totals,
@@ -1355,7 +1543,9 @@ fn settle_report(
         total_gpus += u64::from(provider.hardware.gpu_count);
         parties.push(Party {
             name: node.label.clone(),
-            role: if node.agent.is_some() {
+            role: if node.liar {
+                "provider (made results up)"
+            } else if node.agent.is_some() {
                 "provider"
             } else {
                 "provider (vanished)"
@@ -1375,6 +1565,13 @@ fn settle_report(
             rewards: "-".into(),
         });
     }
+    parties.push(Party {
+        name: "verifier".into(),
+        role: "client (canaries)",
+        payment_change: change(&before.payment, &after.payment, &verifier.pubkey()),
+        stake_change: change(&before.stake, &after.stake, &verifier.pubkey()),
+        rewards: "-".into(),
+    });
     let fees = after.payment[&admin.pubkey()].saturating_sub(before.payment[&admin.pubkey()]);
     let tips = after.payment[&keeper.pubkey()].saturating_sub(before.payment[&keeper.pubkey()]);
     parties.push(Party {
@@ -1446,6 +1643,7 @@ fn settle_report(
     Ok(DemoReport {
         providers: nodes.len(),
         jobs: totals.jobs,
+        canaries: totals.canaries,
         rounds: totals.rounds,
         chain_seconds: totals.chain_seconds,
         wall_seconds: totals.wall_seconds,

@@ -544,11 +544,25 @@ fn settle_keys<C: Chain>(
 ) -> Result<(SettleAccounts, Vec<Instruction>), CliError> {
     let treasury = ctx.market_config()?.treasury;
     let me = ctx.me()?;
+    settle_keys_on(&mut ctx.chain, &me, job, program, &treasury)
+}
+
+/// The settlement accounts of `job` as `me` sends them (fees to the market's `treasury`
+/// wallet), and the instructions to put first: the compute limit and the creation of any
+/// payee's missing token account.
+pub fn settle_keys_on(
+    chain: &mut impl Chain,
+    me: &Pubkey,
+    job: &Job,
+    program: Pubkey,
+    treasury: &Pubkey,
+) -> Result<(SettleAccounts, Vec<Instruction>), CliError> {
+    let (me, treasury) = (*me, *treasury);
     let keys = SettleAccounts::for_job(job, &me, &program, &treasury)
         .ok_or_else(|| CliError::input("the job has no provider yet"))?;
     let mint = job.payment_mint;
     let created = token::missing_associated_accounts(
-        &mut ctx.chain,
+        chain,
         &me,
         &[
             (keys.provider_authority, mint, program),
@@ -891,6 +905,7 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
             },
             max_price_per_gpu_hour: max_price,
             max_duration: args.duration.seconds,
+            verification: escrow::random_commitment(),
         },
     );
     let sent = ctx.send(&[ix], &[])?;
@@ -997,14 +1012,14 @@ impl fmt::Display for WatchEnd {
 }
 
 /// How far back a closed job's history is read: every transaction of a week-long lease.
-const HISTORY_LIMIT: usize = 100_000;
+pub(crate) const HISTORY_LIMIT: usize = 100_000;
 
 /// How a job ended, from the transaction that closed its account.
 #[derive(Debug, Serialize)]
 pub struct JobEnding {
     pub job: String,
     /// approved, finalized, lease-closed, lease-ended, dispute-rejected,
-    /// dispute-timed-out, dispute-upheld, refunded, cancelled or reclaimed.
+    /// dispute-timed-out, dispute-upheld, canary-failed, refunded, cancelled or reclaimed.
     pub ended: &'static str,
     /// The same, in words.
     pub how: String,
@@ -1073,7 +1088,8 @@ impl Closed {
     /// The end of job `address` in `tx`, if `tx` closed it.
     pub fn from_tx(tx: &TxOutcome, address: &Pubkey) -> Option<Self> {
         use job_escrow::events::{
-            DisputeResolved, JobCancelled, JobExpired, JobReclaimed, JobSettled, SettleReason,
+            CanaryRevealed, DisputeResolved, JobCancelled, JobExpired, JobReclaimed, JobSettled,
+            SettleReason,
         };
         let none = |ended, how: &str, refund| Closed {
             ended,
@@ -1135,6 +1151,21 @@ impl Closed {
                 ..none(
                     "dispute-upheld",
                     "the arbiter upheld the dispute: the client is refunded",
+                    e.refund,
+                )
+            });
+        }
+        if let Some(e) = tx
+            .events::<CanaryRevealed>()
+            .into_iter()
+            .find(|e| e.job == *address && !e.passed)
+        {
+            return Some(Closed {
+                provider: Some(e.provider),
+                slashed,
+                ..none(
+                    "canary-failed",
+                    "its result differed from the known answer its client committed to: the provider is slashed and the client refunded",
                     e.refund,
                 )
             });

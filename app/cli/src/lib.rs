@@ -17,6 +17,7 @@ pub mod rewards;
 pub mod serve;
 pub mod stake;
 pub mod units;
+pub mod verify;
 
 use anchor_lang::solana_program::{instruction::Instruction, pubkey::Pubkey};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -101,6 +102,9 @@ pub enum Command {
     /// Cluster set-up.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// Check providers' work: known-answer (canary) jobs settled on chain.
+    #[command(subcommand)]
+    Verify(verify::VerifyCommand),
     /// A wallet's SOL, its tokens of the market's stake, payment and reward mints, and its
     /// stake.
     Balance(balance::BalanceArgs),
@@ -139,6 +143,7 @@ impl Command {
             Command::Balance(_) => true,
             Command::Stake(_)
             | Command::Admin(_)
+            | Command::Verify(_)
             | Command::Demo(_)
             | Command::Keygen(_)
             | Command::Localnet(_) => false,
@@ -421,6 +426,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, command: Command) -> Result<(), CliEr
         Command::Market(cmd) => market::run(ctx, cmd),
         Command::Rewards(cmd) => rewards::run(ctx, cmd),
         Command::Admin(cmd) => admin::run(ctx, cmd),
+        Command::Verify(cmd) => verify::run(ctx, cmd),
         Command::Balance(args) => balance::run(ctx, &args),
         Command::Demo(args) => demo::run(args, ctx.format, &mut ctx.out),
         Command::Keygen(args) => keygen::run(&args, ctx.format, &mut ctx.out),

@@ -378,6 +378,9 @@ pub struct ProviderView {
     pub completion_rate: String,
     pub jobs_completed: u64,
     pub jobs_failed: u64,
+    pub disputes_lost: u64,
+    /// Known-answer (canary) jobs it returned a wrong result for.
+    pub verifications_failed: u64,
     /// When the node last sent a registry heartbeat (never: `None`).
     pub last_heartbeat: Option<String>,
 }
@@ -404,6 +407,8 @@ impl ProviderView {
             completion_rate: format!("{:.1}%", p.reputation.completion_rate_bps() as f64 / 100.0),
             jobs_completed: p.reputation.jobs_completed,
             jobs_failed: p.reputation.jobs_failed,
+            disputes_lost: p.reputation.disputes_lost,
+            verifications_failed: p.reputation.verifications_failed,
             last_heartbeat: (p.last_heartbeat > 0).then(|| date(p.last_heartbeat)),
         }
     }
@@ -441,8 +446,12 @@ impl fmt::Display for ProviderView {
         )?;
         writeln!(
             f,
-            "record    {} completed, {} failed ({} completion)",
-            self.jobs_completed, self.jobs_failed, self.completion_rate
+            "record    {} completed, {} failed, {} disputes lost, {} canaries failed ({} completion)",
+            self.jobs_completed,
+            self.jobs_failed,
+            self.disputes_lost,
+            self.verifications_failed,
+            self.completion_rate
         )?;
         write!(
             f,

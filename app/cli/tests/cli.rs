@@ -61,14 +61,14 @@ fn every_command_has_help() {
     cli.build();
     let mut seen = 0;
     walk(&mut cli, &mut Vec::new(), &mut seen);
-    // gpu-market, its 7 nouns and their 29 verbs.
-    assert!(seen >= 37, "only {seen} commands");
+    // gpu-market, its 8 nouns and their 30 verbs.
+    assert!(seen >= 39, "only {seen} commands");
 
     let top = binary(&["--help"]);
     assert!(top.status.success());
     let text = String::from_utf8_lossy(&top.stdout);
     for noun in [
-        "provider", "stake", "job", "market", "rewards", "admin", "demo",
+        "provider", "stake", "job", "market", "rewards", "admin", "verify", "demo",
     ] {
         assert!(text.contains(noun), "{noun} missing from --help");
     }
@@ -889,7 +889,7 @@ fn dry_run_job_submit_decodes_to_create_job() {
             ],
         )
     };
-    let expected = |region: u16| {
+    let expected = |region: u16, verification: [u8; 32]| {
         escrow::create_job(
             &client.pubkey(),
             &m.payment_mint,
@@ -911,21 +911,27 @@ fn dry_run_job_submit_decodes_to_create_job() {
                 mode: escrow::JobMode::Instant,
                 max_price_per_gpu_hour: 2_100_000,
                 max_duration: 7_200,
+                verification,
             },
         )
     };
+    // The verification commitment closes the instruction's data, drawn afresh per job.
+    let commitment =
+        |ix: &Instruction| -> [u8; 32] { ix.data[ix.data.len() - 32..].try_into().unwrap() };
     let (mut chain, result, out) = submit(m.chain, "DE");
     result.expect("dry run");
-    assert_eq!(
-        instructions(&decode_dry_run(&out)),
-        vec![expected(REGION_DE)]
-    );
+    let sent = instructions(&decode_dry_run(&out));
+    let first = commitment(&sent[0]);
+    assert_eq!(sent, vec![expected(REGION_DE, first)]);
     assert!(!chain.exists(&pda::job(&client.pubkey(), 7)).unwrap());
     // `any`, where the help offers it, asks for no region (and `--gpu-class any` for no
     // class).
     let (chain, result, out) = submit(chain, "any");
     result.expect("dry run");
-    assert_eq!(instructions(&decode_dry_run(&out)), vec![expected(0)]);
+    let sent = instructions(&decode_dry_run(&out));
+    let second = commitment(&sent[0]);
+    assert_eq!(sent, vec![expected(0, second)]);
+    assert_ne!(first, second, "each job draws its own commitment");
 
     // A class given is asked for.
     let (_, result, out) = run_in_process(
@@ -1110,6 +1116,19 @@ fn the_demo_is_the_same_for_a_seed_and_refuses_options_out_of_range() {
     };
     let first = run();
     assert_eq!(first["providers"], 8);
+    // The verifier's canary catches the node that makes its results up; the honest
+    // nodes' pass.
+    let canaries = first["canaries"].as_array().unwrap();
+    let verdicts: Vec<&str> = canaries
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["caught", "passed", "passed"]);
+    assert!(canaries[0]["provider"]
+        .as_str()
+        .unwrap()
+        .starts_with("node-03"));
+    assert_eq!(first["passed"], true);
     assert_eq!(first, run());
     for (args, message) in [
         (
@@ -1725,4 +1744,235 @@ fn a_disputed_or_reclaimed_job_shows_its_refund_slash_and_tip() {
         gpu_market::units::format_amount(CRANK_TIP, 6)
     );
     assert_eq!(ending["provider"], serde_json::Value::Null);
+}
+
+/// `verify canary` posts known-answer jobs, approves the result of the provider that ran
+/// the workload and reveals the wrong one of the provider that made a result up; run again
+/// with the same seed, it posts nothing and reports the same from the cluster's history.
+#[test]
+fn verify_canary_catches_a_made_up_result_and_pays_an_honest_one() {
+    use gpu_market_tests::escrow::{signed, SLASH};
+    let mut m = Market::with_escrow();
+    let (honest, liar) = (m.provider(1), m.provider(1));
+    let client = m.client(100 * TOKEN);
+    let verify = |chain, once: bool| {
+        let mut args = vec![
+            "--output",
+            "json",
+            "verify",
+            "canary",
+            "--seed",
+            "7",
+            "--count",
+            "2",
+            "--rounds",
+            "100000",
+            "--duration",
+            "1h",
+        ];
+        if once {
+            args.push("--once");
+        }
+        let (chain, result, out) = run_in_process(chain, &client.keypair, &args);
+        result.expect("verify canary");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        (chain, report)
+    };
+    let (chain, report) = verify(m.chain, true);
+    m.chain = chain;
+    let canaries = report["canaries"].as_array().unwrap().clone();
+    assert_eq!(canaries.len(), 2);
+    assert!(canaries.iter().all(|c| c["verdict"] == "waiting"));
+    assert_eq!(report["complete"], false);
+    let jobs: Vec<gpu_market_client::Pubkey> = canaries
+        .iter()
+        .map(|c| c["job"].as_str().unwrap().parse().unwrap())
+        .collect();
+    // Escrowed like any job of an hour at the providers' 2-token ask, plus the tips.
+    let tips = 2 * gpu_market_tests::escrow::TIPS;
+    assert_eq!(m.balance(&client.tokens), 100 * TOKEN - 4 * TOKEN - tips);
+
+    // The honest node runs the workload as posted (its own `sh`), the liar makes a result up.
+    let honest_job: escrow::Job = m.chain.fetch(&jobs[0]).unwrap();
+    let command = honest_job.workload.uri.strip_prefix("process:").unwrap();
+    let output = std::process::Command::new("sh")
+        .args(["-c", command])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let computed = solana_sha256_hasher::hash(&output.stdout).to_bytes();
+    let runs = [(&honest, jobs[0], computed), (&liar, jobs[1], [7; 32])];
+    for (node, job, _) in runs {
+        let key = node.pubkey();
+        signed(&mut m, escrow::accept_job(&key, &key, &job), &node.keypair).unwrap();
+        signed(&mut m, escrow::start_job(&key, &key, &job), &node.keypair).unwrap();
+    }
+    m.chain.advance(600).unwrap();
+    for (node, job, hash) in runs {
+        let key = node.pubkey();
+        signed(
+            &mut m,
+            escrow::submit_result(&key, &key, &job, hash, "s3://r".into()),
+            &node.keypair,
+        )
+        .unwrap();
+    }
+
+    let (chain, report) = verify(m.chain, false);
+    m.chain = chain;
+    assert_eq!(report["complete"], true);
+    let verdicts: Vec<&str> = report["canaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["passed", "caught"]);
+    let tally = |node: &gpu_market_tests::fixtures::Wallet| {
+        let address = pda::provider(&node.pubkey()).to_string();
+        report["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["provider"] == address.as_str())
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            tally(&honest)["passed"].clone(),
+            tally(&honest)["caught"].clone()
+        ),
+        (1.into(), 0.into())
+    );
+    assert_eq!(
+        (
+            tally(&liar)["passed"].clone(),
+            tally(&liar)["caught"].clone()
+        ),
+        (0.into(), 1.into())
+    );
+    assert!(!m.chain.exists(&jobs[0]).unwrap() && !m.chain.exists(&jobs[1]).unwrap());
+    // The honest node was paid its 600 s (less the 2.5 % fee); the liar was slashed and
+    // earned nothing; the client paid for the honest run alone.
+    let paid = 2 * TOKEN / 6;
+    let fee = paid * 250 / 10_000;
+    let honest_tokens = m.payment_account(&honest.pubkey());
+    let liar_tokens = m.payment_account(&liar.pubkey());
+    assert_eq!(m.balance(&honest_tokens), paid - fee);
+    assert_eq!(m.balance(&liar_tokens), 0);
+    assert_eq!(m.balance(&client.tokens), 100 * TOKEN - paid);
+    assert_eq!(
+        m.stake_account(&liar.pubkey()).active,
+        MIN_STAKE_PER_GPU - SLASH.wrong_result
+    );
+    assert_eq!(m.stake_account(&honest.pubkey()).active, MIN_STAKE_PER_GPU);
+    assert_eq!(
+        m.provider_account(&liar.pubkey())
+            .reputation
+            .verifications_failed,
+        1
+    );
+
+    // Again with the seed: nothing is posted, the verdicts come from the history.
+    let job_count = |m: &mut Market| {
+        m.chain
+            .fetch::<escrow::MarketConfig>(&pda::market_config())
+            .unwrap()
+            .job_count
+    };
+    let jobs_before = job_count(&mut m);
+    let (chain, report) = verify(m.chain, true);
+    m.chain = chain;
+    assert_eq!(job_count(&mut m), jobs_before);
+    let again: Vec<&str> = report["canaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(again, ["passed", "caught"]);
+}
+
+#[test]
+fn verify_canary_refuses_a_dry_run_and_a_market_with_no_provider_free() {
+    let mut m = Market::with_escrow();
+    let client = m.client(100 * TOKEN);
+    let (chain, result, _) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &["--dry-run", "verify", "canary", "--seed", "1"],
+    );
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "`verify canary` posts and settles jobs over time: it has no dry run"
+    );
+    let (_, result, _) =
+        run_in_process(chain, &client.keypair, &["verify", "canary", "--seed", "1"]);
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "no provider can take a canary now (active, live, paid in this mint, with the GPUs free and asking at most --max-price)"
+    );
+}
+
+/// A wrong result nobody checked in its window is finalized (here by a stranger, as the
+/// provider's own agent would): the canary reports it missed, not passed. A job that does
+/// not commit to the canary's answer (other --rounds) is never judged.
+#[test]
+fn verify_canary_reports_a_wrong_result_finalized_unchecked_as_missed() {
+    use gpu_market_tests::escrow::{signed, CHALLENGE_WINDOW};
+    let mut m = Market::with_escrow();
+    let liar = m.provider(1);
+    let client = m.client(100 * TOKEN);
+    let verify = |chain, rounds: &str| {
+        let (chain, result, out) = run_in_process(
+            chain,
+            &client.keypair,
+            &[
+                "--output", "json", "verify", "canary", "--seed", "3", "--count", "1", "--rounds",
+                rounds, "--once",
+            ],
+        );
+        result.expect("verify canary");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        (chain, report)
+    };
+    let (chain, report) = verify(m.chain, "1000");
+    m.chain = chain;
+    let job: gpu_market_client::Pubkey = report["canaries"][0]["job"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let key = liar.pubkey();
+    signed(&mut m, escrow::accept_job(&key, &key, &job), &liar.keypair).unwrap();
+    signed(&mut m, escrow::start_job(&key, &key, &job), &liar.keypair).unwrap();
+    m.chain.advance(60).unwrap();
+    signed(
+        &mut m,
+        escrow::submit_result(&key, &key, &job, [7; 32], "s3://r".into()),
+        &liar.keypair,
+    )
+    .unwrap();
+    // Checked with other --rounds: not this canary's commitment, so not judged.
+    let (chain, report) = verify(m.chain, "2000");
+    m.chain = chain;
+    assert_eq!(report["canaries"][0]["verdict"], "waiting");
+    assert!(report["canaries"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("other --rounds"));
+    assert!(m.chain.exists(&job).unwrap());
+    // The window closes unchecked and anyone finalizes: the liar is paid.
+    m.chain.advance(CHALLENGE_WINDOW).unwrap();
+    let anyone = m.wallet(0);
+    let job_id = m.chain.fetch::<escrow::Job>(&job).unwrap().job_id;
+    let keys = m.settle_keys(&anyone.pubkey(), &client, job_id, &key);
+    // The liar's payee account.
+    m.payment_account(&key);
+    signed(&mut m, escrow::finalize_job(&keys), &anyone.keypair).unwrap();
+    let (_, report) = verify(m.chain, "1000");
+    assert_eq!(report["canaries"][0]["verdict"], "missed");
+    assert_eq!(report["providers"][0]["missed"], 1);
+    assert_eq!(report["complete"], true);
 }

@@ -8,14 +8,14 @@ use anchor_lang::{
 };
 use job_escrow::{
     accounts, instruction, CreateJobArgs, ExtendJobArgs, InitConfigArgs, PlaceBidArgs,
-    ResolveDisputeArgs, SubmitResultArgs, UpdateConfigArgs, WithdrawEarningsArgs,
+    ResolveDisputeArgs, RevealCanaryArgs, SubmitResultArgs, UpdateConfigArgs, WithdrawEarningsArgs,
 };
 
 pub use job_escrow::{
     events::{ExpiryReason, SettleReason},
     state::{
-        Assignment, Bid, Job, JobKind, JobMode, JobResult, JobStatus, JobTerms, MarketConfig,
-        SlashAmounts, Workload,
+        canary_commitment, Assignment, Bid, Job, JobKind, JobMode, JobResult, JobStatus, JobTerms,
+        MarketConfig, SlashAmounts, Workload,
     },
 };
 
@@ -54,6 +54,15 @@ fn with_mints(mut ix: Instruction, mints: &[Pubkey]) -> Instruction {
         anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*mint, false)
     }));
     ix
+}
+
+/// A fresh random verification commitment, for an ordinary job: it opens to no answer, so
+/// a provider cannot tell the job from a known-answer (canary) job.
+pub fn random_commitment() -> [u8; 32] {
+    use crypto_box::aead::rand_core::RngCore as _;
+    let mut commitment = [0; 32];
+    crypto_box::aead::OsRng.fill_bytes(&mut commitment);
+    commitment
 }
 
 /// Posts job `args.job_id` for `client`, escrowing from its associated token account.
@@ -490,6 +499,30 @@ pub fn resolve_dispute(keys: &SettleAccounts, slash: &SlashKeys, for_client: boo
         },
         instruction::ResolveDispute {
             args: ResolveDisputeArgs { for_client },
+        },
+    )
+}
+
+/// The client (`keys.caller`) of a known-answer batch job reveals the answer it committed
+/// to: a result that differs is slashed (the whole slash to `staking_treasury`, the staking
+/// config's treasury token account) and the deposit refunded.
+pub fn reveal_canary(
+    keys: &SettleAccounts,
+    slash: &SlashKeys,
+    staking_treasury: &Pubkey,
+    expected: [u8; 32],
+    salt: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::RevealCanary {
+            settle: settle_accounts(keys),
+            slashing: accounts::SlashCpi {
+                slash_recipient: *staking_treasury,
+                ..slash_cpi(keys, slash)
+            },
+        },
+        instruction::RevealCanary {
+            args: RevealCanaryArgs { expected, salt },
         },
     )
 }

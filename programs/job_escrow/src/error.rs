@@ -161,6 +161,10 @@ pub enum EscrowError {
     MatchWindowClosed,
     #[msg("A matcher's assignment can be declined only within 60 seconds of it (and before the start timeout)")]
     DeclineWindowClosed,
+    #[msg("The revealed answer and salt do not hash to the job's verification commitment")]
+    VerificationMismatch,
+    #[msg("A wrong-result slash goes to the staking treasury's token account, not the client's")]
+    NotStakingTreasury,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

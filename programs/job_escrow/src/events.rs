@@ -229,6 +229,22 @@ pub struct DisputeResolved {
     pub slash_requested: u64,
 }
 
+/// The client of a batch job revealed the known answer it committed to at creation.
+#[event]
+pub struct CanaryRevealed {
+    pub job: Pubkey,
+    pub client: Pubkey,
+    pub provider: Pubkey,
+    pub expected: [u8; 32],
+    pub submitted: [u8; 32],
+    /// The provider's result matched: nothing changed.
+    pub passed: bool,
+    /// Returned to the client when the result was wrong: the whole vault.
+    pub refund: u64,
+    /// The `wrong_result` slash of the job's terms, when the result was wrong.
+    pub slash_requested: u64,
+}
+
 #[event]
 pub struct MarketConfigUpdated {
     pub admin: Pubkey,

@@ -134,6 +134,10 @@ pub mod job_escrow {
         ResolveDispute::handler(ctx, args)
     }
 
+    pub fn reveal_canary(ctx: Context<RevealCanary>, args: RevealCanaryArgs) -> Result<()> {
+        RevealCanary::handler(ctx, args)
+    }
+
     pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         ExpireJob::handler(ctx)
     }

@@ -17,6 +17,7 @@ fn outcomes_accumulate_in_the_reputation() {
         },
         Outcome::Failed,
         Outcome::DisputeLost,
+        Outcome::WrongResult,
     ];
     let mut last = None;
     for outcome in outcomes {
@@ -38,9 +39,10 @@ fn outcomes_accumulate_in_the_reputation() {
         disputes_lost: 1,
         gpu_seconds_served: 4_200,
         time_to_start_sum: 20,
+        verifications_failed: 1,
     };
     assert_eq!(m.provider_account(&authority.pubkey()).reputation, expected);
-    assert_eq!(expected.completion_rate_bps(), 5_000);
+    assert_eq!(expected.completion_rate_bps(), 4_000);
     let event = &last.unwrap().events::<OutcomeRecorded>()[0];
     assert_eq!(event.reputation_after, expected);
 }

@@ -1,4 +1,5 @@
 mod auction;
+mod canary;
 mod dispute;
 mod expiry;
 mod instant_batch;

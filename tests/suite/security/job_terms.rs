@@ -27,6 +27,7 @@ fn a_config_change_mid_job_does_not_reach_the_job() {
             heartbeat_lost: 90 * TOKEN,
             no_result: 90 * TOKEN,
             dispute_lost: 90 * TOKEN,
+            wrong_result: 90 * TOKEN,
         }),
         ..Default::default()
     });

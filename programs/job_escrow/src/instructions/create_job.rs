@@ -24,6 +24,10 @@ pub struct CreateJobArgs {
     pub mode: JobMode,
     pub max_price_per_gpu_hour: u64,
     pub max_duration: i64,
+    /// The verification commitment: 32 random bytes for an ordinary job,
+    /// [`crate::state::canary_commitment`] of the expected result hash and a secret salt
+    /// for a known-answer (canary) job.
+    pub verification: [u8; 32],
 }
 
 #[event_cpi]
@@ -140,6 +144,7 @@ impl CreateJob<'_> {
             dispute: None,
             refused_bidders: Vec::new(),
             fees_held: 0,
+            verification: args.verification,
             attempts: 0,
             bump: ctx.bumps.job,
             vault_bump: ctx.bumps.vault,

@@ -55,26 +55,14 @@ impl ResolveDispute<'_> {
         let job_key = accounts.settle.job.key();
         let bond = accounts.settle.job.dispute.map_or(0, |d| d.bond);
         let (refund, slash_requested) = if args.for_client {
-            let bump = accounts.settle.config.authority_bump;
-            let job = &accounts.settle.job;
-            let (slash, collateral) = (job.terms.slash.dispute_lost, job.collateral_locked());
-            let release_gpus = if job.holds_gpus() {
-                job.requirements.gpu_count
-            } else {
-                0
-            };
-            accounts
-                .settle
-                .node
-                .record(Outcome::DisputeLost, release_gpus, bump)?;
-            accounts.slashing.slash(
-                &accounts.settle.node,
+            let slash = accounts.settle.job.terms.slash.dispute_lost;
+            let refund = accounts.settle.refund_for_fault(
+                &accounts.slashing,
+                Outcome::DisputeLost,
                 slash,
                 SlashReason::DisputeLost,
-                collateral,
-                bump,
             )?;
-            (accounts.settle.close_out()?, slash)
+            (refund, slash)
         } else {
             let until = accounts.settle.job.served_until(now, 0)?;
             accounts

@@ -10,7 +10,7 @@
 use crate::{
     error::EscrowError,
     events::{JobSettled, SettleReason},
-    instructions::{check_payees, JobSigner, ProviderCpi, Vault},
+    instructions::{check_payees, JobSigner, ProviderCpi, SlashCpi, Vault},
     math,
     state::{Job, MarketConfig},
 };
@@ -20,6 +20,7 @@ use anchor_lang::prelude::*;
 use crate::instructions::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 use provider_registry::state::Outcome;
+use staking::state::SlashReason;
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -96,6 +97,29 @@ impl<'info> SettleJob<'info> {
         vault.close(self.client.to_account_info())?;
         self.job.close(self.client.to_account_info())?;
         Ok(refund)
+    }
+
+    /// Ends the attempt against its provider, for the client: records `outcome`, slashes up
+    /// to `amount` of the provider's stake for `reason` through `slashing` (releasing the
+    /// job's collateral) and refunds the whole vault to the client. Returns the refund.
+    pub fn refund_for_fault(
+        &mut self,
+        slashing: &SlashCpi<'info>,
+        outcome: Outcome,
+        amount: u64,
+        reason: SlashReason,
+    ) -> Result<u64> {
+        let bump = self.config.authority_bump;
+        let collateral = self.job.collateral_locked();
+        // A batch job freed its GPUs with its result.
+        let release_gpus = if self.job.holds_gpus() {
+            self.job.requirements.gpu_count
+        } else {
+            0
+        };
+        self.node.record(outcome, release_gpus, bump)?;
+        slashing.slash(&self.node, amount, reason, collateral, bump)?;
+        self.close_out()
     }
 
     /// Pays the provider for service until `until` (plus `bond` from a rejected dispute),

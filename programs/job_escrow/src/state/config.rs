@@ -16,6 +16,8 @@ pub struct SlashAmounts {
     pub heartbeat_lost: u64,
     pub no_result: u64,
     pub dispute_lost: u64,
+    /// The provider's result differed from a known-answer (canary) job's committed answer.
+    pub wrong_result: u64,
 }
 
 /// Market-wide parameters.
@@ -165,6 +167,7 @@ impl MarketConfig {
                 .min(s.heartbeat_lost)
                 .min(s.no_result)
                 .min(s.dispute_lost)
+                .min(s.wrong_result)
                 >= self.crank_tip
                 && self.dispute_bond > 0,
             EscrowError::InvalidSlashOrBond

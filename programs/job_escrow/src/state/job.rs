@@ -126,6 +126,7 @@ impl JobTerms {
             .max(s.heartbeat_lost)
             .max(s.no_result)
             .max(s.dispute_lost)
+            .max(s.wrong_result)
     }
 
     /// What the crank tips of every attempt cost together.
@@ -214,6 +215,10 @@ pub struct Job {
     /// paid to the treasury when the attempt ends (its settlement or expiry): a withdrawal
     /// writes no account that another node's withdrawal writes.
     pub fees_held: u64,
+    /// The client's verification commitment, fixed at creation: random for an ordinary job,
+    /// `sha256(expected_result_hash || salt)` for a known-answer (canary) job, so nobody
+    /// can tell the two apart until the client reveals (`reveal_canary`).
+    pub verification: [u8; 32],
 }
 
 /// Byte offsets in a job account's data, for `memcmp` filters and `dataSlice` reads. The
@@ -271,6 +276,12 @@ pub struct Payout {
     pub gross: u64,
     pub to_provider: u64,
     pub fee: u64,
+}
+
+/// The commitment of a known-answer job whose correct result hash is `expected`:
+/// `sha256(expected || salt)`.
+pub fn canary_commitment(expected: &[u8; 32], salt: &[u8; 32]) -> [u8; 32] {
+    solana_sha256_hasher::hashv(&[expected, salt]).to_bytes()
 }
 
 impl Job {

@@ -94,6 +94,9 @@ pub enum Outcome {
     /// The provider turned down a job the market's matcher assigned to it, before starting:
     /// no fault, and no change to its record.
     Declined,
+    /// A known-answer (canary) job's client revealed an answer that differs from the
+    /// provider's result.
+    WrongResult,
 }
 
 #[derive(
@@ -105,15 +108,19 @@ pub struct Reputation {
     pub disputes_lost: u64,
     pub gpu_seconds_served: u64,
     pub time_to_start_sum: u64,
+    /// Known-answer (canary) jobs whose result differed from the committed answer.
+    pub verifications_failed: u64,
 }
 
 impl Reputation {
-    /// Completed jobs over all finished jobs, in basis points; 10_000 for a newcomer.
+    /// Completed jobs over all finished jobs (failed, disputes lost and failed verifications
+    /// included), in basis points; 10_000 for a newcomer.
     pub fn completion_rate_bps(&self) -> u64 {
         let finished = self
             .jobs_completed
             .saturating_add(self.jobs_failed)
-            .saturating_add(self.disputes_lost);
+            .saturating_add(self.disputes_lost)
+            .saturating_add(self.verifications_failed);
         if finished == 0 {
             return 10_000;
         }
@@ -146,6 +153,12 @@ impl Reputation {
             }
             Outcome::DisputeLost => {
                 self.disputes_lost = self.disputes_lost.checked_add(1).ok_or_else(overflow)?;
+            }
+            Outcome::WrongResult => {
+                self.verifications_failed = self
+                    .verifications_failed
+                    .checked_add(1)
+                    .ok_or_else(overflow)?;
             }
             Outcome::Declined => {}
         }

@@ -12,6 +12,9 @@ pub enum SlashReason {
     NoResult,
     /// The arbiter ruled against the provider in a dispute.
     DisputeLost,
+    /// The provider's result differed from the answer a known-answer (canary) job's client
+    /// committed to at creation.
+    WrongResult,
 }
 
 /// One owner's collateral: active stake backs registered GPUs, unbonding stake waits out

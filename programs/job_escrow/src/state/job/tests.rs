@@ -16,6 +16,7 @@ fn terms(fee_bps: u16) -> JobTerms {
             heartbeat_lost: 2,
             no_result: 3,
             dispute_lost: 4,
+            wrong_result: 5,
         },
         crank_tip: 0,
         dispute_bond: 0,
@@ -78,6 +79,7 @@ fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
         dispute: None,
         refused_bidders: Vec::new(),
         fees_held: 0,
+        verification: [0; 32],
         attempts: 0,
         bump: 255,
         vault_bump: 255,
@@ -121,7 +123,8 @@ proptest! {
             }
             let price = (max_price * percent / 100).max(1);
             job.assign(assignment(price, now)).unwrap();
-            prop_assert_eq!(job.collateral_locked(), 4);
+            // The largest slash of the terms: the wrong-result one.
+            prop_assert_eq!(job.collateral_locked(), 5);
             job.start(now).unwrap();
             let (mut gross, mut to_provider, mut fees) = (0u64, 0u64, 0u64);
             for (wait, heartbeat, withdraw) in steps {

@@ -20,6 +20,7 @@ fn sample() -> Provider {
             disputes_lost: 0,
             gpu_seconds_served: 36_000,
             time_to_start_sum: 50,
+            verifications_failed: 0,
         },
         last_heartbeat: 1_000,
         registered_at: 500,
