@@ -34,7 +34,7 @@ const DEFAULT_TOKEN_VALIDITY: i64 = 86_400;
 pub enum JobCommand {
     /// Post a job and escrow its maximum cost (max price x GPUs x duration) plus the
     /// crank tip. What is not billed comes back.
-    Submit(SubmitArgs),
+    Submit(Box<SubmitArgs>),
     /// Show a job. For your own running manifest job, also what its node reports: the
     /// workload's state and the health of each service port.
     Show {
@@ -86,6 +86,17 @@ pub enum JobCommand {
         /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
+    },
+    /// Reveal the known answer of a job submitted with --known-answer whose result differs
+    /// from it, inside the challenge window: the provider is slashed with no arbiter and
+    /// the whole deposit comes back. A result that matches is approved instead.
+    Reveal {
+        /// The job's address.
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+        /// The answer given to `job submit --known-answer`.
+        #[arg(long)]
+        known_answer: Digest,
     },
     /// Lengthen a job, escrowing the extra cost.
     Extend {
@@ -295,6 +306,12 @@ pub struct SubmitArgs {
     /// Your id for the job (default: from the clock); unique per client.
     #[arg(long)]
     pub job_id: Option<u64>,
+    /// Make it a known-answer (canary) job: the result hash an honest run gives (the
+    /// SHA-256 of a command's stdout, or of a manifest job's packed output; 64 hex
+    /// characters). The job commits to it with a salt drawn from your key and looks like any
+    /// other; `gpu-market job reveal` then slashes a provider whose result differs.
+    #[arg(long, conflicts_with = "lease")]
+    pub known_answer: Option<Digest>,
 }
 
 /// A job as shown.
@@ -596,7 +613,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
         }
     };
     match cmd {
-        JobCommand::Submit(args) => submit(ctx, args),
+        JobCommand::Submit(args) => submit(ctx, *args),
         JobCommand::Show { job } => {
             if ctx.chain.account(&job)?.is_none() {
                 return print_ending(ctx, &job, StdDuration::ZERO);
@@ -687,6 +704,55 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let ix = escrow::dispute_result(&ctx.me()?, data.job_id, &data.payment_mint, &program);
             let sent = ctx.send(&[ix], &[])?;
             ctx.report(sent, receipt("disputed", job, None))
+        }
+        JobCommand::Reveal { job, known_answer } => {
+            let data = fetch_job(ctx, &job)?;
+            require_client(ctx, &data, "reveal the known answer of")?;
+            let salt = crate::verify::job_salt(ctx.signer()?, data.job_id);
+            if escrow::canary_commitment(&known_answer.0, &salt) != data.verification {
+                return Err(CliError::input(
+                    "this answer does not open the job's commitment: it was submitted with another --known-answer, or without one",
+                ));
+            }
+            let Some(result) = data
+                .result
+                .as_ref()
+                .filter(|_| data.status == JobStatus::ResultSubmitted)
+            else {
+                return Err(CliError::input(format!(
+                    "the job is {}: a known answer is revealed while a result waits in its challenge window",
+                    status_name(data.status)
+                )));
+            };
+            if result.hash == known_answer.0 {
+                return Err(CliError::input(format!(
+                    "the result matches the known answer: nothing to reveal (approve it with `gpu-market job approve {job}`)"
+                )));
+            }
+            let (_, program) = ctx.mint(&data.payment_mint)?;
+            let staking: gpu_market_client::staking::StakingConfig =
+                ctx.chain.fetch(&pda::staking_config())?;
+            let (_, stake_program) = ctx.mint(&staking.stake_mint)?;
+            let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
+            ixs.push(escrow::reveal_canary(
+                &keys,
+                &escrow::SlashKeys {
+                    stake_mint: staking.stake_mint,
+                    stake_token_program: stake_program,
+                },
+                &staking.treasury,
+                known_answer.0,
+                salt,
+            ));
+            let sent = ctx.send(&ixs, &[])?;
+            ctx.report(
+                sent,
+                receipt(
+                    "revealed: the provider is slashed and the deposit refunded",
+                    job,
+                    None,
+                ),
+            )
         }
         JobCommand::Extend { job, by } => {
             let data = fetch_job(ctx, &job)?;
@@ -905,7 +971,13 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
             },
             max_price_per_gpu_hour: max_price,
             max_duration: args.duration.seconds,
-            verification: escrow::random_commitment(),
+            verification: match args.known_answer {
+                Some(answer) => escrow::canary_commitment(
+                    &answer.0,
+                    &crate::verify::job_salt(ctx.signer()?, job_id),
+                ),
+                None => escrow::random_commitment(),
+            },
         },
     );
     let sent = ctx.send(&[ix], &[])?;

@@ -54,7 +54,7 @@ pub struct CanaryArgs {
     /// Seed of this set of canaries: with your key it fixes every job, workload and salt.
     #[arg(long)]
     pub seed: u64,
-    /// How many canaries to post, 1 to 100.
+    /// How many canaries to post, 1 to 100 (run again, the first this many are checked).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub count: u16,
     /// GPUs each canary asks for (a provider with fewer is not drawn).
@@ -92,9 +92,22 @@ pub struct CanaryArgs {
 const MODULUS: u64 = 2_147_483_647;
 const MULTIPLIER: u64 = 48_271;
 
+/// The salt of the known-answer job `job_id` of the wallet `keypair` (`job submit
+/// --known-answer`, `job reveal`): drawn from its secret key, so that only it can open the
+/// commitment, and recomputed rather than stored.
+pub fn job_salt(keypair: &Keypair, job_id: u64) -> [u8; 32] {
+    solana_sha256_hasher::hashv(&[
+        b"gpu-market job salt v1",
+        keypair.secret_bytes(),
+        &job_id.to_le_bytes(),
+    ])
+    .to_bytes()
+}
+
 /// One known-answer job: where it lives and what it must answer.
 #[derive(Debug, Clone)]
 pub struct Canary {
+    pub seed: u64,
     pub index: u16,
     pub job_id: u64,
     /// The generator's first state, 1 to `MODULUS - 1`.
@@ -123,6 +136,7 @@ impl Canary {
             u64::from_le_bytes(first)
         };
         Self {
+            seed,
             index,
             job_id: word(derive(b"job id")),
             start: 1 + word(derive(b"start")) % (MODULUS - 1),
@@ -307,8 +321,13 @@ fn canary<C: Chain>(ctx: &mut Context<C>, args: &CanaryArgs) -> Result<(), CliEr
     post_missing(ctx, args, &canaries)?;
     let started = std::time::Instant::now();
     let mut said: BTreeMap<u16, &'static str> = BTreeMap::new();
+    // Verdicts are final: a canary that has one is not read again.
+    let mut settled: BTreeMap<u16, CanaryView> = BTreeMap::new();
     loop {
-        let views = check(ctx, &canaries)?;
+        let views = check(ctx, &canaries, &settled)?;
+        for v in views.iter().filter(|v| v.verdict != "waiting") {
+            settled.insert(v.index, v.clone());
+        }
         if ctx.format == crate::output::OutputFormat::Text && !args.once {
             use std::io::Write as _;
             for v in &views {
@@ -459,10 +478,18 @@ fn post_missing<C: Chain>(
 
 /// One pass over the canaries: approves the results that match, reveals the ones that do
 /// not, and says where each stands.
-fn check<C: Chain>(ctx: &mut Context<C>, canaries: &[Canary]) -> Result<Vec<CanaryView>, CliError> {
+fn check<C: Chain>(
+    ctx: &mut Context<C>,
+    canaries: &[Canary],
+    settled: &BTreeMap<u16, CanaryView>,
+) -> Result<Vec<CanaryView>, CliError> {
     let me = ctx.me()?;
     let mut views = Vec::with_capacity(canaries.len());
     for c in canaries {
+        if let Some(view) = settled.get(&c.index) {
+            views.push(view.clone());
+            continue;
+        }
         let address = pda::job(&me, c.job_id);
         let view = |provider: Option<Pubkey>, verdict, detail: String| CanaryView {
             index: c.index,
@@ -503,11 +530,10 @@ fn check<C: Chain>(ctx: &mut Context<C>, canaries: &[Canary]) -> Result<Vec<Cana
         }
         let data: Job = ctx.chain.fetch(&address)?;
         if data.verification != c.commitment() {
-            views.push(view(
-                data.assignment.map(|a| a.provider),
-                "waiting",
-                "this job does not commit to the canary's answer: it was posted with other --rounds (or is not a canary of this seed)".into(),
-            ));
+            return Err(CliError::input(format!(
+                "job {address} (canary {} of seed {}) does not commit to this canary's answer: it was posted with other --rounds; run again with the --rounds it was posted with",
+                c.index, seed_of(canaries)
+            )));
         } else if data.status == JobStatus::ResultSubmitted {
             let keypair = ctx.signer()?.insecure_clone();
             // A failure (a settlement racing another, a cluster that did not answer) is
@@ -612,6 +638,13 @@ pub fn settle(
     ))
 }
 
+/// The seed the canaries were drawn with, for messages.
+fn seed_of(canaries: &[Canary]) -> String {
+    canaries
+        .first()
+        .map_or_else(String::new, |c| c.seed.to_string())
+}
+
 /// The result hash submitted for the job at `address`, from its history (the latest
 /// submission, of its last attempt).
 fn submitted_hash(chain: &mut impl Chain, address: &Pubkey) -> Result<Option<[u8; 32]>, CliError> {
@@ -648,6 +681,7 @@ mod tests {
     fn the_answer_is_what_the_generator_gives() {
         // Park and Miller: 10,000 steps from 1 give 399,268,537 with multiplier 48,271.
         let c = Canary {
+            seed: 0,
             index: 0,
             job_id: 1,
             start: 1,

@@ -1924,15 +1924,18 @@ fn verify_canary_reports_a_wrong_result_finalized_unchecked_as_missed() {
     let mut m = Market::with_escrow();
     let liar = m.provider(1);
     let client = m.client(100 * TOKEN);
-    let verify = |chain, rounds: &str| {
-        let (chain, result, out) = run_in_process(
+    let run = |chain, rounds: &str| {
+        run_in_process(
             chain,
             &client.keypair,
             &[
                 "--output", "json", "verify", "canary", "--seed", "3", "--count", "1", "--rounds",
                 rounds, "--once",
             ],
-        );
+        )
+    };
+    let verify = |chain, rounds: &str| {
+        let (chain, result, out) = run(chain, rounds);
         result.expect("verify canary");
         let report: serde_json::Value = serde_json::from_str(&out).unwrap();
         (chain, report)
@@ -1955,13 +1958,12 @@ fn verify_canary_reports_a_wrong_result_finalized_unchecked_as_missed() {
     )
     .unwrap();
     // Checked with other --rounds: not this canary's commitment, so not judged.
-    let (chain, report) = verify(m.chain, "2000");
+    let (chain, result, _) = run(m.chain, "2000");
     m.chain = chain;
-    assert_eq!(report["canaries"][0]["verdict"], "waiting");
-    assert!(report["canaries"][0]["detail"]
-        .as_str()
-        .unwrap()
-        .contains("other --rounds"));
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        format!("job {job} (canary 0 of seed 3) does not commit to this canary's answer: it was posted with other --rounds; run again with the --rounds it was posted with")
+    );
     assert!(m.chain.exists(&job).unwrap());
     // The window closes unchecked and anyone finalizes: the liar is paid.
     m.chain.advance(CHALLENGE_WINDOW).unwrap();
@@ -1975,4 +1977,117 @@ fn verify_canary_reports_a_wrong_result_finalized_unchecked_as_missed() {
     assert_eq!(report["canaries"][0]["verdict"], "missed");
     assert_eq!(report["providers"][0]["missed"], 1);
     assert_eq!(report["complete"], true);
+}
+
+/// `job submit --known-answer` makes a canary of the client's own workload, committed with
+/// a salt drawn from its key; `job reveal` slashes a provider whose result differs, and
+/// refuses, before sending, a reveal that would not land or would only tell providers that
+/// the job was a check.
+#[test]
+fn a_known_answer_job_is_revealed_by_its_client() {
+    use gpu_market_tests::escrow::{signed, SLASH};
+    let mut m = Market::with_escrow();
+    let provider = m.provider(2);
+    let client = m.client(100 * TOKEN);
+    let answer = solana_sha256_hasher::hash(b"hi\n").to_bytes();
+    let answer_hex = gpu_market_client::hex::encode(&answer);
+    for id in ["9", "10"] {
+        let (chain, result, _) = run_in_process(
+            m.chain,
+            &client.keypair,
+            &[
+                "job",
+                "submit",
+                "--max-price",
+                "2",
+                "--duration",
+                "1h",
+                "--command",
+                "echo hi",
+                "--job-id",
+                id,
+                "--known-answer",
+                &answer_hex,
+            ],
+        );
+        m.chain = chain;
+        result.unwrap();
+    }
+    let (lied, honest) = (
+        pda::job(&client.pubkey(), 9),
+        pda::job(&client.pubkey(), 10),
+    );
+    let data: escrow::Job = m.chain.fetch(&lied).unwrap();
+    assert_eq!(
+        data.verification,
+        escrow::canary_commitment(&answer, &gpu_market::verify::job_salt(&client.keypair, 9))
+    );
+    let reveal = |chain, job: &gpu_market_client::Pubkey, answer: &str| {
+        let (chain, result, _) = run_in_process(
+            chain,
+            &client.keypair,
+            &["job", "reveal", &job.to_string(), "--known-answer", answer],
+        );
+        (chain, result.map_err(|e| e.to_string()))
+    };
+    let (chain, result) = reveal(m.chain, &lied, &answer_hex);
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        "the job is open: a known answer is revealed while a result waits in its challenge window"
+    );
+    let key = provider.pubkey();
+    for job in [lied, honest] {
+        signed(
+            &mut m,
+            escrow::accept_job(&key, &key, &job),
+            &provider.keypair,
+        )
+        .unwrap();
+        signed(
+            &mut m,
+            escrow::start_job(&key, &key, &job),
+            &provider.keypair,
+        )
+        .unwrap();
+    }
+    m.chain.advance(600).unwrap();
+    for (job, hash) in [(lied, [5; 32]), (honest, answer)] {
+        signed(
+            &mut m,
+            escrow::submit_result(&key, &key, &job, hash, "s3://r".into()),
+            &provider.keypair,
+        )
+        .unwrap();
+    }
+    // A matching result: nothing to reveal.
+    let (chain, result) = reveal(m.chain, &honest, &answer_hex);
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        format!("the result matches the known answer: nothing to reveal (approve it with `gpu-market job approve {honest}`)")
+    );
+    // Another answer opens nothing.
+    let other = gpu_market_client::hex::encode(&[1; 32]);
+    let (chain, result) = reveal(m.chain, &lied, &other);
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        "this answer does not open the job's commitment: it was submitted with another --known-answer, or without one"
+    );
+    let before = m.balance(&client.tokens);
+    let (chain, result) = reveal(m.chain, &lied, &answer_hex);
+    m.chain = chain;
+    result.unwrap();
+    assert!(!m.chain.exists(&lied).unwrap());
+    // The wrong job's whole deposit back (2 tokens for the hour and the tips).
+    assert_eq!(
+        m.balance(&client.tokens) - before,
+        2 * TOKEN + gpu_market_tests::escrow::TIPS
+    );
+    assert_eq!(
+        m.stake_account(&key).active,
+        2 * MIN_STAKE_PER_GPU - SLASH.wrong_result
+    );
+    assert!(m.chain.exists(&honest).unwrap());
 }
