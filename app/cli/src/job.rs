@@ -89,7 +89,9 @@ pub enum JobCommand {
     },
     /// Reveal the known answer of a job submitted with --known-answer whose result differs
     /// from it, inside the challenge window: the provider is slashed with no arbiter and
-    /// the whole deposit comes back. A result that matches is approved instead.
+    /// the whole deposit comes back. A result that matches is not revealed (approve it with
+    /// `job approve`). With --dry-run the printed instruction holds the answer and the salt:
+    /// keep it private.
     Reveal {
         /// The job's address.
         #[arg(value_parser = crate::parse_pubkey)]
@@ -307,8 +309,8 @@ pub struct SubmitArgs {
     #[arg(long)]
     pub job_id: Option<u64>,
     /// Make it a known-answer (canary) job: the result hash an honest run gives (the
-    /// SHA-256 of a command's stdout, or of a manifest job's packed output; 64 hex
-    /// characters). The job commits to it with a salt drawn from your key and looks like any
+    /// SHA-256 of a command's or image's stdout, or of a manifest job's packed output, as a
+    /// previous run's `job show` prints it; 64 hex characters), on a job id never used. The job commits to it with a salt drawn from your key and looks like any
     /// other; `gpu-market job reveal` then slashes a provider whose result differs.
     #[arg(long, conflicts_with = "lease")]
     pub known_answer: Option<Digest>,
@@ -711,7 +713,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let salt = crate::verify::job_salt(ctx.signer()?, data.job_id);
             if escrow::canary_commitment(&known_answer.0, &salt) != data.verification {
                 return Err(CliError::input(
-                    "this answer does not open the job's commitment: it was submitted with another --known-answer, or without one",
+                    "this answer does not open the job's commitment: it was submitted with another --known-answer, or without one (canaries of `verify canary` are checked by it)",
                 ));
             }
             let Some(result) = data
@@ -724,6 +726,15 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
                     status_name(data.status)
                 )));
             };
+            let window_ends = result
+                .submitted_at
+                .saturating_add(data.terms.challenge_window);
+            if ctx.chain.now()? >= window_ends {
+                return Err(CliError::input(format!(
+                    "the challenge window closed at {}: the result can no longer be revealed, and anyone may finalize the job",
+                    date(window_ends)
+                )));
+            }
             if result.hash == known_answer.0 {
                 return Err(CliError::input(format!(
                     "the result matches the known answer: nothing to reveal (approve it with `gpu-market job approve {job}`)"
@@ -745,14 +756,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
                 salt,
             ));
             let sent = ctx.send(&ixs, &[])?;
-            ctx.report(
-                sent,
-                receipt(
-                    "revealed: the provider is slashed and the deposit refunded",
-                    job,
-                    None,
-                ),
-            )
+            ctx.report(sent, receipt("revealed the known answer of", job, None))
         }
         JobCommand::Extend { job, by } => {
             let data = fetch_job(ctx, &job)?;
@@ -920,7 +924,11 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         u64::try_from(args.duration.seconds).unwrap_or(0),
     )
     .map_err(|_| CliError::input("the job's maximum cost is more than a token amount can hold"))?;
-    let deposit = budget.saturating_add(config.crank_tip);
+    // The program escrows a crank tip for each attempt the job may take.
+    let tips = config
+        .crank_tip
+        .saturating_mul(u64::from(config.max_attempts));
+    let deposit = budget.saturating_add(tips);
     let source = token::associated_address(&me, &mint, &program);
     let held = if ctx.chain.exists(&source)? {
         token::balance(&mut ctx.chain, &source)?
@@ -929,9 +937,10 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
     };
     if held < deposit {
         return Err(CliError::input(format!(
-            "the job escrows {} (max price x GPUs x duration, plus a {} crank tip) but your token account {source} holds {}",
+            "the job escrows {} (max price x GPUs x duration, plus a {} crank tip for each of its {} attempts) but your token account {source} holds {}",
             format_amount(deposit, decimals),
             format_amount(config.crank_tip, decimals),
+            config.max_attempts,
             format_amount(held, decimals)
         )));
     }
@@ -946,6 +955,13 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         }
     };
     let address = pda::job(&me, job_id);
+    // A known-answer job's commitment is fixed by the answer and the job id: on an id used
+    // before it would repeat, and show.
+    if args.known_answer.is_some() && !ctx.chain.signatures(&address, 1)?.is_empty() {
+        return Err(CliError::input(format!(
+            "job id {job_id} was used before: a known-answer job needs an id never used (its commitment would repeat the earlier one's)"
+        )));
+    }
     if ctx.chain.exists(&address)? {
         return Err(CliError::input(format!(
             "you already have job {job_id} ({address}): choose another --job-id"
@@ -1040,10 +1056,21 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
         ctx.print(&endpoint)?;
     }
     if let Some(deadline) = challenge_ends_at(&job) {
-        eprintln!(
-            "approve the result with `gpu-market job approve {address}`, or dispute it with `gpu-market job dispute {address}` before {}",
-            date(deadline)
-        );
+        let matches = |answer: &Digest| job.result.as_ref().map(|r| r.hash) == Some(answer.0);
+        match &args.known_answer {
+            Some(answer) if !matches(answer) => eprintln!(
+                "the result differs from your known answer: reveal it with `gpu-market job reveal {address} --known-answer {}` before {}",
+                gpu_market_client::hex::encode(&answer.0),
+                date(deadline)
+            ),
+            Some(_) => eprintln!(
+                "the result matches your known answer: approve it with `gpu-market job approve {address}`"
+            ),
+            None => eprintln!(
+                "approve the result with `gpu-market job approve {address}`, or dispute it with `gpu-market job dispute {address}` before {}",
+                date(deadline)
+            ),
+        }
     }
     Ok(())
 }

@@ -120,6 +120,8 @@ impl Canary {
     /// Canary `index` of `seed` for the wallet `keypair`: derived from its secret key, so
     /// nobody else can tell its job id, workload or salt from the seed.
     pub fn new(keypair: &Keypair, seed: u64, index: u16, rounds: u32) -> Self {
+        // The rounds too: another --rounds is another set of canaries, never a resume that
+        // would judge the old jobs by the new answer.
         let derive = |what: &[u8]| {
             solana_sha256_hasher::hashv(&[
                 b"gpu-market canary v1",
@@ -127,6 +129,7 @@ impl Canary {
                 keypair.secret_bytes(),
                 &seed.to_le_bytes(),
                 &index.to_le_bytes(),
+                &rounds.to_le_bytes(),
             ])
             .to_bytes()
         };
@@ -531,8 +534,8 @@ fn check<C: Chain>(
         let data: Job = ctx.chain.fetch(&address)?;
         if data.verification != c.commitment() {
             return Err(CliError::input(format!(
-                "job {address} (canary {} of seed {}) does not commit to this canary's answer: it was posted with other --rounds; run again with the --rounds it was posted with",
-                c.index, seed_of(canaries)
+                "job {address} (canary {} of seed {}) does not commit to this canary's answer: it is not one of these canaries",
+                c.index, c.seed
             )));
         } else if data.status == JobStatus::ResultSubmitted {
             let keypair = ctx.signer()?.insecure_clone();
@@ -638,13 +641,6 @@ pub fn settle(
     ))
 }
 
-/// The seed the canaries were drawn with, for messages.
-fn seed_of(canaries: &[Canary]) -> String {
-    canaries
-        .first()
-        .map_or_else(String::new, |c| c.seed.to_string())
-}
-
 /// The result hash submitted for the job at `address`, from its history (the latest
 /// submission, of its last attempt).
 fn submitted_hash(chain: &mut impl Chain, address: &Pubkey) -> Result<Option<[u8; 32]>, CliError> {
@@ -709,6 +705,8 @@ mod tests {
                 assert_ne!(x, y);
             }
         }
+        // Other rounds, other canaries.
+        assert_ne!(c(&a, 1, 0).job_id, Canary::new(&a, 1, 0, 11).job_id);
         // The same inputs, the same canary: a run resumes.
         let (x, y) = (c(&a, 1, 0), c(&a, 1, 0));
         assert_eq!((x.job_id, x.start, x.salt), (y.job_id, y.start, y.salt));

@@ -989,7 +989,8 @@ fn a_job_the_client_cannot_pay_for_fails_clearly_and_changes_nothing() {
         ],
     );
     let err = result.expect_err("cannot pay").to_string();
-    assert!(err.contains("the job escrows 4.21"), "{err}");
+    // 4.20 for two hours at 2.10, and a 0.01 tip for each of the job's two attempts.
+    assert!(err.contains("the job escrows 4.22"), "{err}");
     assert!(err.contains("holds 1.00"), "{err}");
     assert!(!chain.exists(&pda::job(&client.pubkey(), 1)).unwrap());
     assert_eq!(token::balance(&mut chain, &client.tokens).unwrap(), TOKEN);
@@ -1916,8 +1917,7 @@ fn verify_canary_refuses_a_dry_run_and_a_market_with_no_provider_free() {
 }
 
 /// A wrong result nobody checked in its window is finalized (here by a stranger, as the
-/// provider's own agent would): the canary reports it missed, not passed. A job that does
-/// not commit to the canary's answer (other --rounds) is never judged.
+/// provider's own agent would): the canary reports it missed, not passed.
 #[test]
 fn verify_canary_reports_a_wrong_result_finalized_unchecked_as_missed() {
     use gpu_market_tests::escrow::{signed, CHALLENGE_WINDOW};
@@ -1957,14 +1957,6 @@ fn verify_canary_reports_a_wrong_result_finalized_unchecked_as_missed() {
         &liar.keypair,
     )
     .unwrap();
-    // Checked with other --rounds: not this canary's commitment, so not judged.
-    let (chain, result, _) = run(m.chain, "2000");
-    m.chain = chain;
-    assert_eq!(
-        result.unwrap_err().to_string(),
-        format!("job {job} (canary 0 of seed 3) does not commit to this canary's answer: it was posted with other --rounds; run again with the --rounds it was posted with")
-    );
-    assert!(m.chain.exists(&job).unwrap());
     // The window closes unchecked and anyone finalizes: the liar is paid.
     m.chain.advance(CHALLENGE_WINDOW).unwrap();
     let anyone = m.wallet(0);
@@ -2073,7 +2065,7 @@ fn a_known_answer_job_is_revealed_by_its_client() {
     m.chain = chain;
     assert_eq!(
         result.unwrap_err(),
-        "this answer does not open the job's commitment: it was submitted with another --known-answer, or without one"
+        "this answer does not open the job's commitment: it was submitted with another --known-answer, or without one (canaries of `verify canary` are checked by it)"
     );
     let before = m.balance(&client.tokens);
     let (chain, result) = reveal(m.chain, &lied, &answer_hex);
@@ -2090,4 +2082,36 @@ fn a_known_answer_job_is_revealed_by_its_client() {
         2 * MIN_STAKE_PER_GPU - SLASH.wrong_result
     );
     assert!(m.chain.exists(&honest).unwrap());
+    // Once the window has closed there is nothing to reveal.
+    m.chain
+        .advance(gpu_market_tests::escrow::CHALLENGE_WINDOW)
+        .unwrap();
+    let (chain, result) = reveal(m.chain, &honest, &answer_hex);
+    m.chain = chain;
+    assert!(result
+        .unwrap_err()
+        .contains("the result can no longer be revealed, and anyone may finalize the job"));
+    // A known-answer job on an id used before would repeat that job's commitment.
+    let (_, result, _) = run_in_process(
+        m.chain,
+        &client.keypair,
+        &[
+            "job",
+            "submit",
+            "--max-price",
+            "2",
+            "--duration",
+            "1h",
+            "--command",
+            "echo hi",
+            "--job-id",
+            "9",
+            "--known-answer",
+            &answer_hex,
+        ],
+    );
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "job id 9 was used before: a known-answer job needs an id never used (its commitment would repeat the earlier one's)"
+    );
 }
