@@ -1983,9 +1983,10 @@ fn a_known_answer_job_is_revealed_by_its_client() {
     let client = m.client(100 * TOKEN);
     let answer = solana_sha256_hasher::hash(b"hi\n").to_bytes();
     let answer_hex = gpu_market_client::hex::encode(&answer);
-    for id in ["9", "10"] {
+    // `job submit` of `echo hi` for an hour at 2, as job `id`, with the known answer.
+    let submit = |chain, id: &str| {
         let (chain, result, _) = run_in_process(
-            m.chain,
+            chain,
             &client.keypair,
             &[
                 "job",
@@ -2002,6 +2003,10 @@ fn a_known_answer_job_is_revealed_by_its_client() {
                 &answer_hex,
             ],
         );
+        (chain, result.map_err(|e| e.to_string()))
+    };
+    for id in ["9", "10"] {
+        let (chain, result) = submit(m.chain, id);
         m.chain = chain;
         result.unwrap();
     }
@@ -2092,26 +2097,9 @@ fn a_known_answer_job_is_revealed_by_its_client() {
         .unwrap_err()
         .contains("the result can no longer be revealed, and anyone may finalize the job"));
     // A known-answer job on an id used before would repeat that job's commitment.
-    let (_, result, _) = run_in_process(
-        m.chain,
-        &client.keypair,
-        &[
-            "job",
-            "submit",
-            "--max-price",
-            "2",
-            "--duration",
-            "1h",
-            "--command",
-            "echo hi",
-            "--job-id",
-            "9",
-            "--known-answer",
-            &answer_hex,
-        ],
-    );
+    let (_, result) = submit(m.chain, "9");
     assert_eq!(
-        result.unwrap_err().to_string(),
+        result.unwrap_err(),
         "job id 9 was used before: a known-answer job needs an id never used (its commitment would repeat the earlier one's)"
     );
 }

@@ -227,14 +227,18 @@ fn a_requeued_canary_checks_the_provider_that_submitted() {
 fn an_honest_provider_passes_a_canary_and_nothing_changes() {
     let mut m = Market::with_escrow();
     let (p, s) = canary(&mut m, SUBMITTED);
-    let before = (
-        m.balance(&s.vault),
-        m.balance(&s.client.tokens),
-        m.stake_account(&p.pubkey()).active,
-        m.stake_account(&p.pubkey()).locked,
-        m.provider_account(&p.pubkey()).reputation,
-        m.job(&s.client.pubkey(), 1).status,
-    );
+    // Everything a reveal could move.
+    let state = |m: &mut Market| {
+        (
+            m.balance(&s.vault),
+            m.balance(&s.client.tokens),
+            m.stake_account(&p.pubkey()).active,
+            m.stake_account(&p.pubkey()).locked,
+            m.provider_account(&p.pubkey()).reputation,
+            m.job(&s.client.pubkey(), 1).status,
+        )
+    };
+    let before = state(&mut m);
 
     let out = reveal(&mut m, &s, &p, &s.client, SUBMITTED, SALT).unwrap();
     let event = &out.events::<CanaryRevealed>()[0];
@@ -242,14 +246,7 @@ fn an_honest_provider_passes_a_canary_and_nothing_changes() {
         (event.passed, event.refund, event.slash_requested),
         (true, 0, 0)
     );
-    let after = (
-        m.balance(&s.vault),
-        m.balance(&s.client.tokens),
-        m.stake_account(&p.pubkey()).active,
-        m.stake_account(&p.pubkey()).locked,
-        m.provider_account(&p.pubkey()).reputation,
-        m.job(&s.client.pubkey(), 1).status,
-    );
+    let after = state(&mut m);
     assert_eq!(after, before);
     assert_eq!(after.5, JobStatus::ResultSubmitted);
 
@@ -356,4 +353,42 @@ fn a_disputed_result_is_left_to_the_arbiter() {
         reveal(&mut m, &s, &p, &s.client, expected, SALT),
         EscrowError::NoResultSubmitted,
     );
+}
+
+#[test]
+fn a_canary_slashes_what_its_own_terms_say_whatever_the_market_changed_since() {
+    let mut m = Market::with_escrow();
+    let expected = [9; 32];
+    let p = m.provider(1);
+    let s = Scenario::new(&mut m, 1, &[&p], &[]);
+    post_canary(&mut m, &s, expected);
+    // After the job was posted the admin makes a wrong result cost 90 tokens.
+    m.update_escrow(job_escrow::UpdateConfigArgs {
+        slash: Some(job_escrow::state::SlashAmounts {
+            wrong_result: 90 * TOKEN,
+            ..SLASH
+        }),
+        ..Default::default()
+    });
+    m.send(
+        gpu_market_client::registry::heartbeat(&p.pubkey(), &p.pubkey()),
+        &p.keypair,
+    )
+    .unwrap();
+    let op = p.keypair.insecure_clone();
+    take_and_start(&mut m, &op, &s.job);
+    // The collateral locked is the job's own largest slash.
+    assert_eq!(m.stake_account(&p.pubkey()).locked, SLASH.dispute_lost);
+    submit_after_an_hour(&mut m, &op, &s.job);
+    let out = reveal(&mut m, &s, &p, &s.client, expected, SALT).unwrap();
+    assert_eq!(
+        out.events::<CanaryRevealed>()[0].slash_requested,
+        SLASH.wrong_result
+    );
+    assert_eq!(
+        m.stake_account(&p.pubkey()).active,
+        MIN_STAKE_PER_GPU - SLASH.wrong_result
+    );
+    assert_eq!(m.balance(&s.client.tokens), 100 * TOKEN);
+    s.assert_closed_and_conserved(&mut m);
 }
