@@ -43,16 +43,10 @@ impl DisputeResult<'_> {
             self.job.status == JobStatus::ResultSubmitted,
             EscrowError::NoResultSubmitted
         );
-        let submitted_at = self
-            .job
-            .result
-            .as_ref()
-            .map(|r| r.submitted_at)
-            .ok_or(error!(EscrowError::NoResultSubmitted))?;
-        let window_ends = submitted_at
-            .checked_add(self.job.terms.challenge_window)
-            .ok_or(error!(EscrowError::MathOverflow))?;
-        require!(now < window_ends, EscrowError::ChallengeWindowClosed);
+        require!(
+            now < self.job.challenge_ends_at()?,
+            EscrowError::ChallengeWindowClosed
+        );
         Ok(())
     }
 

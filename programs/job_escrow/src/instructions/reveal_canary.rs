@@ -50,11 +50,10 @@ impl RevealCanary<'_> {
             .result
             .as_ref()
             .ok_or(error!(EscrowError::NoResultSubmitted))?;
-        let window_ends = result
-            .submitted_at
-            .checked_add(job.terms.challenge_window)
-            .ok_or(error!(EscrowError::MathOverflow))?;
-        require!(now < window_ends, EscrowError::ChallengeWindowClosed);
+        require!(
+            now < job.challenge_ends_at()?,
+            EscrowError::ChallengeWindowClosed
+        );
         require!(
             canary_commitment(&args.expected, &args.salt) == job.verification,
             EscrowError::VerificationMismatch

@@ -342,6 +342,18 @@ impl Job {
         Ok(())
     }
 
+    /// When the challenge window of the submitted result closes.
+    pub fn challenge_ends_at(&self) -> Result<i64> {
+        let submitted_at = self
+            .result
+            .as_ref()
+            .map(|r| r.submitted_at)
+            .ok_or(error!(EscrowError::NoResultSubmitted))?;
+        submitted_at
+            .checked_add(self.terms.challenge_window)
+            .ok_or(error!(EscrowError::MathOverflow))
+    }
+
     /// Whether the provider still holds the GPUs: from assignment until it ends, except
     /// that a batch result frees them (the challenge window only concerns money).
     pub fn holds_gpus(&self) -> bool {
