@@ -1230,6 +1230,10 @@ impl Closed {
                     "dispute-timed-out",
                     "the arbiter did not rule in time: the provider is paid and receives the client's bond",
                 ),
+                SettleReason::ReplicasAgreed => (
+                    "replicas-agreed",
+                    "its result is its replica group's majority: the provider is paid",
+                ),
             };
             return Some(Closed {
                 provider: Some(e.provider),

@@ -830,7 +830,10 @@ impl Service<'_> {
             return;
         }
         self.unreachable.remove(&provider);
-        let ix = escrow::assign_job(&self.me, &authority, &job);
+        let mut ix = escrow::assign_job(&self.me, &authority, &job);
+        if let Some(account) = live.job(&job) {
+            ix = escrow::taking(ix, account);
+        }
         let result = self
             .signer()
             .and_then(|me| self.ctx.chain.send(&[ix], &[&me]));

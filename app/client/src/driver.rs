@@ -232,6 +232,9 @@ pub fn due(now: i64, address: &Pubkey, job: &Job) -> Option<Action> {
                     .then_some(Action::Expire { job: job_address }),
             }
         }
+        // A committed replica settles by its group's majority (`settle_replica`), not by a
+        // finalization.
+        JobStatus::ResultSubmitted if job.is_replica() => None,
         JobStatus::ResultSubmitted => {
             let submitted_at = job.result.as_ref()?.submitted_at;
             (now >= submitted_at.saturating_add(job.terms.challenge_window))
@@ -310,10 +313,16 @@ pub fn instructions(
             authority,
             operator,
             ..
-        } => vec![escrow::accept_job(&operator, &authority, &address)],
+        } => vec![escrow::taking(
+            escrow::accept_job(&operator, &authority, &address),
+            job,
+        )],
         Action::Assign {
             authority, matcher, ..
-        } => vec![escrow::assign_job(&matcher, &authority, &address)],
+        } => vec![escrow::taking(
+            escrow::assign_job(&matcher, &authority, &address),
+            job,
+        )],
         Action::Bid {
             authority,
             operator,

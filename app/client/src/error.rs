@@ -253,7 +253,12 @@ error_variants!(ESCROW_ERRORS: EscrowError {
     ProviderConsentRequired, BidderRefused, AuctionExhausted, InvalidSlashOrBond, ProposalLapsed,
     NotMatcher, MatchWindowOpen, InvalidMatchWindow, ProviderDeclined, MatcherExhausted,
     NotMatcherAssignment, MatchWindowClosed, DeclineWindowClosed, VerificationMismatch,
-    NotStakingTreasury,
+    NotStakingTreasury, NotReplicaJob, ReplicaJob, ReplicaCountOutOfRange,
+    ReplicaDeadlineOutOfRange, ReplicaGroupMissing, WrongReplicaGroup, ReplicaGroupFull,
+    ReplicaTermsDiffer, ReplicaNotInstantBatch, ReplicaGroupIncomplete, ReplicaClaimClosed,
+    ReplicaAuthorityTaken, CommitDeadlinePassed, NoCommitment, RevealNotOpen,
+    RevealWindowClosed, AlreadyRevealed, CommitmentMismatch, ReplicasUndecided,
+    ReplicaJobsOpen, ClientCannotRunReplica,
 });
 
 error_variants!(EMISSION_ERRORS: EmissionError {
@@ -350,7 +355,7 @@ mod tests {
     #[test]
     fn unknown_codes_have_no_name() {
         // SPL Token's InsufficientFunds, a gap in Anchor's codes, past each band's end.
-        for code in [1, 2045, 5999, 6037, 7023, 8080, 9025, 10_000, u32::MAX] {
+        for code in [1, 2045, 5999, 6037, 7023, 8101, 9025, 10_000, u32::MAX] {
             assert_eq!(program_error(code), None, "code {code}");
         }
     }
@@ -394,7 +399,7 @@ mod tests {
             assert!(seen.insert(code), "code {code} listed twice");
             assert_eq!(program_error(code).map(|i| i.name), Some(name));
         }
-        assert_eq!(seen.len(), 82 + 37 + 23 + 80 + 25);
+        assert_eq!(seen.len(), 82 + 37 + 23 + 101 + 25);
     }
 
     fn codes_and_names<E: Copy>(variants: &[E], name: fn(&E) -> String) -> Vec<(u32, String)>

@@ -7,15 +7,17 @@ use anchor_lang::{
     InstructionData, ToAccountMetas,
 };
 use job_escrow::{
-    accounts, instruction, CreateJobArgs, ExtendJobArgs, InitConfigArgs, PlaceBidArgs,
-    ResolveDisputeArgs, RevealCanaryArgs, SubmitResultArgs, UpdateConfigArgs, WithdrawEarningsArgs,
+    accounts, instruction, CommitResultArgs, CreateJobArgs, CreateReplicaGroupArgs, ExtendJobArgs,
+    InitConfigArgs, PlaceBidArgs, ResolveDisputeArgs, RevealCanaryArgs, RevealResultArgs,
+    SubmitResultArgs, UpdateConfigArgs, WithdrawEarningsArgs,
 };
 
 pub use job_escrow::{
+    events::ReplicaVerdict,
     events::{ExpiryReason, SettleReason},
     state::{
-        canary_commitment, Assignment, Bid, Job, JobKind, JobMode, JobResult, JobStatus, JobTerms,
-        MarketConfig, SlashAmounts, Workload,
+        canary_commitment, replica_commitment, Assignment, Bid, Job, JobKind, JobMode, JobResult,
+        JobStatus, JobTerms, MarketConfig, ReplicaGroup, ReplicaSlot, SlashAmounts, Workload,
     },
 };
 
@@ -87,6 +89,177 @@ pub fn create_job(
             program: crate::program_ids::job_escrow(),
         },
         instruction::CreateJob { args },
+    )
+}
+
+/// Opens replica group `group_id` of `client`: `replicas` distinct providers will run one
+/// batch job, whose replicas are created next with [`create_replica`], committing by
+/// `commit_deadline`.
+pub fn create_replica_group(
+    client: &Pubkey,
+    group_id: u64,
+    replicas: u8,
+    commit_deadline: i64,
+) -> Instruction {
+    build(
+        accounts::CreateReplicaGroup {
+            client: *client,
+            config: pda::market_config(),
+            group: pda::replica_group(client, group_id),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
+        },
+        instruction::CreateReplicaGroup {
+            args: CreateReplicaGroupArgs {
+                group_id,
+                replicas,
+                commit_deadline,
+            },
+        },
+    )
+}
+
+/// Posts job `args.job_id` for `client` as the next replica of its group `group`.
+pub fn create_replica(
+    client: &Pubkey,
+    payment_mint: &Pubkey,
+    token_program: &Pubkey,
+    args: CreateJobArgs,
+    group: &Pubkey,
+) -> Instruction {
+    with_group(create_job(client, payment_mint, token_program, args), group)
+}
+
+/// `ix` with the replica group `group` appended, writable: `create_job`, `accept_job` and
+/// `assign_job` of a replica take it as their first remaining account.
+pub fn with_group(mut ix: Instruction, group: &Pubkey) -> Instruction {
+    ix.accounts
+        .push(anchor_lang::solana_program::instruction::AccountMeta::new(
+            *group, false,
+        ));
+    ix
+}
+
+/// `ix` (an `accept_job` or `assign_job` of `job`) with the job's replica group appended
+/// when it is a replica; unchanged for an ordinary job.
+pub fn taking(ix: Instruction, job: &Job) -> Instruction {
+    if job.is_replica() {
+        with_group(ix, &job.replica_group)
+    } else {
+        ix
+    }
+}
+
+/// Closes replica group `group_id` of `client` once its replica jobs (`jobs`, in the
+/// group's order) are all closed; the rent goes back to the client.
+pub fn close_replica_group(
+    caller: &Pubkey,
+    client: &Pubkey,
+    group_id: u64,
+    jobs: &[Pubkey],
+) -> Instruction {
+    let mut ix = build(
+        accounts::CloseReplicaGroup {
+            caller: *caller,
+            group: pda::replica_group(client, group_id),
+            client: *client,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
+        },
+        instruction::CloseReplicaGroup {},
+    );
+    ix.accounts.extend(jobs.iter().map(|job| {
+        anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*job, false)
+    }));
+    ix
+}
+
+/// Commits a replica's result (`replica_commitment(hash, provider, salt)`), signed by the
+/// assigned operator of the node of `provider_authority`.
+pub fn commit_result(
+    operator: &Pubkey,
+    provider_authority: &Pubkey,
+    job: &Pubkey,
+    group: &Pubkey,
+    commitment: [u8; 32],
+) -> Instruction {
+    build(
+        accounts::CommitResult {
+            operator: *operator,
+            config: pda::market_config(),
+            job: *job,
+            group: *group,
+            node: node_cpi(provider_authority),
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
+        },
+        instruction::CommitResult {
+            args: CommitResultArgs { commitment },
+        },
+    )
+}
+
+/// Reveals a replica's committed result hash and salt, with the output's URI, signed by
+/// the operator of the replica's provider (of `provider_authority`).
+pub fn reveal_result(
+    operator: &Pubkey,
+    provider_authority: &Pubkey,
+    job: &Pubkey,
+    group: &Pubkey,
+    hash: [u8; 32],
+    salt: [u8; 32],
+    uri: String,
+) -> Instruction {
+    build(
+        accounts::RevealResult {
+            operator: *operator,
+            provider: pda::provider(provider_authority),
+            job: *job,
+            group: *group,
+            event_authority: pda::event_authority(&crate::program_ids::job_escrow()),
+            program: crate::program_ids::job_escrow(),
+        },
+        instruction::RevealResult {
+            args: RevealResultArgs { hash, salt, uri },
+        },
+    )
+}
+
+/// Settles a committed replica by its group's majority (anyone): a dissent or a missing
+/// reveal is slashed whole to `staking_treasury`, the staking config's treasury token
+/// account.
+pub fn settle_replica(
+    keys: &SettleAccounts,
+    slash: &SlashKeys,
+    staking_treasury: &Pubkey,
+    group: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::SettleReplica {
+            settle: settle_accounts(keys),
+            slashing: accounts::SlashCpi {
+                slash_recipient: *staking_treasury,
+                ..slash_cpi(keys, slash)
+            },
+            group: *group,
+        },
+        instruction::SettleReplica {},
+    )
+}
+
+/// Cancels an open replica of `group` while the group is incomplete; the deposit goes back
+/// and the replica leaves the group.
+pub fn cancel_replica(
+    client: &Pubkey,
+    job_id: u64,
+    payment_mint: &Pubkey,
+    token_program: &Pubkey,
+    group: &Pubkey,
+) -> Instruction {
+    with_group(
+        cancel_job(client, job_id, payment_mint, token_program),
+        group,
     )
 }
 

@@ -282,12 +282,15 @@ impl MarketSnapshot {
     }
 
     /// Jobs still looking for a provider: open instant jobs, and open auctions whose bid
-    /// window has not closed.
+    /// window has not closed. Replica jobs are left out: a replica commits and reveals its
+    /// result (`commit_result`, `reveal_result`), which the agent does not do yet, so it
+    /// would fail to submit one and be slashed.
     pub fn open_jobs(&self) -> Vec<OpenJob> {
         self.jobs
             .iter()
             .filter(|(_, job)| {
                 job.status == JobStatus::Open
+                    && !job.is_replica()
                     && (job.mode == JobMode::Instant || self.now < job.bid_deadline)
             })
             .map(|(address, job)| OpenJob {

@@ -1,7 +1,7 @@
 //! Program-derived addresses of the gpu-market programs, from the programs' own seeds.
 
 use anchor_lang::solana_program::pubkey::Pubkey;
-use job_escrow::state::{Job, MarketConfig};
+use job_escrow::state::{Job, MarketConfig, ReplicaGroup};
 use provider_registry::state::{Provider, RegistryConfig};
 use reward_emission::state::{EmissionConfig, Epoch, ProviderRewards, UptimeShard};
 use staking::state::{StakeAccount, StakingConfig};
@@ -61,6 +61,15 @@ pub fn escrow_authority() -> Pubkey {
 pub fn job(client: &Pubkey, job_id: u64) -> Pubkey {
     Pubkey::find_program_address(
         &[Job::SEED, client.as_ref(), &job_id.to_le_bytes()],
+        &crate::program_ids::job_escrow(),
+    )
+    .0
+}
+
+/// The replica group `group_id` of `client`.
+pub fn replica_group(client: &Pubkey, group_id: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[ReplicaGroup::SEED, client.as_ref(), &group_id.to_le_bytes()],
         &crate::program_ids::job_escrow(),
     )
     .0

@@ -104,8 +104,9 @@ pub struct Market {
 /// (the first) wrote no number; layout 4 gave reward records two epoch slots, layout 5 an
 /// assignment whether its missed start is slashed, layout 6 a job the withdrawal fees it
 /// holds for the treasury, layout 7 a job its verification commitment, the market a
-/// wrong-result slash and a provider its failed verifications.
-const ACCOUNT_LAYOUT: u32 = 7;
+/// wrong-result slash and a provider its failed verifications, layout 8 a job its replica
+/// group.
+const ACCOUNT_LAYOUT: u32 = 8;
 
 /// [`Market`] as `market.json` holds it.
 #[derive(Serialize, Deserialize)]

@@ -362,9 +362,11 @@ impl LiveMarket {
         })
     }
 
-    /// Whether this matcher may assign `job` at the latest time seen.
+    /// Whether this matcher may assign `job` at the latest time seen. Not a replica: the
+    /// agent does not commit and reveal results yet.
     fn assignable(&self, job: &Job) -> bool {
         job.status == JobStatus::Open
+            && !job.is_replica()
             && job.mode == JobMode::Instant
             && job.terms.matcher == self.matcher
             && self.escrow.matcher == self.matcher

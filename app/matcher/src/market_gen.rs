@@ -224,6 +224,7 @@ pub fn jobs(rng: &mut Rng, count: usize, mint: Pubkey, now: i64) -> Vec<OpenJob>
                     refused_bidders: Vec::new(),
                     fees_held: 0,
                     verification: [0; 32],
+                    replica_group: Pubkey::default(),
                     attempts: 0,
                     bump: 255,
                     vault_bump: 255,

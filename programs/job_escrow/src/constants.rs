@@ -39,3 +39,7 @@ pub const CONFIG_TIMELOCK: i64 = 60 * DAY;
 
 /// How long after its timelock a proposed config change may still be applied: 14 days.
 pub const PROPOSAL_LIFETIME: i64 = 14 * 24 * 3_600;
+
+/// Fewest and most providers a replicated job runs on (`create_replica_group`).
+pub const MIN_REPLICAS: u8 = 2;
+pub const MAX_REPLICAS: u8 = 5;

@@ -165,6 +165,48 @@ pub enum EscrowError {
     VerificationMismatch,
     #[msg("A wrong-result slash goes to the staking treasury's token account, not the client's")]
     NotStakingTreasury,
+    #[msg("This instruction is for replica jobs only")]
+    NotReplicaJob,
+    #[msg("A replica job commits, reveals and settles through its replica group (commit_result, reveal_result, settle_replica), and cannot be cancelled or extended")]
+    ReplicaJob,
+    #[msg("A replica group runs 2 to 5 replicas")]
+    ReplicaCountOutOfRange,
+    #[msg("The commit deadline must leave room for a whole run (start timeout and max duration) and be at most twice the market's longest job away")]
+    ReplicaDeadlineOutOfRange,
+    #[msg("A replica job needs its replica group account (the first remaining account, writable)")]
+    ReplicaGroupMissing,
+    #[msg("The replica group passed is not this job's, or not this client's")]
+    WrongReplicaGroup,
+    #[msg("Every replica of this group has been created")]
+    ReplicaGroupFull,
+    #[msg("Every replica of a group must have the same requirements, workload, price, duration, mint and market terms")]
+    ReplicaTermsDiffer,
+    #[msg("Replicas are instant-mode batch jobs")]
+    ReplicaNotInstantBatch,
+    #[msg("Providers may take a replica only once all of its group's replicas exist")]
+    ReplicaGroupIncomplete,
+    #[msg("A whole run of this replica no longer fits before its group's commit deadline")]
+    ReplicaClaimClosed,
+    #[msg("This provider's authority already holds another replica of this group")]
+    ReplicaAuthorityTaken,
+    #[msg("The group's commit deadline has passed")]
+    CommitDeadlinePassed,
+    #[msg("This replica committed no result: there is nothing to reveal")]
+    NoCommitment,
+    #[msg("Reveals open once every replica has committed or the commit deadline has passed")]
+    RevealNotOpen,
+    #[msg("The group's reveal deadline has passed")]
+    RevealWindowClosed,
+    #[msg("This replica's result was already revealed")]
+    AlreadyRevealed,
+    #[msg("The result hash and salt do not open this replica's commitment")]
+    CommitmentMismatch,
+    #[msg("The group's reveals are not final yet: every replica must reveal, or the reveal deadline pass")]
+    ReplicasUndecided,
+    #[msg("Every replica job of the group must be closed (pass them in order)")]
+    ReplicaJobsOpen,
+    #[msg("A client's own provider may not run a replica of its job")]
+    ClientCannotRunReplica,
 }
 
 impl From<provider_registry::eligibility::Ineligible> for EscrowError {

@@ -120,6 +120,8 @@ pub enum SettleReason {
     /// The arbiter did not rule in time: the provider is paid and receives the client's
     /// dispute bond, as when the arbiter rules for it.
     DisputeTimedOut,
+    /// The replica's revealed result is its group's majority.
+    ReplicasAgreed,
 }
 
 #[event]
@@ -269,4 +271,67 @@ pub struct MarketConfigUpdateCancelled {
     pub admin: Pubkey,
     pub args: UpdateConfigArgs,
     pub eta: i64,
+}
+
+#[event]
+pub struct ReplicaGroupCreated {
+    pub group: Pubkey,
+    pub client: Pubkey,
+    pub group_id: u64,
+    pub replicas: u8,
+    pub commit_deadline: i64,
+    pub reveal_deadline: i64,
+}
+
+/// A replica's provider committed to its result (`replica_commitment`).
+#[event]
+pub struct ResultCommitted {
+    pub job: Pubkey,
+    pub group: Pubkey,
+    pub provider: Pubkey,
+    pub commitment: [u8; 32],
+    pub billable_seconds: u64,
+}
+
+#[event]
+pub struct ResultRevealed {
+    pub job: Pubkey,
+    pub group: Pubkey,
+    pub provider: Pubkey,
+    pub hash: [u8; 32],
+    pub uri: String,
+}
+
+/// How a replica ended.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicaVerdict {
+    /// Its result is the majority's: the provider was paid as for a finalized job.
+    Agreed,
+    /// A majority exists and this replica revealed another result: slashed, refunded.
+    Dissented,
+    /// It never revealed: slashed, refunded.
+    Unrevealed,
+    /// No majority: refunded, nobody paid, nobody slashed for a revealed result.
+    Inconclusive,
+}
+
+#[event]
+pub struct ReplicaSettled {
+    pub job: Pubkey,
+    pub group: Pubkey,
+    pub provider: Pubkey,
+    pub verdict: ReplicaVerdict,
+    /// The group's majority result, if any.
+    pub majority: Option<[u8; 32]>,
+    /// Returned to the client: what the run did not cost when the replica was paid, the
+    /// whole vault when it was not.
+    pub refund: u64,
+    /// The `wrong_result` slash of the job's terms, for a dissent or a missing reveal.
+    pub slash_requested: u64,
+}
+
+#[event]
+pub struct ReplicaGroupClosed {
+    pub group: Pubkey,
+    pub client: Pubkey,
 }

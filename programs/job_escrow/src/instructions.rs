@@ -6,8 +6,11 @@ pub mod cancel_config_update;
 pub mod cancel_job;
 pub mod close_auction;
 pub mod close_lease;
+pub mod close_replica_group;
+pub mod commit_result;
 pub mod cpi_accounts;
 pub mod create_job;
+pub mod create_replica_group;
 pub mod decline_job;
 pub mod dispute_result;
 pub mod expire_job;
@@ -21,7 +24,9 @@ pub mod reclaim_job;
 pub mod remove_matcher;
 pub mod resolve_dispute;
 pub mod reveal_canary;
+pub mod reveal_result;
 pub mod settle_job;
+pub mod settle_replica;
 pub mod start_job;
 pub mod submit_result;
 pub mod withdraw_earnings;
@@ -32,8 +37,11 @@ pub use assign_job::*;
 pub use cancel_config_update::*;
 pub use cancel_job::*;
 pub use close_auction::*;
+pub use close_replica_group::*;
+pub use commit_result::*;
 pub use cpi_accounts::*;
 pub use create_job::*;
+pub use create_replica_group::*;
 pub use decline_job::*;
 pub use dispute_result::*;
 pub use expire_job::*;
@@ -46,12 +54,14 @@ pub use reclaim_job::*;
 pub use remove_matcher::*;
 pub use resolve_dispute::*;
 pub use reveal_canary::*;
+pub use reveal_result::*;
 pub use settle_job::*;
+pub use settle_replica::*;
 pub use start_job::*;
 pub use submit_result::*;
 pub use withdraw_earnings::*;
 
-use crate::state::Job;
+use crate::state::{Job, ReplicaGroup};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, CloseAccount, Mint, TokenAccount, TransferChecked};
 
@@ -190,4 +200,43 @@ impl<'info> Vault<'_, 'info> {
             &[&seeds],
         ))
     }
+}
+
+/// The replica group passed as an instruction's first remaining account, writable, for an
+/// instruction whose accounts do not name it (`create_job`, `accept_job`, `assign_job`):
+/// an ordinary job's callers pass nothing. `expected` is the job's group, if it has one.
+/// Returns the account and its contents, to write back with [`save_group`].
+pub(crate) fn remaining_group<'a, 'info>(
+    remaining: &'a [AccountInfo<'info>],
+    expected: Option<&Pubkey>,
+) -> Result<(&'a AccountInfo<'info>, ReplicaGroup)> {
+    let info = remaining
+        .first()
+        .ok_or(error!(crate::error::EscrowError::ReplicaGroupMissing))?;
+    if let Some(expected) = expected {
+        require_keys_eq!(
+            *info.key,
+            *expected,
+            crate::error::EscrowError::WrongReplicaGroup
+        );
+    }
+    require!(
+        info.is_writable,
+        crate::error::EscrowError::ReplicaGroupMissing
+    );
+    require_keys_eq!(
+        *info.owner,
+        crate::ID,
+        crate::error::EscrowError::WrongReplicaGroup
+    );
+    let data = info.try_borrow_data()?;
+    let group = ReplicaGroup::try_deserialize(&mut &data[..])
+        .map_err(|_| error!(crate::error::EscrowError::WrongReplicaGroup))?;
+    Ok((info, group))
+}
+
+/// Writes a group read with [`remaining_group`] back to its account.
+pub(crate) fn save_group(info: &AccountInfo, group: &ReplicaGroup) -> Result<()> {
+    let mut data = info.try_borrow_mut_data()?;
+    group.try_serialize(&mut &mut data[..])
 }

@@ -141,4 +141,27 @@ pub mod job_escrow {
     pub fn expire_job(ctx: Context<ExpireJob>) -> Result<()> {
         ExpireJob::handler(ctx)
     }
+
+    pub fn create_replica_group(
+        ctx: Context<CreateReplicaGroup>,
+        args: CreateReplicaGroupArgs,
+    ) -> Result<()> {
+        CreateReplicaGroup::handler(ctx, args)
+    }
+
+    pub fn commit_result(ctx: Context<CommitResult>, args: CommitResultArgs) -> Result<()> {
+        CommitResult::handler(ctx, args)
+    }
+
+    pub fn reveal_result(ctx: Context<RevealResult>, args: RevealResultArgs) -> Result<()> {
+        RevealResult::handler(ctx, args)
+    }
+
+    pub fn settle_replica(ctx: Context<SettleReplica>) -> Result<()> {
+        SettleReplica::handler(ctx)
+    }
+
+    pub fn close_replica_group(ctx: Context<CloseReplicaGroup>) -> Result<()> {
+        CloseReplicaGroup::handler(ctx)
+    }
 }

@@ -53,5 +53,11 @@ pub fn sub(a: u64, b: u64) -> Result<u64> {
     a.checked_sub(b).ok_or(error!(EscrowError::MathOverflow))
 }
 
+/// A moment `seconds` after `at`.
+pub fn add_secs(at: i64, seconds: i64) -> Result<i64> {
+    at.checked_add(seconds)
+        .ok_or(error!(EscrowError::MathOverflow))
+}
+
 #[cfg(test)]
 mod tests;

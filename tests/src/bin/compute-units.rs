@@ -109,13 +109,14 @@ fn read_budget(path: &PathBuf) -> Result<BTreeMap<Key, u64>, String> {
 }
 
 /// Instructions that search the canonical bump of an address derived from a fresh key (a
-/// new job, provider, stake or reward record, or an epoch's account), with how many such
+/// new job or replica group, provider, stake or reward record, or an epoch's account), with how many such
 /// searches they make. A
 /// search costs 1,500 units per bump it tries and tries one more with probability 1/2, so
 /// what a run measures depends on the keys it drew. Accounts that already exist are checked
 /// by their stored bump instead (`staking::utils::pda_bump`) and cost the same every time.
 const FRESH_ADDRESS_SEARCHES: &[(&str, &str, u64)] = &[
     ("job_escrow", "create_job", 2),
+    ("job_escrow", "create_replica_group", 1),
     ("provider_registry", "register_provider", 1),
     ("reward_emission", "finalize_epoch", 1),
     ("reward_emission", "record_uptime", 1),

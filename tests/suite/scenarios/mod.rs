@@ -5,5 +5,6 @@ mod expiry;
 mod instant_batch;
 mod lease;
 mod reclaim;
+mod replicas;
 mod rewards;
 mod token_2022;

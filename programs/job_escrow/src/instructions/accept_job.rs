@@ -8,7 +8,7 @@ use crate::{
     constants::DECLINE_WINDOW,
     error::EscrowError,
     events::JobAssigned,
-    instructions::{check_candidate, ProviderCpi},
+    instructions::{check_candidate, remaining_group, save_group, ProviderCpi},
     state::{Assignment, Job, JobMode, MarketConfig},
 };
 use anchor_lang::prelude::*;
@@ -102,6 +102,7 @@ impl AcceptJob<'_> {
             accounts.config.authority_bump,
             now,
             false,
+            ctx.remaining_accounts,
         )?;
         staking::emit_event!(authority = &accounts.event_authority, event);
         Ok(())
@@ -109,8 +110,9 @@ impl AcceptJob<'_> {
 }
 
 /// Assigns an open instant job to `provider` at its listed price, once the registry's
-/// eligibility predicate allows it: reserves the GPUs and locks the collateral. Returns the
-/// event to emit.
+/// eligibility predicate allows it: reserves the GPUs and locks the collateral. A replica
+/// job's group comes first in `remaining` and must accept the provider's authority
+/// ([`crate::state::ReplicaGroup::claim`]). Returns the event to emit.
 pub(crate) fn take_job<'info>(
     job: &mut Account<'info, Job>,
     node: &ProviderCpi<'info>,
@@ -118,6 +120,7 @@ pub(crate) fn take_job<'info>(
     bump: u8,
     now: i64,
     by_matcher: bool,
+    remaining: &[AccountInfo<'_>],
 ) -> Result<JobAssigned> {
     check_candidate(
         provider,
@@ -136,6 +139,12 @@ pub(crate) fn take_job<'info>(
         by_matcher,
         slashable_start: !by_matcher || seen_lately,
     })?;
+    if job.is_replica() {
+        let (info, mut group) = remaining_group(remaining, Some(&job.replica_group))?;
+        let key = job.key();
+        group.claim(&key, job, provider.authority, now)?;
+        save_group(info, &group)?;
+    }
     node.hold(job, bump)?;
     Ok(JobAssigned {
         job: job.key(),

@@ -5,6 +5,8 @@ use anchor_lang::prelude::*;
 
 pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
     let accounts = ctx.accounts;
+    // A replica is settled by its group's majority (`settle_replica`).
+    accounts.job.require_not_replica()?;
     require_keys_eq!(
         accounts.caller.key(),
         accounts.job.client,
@@ -17,5 +19,6 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
     accounts.validate_payees()?;
     let now = Clock::get()?.unix_timestamp;
     let until = accounts.job.served_until(now, 0)?;
-    accounts.settle(until, SettleReason::Approved, 0)
+    accounts.settle(until, SettleReason::Approved, 0)?;
+    Ok(())
 }

@@ -55,6 +55,7 @@ impl AssignJob<'_> {
             accounts.config.authority_bump,
             now,
             true,
+            ctx.remaining_accounts,
         )?;
         staking::emit_event!(authority = &accounts.event_authority, event);
         Ok(())

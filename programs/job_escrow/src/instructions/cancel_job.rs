@@ -4,7 +4,7 @@
 use crate::{
     error::EscrowError,
     events::JobCancelled,
-    instructions::{JobSigner, Vault},
+    instructions::{remaining_group, save_group, JobSigner, Vault},
     state::{Job, JobStatus},
 };
 use anchor_lang::prelude::*;
@@ -46,6 +46,16 @@ impl CancelJob<'_> {
     pub fn handler(ctx: Context<Self>) -> Result<()> {
         ctx.accounts.validate()?;
         let accounts = ctx.accounts;
+        if accounts.job.is_replica() {
+            // Only while its group is incomplete (no provider can have taken a replica yet),
+            // its group passed first among the remaining accounts; the replica leaves the
+            // group. Afterwards it stays open for the group's providers while one may still
+            // take it, and is reclaimable once none can.
+            let (info, mut group) =
+                remaining_group(ctx.remaining_accounts, Some(&accounts.job.replica_group))?;
+            group.remove(&accounts.job.key())?;
+            save_group(info, &group)?;
+        }
         let refunded = accounts.vault.amount;
         let vault = Vault {
             token_program: accounts.token_program.to_account_info(),

@@ -29,5 +29,6 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
     let until = accounts
         .job
         .served_until(now, accounts.job.terms.heartbeat_grace)?;
-    accounts.settle(until, SettleReason::LeaseClosed, 0)
+    accounts.settle(until, SettleReason::LeaseClosed, 0)?;
+    Ok(())
 }

@@ -308,6 +308,17 @@ pub struct SlashCpi<'info> {
 }
 
 impl<'info> SlashCpi<'info> {
+    /// A slash with no harmed party to pay (a wrong result the client is refunded for in
+    /// full) goes whole to the staking treasury: the recipient must be its token account.
+    pub fn require_staking_treasury(&self, stake: &ProviderCpi<'info>) -> Result<()> {
+        require_keys_eq!(
+            self.slash_recipient.key(),
+            stake.staking_config.treasury,
+            EscrowError::NotStakingTreasury
+        );
+        Ok(())
+    }
+
     /// Releases the job's `collateral` lock and slashes up to `amount` from `stake`, in one
     /// staking call. A provider with nothing left at stake (or a zero amount) is not
     /// slashed, only unlocked, so that a permissionless expiry can never be blocked.

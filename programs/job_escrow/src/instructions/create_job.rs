@@ -1,12 +1,13 @@
 //! Posts a job and escrows its maximum cost plus a crank tip per possible attempt. Any
 //! client, paying in an allow-listed mint. The market's current terms are copied into the
-//! job: later config changes never reach it.
+//! job: later config changes never reach it. With a replica group (`create_replica_group`)
+//! as its first remaining account, the job is the group's next replica.
 
 use crate::{
     constants::MAX_URI_LEN,
     error::EscrowError,
     events::JobCreated,
-    instructions::deposit,
+    instructions::{deposit, remaining_group, save_group},
     math,
     state::{Job, JobKind, JobMode, JobStatus, JobTerms, MarketConfig, Workload},
 };
@@ -99,6 +100,19 @@ impl CreateJob<'_> {
     pub fn handler(ctx: Context<Self>, args: CreateJobArgs) -> Result<()> {
         ctx.accounts.validate(&args)?;
         let now = Clock::get()?.unix_timestamp;
+        // A replica: the client's group comes first among the remaining accounts, and its
+        // terms (copied when the group was created) are the job's.
+        let group = if ctx.remaining_accounts.is_empty() {
+            None
+        } else {
+            let (info, group) = remaining_group(ctx.remaining_accounts, None)?;
+            require_keys_eq!(
+                group.client,
+                ctx.accounts.client.key(),
+                EscrowError::WrongReplicaGroup
+            );
+            Some((info, group))
+        };
         let accounts = ctx.accounts;
         let seconds =
             u64::try_from(args.max_duration).map_err(|_| error!(EscrowError::InvalidJobTerms))?;
@@ -107,7 +121,10 @@ impl CreateJob<'_> {
             args.requirements.gpu_count,
             seconds,
         )?;
-        let terms = JobTerms::from_config(&accounts.config);
+        let terms = match &group {
+            Some((_, group)) => group.terms,
+            None => JobTerms::from_config(&accounts.config),
+        };
         let tip_reserve = terms.tips()?;
         let deposit_amount =
             math::add(budget, tip_reserve).map_err(|_| error!(EscrowError::DepositTooLarge))?;
@@ -145,10 +162,20 @@ impl CreateJob<'_> {
             refused_bidders: Vec::new(),
             fees_held: 0,
             verification: args.verification,
+            replica_group: Pubkey::default(),
             attempts: 0,
             bump: ctx.bumps.job,
             vault_bump: ctx.bumps.vault,
         });
+        if let Some((info, mut group)) = group {
+            // Registered in the group, and not reclaimable while a provider may still take
+            // it.
+            let job = &mut accounts.job;
+            group.register(job.key(), job, now)?;
+            job.bid_deadline = group.last_claim_at(job)?;
+            job.replica_group = info.key();
+            save_group(info, &group)?;
+        }
         let config = &mut accounts.config;
         config.job_count = math::add(config.job_count, 1)?;
 

@@ -39,6 +39,8 @@ pub struct DisputeResult<'info> {
 
 impl DisputeResult<'_> {
     fn validate(&self, now: i64) -> Result<()> {
+        // A replica is judged by its group's majority, not an arbiter.
+        self.job.require_not_replica()?;
         require!(
             self.job.status == JobStatus::ResultSubmitted,
             EscrowError::NoResultSubmitted

@@ -56,6 +56,8 @@ pub struct ExtendJob<'info> {
 
 impl ExtendJob<'_> {
     fn validate(&self, args: &ExtendJobArgs, now: i64) -> Result<()> {
+        // Every replica of a group runs on the same terms.
+        self.job.require_not_replica()?;
         require!(args.extra_seconds > 0, EscrowError::InvalidJobTerms);
         let job = &self.job;
         match job.status {

@@ -15,6 +15,8 @@ use anchor_lang::prelude::*;
 pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let accounts = ctx.accounts;
+    // A replica is settled by its group's majority (`settle_replica`).
+    accounts.job.require_not_replica()?;
     accounts.validate_payees()?;
     let job = &accounts.job;
     let (until, reason, bond) = match (job.kind, job.status) {
@@ -57,5 +59,6 @@ pub fn handler(ctx: Context<SettleJob>) -> Result<()> {
         (JobKind::Batch, _) => return err!(EscrowError::NoResultSubmitted),
         (JobKind::Lease, _) => return err!(EscrowError::JobNotRunning),
     };
-    accounts.settle(until, reason, bond)
+    accounts.settle(until, reason, bond)?;
+    Ok(())
 }

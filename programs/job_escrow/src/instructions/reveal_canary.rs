@@ -42,6 +42,7 @@ impl RevealCanary<'_> {
     fn validate(&self, args: &RevealCanaryArgs, now: i64) -> Result<[u8; 32]> {
         let job = &self.settle.job;
         require_keys_eq!(self.settle.caller.key(), job.client, EscrowError::NotClient);
+        job.require_not_replica()?;
         require!(
             job.status == JobStatus::ResultSubmitted,
             EscrowError::NoResultSubmitted
@@ -59,11 +60,7 @@ impl RevealCanary<'_> {
             EscrowError::VerificationMismatch
         );
         self.settle.validate_payees()?;
-        require_keys_eq!(
-            self.slashing.slash_recipient.key(),
-            self.settle.node.staking_config.treasury,
-            EscrowError::NotStakingTreasury
-        );
+        self.slashing.require_staking_treasury(&self.settle.node)?;
         Ok(result.hash)
     }
 

@@ -124,8 +124,8 @@ impl<'info> SettleJob<'info> {
 
     /// Pays the provider for service until `until` (plus `bond` from a rejected dispute),
     /// frees its GPUs if a lease still holds them (a batch job freed them with its result),
-    /// records a completion and closes the job.
-    pub fn settle(&mut self, until: i64, reason: SettleReason, bond: u64) -> Result<()> {
+    /// records a completion and closes the job. Returns what the client got back.
+    pub fn settle(&mut self, until: i64, reason: SettleReason, bond: u64) -> Result<u64> {
         let payout = self.job.payout(until)?;
         self.job.bill(&payout)?;
         let assignment = self.job.assignment()?;
@@ -175,6 +175,6 @@ impl<'info> SettleJob<'info> {
                 billed_total,
             }
         );
-        Ok(())
+        Ok(refund)
     }
 }

@@ -35,6 +35,8 @@ pub struct SubmitResult<'info> {
 
 impl SubmitResult<'_> {
     fn validate(&self) -> Result<()> {
+        // A replica commits to its result instead (`commit_result`).
+        self.job.require_not_replica()?;
         self.node
             .check_assigned_operator(&self.job, &self.operator.key())
     }

@@ -219,6 +219,11 @@ pub struct Job {
     /// `sha256(expected_result_hash || salt)` for a known-answer (canary) job, so nobody
     /// can tell the two apart until the client reveals (`reveal_canary`).
     pub verification: [u8; 32],
+    /// The replica group this job is one replica of (`ReplicaGroup`), or `Pubkey::default()`
+    /// for an ordinary job. A replica is taken with its group, commits and reveals its
+    /// result through it, and is settled by the group's majority (`settle_replica`), never
+    /// by the client's approval, a finalization or a dispute.
+    pub replica_group: Pubkey,
 }
 
 /// Byte offsets in a job account's data, for `memcmp` filters and `dataSlice` reads. The
@@ -295,6 +300,23 @@ impl Job {
         } else {
             Err(error.into())
         }
+    }
+
+    pub fn is_replica(&self) -> bool {
+        self.replica_group != Pubkey::default()
+    }
+
+    /// Refuses anything but a replica of `group`.
+    pub fn require_replica_of(&self, group: &Pubkey) -> Result<()> {
+        require!(self.is_replica(), EscrowError::NotReplicaJob);
+        require_keys_eq!(self.replica_group, *group, EscrowError::WrongReplicaGroup);
+        Ok(())
+    }
+
+    /// Refuses a replica job on a path that would settle or change it outside its group.
+    pub fn require_not_replica(&self) -> Result<()> {
+        require!(!self.is_replica(), EscrowError::ReplicaJob);
+        Ok(())
     }
 
     pub fn assignment(&self) -> Result<Assignment> {
@@ -557,9 +579,12 @@ impl Job {
             // The matcher does not hand this job to that node again.
             self.refused_bidders.push(passed);
         }
-        self.bid_deadline = now
-            .checked_add(self.terms.bid_window)
-            .ok_or(error!(EscrowError::MathOverflow))?;
+        // Never earlier than it was: a replica stays unreclaimable while a provider may
+        // still take it (an ordinary job's deadline has passed by now anyway).
+        self.bid_deadline = self.bid_deadline.max(
+            now.checked_add(self.terms.bid_window)
+                .ok_or(error!(EscrowError::MathOverflow))?,
+        );
         self.match_deadline = now
             .checked_add(self.terms.match_window)
             .ok_or(error!(EscrowError::MathOverflow))?;

@@ -97,6 +97,9 @@ pub enum Outcome {
     /// A known-answer (canary) job's client revealed an answer that differs from the
     /// provider's result.
     WrongResult,
+    /// A replica whose group reached no majority: the provider revealed a result, but
+    /// nothing tells right from wrong. No fault, and no change to its record.
+    Inconclusive,
 }
 
 #[derive(
@@ -160,7 +163,7 @@ impl Reputation {
                     .checked_add(1)
                     .ok_or_else(overflow)?;
             }
-            Outcome::Declined => {}
+            Outcome::Declined | Outcome::Inconclusive => {}
         }
         Ok(())
     }

@@ -80,6 +80,7 @@ fn lease(price: u64, gpus: u16, max_duration: i64, fee_bps: u16) -> Job {
         refused_bidders: Vec::new(),
         fees_held: 0,
         verification: [0; 32],
+        replica_group: Pubkey::default(),
         attempts: 0,
         bump: 255,
         vault_bump: 255,
