@@ -510,3 +510,163 @@ fn a_part_the_chain_refuses_costs_the_node_none_of_the_others() {
     );
     assert!(m.job(&second.client.pubkey(), 2).billed > billed);
 }
+
+/// An executor that runs every workload but reports a made-up output hash: a node that
+/// skipped the work and invented an answer.
+struct Liar(LocalProcessExecutor);
+
+impl gpu_market_agent::executor::Executor for Liar {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn supports(&self, workload: &gpu_market_client::escrow::Workload) -> bool {
+        self.0.supports(workload)
+    }
+
+    fn launch(
+        &mut self,
+        job: &Pubkey,
+        launch: &gpu_market_agent::executor::Launch,
+    ) -> Result<(), gpu_market_agent::executor::ExecError> {
+        self.0.launch(job, launch)
+    }
+
+    fn poll(
+        &mut self,
+        job: &Pubkey,
+    ) -> Result<gpu_market_agent::executor::Progress, gpu_market_agent::executor::ExecError> {
+        use gpu_market_agent::executor::Progress;
+        Ok(match self.0.poll(job)? {
+            Progress::Finished(mut output) => {
+                output.sha256 = sha256(b"an answer nobody computed");
+                Progress::Finished(output)
+            }
+            other => other,
+        })
+    }
+
+    fn stop(&mut self, job: &Pubkey) -> Result<(), gpu_market_agent::executor::ExecError> {
+        self.0.stop(job)
+    }
+
+    fn running(&self) -> Vec<Pubkey> {
+        self.0.running()
+    }
+}
+
+#[test]
+fn three_agents_run_a_replicated_job_and_the_liar_is_slashed() {
+    use gpu_market_client::{escrow as ix, pda};
+    let mut m = Market::with_escrow();
+    let nodes = [m.provider(1), m.provider(1), m.provider(1)];
+    let client = m.client(100 * TOKEN);
+    for node in &nodes {
+        m.payment_account(&node.pubkey());
+    }
+    let treasury = treasury_wallet(&m);
+    m.payment_account(&treasury);
+    let now = m.chain.now().unwrap();
+    let group = pda::replica_group(&client.pubkey(), 1);
+    let open = ix::create_replica_group(&client.pubkey(), 1, 3, now + 3 * 3_600);
+    signed(&mut m, open, &client.keypair).unwrap();
+    let jobs: Vec<Pubkey> = (1..=3)
+        .map(|id| {
+            let args = job_escrow::CreateJobArgs {
+                workload: process_workload("printf 'replicated'"),
+                ..batch_job(id, 1)
+            };
+            let create = ix::create_replica(
+                &client.pubkey(),
+                &m.payment_mint,
+                &m.payment_token_program,
+                args,
+                &group,
+            );
+            signed(&mut m, create, &client.keypair).unwrap();
+            pda::job(&client.pubkey(), id)
+        })
+        .collect();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut agents: Vec<Agent> = nodes
+        .iter()
+        .zip(&dirs)
+        .take(2)
+        .map(|(node, dir)| agent(&node.keypair, dir.path()))
+        .collect();
+    agents.push(Agent::new(
+        nodes[2].keypair.insecure_clone(),
+        nodes[2].pubkey(),
+        Box::new(Liar(LocalProcessExecutor::new())),
+        AgentConfig {
+            work_dir: dirs[2].path().to_path_buf(),
+            withdraw_every: 600,
+        },
+    ));
+
+    // Each agent takes one replica (never two of a group), runs it, commits, reveals once
+    // all three have committed, and settles its own once all three have revealed.
+    let mut events = Vec::new();
+    let mut restarted = false;
+    for _ in 0..200 {
+        for agent in &mut agents {
+            events.extend(agent.tick(&mut m.chain).expect("tick").events);
+        }
+        // An agent restarted between its commitment and its reveal reveals all the same,
+        // from the opening kept in the job's work directory.
+        let committed = events
+            .iter()
+            .filter(|e| matches!(e, AgentEvent::Committed { .. }))
+            .count();
+        if committed == 3 && !restarted {
+            agents[0] = agent(&nodes[0].keypair, dirs[0].path());
+            restarted = true;
+        }
+        if jobs.iter().all(|job| !m.chain.exists(job).unwrap()) {
+            break;
+        }
+        m.chain.advance(10).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        jobs.iter().all(|job| !m.chain.exists(job).unwrap()),
+        "{events:#?}"
+    );
+    let count = |what: fn(&AgentEvent) -> bool| events.iter().filter(|e| what(e)).count();
+    assert_eq!(count(|e| matches!(e, AgentEvent::Accepted { .. })), 3);
+    assert_eq!(count(|e| matches!(e, AgentEvent::Committed { .. })), 3);
+    assert_eq!(count(|e| matches!(e, AgentEvent::Revealed { .. })), 3);
+    assert_eq!(count(|e| matches!(e, AgentEvent::Settled { .. })), 3);
+    assert_eq!(count(|e| matches!(e, AgentEvent::Submitted { .. })), 0);
+    // No agent tried a replica it may not take, nor sent anything the chain refused.
+    assert_eq!(
+        count(|e| matches!(e, AgentEvent::Rejected { .. })),
+        0,
+        "{events:#?}"
+    );
+
+    // The two honest nodes are paid, the liar is slashed and paid nothing, and the client
+    // paid for two runs.
+    let paid: Vec<u64> = nodes
+        .iter()
+        .map(|n| m.balance(&m.payment_account_address(&n.pubkey())))
+        .collect();
+    assert!(paid[0] > 0 && paid[1] > 0, "{paid:?}");
+    assert_eq!(paid[2], 0);
+    assert_eq!(
+        m.stake_account(&nodes[2].pubkey()).active,
+        MIN_STAKE_PER_GPU - SLASH.wrong_result
+    );
+    let fees = m.balance(&m.payment_account_address(&treasury));
+    assert_eq!(
+        m.balance(&client.tokens),
+        100 * TOKEN - paid[0] - paid[1] - fees
+    );
+    for node in &nodes {
+        let account = m.provider_account(&node.pubkey());
+        assert_eq!((account.jobs_held, account.gpus_in_use), (0, 0));
+        assert_eq!(m.stake_account(&node.pubkey()).locked, 0);
+    }
+    let close = ix::close_replica_group(&client.pubkey(), &client.pubkey(), 1, &jobs);
+    signed(&mut m, close, &client.keypair).unwrap();
+}

@@ -3,8 +3,9 @@
 //! Each [`Agent::tick`] reads the market, then does whatever is due for its node: a registry
 //! heartbeat, an uptime record for rewards, starting jobs assigned to it, running their
 //! workloads through an [`executor::Executor`], heartbeating running jobs, submitting
-//! batch results (the SHA-256 of the output), withdrawing lease earnings, settling its own
-//! finished jobs, and finally taking new work: the instant jobs the matcher's round assigns
+//! batch results (the SHA-256 of the output; a replica commits to it, then reveals it once
+//! its group opens the reveals), withdrawing lease earnings, settling its own finished jobs
+//! (a replica once its group is decided), and finally taking new work: the instant jobs the matcher's round assigns
 //! to it and bids on auctions it can win. Everything it needs is on chain or in the job's
 //! work directory, so a restarted agent carries on where the last one stopped.
 
@@ -109,6 +110,19 @@ pub enum AgentEvent {
         sha256: String,
         bytes: u64,
     },
+    /// A replica's result was committed (its hash stays hidden until the reveal).
+    Committed {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+        sha256: String,
+        bytes: u64,
+    },
+    /// A replica's committed result was revealed.
+    Revealed {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+        sha256: String,
+    },
     /// A workload failed; its job gets no result from this node.
     WorkloadFailed {
         #[serde(with = "crate::serde_key")]
@@ -166,6 +180,11 @@ impl fmt::Display for AgentEvent {
             Self::Submitted { job, sha256, bytes } => {
                 write!(f, "submitted job {job}: {bytes} bytes, sha256 {sha256}")
             }
+            Self::Committed { job, sha256, bytes } => write!(
+                f,
+                "committed replica {job}: {bytes} bytes, sha256 {sha256} (revealed once its group's commits are in)"
+            ),
+            Self::Revealed { job, sha256 } => write!(f, "revealed replica {job}: sha256 {sha256}"),
             Self::WorkloadFailed { job, reason } => {
                 write!(f, "workload of job {job} failed: {reason}")
             }
@@ -229,6 +248,48 @@ struct JobBeat {
     ix: anchor_lang::solana_program::instruction::Instruction,
     /// The lease, when a withdrawal of its earnings may ride behind the heartbeat.
     withdraw: Option<Job>,
+}
+
+/// The file in a replica's work directory that keeps what its commitment opens to.
+const REPLICA_OPENING: &str = "replica-opening.json";
+
+/// What a replica's commitment opens to: the result hash, the salt and the output's URI.
+#[derive(Debug, Serialize, serde::Deserialize)]
+struct Opening {
+    sha256: String,
+    salt: String,
+    uri: String,
+}
+
+/// Reads the opening kept at `path`: a regular file (not a link), of at most 4 KiB.
+fn read_opening(path: &std::path::Path) -> Result<Opening, ClientError> {
+    use std::io::Read as _;
+    let lost = |err: std::io::Error| ClientError::Backend(format!("{}: {err}", path.display()));
+    let meta = std::fs::symlink_metadata(path).map_err(lost)?;
+    if !meta.file_type().is_file() {
+        return Err(ClientError::Backend(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .map_err(lost)?
+        .take(4_096)
+        .read_to_string(&mut text)
+        .map_err(lost)?;
+    serde_json::from_str(&text)
+        .map_err(|err| ClientError::Backend(format!("{}: {err}", path.display())))
+}
+
+impl Opening {
+    fn parts(&self) -> Result<([u8; 32], [u8; 32]), ClientError> {
+        let bad = || ClientError::Backend("a replica opening holds no 32-byte hex value".into());
+        Ok((
+            hex::decode_32(&self.sha256).ok_or_else(bad)?,
+            hex::decode_32(&self.salt).ok_or_else(bad)?,
+        ))
+    }
 }
 
 /// Seconds before a job's grace runs out by which its heartbeat is due: room for a slow or
@@ -817,6 +878,15 @@ impl Agent {
                         beats.extend(self.job_beat(snapshot, &address, &job));
                     }
                 }
+                JobStatus::ResultSubmitted if job.is_replica() => {
+                    if let Err(err) = self.reveal_or_settle(chain, snapshot, &address, &job, events)
+                    {
+                        events.push(AgentEvent::Rejected {
+                            what: format!("replica reveal or settlement ({address})"),
+                            error: err.to_string(),
+                        });
+                    }
+                }
                 _ => {}
             }
             // This node is the party most interested in its own settlement.
@@ -1007,6 +1077,9 @@ impl Agent {
                     });
                     return Ok(false);
                 }
+                if job.is_replica() {
+                    return self.commit(chain, address, job, &output, uri, events);
+                }
                 let ix = escrow::submit_result(
                     &self.operator.pubkey(),
                     &job.assignment
@@ -1027,6 +1100,156 @@ impl Agent {
             }
         }
         Ok(false)
+    }
+
+    /// Where a replica's committed result is kept until it is revealed: in the job's work
+    /// directory, written before the commitment is sent, so an agent restarted in between
+    /// still reveals it.
+    fn opening_path(&self, address: &Pubkey) -> PathBuf {
+        self.config
+            .work_dir
+            .join(address.to_string())
+            .join(REPLICA_OPENING)
+    }
+
+    /// Commits a finished replica's result: a fresh salt, the opening written to the
+    /// job's work directory, then `commit_result`. Whether it landed.
+    fn commit(
+        &mut self,
+        chain: &mut impl Chain,
+        address: &Pubkey,
+        job: &Job,
+        output: &executor::Output,
+        uri: String,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<bool, ClientError> {
+        let Some(assignment) = job.assignment else {
+            return Ok(false);
+        };
+        let path = self.opening_path(address);
+        let sha256 = hex::encode(&output.sha256);
+        // The salt of an earlier try of the same result is kept (the URI is not part of
+        // the commitment): that commitment may have landed unseen.
+        let earlier = read_opening(&path)
+            .ok()
+            .filter(|o| o.sha256 == sha256 && o.parts().is_ok());
+        let opening = Opening {
+            sha256,
+            salt: earlier
+                .as_ref()
+                .map_or_else(|| hex::encode(&escrow::random_salt()), |o| o.salt.clone()),
+            uri,
+        };
+        if earlier.as_ref().map(|o| (&o.salt, &o.uri)) != Some((&opening.salt, &opening.uri)) {
+            // Synced to disk before the commitment goes: a crash after it lands must not
+            // lose what opens it. A failed write is tried again next pass.
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| {
+                    let text = serde_json::to_vec(&opening).map_err(std::io::Error::other)?;
+                    api::write_atomic(&path, &text)
+                });
+            if let Err(err) = written {
+                events.push(AgentEvent::Rejected {
+                    what: format!("result commitment ({address})"),
+                    error: format!(
+                        "could not keep the replica's opening at {}: {err}",
+                        path.display()
+                    ),
+                });
+                return Ok(false);
+            }
+        }
+        let (hash, salt) = opening.parts()?;
+        let commitment = escrow::replica_commitment(&hash, &assignment.provider, &salt);
+        let ix = escrow::commit_result(
+            &self.operator.pubkey(),
+            &assignment.authority,
+            address,
+            &job.replica_group,
+            commitment,
+        );
+        if self.send_live(chain, "result commitment", &[ix], events) {
+            events.push(AgentEvent::Committed {
+                job: *address,
+                sha256: opening.sha256,
+                bytes: output.bytes,
+            });
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// A committed replica of this node: its result revealed once the group opens the
+    /// reveals, and the replica settled once the group's reveals are final.
+    fn reveal_or_settle(
+        &mut self,
+        chain: &mut impl Chain,
+        snapshot: &MarketSnapshot,
+        address: &Pubkey,
+        job: &Job,
+        events: &mut Vec<AgentEvent>,
+    ) -> Result<(), ClientError> {
+        let group: escrow::ReplicaGroup = chain.fetch(&job.replica_group)?;
+        let now = snapshot.now;
+        let revealed = group
+            .slot(address)
+            .map_err(|_| ClientError::Backend(format!("replica {address} is not in its group")))?;
+        if group.is_decided(now) {
+            // Whatever the verdict: the node's collateral is locked until it settles.
+            let action = Action::SettleReplica { job: *address };
+            let ixs = driver::instructions(chain, snapshot, &self.operator.pubkey(), &action)?;
+            if self.send(chain, "replica settlement", &ixs, events) {
+                events.push(AgentEvent::Settled { job: *address });
+            }
+            return Ok(());
+        }
+        if revealed.revealed.is_none()
+            && group.check_reveal_open(now).is_ok()
+            && !self.failed.contains(address)
+        {
+            // Checked here against the commitment on chain: an opening lost, or not the
+            // committed one, is reported once rather than sent every pass.
+            let opening = read_opening(&self.opening_path(address)).and_then(|opening| {
+                let (hash, salt) = opening.parts()?;
+                let provider = job.assignment.map(|a| a.provider).unwrap_or_default();
+                if Some(escrow::replica_commitment(&hash, &provider, &salt)) != revealed.commitment
+                {
+                    return Err(ClientError::Backend(
+                        "the kept opening does not open the commitment on chain".into(),
+                    ));
+                }
+                Ok(opening)
+            });
+            let opening = match opening {
+                Ok(opening) => opening,
+                Err(err) => {
+                    self.failed.insert(*address);
+                    return Err(ClientError::Backend(format!(
+                        "replica {address} cannot be revealed ({err}); it will be slashed as unrevealed once its group is decided"
+                    )));
+                }
+            };
+            let (hash, salt) = opening.parts()?;
+            let authority = job.assignment.map_or(self.authority, |a| a.authority);
+            let ix = escrow::reveal_result(
+                &self.operator.pubkey(),
+                &authority,
+                address,
+                &job.replica_group,
+                hash,
+                salt,
+                opening.uri,
+            );
+            if self.send_live(chain, "result reveal", &[ix], events) {
+                events.push(AgentEvent::Revealed {
+                    job: *address,
+                    sha256: opening.sha256,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// A running job's heartbeat, with its lease for a withdrawal once `withdraw_every`
@@ -1161,12 +1384,16 @@ impl Agent {
                 |action| matches!(action, Action::Accept { authority: a, .. } if *a == authority),
             )
             .collect();
+        // One replica of a group per authority: a round may match two to this node.
+        let mut groups_taken = HashSet::new();
         for action in mine {
             let address = action.job();
             let Some(job) = snapshot.job(&address) else {
                 continue;
             };
-            if !self.can_run(&job.workload) {
+            if !self.can_run(&job.workload)
+                || (job.is_replica() && !groups_taken.insert(job.replica_group))
+            {
                 continue;
             }
             let ixs = driver::instructions(chain, snapshot, &operator, &action)?;

@@ -115,9 +115,20 @@ pub enum JobCommand {
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
-    /// Cancel a job nobody took yet; the whole deposit comes back.
+    /// Cancel a job nobody took yet; the whole deposit comes back. A replica only while its
+    /// group is incomplete.
     Cancel {
         /// The job's address.
+        #[arg(value_parser = crate::parse_pubkey)]
+        job: Pubkey,
+    },
+    /// Settle a committed replica (of `job submit --replicas`) once its group's reveals are
+    /// final (every replica revealed, or the reveal deadline passed). Anyone may: its
+    /// provider is paid if its result is the majority's; otherwise the whole deposit comes
+    /// back to the client, and a provider that revealed another result (or none) while a
+    /// majority exists is slashed.
+    Settle {
+        /// The replica job's address.
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
@@ -314,6 +325,23 @@ pub struct SubmitArgs {
     /// other; `gpu-market job reveal` then slashes a provider whose result differs.
     #[arg(long, conflicts_with = "lease")]
     pub known_answer: Option<Digest>,
+    /// Run the batch job on this many distinct providers (2 to 5), each escrowing the max
+    /// cost: each commits to its result, reveals it once all have committed, and the result
+    /// more than half of them agree on is paid; the others are slashed. With no majority
+    /// the deposits come back and nobody is paid. Job ids `--job-id`, +1, ...; the group id
+    /// is the first. With --image or --command (a manifest job's files would have to reach
+    /// every replica's node).
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u8).range(2..=5),
+        conflicts_with_all = ["lease", "auction", "known_answer", "wait", "manifest"]
+    )]
+    pub replicas: Option<u8>,
+    /// With --replicas: how long from now the replicas may commit their results, e.g. 6h
+    /// (default: twice the start timeout and the duration, within what the market
+    /// allows). Providers may take a replica while a whole run still fits before it.
+    #[arg(long, requires = "replicas")]
+    pub commit_within: Option<Duration>,
 }
 
 /// A job as shown.
@@ -348,6 +376,10 @@ pub struct JobView {
     pub result_sha256: Option<String>,
     pub result_uri: Option<String>,
     pub attempts: u8,
+    /// The replica group this job is one replica of (`job submit --replicas`); until its
+    /// reveal, a replica's result hash is its provider's commitment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica_group: Option<String>,
     /// What the node reports, for the job's client: the workload's state (or why the node
     /// could not be asked).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -387,13 +419,19 @@ impl JobView {
             bid_deadline: (job.mode == JobMode::Auction && job.assignment.is_none())
                 .then(|| date(job.bid_deadline)),
             started_at: (job.started_at > 0).then(|| date(job.started_at)),
-            challenge_ends_at: challenge_ends_at(job).map(date),
+            challenge_ends_at: challenge_ends_at(job)
+                .filter(|_| !job.is_replica())
+                .map(date),
+            // A replica's result hash is its commitment until its reveal (which brings the
+            // URI).
             result_sha256: job
                 .result
                 .as_ref()
+                .filter(|r| !job.is_replica() || !r.uri.is_empty())
                 .map(|r| gpu_market_client::hex::encode(&r.hash)),
             result_uri: job.result.as_ref().map(|r| r.uri.clone()),
             attempts: job.attempts,
+            replica_group: job.is_replica().then(|| job.replica_group.to_string()),
             node_state: None,
             services: std::collections::BTreeMap::new(),
         }
@@ -424,6 +462,12 @@ impl fmt::Display for JobView {
             self.status, self.kind, self.mode, self.attempts
         )?;
         writeln!(f, "workload  {}", self.workload)?;
+        if let Some(group) = &self.replica_group {
+            writeln!(
+                f,
+                "replica   of group {group}: settles by the group's majority (`gpu-market job settle`)"
+            )?;
+        }
         writeln!(
             f,
             "needs     {} GPU(s), class {}, {} VRAM, region {}",
@@ -852,11 +896,229 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let data = fetch_job(ctx, &job)?;
             require_client(ctx, &data, "cancel")?;
             let (_, program) = ctx.mint(&data.payment_mint)?;
-            let ix = escrow::cancel_job(&ctx.me()?, data.job_id, &data.payment_mint, &program);
+            let mut ix = escrow::cancel_job(&ctx.me()?, data.job_id, &data.payment_mint, &program);
+            if data.is_replica() {
+                let group: escrow::ReplicaGroup = ctx.chain.fetch(&data.replica_group)?;
+                if group.is_complete() {
+                    return Err(CliError::input(format!(
+                        "job {job} is a replica of a complete group ({}): it stays open for providers while one may take it, and is reclaimable after that",
+                        data.replica_group
+                    )));
+                }
+                ix = escrow::with_group(ix, &data.replica_group);
+                if group.slots.len() == 1 {
+                    // The group's last replica: the group closes with it, its rent back.
+                    let close =
+                        escrow::close_replica_group(&ctx.me()?, &data.client, group.group_id, &[]);
+                    let sent = ctx.send(&[ix, close], &[])?;
+                    return ctx
+                        .report(sent, receipt("cancelled (and closed its group)", job, None));
+                }
+            }
             let sent = ctx.send(&[ix], &[])?;
             ctx.report(sent, receipt("cancelled", job, None))
         }
+        JobCommand::Settle { job } => {
+            let data = fetch_job(ctx, &job)?;
+            if !data.is_replica() {
+                return Err(CliError::input(format!(
+                    "job {job} is not a replica: its client approves it (`job approve`), or anyone finalizes it once its challenge window has passed"
+                )));
+            }
+            if data.status != JobStatus::ResultSubmitted {
+                return Err(CliError::input(format!(
+                    "replica {job} is {}: only a committed replica settles by its group (one that never committed is expired, or reclaimed)",
+                    status_name(data.status)
+                )));
+            }
+            let group: escrow::ReplicaGroup = ctx.chain.fetch(&data.replica_group)?;
+            if !group.is_decided(ctx.chain.now()?) {
+                return Err(CliError::input(format!(
+                    "the group's reveals are not final yet: wait until every replica has revealed, or until {} (the reveal deadline)",
+                    date(group.reveal_deadline)
+                )));
+            }
+            let (_, program) = ctx.mint(&data.payment_mint)?;
+            let staking: gpu_market_client::staking::StakingConfig =
+                ctx.chain.fetch(&pda::staking_config())?;
+            let (_, stake_program) = ctx.mint(&staking.stake_mint)?;
+            let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
+            ixs.push(escrow::settle_replica(
+                &keys,
+                &escrow::SlashKeys {
+                    stake_mint: staking.stake_mint,
+                    stake_token_program: stake_program,
+                },
+                &staking.treasury,
+                &data.replica_group,
+            ));
+            // The last replica job of the group to close: the group closes with it (its
+            // client, or anyone once the reveal deadline has passed), its rent back.
+            let me = ctx.me()?;
+            let mut others_open = false;
+            for slot in group.slots.iter().filter(|s| s.job != job) {
+                others_open |= ctx.chain.exists(&slot.job)?;
+            }
+            let closes =
+                !others_open && (me == group.client || ctx.chain.now()? > group.reveal_deadline);
+            if closes {
+                let jobs: Vec<Pubkey> = group.slots.iter().map(|s| s.job).collect();
+                ixs.push(escrow::close_replica_group(
+                    &me,
+                    &group.client,
+                    group.group_id,
+                    &jobs,
+                ));
+            }
+            let sent = ctx.send(&ixs, &[])?;
+            let done = if closes {
+                "settled replica (and closed its group)"
+            } else {
+                "settled replica"
+            };
+            ctx.report(sent, receipt(done, job, None))
+        }
     }
+}
+
+/// What `job submit --replicas` posted.
+#[derive(Debug, Serialize)]
+pub struct ReplicaReceipt {
+    pub group: String,
+    pub jobs: Vec<String>,
+    pub commit_deadline: i64,
+    pub reveal_deadline: i64,
+    /// Escrowed in all.
+    pub amount: String,
+    pub signatures: Vec<String>,
+}
+
+impl fmt::Display for ReplicaReceipt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "submitted replica group {} ({} escrowed): {} replicas, commits by {}, reveals by {}",
+            self.group,
+            self.amount,
+            self.jobs.len(),
+            date(self.commit_deadline),
+            date(self.reveal_deadline)
+        )?;
+        for job in &self.jobs {
+            writeln!(f, "replica {job}")?;
+        }
+        write!(
+            f,
+            "each settles by the majority once the reveals are final: `gpu-market job settle <REPLICA>`"
+        )
+    }
+}
+
+/// Seconds `job submit --replicas` leaves, beyond a run and the match window, for the
+/// replicas to be posted and taken.
+const REPLICA_TAKE_ROOM: i64 = 120;
+
+/// Opens the replica group `spec.job_id` and creates its `replicas` replicas of `spec`
+/// (job ids from `spec.job_id` on), each with a random verification commitment; one
+/// transaction each. The commit deadline is `commit_within` from now, or twice the start
+/// timeout and the duration, within what the market allows.
+fn submit_replicas<C: Chain>(
+    ctx: &mut Context<C>,
+    config: &escrow::MarketConfig,
+    spec: CreateJobArgs,
+    replicas: u8,
+    commit_within: Option<Duration>,
+    mint: &Pubkey,
+) -> Result<ReplicaReceipt, CliError> {
+    let me = ctx.me()?;
+    let (_, program) = ctx.mint(mint)?;
+    let now = ctx.chain.now()?;
+    let run = config.start_timeout.saturating_add(spec.max_duration);
+    // The reveal deadline (commit deadline plus challenge window) at most the longest a
+    // job may live away.
+    let furthest = config
+        .job_lifetime()
+        .map_err(|_| CliError::input("the market's job lifetime overflows"))?
+        .saturating_sub(config.challenge_window);
+    if spec.max_duration <= 0 || spec.max_duration > config.max_job_duration {
+        return Err(CliError::input(format!(
+            "--duration must be more than 0 and at most the market's longest job ({} s)",
+            config.max_job_duration
+        )));
+    }
+    if spec.max_price_per_gpu_hour == 0 || !config.allows(mint) {
+        return Err(CliError::input(
+            "--max-price must be above 0, in a mint the market allows",
+        ));
+    }
+    let within = match commit_within {
+        Some(d) => d.seconds,
+        None => run.saturating_mul(2).min(furthest),
+    };
+    // Room for a whole run after the providers may take a replica: the match window, the
+    // agents' spread and the posting itself.
+    let least = run
+        .saturating_add(config.match_window)
+        .saturating_add(REPLICA_TAKE_ROOM);
+    if within < least {
+        return Err(CliError::input(format!(
+            "the commit deadline must leave room for providers to take the replicas and for a whole run: at least {least} s from now (the start timeout and the duration, the match window and {REPLICA_TAKE_ROOM} s){}",
+            if commit_within.is_none() { "; this job is too long for the market to replicate" } else { "" }
+        )));
+    }
+    if within > furthest {
+        return Err(CliError::input(format!(
+            "--commit-within may be at most {furthest} s in this market (the reveals must end within the longest a job may live)"
+        )));
+    }
+    let group_id = spec.job_id;
+    let ids: Vec<u64> = (0..u64::from(replicas))
+        .map(|i| group_id.checked_add(i))
+        .collect::<Option<_>>()
+        .ok_or_else(|| CliError::input("--job-id is too large for the replicas' ids"))?;
+    let group = pda::replica_group(&me, group_id);
+    if ctx.chain.exists(&group)? {
+        return Err(CliError::input(format!(
+            "you already have replica group {group_id} ({group}): choose another --job-id"
+        )));
+    }
+    for id in &ids {
+        let address = pda::job(&me, *id);
+        if ctx.chain.exists(&address)? {
+            return Err(CliError::input(format!(
+                "you already have job {id} ({address}): choose another --job-id"
+            )));
+        }
+    }
+    let commit_deadline = now.saturating_add(within);
+    let mut signatures = Vec::new();
+    let open = escrow::create_replica_group(&me, group_id, replicas, commit_deadline);
+    signatures.extend(ctx.send(&[open], &[])?.map(|out| out.signature.to_string()));
+    let mut jobs = Vec::new();
+    for id in ids {
+        let args = CreateJobArgs {
+            job_id: id,
+            verification: escrow::random_commitment(),
+            ..spec.clone()
+        };
+        let ix = escrow::create_replica(&me, mint, &program, args, &group);
+        let sent = ctx.send(&[ix], &[]).map_err(|err| {
+            CliError::input(format!(
+                "replica {id} was not created ({err}); the group {group} is incomplete{}: `gpu-market job cancel` each replica created (the last cancel closes the group)",
+                if jobs.is_empty() { String::new() } else { format!(" (replicas created: {})", jobs.join(", ")) }
+            ))
+        })?;
+        signatures.extend(sent.map(|out| out.signature.to_string()));
+        jobs.push(pda::job(&me, id).to_string());
+    }
+    Ok(ReplicaReceipt {
+        group: group.to_string(),
+        jobs,
+        commit_deadline,
+        reveal_deadline: commit_deadline.saturating_add(config.challenge_window),
+        amount: String::new(),
+        signatures,
+    })
 }
 
 fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliError> {
@@ -928,7 +1190,8 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
     let tips = config
         .crank_tip
         .saturating_mul(u64::from(config.max_attempts));
-    let deposit = budget.saturating_add(tips);
+    let copies = u64::from(args.replicas.unwrap_or(1));
+    let deposit = budget.saturating_add(tips).saturating_mul(copies);
     let source = token::associated_address(&me, &mint, &program);
     let held = if ctx.chain.exists(&source)? {
         token::balance(&mut ctx.chain, &source)?
@@ -937,8 +1200,9 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
     };
     if held < deposit {
         return Err(CliError::input(format!(
-            "the job escrows {} (max price x GPUs x duration, plus a {} crank tip for each of its {} attempts) but your token account {source} holds {}",
+            "the job escrows {} ({}max price x GPUs x duration, plus a {} crank tip for each of its {} attempts) but your token account {source} holds {}",
             format_amount(deposit, decimals),
+            if copies > 1 { format!("{copies} replicas x ") } else { String::new() },
             format_amount(config.crank_tip, decimals),
             config.max_attempts,
             format_amount(held, decimals)
@@ -954,6 +1218,26 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
             u64::try_from(now).unwrap_or(0)
         }
     };
+    if let Some(replicas) = args.replicas {
+        let spec = CreateJobArgs {
+            job_id,
+            requirements,
+            workload,
+            kind: JobKind::Batch,
+            mode: JobMode::Instant,
+            max_price_per_gpu_hour: max_price,
+            max_duration: args.duration.seconds,
+            verification: [0; 32],
+        };
+        let receipt = submit_replicas(ctx, &config, spec, replicas, args.commit_within, &mint)?;
+        if ctx.dry_run {
+            return Ok(());
+        }
+        return ctx.print(&ReplicaReceipt {
+            amount: format_amount(deposit, decimals),
+            ..receipt
+        });
+    }
     let address = pda::job(&me, job_id);
     // A known-answer job's commitment is fixed by the answer and the job id: on an id used
     // before it would repeat, and show.
@@ -1118,7 +1402,8 @@ pub(crate) const HISTORY_LIMIT: usize = 100_000;
 pub struct JobEnding {
     pub job: String,
     /// approved, finalized, lease-closed, lease-ended, dispute-rejected,
-    /// dispute-timed-out, dispute-upheld, canary-failed, refunded, cancelled or reclaimed.
+    /// dispute-timed-out, dispute-upheld, canary-failed, replicas-agreed, replica-dissented,
+    /// replica-unrevealed, replica-inconclusive, refunded, cancelled or reclaimed.
     pub ended: &'static str,
     /// The same, in words.
     pub how: String,
@@ -1188,7 +1473,7 @@ impl Closed {
     pub fn from_tx(tx: &TxOutcome, address: &Pubkey) -> Option<Self> {
         use job_escrow::events::{
             CanaryRevealed, DisputeResolved, JobCancelled, JobExpired, JobReclaimed, JobSettled,
-            SettleReason,
+            ReplicaSettled, ReplicaVerdict, SettleReason,
         };
         let none = |ended, how: &str, refund| Closed {
             ended,
@@ -1256,6 +1541,31 @@ impl Closed {
                     "the arbiter upheld the dispute: the client is refunded",
                     e.refund,
                 )
+            });
+        }
+        if let Some(e) = tx
+            .events::<ReplicaSettled>()
+            .into_iter()
+            .find(|e| e.job == *address && e.verdict != ReplicaVerdict::Agreed)
+        {
+            let (ended, how) = match e.verdict {
+                ReplicaVerdict::Dissented => (
+                    "replica-dissented",
+                    "its result differed from its replica group's majority: the provider is slashed and the client refunded",
+                ),
+                ReplicaVerdict::Unrevealed => (
+                    "replica-unrevealed",
+                    "its provider never revealed its committed result: the provider is slashed and the client refunded",
+                ),
+                _ => (
+                    "replica-inconclusive",
+                    "its replica group reached no majority: the client is refunded and nobody is paid",
+                ),
+            };
+            return Some(Closed {
+                provider: Some(e.provider),
+                slashed,
+                ..none(ended, how, e.refund)
             });
         }
         if let Some(e) = tx

@@ -2103,3 +2103,204 @@ fn a_known_answer_job_is_revealed_by_its_client() {
         "job id 9 was used before: a known-answer job needs an id never used (its commitment would repeat the earlier one's)"
     );
 }
+
+#[test]
+fn a_replicated_job_is_posted_settled_by_its_majority_and_refused_where_it_cannot_be() {
+    use gpu_market_tests::escrow::{signed, SLASH};
+    let mut m = Market::with_escrow();
+    let nodes = [m.provider(1), m.provider(1), m.provider(1)];
+    let client = m.client(100 * TOKEN);
+    let run = |chain, args: &[&str]| {
+        let (chain, result, text) = run_in_process(chain, &client.keypair, args);
+        (chain, result.map_err(|e| e.to_string()), text)
+    };
+    let submit = |id: &'static str, replicas: &'static str, within: Option<&'static str>| {
+        let mut args = vec![
+            "job",
+            "submit",
+            "--max-price",
+            "2",
+            "--duration",
+            "1h",
+            "--command",
+            "echo hi",
+            "--job-id",
+            id,
+            "--replicas",
+            replicas,
+        ];
+        if let Some(within) = within {
+            args.extend(["--commit-within", within]);
+        }
+        args
+    };
+    // Refused before anything is sent: a count out of range, a window without room for a
+    // run, and a window the market does not allow.
+    let (chain, result, _) = run(m.chain, &submit("7", "3", Some("1h")));
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        "the commit deadline must leave room for providers to take the replicas and for a whole run: at least 4020 s from now (the start timeout and the duration, the match window and 120 s)"
+    );
+    let (chain, result, _) = run(m.chain, &submit("7", "3", Some("100d")));
+    m.chain = chain;
+    assert!(result
+        .unwrap_err()
+        .starts_with("--commit-within may be at most "),);
+    assert!(Cli::try_parse_from([
+        "gpu-market",
+        "job",
+        "submit",
+        "--max-price",
+        "2",
+        "--duration",
+        "1h",
+        "--command",
+        "x",
+        "--replicas",
+        "6"
+    ])
+    .is_err());
+    // A manifest job's files would have to reach every replica's node.
+    assert!(Cli::try_parse_from([
+        "gpu-market",
+        "job",
+        "submit",
+        "--max-price",
+        "2",
+        "--duration",
+        "1h",
+        "--manifest",
+        "job.toml",
+        "--replicas",
+        "3"
+    ])
+    .is_err());
+    assert_eq!(m.balance(&client.tokens), 100 * TOKEN);
+
+    let (chain, result, text) = run(m.chain, &submit("7", "3", None));
+    m.chain = chain;
+    result.unwrap();
+    let group = pda::replica_group(&client.pubkey(), 7);
+    let jobs: Vec<_> = (7..10).map(|id| pda::job(&client.pubkey(), id)).collect();
+    assert!(
+        text.starts_with(&format!("submitted replica group {group} (")),
+        "{text}"
+    );
+    for job in &jobs {
+        assert!(text.contains(&format!("replica {job}")), "{text}");
+    }
+    let state: escrow::ReplicaGroup = m.chain.fetch(&group).unwrap();
+    assert_eq!((state.replicas, state.slots.len()), (3, 3));
+    // Three deposits of 2 tokens and the tips.
+    let deposit = m.balance(&pda::job_vault(&jobs[0]));
+    assert_eq!(m.balance(&client.tokens), 100 * TOKEN - 3 * deposit);
+    // The same ids again are refused.
+    let (chain, result, _) = run(m.chain, &submit("7", "3", None));
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        format!("you already have replica group 7 ({group}): choose another --job-id")
+    );
+    // A replica of a complete group is not cancelled.
+    let (chain, result, _) = run(m.chain, &["job", "cancel", &jobs[1].to_string()]);
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        format!("job {} is a replica of a complete group ({group}): it stays open for providers while one may take it, and is reclaimable after that", jobs[1])
+    );
+
+    // Three nodes run it; the third reports another result.
+    let mut salts = Vec::new();
+    for (node, job) in nodes.iter().zip(&jobs) {
+        let key = node.pubkey();
+        let take = escrow::with_group(escrow::accept_job(&key, &key, job), &group);
+        signed(&mut m, take, &node.keypair).unwrap();
+        signed(&mut m, escrow::start_job(&key, &key, job), &node.keypair).unwrap();
+    }
+    m.chain.advance(600).unwrap();
+    for (i, (node, job)) in nodes.iter().zip(&jobs).enumerate() {
+        let key = node.pubkey();
+        let hash = if i == 2 { [5; 32] } else { [1; 32] };
+        let salt = [u8::try_from(i).unwrap(); 32];
+        salts.push((hash, salt));
+        let commitment = escrow::replica_commitment(&hash, &pda::provider(&key), &salt);
+        let commit = escrow::commit_result(&key, &key, job, &group, commitment);
+        signed(&mut m, commit, &node.keypair).unwrap();
+    }
+    let settle =
+        |chain, job: &gpu_market_client::Pubkey| run(chain, &["job", "settle", &job.to_string()]);
+    // Not before the reveals are final.
+    let (chain, result, _) = settle(m.chain, &jobs[0]);
+    m.chain = chain;
+    assert!(result.unwrap_err().starts_with(
+        "the group's reveals are not final yet: wait until every replica has revealed, or until "
+    ),);
+    for ((node, job), (hash, salt)) in nodes.iter().zip(&jobs).zip(&salts) {
+        let key = node.pubkey();
+        let reveal = escrow::reveal_result(&key, &key, job, &group, *hash, *salt, "s3://r".into());
+        signed(&mut m, reveal, &node.keypair).unwrap();
+    }
+    let (chain, _, shown) = run(m.chain, &["job", "show", &jobs[2].to_string()]);
+    m.chain = chain;
+    assert!(
+        shown.contains(&format!("replica   of group {group}")),
+        "{shown}"
+    );
+    for (i, job) in jobs.iter().enumerate() {
+        let (chain, result, text) = settle(m.chain, job);
+        m.chain = chain;
+        result.unwrap();
+        // The last one closes the group, its rent back to the client.
+        assert_eq!(
+            text.starts_with("settled replica (and closed its group)"),
+            i == 2,
+            "{text}"
+        );
+    }
+    assert!(!m.chain.exists(&group).unwrap());
+    // The liar slashed, the two paid for ten minutes, the rest back.
+    assert_eq!(
+        m.stake_account(&nodes[2].pubkey()).active,
+        MIN_STAKE_PER_GPU - SLASH.wrong_result
+    );
+    let ten_minutes = 2 * TOKEN / 6;
+    assert_eq!(m.balance(&client.tokens), 100 * TOKEN - 2 * ten_minutes);
+    let (chain, _, shown) = run(m.chain, &["job", "show", &jobs[2].to_string()]);
+    m.chain = chain;
+    assert!(
+        shown.contains("ended: its result differed from its replica group's majority"),
+        "{shown}"
+    );
+    let (chain, _, json) = run(
+        m.chain,
+        &["--output", "json", "job", "show", &jobs[2].to_string()],
+    );
+    m.chain = chain;
+    assert!(json.contains("\"replica-dissented\""), "{json}");
+    // A job that is not a replica is not settled this way.
+    let (chain, result, _) = run(
+        m.chain,
+        &[
+            "job",
+            "submit",
+            "--max-price",
+            "2",
+            "--duration",
+            "1h",
+            "--command",
+            "x",
+            "--job-id",
+            "20",
+        ],
+    );
+    m.chain = chain;
+    result.unwrap();
+    let plain = pda::job(&client.pubkey(), 20);
+    let (chain, result, _) = settle(m.chain, &plain);
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        format!("job {plain} is not a replica: its client approves it (`job approve`), or anyone finalizes it once its challenge window has passed")
+    );
+}

@@ -74,6 +74,13 @@ pub enum Action {
         #[serde(with = "crate::serde_key")]
         job: Pubkey,
     },
+    /// A committed replica whose group's reveals are final: settle it by the majority
+    /// (anyone). [`due`] never returns it (it depends on the group, not on the job alone):
+    /// the replica's provider and its client send it.
+    SettleReplica {
+        #[serde(with = "crate::serde_key")]
+        job: Pubkey,
+    },
 }
 
 impl Action {
@@ -86,7 +93,8 @@ impl Action {
             | Self::CloseAuction { job }
             | Self::Expire { job }
             | Self::Finalize { job }
-            | Self::Reclaim { job } => job,
+            | Self::Reclaim { job }
+            | Self::SettleReplica { job } => job,
         }
     }
 
@@ -116,6 +124,7 @@ impl fmt::Display for Action {
             Self::Expire { job } => write!(f, "expire {job}"),
             Self::Finalize { job } => write!(f, "finalize {job}"),
             Self::Reclaim { job } => write!(f, "reclaim {job}"),
+            Self::SettleReplica { job } => write!(f, "settle replica {job}"),
         }
     }
 }
@@ -355,7 +364,7 @@ pub fn instructions(
             ));
             ixs
         }
-        Action::Expire { .. } | Action::Finalize { .. } => {
+        Action::Expire { .. } | Action::Finalize { .. } | Action::SettleReplica { .. } => {
             let keys = settle_accounts(snapshot, caller, job)?;
             let mint = job.payment_mint;
             let mut owners = vec![
@@ -372,6 +381,13 @@ pub fn instructions(
             ixs.extend(created);
             ixs.push(match action {
                 Action::Expire { .. } => escrow::expire_job(&keys, &slash_keys(snapshot)),
+                // A dissent's slash goes whole to the staking treasury.
+                Action::SettleReplica { .. } => escrow::settle_replica(
+                    &keys,
+                    &slash_keys(snapshot),
+                    &snapshot.staking.treasury,
+                    &job.replica_group,
+                ),
                 _ => escrow::finalize_job(&keys),
             });
             ixs

@@ -67,6 +67,11 @@ pub fn random_commitment() -> [u8; 32] {
     commitment
 }
 
+/// A fresh random salt, for a replica's commitment ([`replica_commitment`]).
+pub fn random_salt() -> [u8; 32] {
+    random_commitment()
+}
+
 /// Posts job `args.job_id` for `client`, escrowing from its associated token account.
 pub fn create_job(
     client: &Pubkey,

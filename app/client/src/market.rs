@@ -6,7 +6,7 @@
 
 use crate::{
     error::ClientError,
-    escrow::{Job, JobMode, JobStatus, MarketConfig},
+    escrow::{Job, JobMode, JobStatus, MarketConfig, ReplicaGroup},
     filters, pda,
     registry::{EligibilityPolicy, Provider, RegistryConfig},
     rewards::EmissionConfig,
@@ -66,6 +66,29 @@ fn token_programs<'a>(
             Ok((mint, owner))
         })
         .collect()
+}
+
+/// The replica groups of the open replica jobs among `jobs`, read 100 to a call.
+fn replica_groups(
+    chain: &mut impl Chain,
+    jobs: &[(Pubkey, Job)],
+) -> Result<HashMap<Pubkey, ReplicaGroup>, ClientError> {
+    let mut addresses: Vec<Pubkey> = jobs
+        .iter()
+        .filter(|(_, job)| job.status == JobStatus::Open && job.is_replica())
+        .map(|(_, job)| job.replica_group)
+        .collect();
+    addresses.sort();
+    addresses.dedup();
+    let mut groups = HashMap::new();
+    for chunk in addresses.chunks(100) {
+        for (address, account) in chunk.iter().zip(chain.accounts(chunk)?) {
+            if let Some(group) = decode_optional::<ReplicaGroup>(address, account)? {
+                groups.insert(*address, group);
+            }
+        }
+    }
+    Ok(groups)
 }
 
 /// A provider as the matcher sees it.
@@ -130,6 +153,9 @@ pub struct MarketSnapshot {
     pub jobs: Vec<(Pubkey, Job)>,
     /// The token program of each mint jobs are paid in (and of the stake mint).
     pub token_programs: HashMap<Pubkey, Pubkey>,
+    /// The replica group of each open replica job, by address: which authorities already
+    /// hold one of its replicas. An open replica whose group is not here is not offered.
+    pub replica_groups: HashMap<Pubkey, ReplicaGroup>,
 }
 
 impl MarketSnapshot {
@@ -169,6 +195,7 @@ impl MarketSnapshot {
             chain,
             mints.chain(jobs.iter().map(|(_, j)| &j.payment_mint)),
         )?;
+        let replica_groups = replica_groups(chain, &jobs)?;
         Ok(Self {
             scope: Scope::Market,
             now,
@@ -179,6 +206,7 @@ impl MarketSnapshot {
             providers,
             jobs,
             token_programs,
+            replica_groups,
         })
     }
 
@@ -246,6 +274,7 @@ impl MarketSnapshot {
             .chain([&staking.stake_mint])
             .chain(jobs.iter().map(|(_, j)| &j.payment_mint));
         let token_programs = token_programs(chain, mints)?;
+        let replica_groups = replica_groups(chain, &jobs)?;
         Ok(Self {
             scope: Scope::Provider(*authority),
             now,
@@ -256,6 +285,7 @@ impl MarketSnapshot {
             providers,
             jobs,
             token_programs,
+            replica_groups,
         })
     }
 
@@ -282,20 +312,41 @@ impl MarketSnapshot {
     }
 
     /// Jobs still looking for a provider: open instant jobs, and open auctions whose bid
-    /// window has not closed. Replica jobs are left out: a replica commits and reveals its
-    /// result (`commit_result`, `reveal_result`), which the agent does not do yet, so it
-    /// would fail to submit one and be slashed.
+    /// window has not closed. A replica is offered only while its group is complete and a
+    /// provider may still take it, and not to the providers of the authorities that hold
+    /// (or held) another replica of its group, nor to its client's own: they are added to
+    /// its refused providers, which the matching round skips.
     pub fn open_jobs(&self) -> Vec<OpenJob> {
         self.jobs
             .iter()
             .filter(|(_, job)| {
                 job.status == JobStatus::Open
-                    && !job.is_replica()
                     && (job.mode == JobMode::Instant || self.now < job.bid_deadline)
             })
-            .map(|(address, job)| OpenJob {
-                address: *address,
-                job: job.clone(),
+            .filter_map(|(address, job)| {
+                let mut job = job.clone();
+                if job.is_replica() {
+                    let group = self.replica_groups.get(&job.replica_group)?;
+                    let open = group.is_complete()
+                        && group.last_claim_at(&job).is_ok_and(|last| self.now < last);
+                    if !open {
+                        return None;
+                    }
+                    job.refused_bidders.extend(
+                        group
+                            .slots
+                            .iter()
+                            .filter(|slot| slot.job != *address)
+                            .map(|slot| slot.authority)
+                            .chain([group.client])
+                            .filter(|authority| *authority != Pubkey::default())
+                            .map(|authority| pda::provider(&authority)),
+                    );
+                }
+                Some(OpenJob {
+                    address: *address,
+                    job,
+                })
             })
             .collect()
     }

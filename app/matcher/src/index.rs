@@ -577,8 +577,7 @@ impl Index {
     /// Adds or replaces a job as last read. A job that is no longer open leaves the index
     /// (see [`Index::remove_job`]). Follow a new job with [`Index::match_job`].
     pub fn upsert_job(&mut self, open: OpenJob) -> Option<Pubkey> {
-        // Replicas are not matched: the agent does not commit and reveal results yet.
-        if open.job.status != JobStatus::Open || open.job.is_replica() {
+        if open.job.status != JobStatus::Open {
             return self.remove_job(&open.address);
         }
         match self.jobs.get_mut(&open.address) {

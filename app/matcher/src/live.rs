@@ -362,8 +362,9 @@ impl LiveMarket {
         })
     }
 
-    /// Whether this matcher may assign `job` at the latest time seen. Not a replica: the
-    /// agent does not commit and reveal results yet.
+    /// Whether this matcher may assign `job` at the latest time seen. Not a replica: which
+    /// providers may take one depends on its group, which this service does not follow;
+    /// the providers' agents take replicas themselves once the match window has closed.
     fn assignable(&self, job: &Job) -> bool {
         job.status == JobStatus::Open
             && !job.is_replica()
@@ -749,6 +750,8 @@ impl LiveMarket {
             providers: providers.iter().filter_map(|p| self.view(p)).collect(),
             jobs,
             token_programs: self.token_programs.clone(),
+            // The service does not follow replica groups: it offers no replica.
+            replica_groups: Default::default(),
         })
     }
 
