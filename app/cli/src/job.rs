@@ -132,6 +132,15 @@ pub enum JobCommand {
         #[arg(value_parser = crate::parse_pubkey)]
         job: Pubkey,
     },
+    /// Close a replica group once every one of its replica jobs is closed (settled,
+    /// reclaimed, cancelled or refunded), its rent back to the client: the client, or
+    /// anyone once the reveal deadline has passed. `job settle` and `job cancel` of the
+    /// last replica do it by themselves.
+    CloseGroup {
+        /// The replica group's address (`job show` of a replica names it).
+        #[arg(value_parser = crate::parse_pubkey)]
+        group: Pubkey,
+    },
     /// Upload a manifest job's manifest, inputs and sealed secrets to the node that took it,
     /// waiting for a node to take it first. `job submit --wait` does this by itself.
     Upload(UploadArgs),
@@ -918,6 +927,37 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             let sent = ctx.send(&[ix], &[])?;
             ctx.report(sent, receipt("cancelled", job, None))
         }
+        JobCommand::CloseGroup { group: address } => {
+            let group: escrow::ReplicaGroup = ctx.chain.fetch(&address)?;
+            let mut open = Vec::new();
+            for slot in &group.slots {
+                if ctx.chain.exists(&slot.job)? {
+                    open.push(slot.job.to_string());
+                }
+            }
+            if !open.is_empty() {
+                return Err(CliError::input(format!(
+                    "the group still has open replica jobs: {} (settle, cancel or reclaim them first)",
+                    open.join(", ")
+                )));
+            }
+            let me = ctx.me()?;
+            if me != group.client && ctx.chain.now()? <= group.reveal_deadline {
+                return Err(CliError::input(format!(
+                    "only the group's client {} may close it before its reveal deadline, {}",
+                    group.client,
+                    date(group.reveal_deadline)
+                )));
+            }
+            let jobs: Vec<Pubkey> = group.slots.iter().map(|s| s.job).collect();
+            let ix = escrow::close_replica_group(&me, &group.client, group.group_id, &jobs);
+            let sent = ctx.send(&[ix], &[])?;
+            ctx.report(sent, |outcome| GroupClosed {
+                group: address.to_string(),
+                client: group.client.to_string(),
+                signature: outcome.signature.to_string(),
+            })
+        }
         JobCommand::Settle { job } => {
             let data = fetch_job(ctx, &job)?;
             if !data.is_replica() {
@@ -978,6 +1018,24 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
             };
             ctx.report(sent, receipt(done, job, None))
         }
+    }
+}
+
+/// A replica group closed by `job close-group`.
+#[derive(Debug, Serialize)]
+pub struct GroupClosed {
+    pub group: String,
+    pub client: String,
+    pub signature: String,
+}
+
+impl fmt::Display for GroupClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "closed replica group {} (its rent back to {})\nsignature {}",
+            self.group, self.client, self.signature
+        )
     }
 }
 

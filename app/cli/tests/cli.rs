@@ -2303,4 +2303,35 @@ fn a_replicated_job_is_posted_settled_by_its_majority_and_refused_where_it_canno
         result.unwrap_err(),
         format!("job {plain} is not a replica: its client approves it (`job approve`), or anyone finalizes it once its challenge window has passed")
     );
+
+    // A group nobody took: it closes once its replicas are reclaimed.
+    let (chain, result, _) = run(m.chain, &submit("30", "2", None));
+    m.chain = chain;
+    result.unwrap();
+    let group = pda::replica_group(&client.pubkey(), 30);
+    let (a, b) = (
+        pda::job(&client.pubkey(), 30),
+        pda::job(&client.pubkey(), 31),
+    );
+    let close = |chain| run(chain, &["job", "close-group", &group.to_string()]);
+    let (chain, result, _) = close(m.chain);
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err(),
+        format!("the group still has open replica jobs: {a}, {b} (settle, cancel or reclaim them first)")
+    );
+    m.chain.advance(7_800).unwrap();
+    let (mint, program) = (m.payment_mint, m.payment_token_program);
+    for id in [30, 31] {
+        let reclaim = escrow::reclaim_job(&client.pubkey(), &client.pubkey(), id, &mint, &program);
+        signed(&mut m, reclaim, &client.keypair).unwrap();
+    }
+    let (chain, result, text) = close(m.chain);
+    m.chain = chain;
+    result.unwrap();
+    assert!(
+        text.starts_with(&format!("closed replica group {group} (its rent back to ")),
+        "{text}"
+    );
+    assert!(!m.chain.exists(&group).unwrap());
 }
