@@ -556,8 +556,13 @@ impl gpu_market_agent::executor::Executor for Liar {
 }
 
 #[test]
-fn three_agents_run_a_replicated_job_and_the_liar_is_slashed() {
-    use gpu_market_client::{escrow as ix, pda};
+fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanished() {
+    use gpu_market_client::{
+        driver::{self, Action},
+        escrow as ix,
+        market::MarketSnapshot,
+        pda,
+    };
     let mut m = Market::with_escrow();
     let nodes = [m.provider(1), m.provider(1), m.provider(1)];
     let client = m.client(100 * TOKEN);
@@ -605,12 +610,28 @@ fn three_agents_run_a_replicated_job_and_the_liar_is_slashed() {
     ));
 
     // Each agent takes one replica (never two of a group), runs it, commits, reveals once
-    // all three have committed, and settles its own once all three have revealed.
+    // all three have committed, and settles its own once all three have revealed; the liar
+    // vanishes once it has revealed, leaving its replica to the market's upkeep.
     let mut events = Vec::new();
     let mut restarted = false;
+    let mut liar_gone = false;
+    let honest_settled = |events: &[AgentEvent]| {
+        events
+            .iter()
+            .filter(|e| matches!(e, AgentEvent::Settled { .. }))
+            .count()
+    };
     for _ in 0..200 {
-        for agent in &mut agents {
-            events.extend(agent.tick(&mut m.chain).expect("tick").events);
+        for (i, agent) in agents.iter_mut().enumerate() {
+            if i == 2 && liar_gone {
+                continue;
+            }
+            let tick = agent.tick(&mut m.chain).expect("tick").events;
+            liar_gone |= i == 2
+                && tick
+                    .iter()
+                    .any(|e| matches!(e, AgentEvent::Revealed { .. }));
+            events.extend(tick);
         }
         // An agent restarted between its commitment and its reveal reveals all the same,
         // from the opening kept in the job's work directory.
@@ -622,21 +643,17 @@ fn three_agents_run_a_replicated_job_and_the_liar_is_slashed() {
             agents[0] = agent(&nodes[0].keypair, dirs[0].path());
             restarted = true;
         }
-        if jobs.iter().all(|job| !m.chain.exists(job).unwrap()) {
+        if honest_settled(&events) == 2 {
             break;
         }
         m.chain.advance(10).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(
-        jobs.iter().all(|job| !m.chain.exists(job).unwrap()),
-        "{events:#?}"
-    );
+    assert!(liar_gone && honest_settled(&events) == 2, "{events:#?}");
     let count = |what: fn(&AgentEvent) -> bool| events.iter().filter(|e| what(e)).count();
     assert_eq!(count(|e| matches!(e, AgentEvent::Accepted { .. })), 3);
     assert_eq!(count(|e| matches!(e, AgentEvent::Committed { .. })), 3);
     assert_eq!(count(|e| matches!(e, AgentEvent::Revealed { .. })), 3);
-    assert_eq!(count(|e| matches!(e, AgentEvent::Settled { .. })), 3);
     assert_eq!(count(|e| matches!(e, AgentEvent::Submitted { .. })), 0);
     // No agent tried a replica it may not take, nor sent anything the chain refused.
     assert_eq!(
@@ -644,6 +661,22 @@ fn three_agents_run_a_replicated_job_and_the_liar_is_slashed() {
         0,
         "{events:#?}"
     );
+
+    // The liar's replica is the one left, and the market's upkeep (anyone: the client
+    // here) settles it, slashing the liar.
+    let open: Vec<Pubkey> = jobs
+        .iter()
+        .copied()
+        .filter(|job| m.chain.exists(job).unwrap())
+        .collect();
+    assert_eq!(open.len(), 1);
+    let snapshot = MarketSnapshot::load(&mut m.chain).unwrap();
+    let planned = driver::plan_upkeep(&snapshot);
+    assert_eq!(planned, vec![Action::SettleReplica { job: open[0] }]);
+    driver::execute(&mut m.chain, &snapshot, &client.keypair, &planned[0]).unwrap();
+    assert!(!m.chain.exists(&open[0]).unwrap());
+    let snapshot = MarketSnapshot::load(&mut m.chain).unwrap();
+    assert_eq!(driver::plan_upkeep(&snapshot), vec![]);
 
     // The two honest nodes are paid, the liar is slashed and paid nothing, and the client
     // paid for two runs.

@@ -1191,63 +1191,62 @@ impl Agent {
         job: &Job,
         events: &mut Vec<AgentEvent>,
     ) -> Result<(), ClientError> {
-        let group: escrow::ReplicaGroup = chain.fetch(&job.replica_group)?;
-        let now = snapshot.now;
-        let revealed = group
-            .slot(address)
-            .map_err(|_| ClientError::Backend(format!("replica {address} is not in its group")))?;
-        if group.is_decided(now) {
-            // Whatever the verdict: the node's collateral is locked until it settles.
-            let action = Action::SettleReplica { job: *address };
+        // Whatever the verdict: the node's collateral is locked until it settles.
+        if let Some(action) = driver::replica_due(snapshot, address, job) {
             let ixs = driver::instructions(chain, snapshot, &self.operator.pubkey(), &action)?;
             if self.send(chain, "replica settlement", &ixs, events) {
                 events.push(AgentEvent::Settled { job: *address });
             }
             return Ok(());
         }
-        if revealed.revealed.is_none()
-            && group.check_reveal_open(now).is_ok()
-            && !self.failed.contains(address)
+        let Some(group) = snapshot.replica_groups.get(&job.replica_group) else {
+            return Err(ClientError::AccountNotFound(job.replica_group));
+        };
+        let slot = group
+            .slot(address)
+            .map_err(|_| ClientError::Backend(format!("replica {address} is not in its group")))?;
+        if slot.revealed.is_some()
+            || group.check_reveal_open(snapshot.now).is_err()
+            || self.failed.contains(address)
         {
-            // Checked here against the commitment on chain: an opening lost, or not the
-            // committed one, is reported once rather than sent every pass.
-            let opening = read_opening(&self.opening_path(address)).and_then(|opening| {
-                let (hash, salt) = opening.parts()?;
-                let provider = job.assignment.map(|a| a.provider).unwrap_or_default();
-                if Some(escrow::replica_commitment(&hash, &provider, &salt)) != revealed.commitment
-                {
-                    return Err(ClientError::Backend(
-                        "the kept opening does not open the commitment on chain".into(),
-                    ));
-                }
-                Ok(opening)
-            });
-            let opening = match opening {
-                Ok(opening) => opening,
-                Err(err) => {
-                    self.failed.insert(*address);
-                    return Err(ClientError::Backend(format!(
-                        "replica {address} cannot be revealed ({err}); it will be slashed as unrevealed once its group is decided"
-                    )));
-                }
-            };
+            return Ok(());
+        }
+        // Checked here against the commitment on chain: an opening lost, or not the
+        // committed one, is reported once rather than sent every pass.
+        let provider = job.assignment.map(|a| a.provider).unwrap_or_default();
+        let opened = read_opening(&self.opening_path(address)).and_then(|opening| {
             let (hash, salt) = opening.parts()?;
-            let authority = job.assignment.map_or(self.authority, |a| a.authority);
-            let ix = escrow::reveal_result(
-                &self.operator.pubkey(),
-                &authority,
-                address,
-                &job.replica_group,
-                hash,
-                salt,
-                opening.uri,
-            );
-            if self.send_live(chain, "result reveal", &[ix], events) {
-                events.push(AgentEvent::Revealed {
-                    job: *address,
-                    sha256: opening.sha256,
-                });
+            if Some(escrow::replica_commitment(&hash, &provider, &salt)) != slot.commitment {
+                return Err(ClientError::Backend(
+                    "the kept opening does not open the commitment on chain".into(),
+                ));
             }
+            Ok((opening, hash, salt))
+        });
+        let (opening, hash, salt) = match opened {
+            Ok(opened) => opened,
+            Err(err) => {
+                self.failed.insert(*address);
+                return Err(ClientError::Backend(format!(
+                    "replica {address} cannot be revealed ({err}); it will be slashed as unrevealed once its group is decided"
+                )));
+            }
+        };
+        let authority = job.assignment.map_or(self.authority, |a| a.authority);
+        let ix = escrow::reveal_result(
+            &self.operator.pubkey(),
+            &authority,
+            address,
+            &job.replica_group,
+            hash,
+            salt,
+            opening.uri,
+        );
+        if self.send_live(chain, "result reveal", &[ix], events) {
+            events.push(AgentEvent::Revealed {
+                job: *address,
+                sha256: opening.sha256,
+            });
         }
         Ok(())
     }

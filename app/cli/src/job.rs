@@ -647,6 +647,56 @@ pub fn settle_keys_on(
     Ok((keys, setup))
 }
 
+/// The staking accounts a slash touches, and the staking treasury a verification's
+/// slash goes to.
+fn slash_keys<C: Chain>(ctx: &mut Context<C>) -> Result<(escrow::SlashKeys, Pubkey), CliError> {
+    let staking: gpu_market_client::staking::StakingConfig =
+        ctx.chain.fetch(&pda::staking_config())?;
+    let (_, stake_token_program) = ctx.mint(&staking.stake_mint)?;
+    let keys = escrow::SlashKeys {
+        stake_mint: staking.stake_mint,
+        stake_token_program,
+    };
+    Ok((keys, staking.treasury))
+}
+
+/// `close_replica_group` of `group` sent by this wallet, once no replica job of it but
+/// `leaving` (closed in the same transaction) is open: by its client, or by anyone after
+/// its reveal deadline. Otherwise why it cannot close yet.
+fn group_closing<C: Chain>(
+    ctx: &mut Context<C>,
+    group: &escrow::ReplicaGroup,
+    leaving: &Pubkey,
+) -> Result<Result<Instruction, String>, CliError> {
+    let jobs: Vec<Pubkey> = group.slots.iter().map(|s| s.job).collect();
+    let mut open = Vec::new();
+    for (job, account) in jobs.iter().zip(ctx.chain.accounts(&jobs)?) {
+        if account.is_some() && job != leaving {
+            open.push(job.to_string());
+        }
+    }
+    if !open.is_empty() {
+        return Ok(Err(format!(
+            "still has open replica jobs: {} (settle, cancel or reclaim them first)",
+            open.join(", ")
+        )));
+    }
+    let me = ctx.me()?;
+    if me != group.client && ctx.chain.now()? <= group.reveal_deadline {
+        return Ok(Err(format!(
+            "may be closed only by its client {} before its reveal deadline, {}",
+            group.client,
+            date(group.reveal_deadline)
+        )));
+    }
+    Ok(Ok(escrow::close_replica_group(
+        &me,
+        &group.client,
+        group.group_id,
+        &jobs,
+    )))
+}
+
 fn require_client<C: Chain>(ctx: &Context<C>, job: &Job, verb: &str) -> Result<(), CliError> {
     let me = ctx.me()?;
     if job.client != me {
@@ -794,17 +844,12 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
                 )));
             }
             let (_, program) = ctx.mint(&data.payment_mint)?;
-            let staking: gpu_market_client::staking::StakingConfig =
-                ctx.chain.fetch(&pda::staking_config())?;
-            let (_, stake_program) = ctx.mint(&staking.stake_mint)?;
+            let (slash, staking_treasury) = slash_keys(ctx)?;
             let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
             ixs.push(escrow::reveal_canary(
                 &keys,
-                &escrow::SlashKeys {
-                    stake_mint: staking.stake_mint,
-                    stake_token_program: stake_program,
-                },
-                &staking.treasury,
+                &slash,
+                &staking_treasury,
                 known_answer.0,
                 salt,
             ));
@@ -929,28 +974,8 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
         }
         JobCommand::CloseGroup { group: address } => {
             let group: escrow::ReplicaGroup = ctx.chain.fetch(&address)?;
-            let mut open = Vec::new();
-            for slot in &group.slots {
-                if ctx.chain.exists(&slot.job)? {
-                    open.push(slot.job.to_string());
-                }
-            }
-            if !open.is_empty() {
-                return Err(CliError::input(format!(
-                    "the group still has open replica jobs: {} (settle, cancel or reclaim them first)",
-                    open.join(", ")
-                )));
-            }
-            let me = ctx.me()?;
-            if me != group.client && ctx.chain.now()? <= group.reveal_deadline {
-                return Err(CliError::input(format!(
-                    "only the group's client {} may close it before its reveal deadline, {}",
-                    group.client,
-                    date(group.reveal_deadline)
-                )));
-            }
-            let jobs: Vec<Pubkey> = group.slots.iter().map(|s| s.job).collect();
-            let ix = escrow::close_replica_group(&me, &group.client, group.group_id, &jobs);
+            let ix = group_closing(ctx, &group, &Pubkey::default())?
+                .map_err(|why| CliError::input(format!("replica group {address} {why}")))?;
             let sent = ctx.send(&[ix], &[])?;
             ctx.report(sent, |outcome| GroupClosed {
                 group: address.to_string(),
@@ -979,43 +1004,24 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
                 )));
             }
             let (_, program) = ctx.mint(&data.payment_mint)?;
-            let staking: gpu_market_client::staking::StakingConfig =
-                ctx.chain.fetch(&pda::staking_config())?;
-            let (_, stake_program) = ctx.mint(&staking.stake_mint)?;
+            let (slash, staking_treasury) = slash_keys(ctx)?;
             let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
             ixs.push(escrow::settle_replica(
                 &keys,
-                &escrow::SlashKeys {
-                    stake_mint: staking.stake_mint,
-                    stake_token_program: stake_program,
-                },
-                &staking.treasury,
+                &slash,
+                &staking_treasury,
                 &data.replica_group,
             ));
-            // The last replica job of the group to close: the group closes with it (its
-            // client, or anyone once the reveal deadline has passed), its rent back.
-            let me = ctx.me()?;
-            let mut others_open = false;
-            for slot in group.slots.iter().filter(|s| s.job != job) {
-                others_open |= ctx.chain.exists(&slot.job)?;
-            }
-            let closes =
-                !others_open && (me == group.client || ctx.chain.now()? > group.reveal_deadline);
-            if closes {
-                let jobs: Vec<Pubkey> = group.slots.iter().map(|s| s.job).collect();
-                ixs.push(escrow::close_replica_group(
-                    &me,
-                    &group.client,
-                    group.group_id,
-                    &jobs,
-                ));
-            }
-            let sent = ctx.send(&ixs, &[])?;
-            let done = if closes {
+            // The last replica job of the group to close: the group closes with it, its
+            // rent back.
+            let close = group_closing(ctx, &group, &job)?;
+            let done = if close.is_ok() {
                 "settled replica (and closed its group)"
             } else {
                 "settled replica"
             };
+            ixs.extend(close.ok());
+            let sent = ctx.send(&ixs, &[])?;
             ctx.report(sent, receipt(done, job, None))
         }
     }
@@ -1078,8 +1084,9 @@ const REPLICA_TAKE_ROOM: i64 = 120;
 
 /// Opens the replica group `spec.job_id` and creates its `replicas` replicas of `spec`
 /// (job ids from `spec.job_id` on), each with a random verification commitment; one
-/// transaction each. The commit deadline is `commit_within` from now, or twice the start
-/// timeout and the duration, within what the market allows.
+/// transaction each; `amount` is what they escrow in all, as shown. The commit deadline is
+/// `commit_within` from now, or twice the start timeout and the duration, within what the
+/// market allows.
 fn submit_replicas<C: Chain>(
     ctx: &mut Context<C>,
     config: &escrow::MarketConfig,
@@ -1087,6 +1094,7 @@ fn submit_replicas<C: Chain>(
     replicas: u8,
     commit_within: Option<Duration>,
     mint: &Pubkey,
+    amount: String,
 ) -> Result<ReplicaReceipt, CliError> {
     let me = ctx.me()?;
     let (_, program) = ctx.mint(mint)?;
@@ -1174,7 +1182,7 @@ fn submit_replicas<C: Chain>(
         jobs,
         commit_deadline,
         reveal_deadline: commit_deadline.saturating_add(config.challenge_window),
-        amount: String::new(),
+        amount,
         signatures,
     })
 }
@@ -1287,14 +1295,20 @@ fn submit<C: Chain>(ctx: &mut Context<C>, args: SubmitArgs) -> Result<(), CliErr
             max_duration: args.duration.seconds,
             verification: [0; 32],
         };
-        let receipt = submit_replicas(ctx, &config, spec, replicas, args.commit_within, &mint)?;
+        let amount = format_amount(deposit, decimals);
+        let receipt = submit_replicas(
+            ctx,
+            &config,
+            spec,
+            replicas,
+            args.commit_within,
+            &mint,
+            amount,
+        )?;
         if ctx.dry_run {
             return Ok(());
         }
-        return ctx.print(&ReplicaReceipt {
-            amount: format_amount(deposit, decimals),
-            ..receipt
-        });
+        return ctx.print(&receipt);
     }
     let address = pda::job(&me, job_id);
     // A known-answer job's commitment is fixed by the answer and the job id: on an id used

@@ -2318,7 +2318,7 @@ fn a_replicated_job_is_posted_settled_by_its_majority_and_refused_where_it_canno
     m.chain = chain;
     assert_eq!(
         result.unwrap_err(),
-        format!("the group still has open replica jobs: {a}, {b} (settle, cancel or reclaim them first)")
+        format!("replica group {group} still has open replica jobs: {a}, {b} (settle, cancel or reclaim them first)")
     );
     m.chain.advance(7_800).unwrap();
     let (mint, program) = (m.payment_mint, m.payment_token_program);
@@ -2326,6 +2326,28 @@ fn a_replicated_job_is_posted_settled_by_its_majority_and_refused_where_it_canno
         let reclaim = escrow::reclaim_job(&client.pubkey(), &client.pubkey(), id, &mint, &program);
         signed(&mut m, reclaim, &client.keypair).unwrap();
     }
+    // Before its reveal deadline only its client may close it.
+    let stranger = m.client(0);
+    let deadline = m
+        .chain
+        .fetch::<escrow::ReplicaGroup>(&group)
+        .unwrap()
+        .reveal_deadline;
+    assert!(m.chain.now().unwrap() <= deadline);
+    let (chain, result, _) = run_in_process(
+        m.chain,
+        &stranger.keypair,
+        &["job", "close-group", &group.to_string()],
+    );
+    m.chain = chain;
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        format!(
+            "replica group {group} may be closed only by its client {} before its reveal deadline, {}",
+            client.pubkey(),
+            gpu_market::output::date(deadline)
+        )
+    );
     let (chain, result, text) = close(m.chain);
     m.chain = chain;
     result.unwrap();

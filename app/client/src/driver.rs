@@ -6,8 +6,9 @@
 //! with a matcher, an instant job's match within the matcher's window becomes `assign_job`,
 //! which only the matcher signs; providers take it themselves only once the window closed. Upkeep
 //! ([`plan_upkeep`]) is permissionless: closing auctions, expiring jobs whose provider
-//! missed a deadline (slashing it and re-queuing the job), settling finished jobs and
-//! reclaiming jobs nobody took. Whoever sends an expiry or a reclaim earns the crank tip.
+//! missed a deadline (slashing it and re-queuing the job), settling finished jobs (a
+//! replica once its group is decided) and reclaiming jobs nobody took. Whoever sends an
+//! expiry or a reclaim earns the crank tip.
 
 use crate::{
     error::ClientError,
@@ -75,8 +76,8 @@ pub enum Action {
         job: Pubkey,
     },
     /// A committed replica whose group's reveals are final: settle it by the majority
-    /// (anyone). [`due`] never returns it (it depends on the group, not on the job alone):
-    /// the replica's provider and its client send it.
+    /// (anyone). It depends on the group, not on the job alone: [`replica_due`] returns it
+    /// from a snapshot's groups, and [`plan_upkeep`] with it.
     SettleReplica {
         #[serde(with = "crate::serde_key")]
         job: Pubkey,
@@ -257,12 +258,24 @@ pub fn due(now: i64, address: &Pubkey, job: &Job) -> Option<Action> {
     }
 }
 
-/// Every permissionless action due at the snapshot's time, in job address order.
+/// The settlement due on the committed replica `job` at the snapshot's time: once its
+/// group (as the snapshot read it) is decided. None for any other job, or a replica whose
+/// group the snapshot does not hold.
+pub fn replica_due(snapshot: &MarketSnapshot, address: &Pubkey, job: &Job) -> Option<Action> {
+    let group = snapshot.replica_groups.get(&job.replica_group)?;
+    (job.is_replica() && job.status == JobStatus::ResultSubmitted && group.is_decided(snapshot.now))
+        .then_some(Action::SettleReplica { job: *address })
+}
+
+/// Every permissionless action due at the snapshot's time, in job address order: committed
+/// replicas settled too, once their groups are decided.
 pub fn plan_upkeep(snapshot: &MarketSnapshot) -> Vec<Action> {
     snapshot
         .jobs
         .iter()
-        .filter_map(|(address, job)| due(snapshot.now, address, job))
+        .filter_map(|(address, job)| {
+            due(snapshot.now, address, job).or_else(|| replica_due(snapshot, address, job))
+        })
         .collect()
 }
 

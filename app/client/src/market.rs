@@ -68,14 +68,17 @@ fn token_programs<'a>(
         .collect()
 }
 
-/// The replica groups of the open replica jobs among `jobs`, read 100 to a call.
+/// The replica groups of the replica jobs among `jobs` that are open (which authorities
+/// may take them) or committed (whether they settle yet), read 100 to a call.
 fn replica_groups(
     chain: &mut impl Chain,
     jobs: &[(Pubkey, Job)],
 ) -> Result<HashMap<Pubkey, ReplicaGroup>, ClientError> {
     let mut addresses: Vec<Pubkey> = jobs
         .iter()
-        .filter(|(_, job)| job.status == JobStatus::Open && job.is_replica())
+        .filter(|(_, job)| {
+            job.is_replica() && matches!(job.status, JobStatus::Open | JobStatus::ResultSubmitted)
+        })
         .map(|(_, job)| job.replica_group)
         .collect();
     addresses.sort();
@@ -153,8 +156,9 @@ pub struct MarketSnapshot {
     pub jobs: Vec<(Pubkey, Job)>,
     /// The token program of each mint jobs are paid in (and of the stake mint).
     pub token_programs: HashMap<Pubkey, Pubkey>,
-    /// The replica group of each open replica job, by address: which authorities already
-    /// hold one of its replicas. An open replica whose group is not here is not offered.
+    /// The replica group of each open or committed replica job, by address: which
+    /// authorities already hold one of its replicas (an open replica whose group is not here
+    /// is not offered), and whether its reveals are final (a committed replica settles).
     pub replica_groups: HashMap<Pubkey, ReplicaGroup>,
 }
 
