@@ -555,14 +555,19 @@ impl gpu_market_agent::executor::Executor for Liar {
     }
 }
 
-#[test]
-fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanished() {
-    use gpu_market_client::{
-        driver::{self, Action},
-        escrow as ix,
-        market::MarketSnapshot,
-        pda,
-    };
+/// A market with three one-GPU providers, a client holding 100 tokens and its replica
+/// group 1 of three replicas (jobs 1 to 3) of one deterministic batch job.
+struct Replicas {
+    m: Market,
+    nodes: [Wallet; 3],
+    client: Wallet,
+    treasury: Pubkey,
+    group: Pubkey,
+    jobs: Vec<Pubkey>,
+}
+
+fn three_replicas() -> Replicas {
+    use gpu_market_client::{escrow as ix, pda};
     let mut m = Market::with_escrow();
     let nodes = [m.provider(1), m.provider(1), m.provider(1)];
     let client = m.client(100 * TOKEN);
@@ -592,6 +597,57 @@ fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanish
             pda::job(&client.pubkey(), id)
         })
         .collect();
+    Replicas {
+        m,
+        nodes,
+        client,
+        treasury,
+        group,
+        jobs,
+    }
+}
+
+/// Once the replicas of [`three_replicas`] settled: the first two nodes paid, the third
+/// paid nothing and slashed `wrong_result`, and the client charged the two runs and the
+/// fees only.
+fn assert_two_paid_and_the_third_slashed(
+    m: &mut Market,
+    nodes: &[Wallet; 3],
+    client: &Wallet,
+    treasury: &Pubkey,
+) {
+    let paid: Vec<u64> = nodes
+        .iter()
+        .map(|n| m.balance(&m.payment_account_address(&n.pubkey())))
+        .collect();
+    assert!(paid[0] > 0 && paid[1] > 0, "{paid:?}");
+    assert_eq!(paid[2], 0);
+    assert_eq!(
+        m.stake_account(&nodes[2].pubkey()).active,
+        MIN_STAKE_PER_GPU - SLASH.wrong_result
+    );
+    let fees = m.balance(&m.payment_account_address(treasury));
+    assert_eq!(
+        m.balance(&client.tokens),
+        100 * TOKEN - paid[0] - paid[1] - fees
+    );
+}
+
+#[test]
+fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanished() {
+    use gpu_market_client::{
+        driver::{self, Action},
+        escrow as ix,
+        market::MarketSnapshot,
+    };
+    let Replicas {
+        mut m,
+        nodes,
+        client,
+        treasury,
+        group,
+        jobs,
+    } = three_replicas();
     let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
     let mut agents: Vec<Agent> = nodes
         .iter()
@@ -640,7 +696,22 @@ fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanish
             .filter(|e| matches!(e, AgentEvent::Committed { .. }))
             .count();
         if committed == 3 && !restarted {
+            // Restarted draining: its committed replica still counts as held (a stop now
+            // would leave it unrevealed, and slashed), until the group's reveal deadline.
             agents[0] = agent(&nodes[0].keypair, dirs[0].path());
+            agents[0].drain();
+            let snapshot = MarketSnapshot::for_provider(&mut m.chain, &nodes[0].pubkey()).unwrap();
+            let held = agents[0].held_jobs(&snapshot);
+            let deadline = m
+                .chain
+                .fetch::<ix::ReplicaGroup>(&group)
+                .unwrap()
+                .reveal_deadline;
+            assert_eq!(held.len(), 1, "{held:?}");
+            assert_eq!(
+                (held[0].status.as_str(), held[0].deadline),
+                ("Committed (not revealed)", deadline)
+            );
             restarted = true;
         }
         if honest_settled(&events) == 2 {
@@ -650,6 +721,9 @@ fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanish
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     assert!(liar_gone && honest_settled(&events) == 2, "{events:#?}");
+    // Revealed and settled, the draining agent holds nothing: it may stop.
+    let snapshot = MarketSnapshot::for_provider(&mut m.chain, &nodes[0].pubkey()).unwrap();
+    assert!(agents[0].held_jobs(&snapshot).is_empty());
     let count = |what: fn(&AgentEvent) -> bool| events.iter().filter(|e| what(e)).count();
     assert_eq!(count(|e| matches!(e, AgentEvent::Accepted { .. })), 3);
     assert_eq!(count(|e| matches!(e, AgentEvent::Committed { .. })), 3);
@@ -680,21 +754,7 @@ fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanish
 
     // The two honest nodes are paid, the liar is slashed and paid nothing, and the client
     // paid for two runs.
-    let paid: Vec<u64> = nodes
-        .iter()
-        .map(|n| m.balance(&m.payment_account_address(&n.pubkey())))
-        .collect();
-    assert!(paid[0] > 0 && paid[1] > 0, "{paid:?}");
-    assert_eq!(paid[2], 0);
-    assert_eq!(
-        m.stake_account(&nodes[2].pubkey()).active,
-        MIN_STAKE_PER_GPU - SLASH.wrong_result
-    );
-    let fees = m.balance(&m.payment_account_address(&treasury));
-    assert_eq!(
-        m.balance(&client.tokens),
-        100 * TOKEN - paid[0] - paid[1] - fees
-    );
+    assert_two_paid_and_the_third_slashed(&mut m, &nodes, &client, &treasury);
     for node in &nodes {
         let account = m.provider_account(&node.pubkey());
         assert_eq!((account.jobs_held, account.gpus_in_use), (0, 0));
@@ -702,4 +762,108 @@ fn three_agents_run_a_replicated_job_and_the_upkeep_slashes_the_liar_that_vanish
     }
     let close = ix::close_replica_group(&client.pubkey(), &client.pubkey(), 1, &jobs);
     signed(&mut m, close, &client.keypair).unwrap();
+}
+
+#[test]
+fn an_agent_that_lost_its_opening_says_so_once_and_its_replica_is_slashed_unrevealed() {
+    use gpu_market_client::escrow as ix;
+    let Replicas {
+        mut m,
+        nodes,
+        client,
+        treasury,
+        group,
+        jobs,
+    } = three_replicas();
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut agents: Vec<Agent> = nodes
+        .iter()
+        .zip(&dirs)
+        .map(|(node, dir)| agent(&node.keypair, dir.path()))
+        .collect();
+    // Ticks every agent until `done`, keeping each one's events apart.
+    let mut events: Vec<Vec<AgentEvent>> = vec![Vec::new(); 3];
+    let until = |m: &mut Market,
+                 agents: &mut [Agent],
+                 events: &mut Vec<Vec<AgentEvent>>,
+                 done: &dyn Fn(&[Vec<AgentEvent>]) -> bool| {
+        for _ in 0..200 {
+            for (i, agent) in agents.iter_mut().enumerate() {
+                events[i].extend(agent.tick(&mut m.chain).expect("tick").events);
+            }
+            if done(events) {
+                return;
+            }
+            m.chain.advance(10).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("{events:#?}");
+    };
+    let committed = |e: &AgentEvent| matches!(e, AgentEvent::Committed { .. });
+    until(&mut m, &mut agents, &mut events, &|events| {
+        events.iter().all(|e| e.iter().any(committed))
+    });
+
+    // The third node loses its opening before the reveals open.
+    let lost = *jobs
+        .iter()
+        .find(|job| {
+            let job: ix::Job = m.chain.fetch(job).unwrap();
+            job.assignment.unwrap().authority == nodes[2].pubkey()
+        })
+        .unwrap();
+    let opening = dirs[2]
+        .path()
+        .join(lost.to_string())
+        .join("replica-opening.json");
+    std::fs::remove_file(&opening).unwrap();
+    let revealed = |e: &AgentEvent| matches!(e, AgentEvent::Revealed { .. });
+    until(&mut m, &mut agents, &mut events, &|events| {
+        events[..2].iter().all(|e| e.iter().any(revealed))
+    });
+    // A few more passes while the reveals are still open: the third says nothing again.
+    for _ in 0..3 {
+        for (i, agent) in agents.iter_mut().enumerate() {
+            events[i].extend(agent.tick(&mut m.chain).expect("tick").events);
+        }
+        m.chain.advance(10).unwrap();
+    }
+    // Past the reveal deadline the group is decided: the two agree, the third is
+    // unrevealed; each agent settles its own.
+    let deadline = m
+        .chain
+        .fetch::<ix::ReplicaGroup>(&group)
+        .unwrap()
+        .reveal_deadline;
+    let now = m.chain.now().unwrap();
+    m.chain.advance(deadline - now + 1).unwrap();
+    let settled = |e: &AgentEvent| matches!(e, AgentEvent::Settled { .. });
+    until(&mut m, &mut agents, &mut events, &|events| {
+        events.iter().all(|e| e.iter().any(settled))
+    });
+
+    // The lost opening was said once, however many passes followed, and nothing else was
+    // refused; the third node never revealed.
+    let rejected: Vec<&AgentEvent> = events
+        .iter()
+        .flatten()
+        .filter(|e| matches!(e, AgentEvent::Rejected { .. }))
+        .collect();
+    let AgentEvent::Rejected { what, error } = rejected[0] else {
+        unreachable!()
+    };
+    assert_eq!(rejected.len(), 1, "{rejected:#?}");
+    assert_eq!(what, &format!("result reveal ({lost})"));
+    assert!(
+        error.starts_with(&format!(
+            "replica {lost} cannot be revealed from {} (",
+            opening.display()
+        )) && error.ends_with("; it will be slashed as unrevealed once its group is decided"),
+        "{error}"
+    );
+    assert!(!events[2].iter().any(revealed));
+
+    // The two honest nodes are paid; the third is slashed and its deposit refunded.
+    assert_two_paid_and_the_third_slashed(&mut m, &nodes, &client, &treasury);
+    assert!(jobs.iter().all(|job| !m.chain.exists(job).unwrap()));
 }

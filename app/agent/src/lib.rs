@@ -261,25 +261,18 @@ struct Opening {
     uri: String,
 }
 
-/// Reads the opening kept at `path`: a regular file (not a link), of at most 4 KiB.
-fn read_opening(path: &std::path::Path) -> Result<Opening, ClientError> {
-    use std::io::Read as _;
-    let lost = |err: std::io::Error| ClientError::Backend(format!("{}: {err}", path.display()));
-    let meta = std::fs::symlink_metadata(path).map_err(lost)?;
-    if !meta.file_type().is_file() {
-        return Err(ClientError::Backend(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
+/// Reads the opening kept at `path`: a regular file (not a link), of at most 4 KiB. What is
+/// not one, or does not parse, is `InvalidData`.
+fn read_opening(path: &std::path::Path) -> std::io::Result<Opening> {
+    use std::io::{Error, ErrorKind, Read as _};
+    if !std::fs::symlink_metadata(path)?.file_type().is_file() {
+        return Err(Error::new(ErrorKind::InvalidData, "not a regular file"));
     }
     let mut text = String::new();
-    std::fs::File::open(path)
-        .map_err(lost)?
+    std::fs::File::open(path)?
         .take(4_096)
-        .read_to_string(&mut text)
-        .map_err(lost)?;
-    serde_json::from_str(&text)
-        .map_err(|err| ClientError::Backend(format!("{}: {err}", path.display())))
+        .read_to_string(&mut text)?;
+    serde_json::from_str(&text).map_err(|err| Error::new(ErrorKind::InvalidData, err))
 }
 
 impl Opening {
@@ -426,8 +419,8 @@ impl Agent {
         self.draining
     }
 
-    /// The jobs this node holds on chain (assigned or running), with the deadline by which
-    /// the agent must act on each.
+    /// The jobs this node holds on chain (assigned, running, or a committed replica not yet
+    /// revealed), with the deadline by which the agent must act on each.
     pub fn held_jobs(&self, snapshot: &MarketSnapshot) -> Vec<HeldJob> {
         let me = self.provider();
         snapshot
@@ -435,17 +428,25 @@ impl Agent {
             .iter()
             .filter(|(_, job)| job.assignment.is_some_and(|a| a.provider == me))
             .filter_map(|(address, job)| {
-                let deadline = match job.status {
-                    JobStatus::Assigned => job.start_deadline().ok()?,
-                    JobStatus::Running => job
-                        .last_heartbeat
-                        .saturating_add(job.terms.heartbeat_grace)
-                        .min(job.run_deadline().ok()?),
+                let (status, deadline) = match job.status {
+                    JobStatus::Assigned => ("Assigned", job.start_deadline().ok()?),
+                    JobStatus::Running => (
+                        "Running",
+                        job.last_heartbeat
+                            .saturating_add(job.terms.heartbeat_grace)
+                            .min(job.run_deadline().ok()?),
+                    ),
+                    // Slashed as unrevealed unless revealed by the group's reveal deadline.
+                    JobStatus::ResultSubmitted if job.is_replica() => {
+                        let group = snapshot.replica_groups.get(&job.replica_group)?;
+                        group.slot(address).ok()?.revealed.is_none().then_some(())?;
+                        ("Committed (not revealed)", group.reveal_deadline)
+                    }
                     _ => return None,
                 };
                 Some(HeldJob {
                     job: *address,
-                    status: format!("{:?}", job.status),
+                    status: status.into(),
                     deadline,
                 })
             })
@@ -1106,10 +1107,7 @@ impl Agent {
     /// directory, written before the commitment is sent, so an agent restarted in between
     /// still reveals it.
     fn opening_path(&self, address: &Pubkey) -> PathBuf {
-        self.config
-            .work_dir
-            .join(address.to_string())
-            .join(REPLICA_OPENING)
+        self.workdir(address).join(REPLICA_OPENING)
     }
 
     /// Commits a finished replica's result: a fresh salt, the opening written to the
@@ -1205,20 +1203,29 @@ impl Agent {
         let slot = group
             .slot(address)
             .map_err(|_| ClientError::Backend(format!("replica {address} is not in its group")))?;
+        // No commitment in the group: it was read before the commitment landed.
+        let Some(commitment) = slot.commitment else {
+            return Ok(());
+        };
         if slot.revealed.is_some()
             || group.check_reveal_open(snapshot.now).is_err()
             || self.failed.contains(address)
         {
             return Ok(());
         }
-        // Checked here against the commitment on chain: an opening lost, or not the
-        // committed one, is reported once rather than sent every pass.
+        // Checked here against the commitment on chain: an opening lost, unreadable as
+        // one, or not the committed one stays so and is reported once; any other failure
+        // to read it is tried again next pass.
+        let path = self.opening_path(address);
         let provider = job.assignment.map(|a| a.provider).unwrap_or_default();
-        let opened = read_opening(&self.opening_path(address)).and_then(|opening| {
-            let (hash, salt) = opening.parts()?;
-            if Some(escrow::replica_commitment(&hash, &provider, &salt)) != slot.commitment {
-                return Err(ClientError::Backend(
-                    "the kept opening does not open the commitment on chain".into(),
+        let opened = read_opening(&path).and_then(|opening| {
+            let (hash, salt) = opening
+                .parts()
+                .map_err(|err| std::io::Error::new(std::io::ErrorKind::InvalidData, err))?;
+            if escrow::replica_commitment(&hash, &provider, &salt) != commitment {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "it does not open the commitment on chain",
                 ));
             }
             Ok((opening, hash, salt))
@@ -1226,10 +1233,24 @@ impl Agent {
         let (opening, hash, salt) = match opened {
             Ok(opened) => opened,
             Err(err) => {
-                self.failed.insert(*address);
-                return Err(ClientError::Backend(format!(
-                    "replica {address} cannot be revealed ({err}); it will be slashed as unrevealed once its group is decided"
-                )));
+                use std::io::ErrorKind::{InvalidData, NotFound};
+                let lost = matches!(err.kind(), NotFound | InvalidData);
+                if lost {
+                    self.failed.insert(*address);
+                }
+                events.push(AgentEvent::Rejected {
+                    what: format!("result reveal ({address})"),
+                    error: format!(
+                        "replica {address} cannot be revealed from {} ({err}){}",
+                        path.display(),
+                        if lost {
+                            "; it will be slashed as unrevealed once its group is decided"
+                        } else {
+                            "; tried again next pass"
+                        }
+                    ),
+                });
+                return Ok(());
             }
         };
         let authority = job.assignment.map_or(self.authority, |a| a.authority);

@@ -125,8 +125,8 @@ pub enum JobCommand {
     /// Settle a committed replica (of `job submit --replicas`) once its group's reveals are
     /// final (every replica revealed, or the reveal deadline passed). Anyone may: its
     /// provider is paid if its result is the majority's; otherwise the whole deposit comes
-    /// back to the client, and a provider that revealed another result (or none) while a
-    /// majority exists is slashed.
+    /// back to the client, and a provider that never revealed, or revealed another result
+    /// while a majority exists, is slashed.
     Settle {
         /// The replica job's address.
         #[arg(value_parser = crate::parse_pubkey)]
@@ -401,6 +401,11 @@ pub struct JobView {
 impl JobView {
     pub fn new(address: Pubkey, job: &Job, decimals: u8) -> Self {
         let amount = |v: u64| format_amount(v, decimals);
+        // A replica's result hash is its commitment until its reveal (which brings the URI).
+        let result = job
+            .result
+            .as_ref()
+            .filter(|r| !job.is_replica() || !r.uri.is_empty());
         Self {
             address: address.to_string(),
             client: job.client.to_string(),
@@ -431,14 +436,8 @@ impl JobView {
             challenge_ends_at: challenge_ends_at(job)
                 .filter(|_| !job.is_replica())
                 .map(date),
-            // A replica's result hash is its commitment until its reveal (which brings the
-            // URI).
-            result_sha256: job
-                .result
-                .as_ref()
-                .filter(|r| !job.is_replica() || !r.uri.is_empty())
-                .map(|r| gpu_market_client::hex::encode(&r.hash)),
-            result_uri: job.result.as_ref().map(|r| r.uri.clone()),
+            result_sha256: result.map(|r| gpu_market_client::hex::encode(&r.hash)),
+            result_uri: result.map(|r| r.uri.clone()),
             attempts: job.attempts,
             replica_group: job.is_replica().then(|| job.replica_group.to_string()),
             node_state: None,
@@ -649,7 +648,9 @@ pub fn settle_keys_on(
 
 /// The staking accounts a slash touches, and the staking treasury a verification's
 /// slash goes to.
-fn slash_keys<C: Chain>(ctx: &mut Context<C>) -> Result<(escrow::SlashKeys, Pubkey), CliError> {
+fn staking_slash_keys<C: Chain>(
+    ctx: &mut Context<C>,
+) -> Result<(escrow::SlashKeys, Pubkey), CliError> {
     let staking: gpu_market_client::staking::StakingConfig =
         ctx.chain.fetch(&pda::staking_config())?;
     let (_, stake_token_program) = ctx.mint(&staking.stake_mint)?;
@@ -671,7 +672,9 @@ fn group_closing<C: Chain>(
     let jobs: Vec<Pubkey> = group.slots.iter().map(|s| s.job).collect();
     let mut open = Vec::new();
     for (job, account) in jobs.iter().zip(ctx.chain.accounts(&jobs)?) {
-        if account.is_some() && job != leaving {
+        // As the program counts them: lamports sent to a closed job's address do not.
+        let is_job = account.is_some_and(|a| a.owner == job_escrow::ID && !a.data.is_empty());
+        if is_job && job != leaving {
             open.push(job.to_string());
         }
     }
@@ -844,7 +847,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
                 )));
             }
             let (_, program) = ctx.mint(&data.payment_mint)?;
-            let (slash, staking_treasury) = slash_keys(ctx)?;
+            let (slash, staking_treasury) = staking_slash_keys(ctx)?;
             let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
             ixs.push(escrow::reveal_canary(
                 &keys,
@@ -1004,7 +1007,7 @@ pub fn run<C: Chain>(ctx: &mut Context<C>, cmd: JobCommand) -> Result<(), CliErr
                 )));
             }
             let (_, program) = ctx.mint(&data.payment_mint)?;
-            let (slash, staking_treasury) = slash_keys(ctx)?;
+            let (slash, staking_treasury) = staking_slash_keys(ctx)?;
             let (keys, mut ixs) = settle_keys(ctx, &data, program)?;
             ixs.push(escrow::settle_replica(
                 &keys,
@@ -1117,19 +1120,19 @@ fn submit_replicas<C: Chain>(
             "--max-price must be above 0, in a mint the market allows",
         ));
     }
-    let within = match commit_within {
-        Some(d) => d.seconds,
-        None => run.saturating_mul(2).min(furthest),
-    };
     // Room for a whole run after the providers may take a replica: the match window, the
     // agents' spread and the posting itself.
     let least = run
         .saturating_add(config.match_window)
         .saturating_add(REPLICA_TAKE_ROOM);
+    let within = match commit_within {
+        Some(d) => d.seconds,
+        None => run.saturating_mul(2).max(least).min(furthest),
+    };
     if within < least {
         return Err(CliError::input(format!(
             "the commit deadline must leave room for providers to take the replicas and for a whole run: at least {least} s from now (the start timeout and the duration, the match window and {REPLICA_TAKE_ROOM} s){}",
-            if commit_within.is_none() { "; this job is too long for the market to replicate" } else { "" }
+            if commit_within.is_none() { format!("; this market's reveals must end within {furthest} s, so the job is too long to replicate") } else { String::new() }
         )));
     }
     if within > furthest {
@@ -1169,10 +1172,16 @@ fn submit_replicas<C: Chain>(
         };
         let ix = escrow::create_replica(&me, mint, &program, args, &group);
         let sent = ctx.send(&[ix], &[]).map_err(|err| {
-            CliError::input(format!(
-                "replica {id} was not created ({err}); the group {group} is incomplete{}: `gpu-market job cancel` each replica created (the last cancel closes the group)",
-                if jobs.is_empty() { String::new() } else { format!(" (replicas created: {})", jobs.join(", ")) }
-            ))
+            CliError::input(if jobs.is_empty() {
+                format!(
+                    "replica {id} was not created ({err}); the group {group} holds no replica: `gpu-market job close-group {group}` returns its rent"
+                )
+            } else {
+                format!(
+                    "replica {id} was not created ({err}); the group {group} is incomplete (replicas created: {}): `gpu-market job cancel` each of them (the last cancel closes the group)",
+                    jobs.join(", ")
+                )
+            })
         })?;
         signatures.extend(sent.map(|out| out.signature.to_string()));
         jobs.push(pda::job(&me, id).to_string());

@@ -1047,7 +1047,7 @@ fn serve<C: Chain>(ctx: &mut Context<C>, args: ServeArgs) -> Result<(), CliError
                         "deadline": date(h.deadline),
                     }),
                     format!(
-                        "warning: job {} is still {} on chain; restart `gpu-market provider serve` before {} or it expires and this node is slashed",
+                        "warning: job {} is still {} on chain; restart `gpu-market provider serve` before {} or this node is slashed (the job expires, or the replica stays unrevealed)",
                         h.job, h.status, date(h.deadline)
                     ),
                 );

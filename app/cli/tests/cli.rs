@@ -2356,4 +2356,31 @@ fn a_replicated_job_is_posted_settled_by_its_majority_and_refused_where_it_canno
         "{text}"
     );
     assert!(!m.chain.exists(&group).unwrap());
+
+    // An incomplete group (one replica of three posted): its last cancel closes it, and
+    // the whole deposit and both rents come back.
+    let now = m.chain.now().unwrap();
+    let open = escrow::create_replica_group(&client.pubkey(), 40, 3, now + 3 * 3_600);
+    signed(&mut m, open, &client.keypair).unwrap();
+    let group = pda::replica_group(&client.pubkey(), 40);
+    let create = escrow::create_replica(
+        &client.pubkey(),
+        &mint,
+        &program,
+        gpu_market_tests::escrow::batch_job(40, 1),
+        &group,
+    );
+    let before = m.balance(&client.tokens);
+    signed(&mut m, create, &client.keypair).unwrap();
+    let replica = pda::job(&client.pubkey(), 40);
+    let (chain, result, text) = run(m.chain, &["job", "cancel", &replica.to_string()]);
+    m.chain = chain;
+    result.unwrap();
+    assert!(
+        text.starts_with(&format!("cancelled (and closed its group) job {replica}")),
+        "{text}"
+    );
+    assert!(!m.chain.exists(&replica).unwrap());
+    assert!(!m.chain.exists(&group).unwrap());
+    assert_eq!(m.balance(&client.tokens), before);
 }
